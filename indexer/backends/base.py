@@ -1,0 +1,169 @@
+"""The contract every backend fulfils: write documents, and answer one search request with
+ranked lists, a result-set total and facet counts. Fusion, paging and sorting of the fused list
+happen once, above the backends (webapi.search), so every backend ranks identically."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from indexer.records import IndexDocument
+
+# Facet names, the record field behind each, as the API and UI know them.
+FACET_FIELDS: dict[str, str] = {
+    "place": "places",
+    "subject": "subjects",
+    "collection": "collections",
+    "format": "formats",
+    "language": "languages",
+    "source": "source",
+    "decade": "year_start",  # bucketed by 10 years, value = "1780"
+    "has_image": "has_image",  # "true"/"false"
+}
+
+
+class BackendError(Exception):
+    """The backend cannot answer (down, unreachable, misconfigured): the API maps this to 503."""
+
+
+class ModelMismatchError(Exception):
+    """The index was built with a different model than the one asked to query it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters applied identically to every list and to the facets.
+
+    Within a multi-valued field values are OR-ed; across fields AND-ed. A year range keeps
+    documents whose [year_start, year_end] overlaps it (undated documents are dropped). A bbox
+    (W, S, E, N) keeps documents whose extent intersects it (documents without extent dropped).
+    """
+
+    year_from: int | None = None
+    year_to: int | None = None
+    places: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    has_image: bool | None = None
+    ids: tuple[str, ...] = ()  # restrict to these ids (empty = no restriction)
+
+    def is_empty(self) -> bool:
+        """True when nothing is filtered."""
+        return self == Filters()
+
+
+BrowseSort = Literal["relevance", "year", "-year", "title"]
+
+
+@dataclass(frozen=True)
+class BackendQuery:
+    """One search as a backend sees it. ``text`` drives the keyword list, ``vector`` the semantic
+    list; with neither it is a browse (every document passing the filters)."""
+
+    text: str | None = None
+    vector: np.ndarray | None = None  # unit-norm float32
+    filters: Filters = field(default_factory=Filters)
+    num_candidates: int = 1000  # k of the semantic list, and the keyword list's window
+    min_similarity: float | None = None
+    facets: tuple[str, ...] = ()
+    facet_size: int = 50
+    # browse only (no text, no vector): the backend sorts and pages itself
+    browse_sort: BrowseSort = "title"
+    browse_offset: int = 0
+    browse_limit: int = 20
+
+
+@dataclass(frozen=True)
+class ListHit:
+    """One entry of a ranked list, with the keys the service needs to collapse and sort."""
+
+    id: str
+    score: float  # BM25 for keyword, cosine similarity for semantic
+    item_id: str
+    year_start: int | None
+    title: str
+
+
+@dataclass
+class BackendResult:
+    """Ranked lists, the exact size of the result set, and facet counts over it."""
+
+    keyword: list[ListHit] = field(default_factory=list)  # best first, ties by id
+    semantic: list[ListHit] = field(default_factory=list)  # best first, ties by id
+    browse: list[ListHit] = field(default_factory=list)  # the requested page of a browse
+    total: int = 0  # |keyword matches ∪ semantic top-k| after filters; browse: all matching
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # count desc, value asc
+
+
+@dataclass
+class WriteReport:
+    """Outcome of a bulk write; failures are kept, never silently dropped."""
+
+    written: int = 0
+    skipped_stale: int = 0  # older revision than what is stored
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)  # a sample, "id: reason"
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What staff see on the status page."""
+
+    backend: str
+    name: str  # alias or file path
+    physical: str | None
+    documents: int
+    with_vectors: int
+    model_id: str | None
+    dims: int | None
+    mapping_version: int | None = None
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """Storage and retrieval primitives; see DESIGN.md "Query semantics"."""
+
+    name: str
+
+    def write(self, docs: Iterable[IndexDocument]) -> WriteReport:
+        """Upsert documents, versioned by ``record.revision`` (older revisions never win)."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove documents; returns how many existed."""
+        ...
+
+    def search(self, query: BackendQuery) -> BackendResult:
+        """Ranked lists + total + facets for one query."""
+        ...
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, IndexDocument]:
+        """Full documents (vectors included) for these ids; missing ids are absent."""
+        ...
+
+    def get_vector(self, doc_id: str) -> np.ndarray | None:
+        """The stored image vector of one document, or None."""
+        ...
+
+    def info(self) -> IndexInfo:
+        """Counts, model id, dims, physical name."""
+        ...
+
+    def model_id(self) -> str | None:
+        """The model that made the stored vectors (None while the index has none)."""
+        ...
+
+    def refresh(self) -> None:
+        """Make writes visible to searches (no-op where already so)."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...

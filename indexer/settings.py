@@ -1,0 +1,63 @@
+"""Typed settings read from ``MAPSEARCH_*`` environment variables, built by a factory (never at import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of mapsearch; environment variable = ``MAPSEARCH_`` + upper-case field name."""
+
+    model_config = SettingsConfigDict(env_prefix="MAPSEARCH_", extra="forbid")
+
+    # storage
+    data_dir: Path = Field(default=Path("./mapsearch-data"), description="Where the embedded index, image cache and jobs live.")
+    backend: Literal["embedded", "elasticsearch"] = "embedded"
+
+    # model: "demo" (the bundled synthetic-world CLIP), "ViT-B-32-quickgelu:openai", or a checkpoint path
+    model: str = "demo"
+    device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
+    prompt_template: str = Field(default="{} map", description="Applied to text lacking the word 'map'.")
+    text_cache_size: int = 4096
+    embed_batch_size: int = 32
+
+    # search defaults
+    num_candidates: int = 1000
+    max_page_size: int = 100
+    rrf_k: int = 60
+    linear_alpha: float = 0.5
+
+    # elasticsearch
+    es_url: str = "http://127.0.0.1:9200"
+    es_prefix: str = "mapsearch"
+    es_timeout: float = 30.0
+
+    # pipeline
+    broker_url: str | None = Field(default=None, description="Redis URL; unset = run tasks in-process.")
+    result_backend: str | None = None
+    loc_base_url: str = "https://www.loc.gov"
+
+    # images
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
+    image_fetch_size: int = 1024
+    image_timeout: float = 30.0
+    allow_private_urls: bool = Field(default=False, description="Let image URLs resolve to loopback/private addresses (tests only).")
+    url_allowlist: list[str] = Field(default_factory=list, description="If set, only these hosts may be fetched.")
+
+    # staff
+    admin_tokens: list[str] = Field(default_factory=list)
+
+    @property
+    def embedded_path(self) -> Path:
+        """The SQLite file of the embedded backend."""
+        return self.data_dir / "index.sqlite"
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Defaults, then ``MAPSEARCH_*`` from the environment, then explicit overrides (tests)."""
+    return Settings(**(overrides or {}))

@@ -1,0 +1,1 @@
+"""mapsearch read side and faces: query composition, the Flask app, JSON API, HTML UI, CLI."""
