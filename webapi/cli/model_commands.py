@@ -1,0 +1,9 @@
+"""CLI: finetune, eval, train-demo-model (owned by the model work)."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Attach this module's commands to the ``mapsearch`` group."""
