@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Elasticsearch for tests and local runs: the minimal distribution (integ-test-zip) from Maven
+# Central, cached under ~/.cache/mapsearch, run as a non-root user on 127.0.0.1 with a 1 GB heap.
+# Usage: elasticsearch.sh start|stop|status
+# Env: MAPSEARCH_ES_VERSION (default 8.19.8; 9.x runs on Temurin 25), MAPSEARCH_ES_PORT (9200).
+set -euo pipefail
+VERSION="${MAPSEARCH_ES_VERSION:-8.19.8}"
+PORT="${MAPSEARCH_ES_PORT:-9200}"
+HEAP="${MAPSEARCH_ES_HEAP:-1g}"
+WAIT_SECONDS="${MAPSEARCH_ES_WAIT:-180}"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mapsearch"
+ZIP="$CACHE/elasticsearch-$VERSION.zip"
+URL="http://127.0.0.1:$PORT"
+ES_USER=mapsearch-es
+
+if [ "$(id -u)" = 0 ]; then
+  # Elasticsearch refuses to run as root, and root's home is unreadable to other users.
+  BASE="/var/lib/mapsearch-es"
+else
+  BASE="$CACHE/elasticsearch"
+fi
+HOME_DIR="$BASE/elasticsearch-$VERSION"
+DATA_DIR="$BASE/data-$VERSION-$PORT"
+LOG_DIR="$BASE/logs-$VERSION-$PORT"
+PIDFILE="$BASE/es-$VERSION-$PORT.pid"
+CONSOLE_LOG="$LOG_DIR/console.log"
+
+case "${VERSION%%.*}" in
+  8) JAVA_DIR="${MAPSEARCH_ES_JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}" ;;
+  *) JAVA_DIR="${MAPSEARCH_ES_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}" ;;
+esac
+
+healthy() {
+  curl -fsS --max-time 5 "$URL/_cluster/health" 2>/dev/null | grep -Eq '"status":"(green|yellow)"'
+}
+
+fetch() {
+  [ -s "$ZIP" ] && return 0
+  mkdir -p "$CACHE"
+  echo "elasticsearch.sh: fetching elasticsearch $VERSION (integ-test-zip) from Maven Central"
+  mvn -q -B dependency:copy \
+    -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$VERSION:zip" \
+    -DoutputDirectory="$CACHE.tmp-$$" >/dev/null
+  mv "$CACHE.tmp-$$/elasticsearch-$VERSION.zip" "$ZIP"
+  rmdir "$CACHE.tmp-$$"
+}
+
+install() {
+  fetch
+  if [ ! -x "$HOME_DIR/bin/elasticsearch" ]; then
+    mkdir -p "$BASE"
+    rm -rf "$HOME_DIR.partial" && mkdir -p "$HOME_DIR.partial"
+    unzip -q "$ZIP" -d "$HOME_DIR.partial"
+    mv "$HOME_DIR.partial/elasticsearch-$VERSION" "$HOME_DIR"
+    rmdir "$HOME_DIR.partial"
+  fi
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  cat >"$HOME_DIR/config/elasticsearch.yml" <<EOF
+# written by scripts/services/elasticsearch.sh
+cluster.name: mapsearch-test
+node.name: mapsearch-$PORT
+network.host: 127.0.0.1
+http.port: $PORT
+transport.port: $((PORT + 100))
+discovery.type: single-node
+xpack.security.enabled: false
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+path.data: $DATA_DIR
+path.logs: $LOG_DIR
+EOF
+  printf -- '-Xms%s\n-Xmx%s\n' "$HEAP" "$HEAP" >"$HOME_DIR/config/jvm.options.d/heap.options"
+  if [ "$(id -u)" = 0 ]; then
+    id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+    chown -R "$ES_USER:" "$BASE"
+  fi
+}
+
+running_pid() {
+  [ -f "$PIDFILE" ] || return 1
+  local pid
+  pid="$(cat "$PIDFILE")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+case "${1:-}" in
+  start)
+    if healthy; then echo "elasticsearch.sh: already running at $URL"; exit 0; fi
+    if [ ! -x "$JAVA_DIR/bin/java" ]; then
+      echo "elasticsearch.sh: no Java at $JAVA_DIR (set MAPSEARCH_ES_JAVA_HOME)" >&2; exit 1
+    fi
+    install
+    if ! running_pid >/dev/null; then
+      run=(env "ES_JAVA_HOME=$JAVA_DIR" "ES_PATH_CONF=$HOME_DIR/config" "$HOME_DIR/bin/elasticsearch" -d -p "$PIDFILE")
+      if [ "$(id -u)" = 0 ]; then run=(runuser -u "$ES_USER" -- "${run[@]}"); fi
+      if ! "${run[@]}" >"$CONSOLE_LOG" 2>&1; then
+        echo "elasticsearch.sh: elasticsearch failed to start; see $CONSOLE_LOG and $LOG_DIR/mapsearch-test.log" >&2
+        tail -n 20 "$CONSOLE_LOG" >&2 || true
+        exit 1
+      fi
+    fi
+    for _ in $(seq 1 "$WAIT_SECONDS"); do
+      if healthy; then echo "elasticsearch.sh: elasticsearch $VERSION running at $URL"; exit 0; fi
+      sleep 1
+    done
+    echo "elasticsearch.sh: not healthy within ${WAIT_SECONDS}s; see $LOG_DIR/mapsearch-test.log and $CONSOLE_LOG" >&2
+    exit 1
+    ;;
+  stop)
+    if pid="$(running_pid)"; then
+      kill "$pid"
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { echo "elasticsearch.sh: stopped"; exit 0; }; sleep 1; done
+      echo "elasticsearch.sh: pid $pid still running after 60 s" >&2; exit 1
+    fi
+    echo "elasticsearch.sh: not running"
+    ;;
+  status)
+    if healthy; then echo "elasticsearch.sh: running at $URL"; else echo "elasticsearch.sh: not running at $URL"; exit 1; fi
+    ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2; exit 2
+    ;;
+esac
