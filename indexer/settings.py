@@ -43,6 +43,7 @@ class Settings(BaseSettings):
 
     # images
     max_upload_bytes: int = 20 * 1024 * 1024
+    upload_ttl_seconds: int = Field(default=24 * 3600, description="How long an uploaded example image (image_token) stays usable.")
     max_image_pixels: int = 100_000_000
     image_fetch_size: int = 1024
     image_timeout: float = 30.0
