@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(default=None, description="Redis URL; unset = run tasks in-process.")
     result_backend: str | None = None
     loc_base_url: str = "https://www.loc.gov"
+    pipeline_batch_size: int = Field(default=64, ge=1, description="Records per harvest/embed/index batch.")
+    broker_visibility_timeout: int = Field(default=3600, ge=1, description="Seconds before an unacknowledged task (dead worker) is redelivered; longer than the slowest batch.")
+    task_max_retries: int = Field(default=8, ge=0, description="Retries of a task failing on a transient error.")
+    task_retry_backoff: float = Field(default=5.0, gt=0, description="First retry delay in seconds; doubles per retry (with jitter).")
+    task_retry_backoff_max: float = Field(default=600.0, gt=0)
 
     # images
     max_upload_bytes: int = 20 * 1024 * 1024
