@@ -4,6 +4,7 @@ happen once, above the backends (webapi.search), so every backend ranks identica
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
@@ -23,6 +24,38 @@ FACET_FIELDS: dict[str, str] = {
     "decade": "year_start",  # bucketed by 10 years, value = "1780"
     "has_image": "has_image",  # "true"/"false"
 }
+
+# Keyword (BM25) fields and their relative weights, identical in every backend. Each field is
+# built from the record as: title = title; subjects_places = subjects + place names;
+# body = other titles + description + notes; contributors = contributors + publisher.
+KEYWORD_FIELD_WEIGHTS: dict[str, float] = {
+    "title": 4.0,
+    "subjects_places": 2.0,
+    "body": 1.0,
+    "contributors": 1.0,
+}
+
+# Words dropped from keyword queries: they say nothing in a map catalogue ("maps with sea
+# monsters" → sea, monsters). Only dropped when something else is left.
+KEYWORD_STOPWORDS: frozenset[str] = frozenset(
+    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "without", "map", "maps"]
+)
+
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def keyword_tokens(text: str | None) -> list[str]:
+    """The terms of a keyword query: lower-cased word tokens, stopwords dropped, order kept.
+
+    Keyword semantics in every backend: a document matches when EVERY token occurs in some
+    keyword field (tokens may match different fields: ES ``cross_fields`` + ``operator: and``).
+    User syntax (quotes, parentheses, AND/OR/NOT, ``*``, ``-``) is never interpreted, so no
+    input can make the backend's query parser fail. No tokens → no keyword list.
+    """
+    tokens = [t.lower() for t in _TOKEN_RE.findall(text or "")]
+    tokens = [t.strip("_") for t in tokens if t.strip("_")]
+    kept = [t for t in tokens if t not in KEYWORD_STOPWORDS]
+    return list(dict.fromkeys(kept or tokens))
 
 
 class BackendError(Exception):

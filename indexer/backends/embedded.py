@@ -1,0 +1,410 @@
+"""The embedded backend: one SQLite file (WAL: one writer, many readers, durable) with FTS5 BM25,
+and exact cosine search over every stored vector held in memory as one float32 matrix."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from indexer.backends.base import (
+    KEYWORD_FIELD_WEIGHTS,
+    BackendError,
+    BackendQuery,
+    BackendResult,
+    IndexInfo,
+    ListHit,
+    ModelMismatchError,
+    WriteReport,
+    keyword_tokens,
+)
+from indexer.backends.embedded_columns import Columns
+from indexer.backends.embedded_schema import (
+    FTS_COLUMNS,
+    MEMORY_COLUMNS,
+    DocRow,
+    connect,
+    doc_to_row,
+    get_meta,
+    set_meta,
+)
+from indexer.records import IndexDocument, MapRecord
+from indexer.settings import Settings
+
+WRITE_BATCH = 1000
+MAX_ERROR_SAMPLES = 20
+# Below this fraction of rows passing the filters, gathering them beats one full mat-vec.
+GATHER_FRACTION = 0.25
+_BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
+
+
+def fts_match_expression(text: str | None) -> str | None:
+    """An FTS5 MATCH expression requiring every keyword token; None when there are no tokens.
+
+    Every token is a quoted string of word characters, so user syntax never reaches FTS5.
+    """
+    tokens = keyword_tokens(text)
+    return " ".join(f'"{token}"' for token in tokens) or None
+
+
+def _chunks(items: Iterable[IndexDocument], size: int) -> Iterator[list[IndexDocument]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class EmbeddedBackend:
+    """SQLite + numpy implementation of ``SearchBackend`` (thread-safe; one instance per process)."""
+
+    name = "embedded"
+
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = connect(str(path))
+        except (OSError, sqlite3.Error) as exc:
+            raise BackendError(f"cannot open the embedded index at {path}: {exc}") from exc
+        self.path = path
+        self._lock = threading.RLock()
+        self._columns = Columns()
+        self._data_version: int | None = None
+        self._stale = True
+
+    @classmethod
+    def open(cls, settings: Settings) -> EmbeddedBackend:
+        """Open (creating if needed) the index file named by ``settings.embedded_path``."""
+        return cls(settings.embedded_path)
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def write(self, docs: Iterable[IndexDocument]) -> WriteReport:
+        """Upsert documents; a lower ``record.revision`` than the stored one is skipped as stale.
+
+        Raises ModelMismatchError (before writing the batch) for vectors of another model/dims.
+        """
+        report = WriteReport()
+        for chunk in _chunks(docs, WRITE_BATCH):
+            rows = self._rows_of(chunk, report)
+            with self._lock:
+                self._check_model(chunk)
+                self._write_rows(rows, chunk, report)
+                self._stale = True
+        return report
+
+    def _rows_of(self, chunk: list[IndexDocument], report: WriteReport) -> list[DocRow | None]:
+        rows: list[DocRow | None] = []
+        for doc in chunk:
+            try:
+                if doc.vector is not None:
+                    vector = np.asarray(doc.vector)
+                    if vector.ndim != 1 or not np.all(np.isfinite(vector)):
+                        raise ValueError("vector must be one finite 1-d array")
+                    if not doc.model_id:
+                        raise ValueError("vector without model_id")
+                rows.append(doc_to_row(doc))
+            except (ValueError, TypeError) as exc:
+                rows.append(None)
+                self._fail(report, doc.id, str(exc))
+        return rows
+
+    @staticmethod
+    def _fail(report: WriteReport, doc_id: str, reason: str) -> None:
+        report.failed += 1
+        if len(report.errors) < MAX_ERROR_SAMPLES:
+            report.errors.append(f"{doc_id}: {reason}")
+
+    def _check_model(self, chunk: list[IndexDocument]) -> None:
+        stored_model = get_meta(self._conn, "model_id")
+        stored_dims = get_meta(self._conn, "dims")
+        for doc in chunk:
+            if doc.vector is None or not doc.model_id:
+                continue
+            dims = int(np.asarray(doc.vector).shape[-1])
+            if stored_model is None:
+                stored_model, stored_dims = doc.model_id, str(dims)
+            if doc.model_id != stored_model or str(dims) != stored_dims:
+                raise ModelMismatchError(
+                    f"document {doc.id} has a {dims}-d vector of model {doc.model_id!r}; the index "
+                    f"holds {stored_dims}-d vectors of {stored_model!r} (reindex to change models)"
+                )
+
+    def _write_rows(self, rows: list[DocRow | None], chunk: list[IndexDocument], report: WriteReport) -> None:
+        conn = self._conn
+        ids = [row.values["id"] for row in rows if row is not None]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            existing = self._existing(ids)
+            seq = int(get_meta(conn, "seq") or 0)
+            for row, doc in zip(rows, chunk, strict=True):
+                if row is None:
+                    continue
+                doc_id = str(row.values["id"])
+                old = existing.get(doc_id)
+                if old is not None and not old[2] and int(row.values["revision"]) < old[1]:  # type: ignore[call-overload]
+                    report.skipped_stale += 1
+                    continue
+                seq += 1
+                docno = self._upsert(row, old, seq)
+                existing[doc_id] = (docno, int(row.values["revision"]), 0, row.fts)  # type: ignore[call-overload]
+                if row.vector is not None:
+                    conn.execute("INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", (docno, row.vector))
+                    if get_meta(conn, "model_id") is None:
+                        set_meta(conn, "model_id", str(doc.model_id))
+                        set_meta(conn, "dims", str(len(row.vector) // 4))
+                elif old is not None:
+                    conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
+                report.written += 1
+            set_meta(conn, "seq", str(seq))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _existing(self, ids: list[object]) -> dict[str, tuple[int, int, int, tuple[str, ...]]]:
+        """id → (docno, revision, deleted, fts values) of the stored rows among ``ids``."""
+        found: dict[str, tuple[int, int, int, tuple[str, ...]]] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT id, docno, revision, deleted, {', '.join(FTS_COLUMNS)} FROM docs WHERE id IN ({marks})"
+            for row in self._conn.execute(sql, part):
+                found[row[0]] = (row[1], row[2], row[3], tuple(row[4:]))
+        return found
+
+    def _upsert(self, row: DocRow, old: tuple[int, int, int, tuple[str, ...]] | None, seq: int) -> int:
+        conn = self._conn
+        values = {**row.values, "seq": seq, "deleted": 0}
+        columns = list(values)
+        if old is None:
+            sql = f"INSERT INTO docs({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            docno = int(conn.execute(sql, list(values.values())).lastrowid or 0)
+        else:
+            docno = old[0]
+            if not old[2]:
+                self._fts_delete(docno, old[3])
+            assignments = ", ".join(f"{c} = ?" for c in columns)
+            conn.execute(f"UPDATE docs SET {assignments} WHERE docno = ?", [*values.values(), docno])
+        fts_sql = f"INSERT INTO fts(rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
+        conn.execute(fts_sql, (docno, *row.fts))
+        return docno
+
+    def _fts_delete(self, docno: int, old_fts: tuple[str, ...]) -> None:
+        # External-content FTS5 forgets a row only when given the exact values it indexed.
+        sql = f"INSERT INTO fts(fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?{', ?' * len(FTS_COLUMNS)})"
+        self._conn.execute(sql, (docno, *old_fts))
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove documents (tombstoned so other processes see the delete); returns how many existed."""
+        removed = 0
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                existing = self._existing(list(ids))
+                seq = int(get_meta(conn, "seq") or 0)
+                for docno, _revision, deleted, fts in existing.values():
+                    if deleted:
+                        continue
+                    seq += 1
+                    self._fts_delete(docno, fts)
+                    blank = ", ".join(f"{c} = ''" for c in FTS_COLUMNS)
+                    conn.execute(f"UPDATE docs SET deleted = 1, seq = ?, {blank}, record_json = '{{}}' WHERE docno = ?", (seq, docno))
+                    conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
+                    removed += 1
+                set_meta(conn, "seq", str(seq))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._stale = True
+        return removed
+
+    # ---- keeping the in-memory columns current --------------------------------------------
+
+    def _sync(self) -> Columns:
+        """Apply rows changed since the last look (by this or any other process)."""
+        data_version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if not self._stale and data_version == self._data_version:
+            return self._columns
+        conn = self._conn
+        conn.execute("BEGIN")  # one snapshot for rows and vectors
+        try:
+            seq = int(get_meta(conn, "seq") or 0)
+            columns = self._columns
+            if seq != columns.seq:
+                dims_text = get_meta(conn, "dims")
+                max_docno = int(conn.execute("SELECT coalesce(max(docno), 0) FROM docs").fetchone()[0])
+                columns.reserve(max_docno + 1, int(dims_text) if dims_text else None)
+                full = columns.seq == 0
+                where = "" if full else " WHERE seq > ?"
+                args = () if full else (columns.seq,)
+                columns.apply_rows(conn.execute(f"SELECT {MEMORY_COLUMNS} FROM docs{where}", args), full)
+                vector_sql = "SELECT v.docno, v.vector FROM vectors v"
+                if not full:
+                    vector_sql += " JOIN docs d ON d.docno = v.docno WHERE d.seq > ?"
+                for docno, blob in conn.execute(vector_sql, args):
+                    columns.apply_vector(docno, blob)
+                columns.seq = seq
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._data_version = data_version
+        self._stale = False
+        return self._columns
+
+    # ---- search --------------------------------------------------------------------------
+
+    def search(self, query: BackendQuery) -> BackendResult:
+        """Keyword and semantic lists (exact), total and facets over their union; or a browse page."""
+        with self._lock:
+            try:
+                columns = self._sync()
+                return self._search(columns, query)
+            except sqlite3.Error as exc:
+                raise BackendError(f"embedded index unreadable: {exc}") from exc
+
+    def _search(self, columns: Columns, query: BackendQuery) -> BackendResult:
+        mask = columns.filter_mask(query.filters)
+        result = BackendResult()
+        if query.text is None and query.vector is None:
+            return self._browse(columns, query, mask)
+        in_result = np.zeros(columns.size, bool)
+        if query.text is not None:
+            docnos, scores = self._keyword_matches(query.text, mask)
+            in_result[docnos] = True
+            result.keyword = self._list_hits(columns, columns.top_k(docnos, scores, query.num_candidates))
+        if query.vector is not None:
+            ranked = self._semantic_top(columns, query, mask)
+            in_result[np.array([d for d, _ in ranked], np.int64)] = True
+            result.semantic = self._list_hits(columns, ranked)
+        result.total = int(np.count_nonzero(in_result))
+        result.facets = {name: columns.facet_counts(name, in_result, query.facet_size) for name in query.facets}
+        return result
+
+    def _keyword_matches(self, text: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every FTS match passing the filters, with its weighted BM25 score (higher is better)."""
+        expression = fts_match_expression(text)
+        if expression is None:
+            return np.zeros(0, np.int64), np.zeros(0)
+        sql = f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) FROM fts WHERE fts MATCH ?"
+        rows = self._conn.execute(sql, (expression,)).fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0)
+        matched = np.array(rows, dtype=np.float64)
+        docnos = matched[:, 0].astype(np.int64)
+        keep = docnos < len(mask)
+        docnos, scores = docnos[keep], -matched[keep, 1]  # FTS5's bm25() is lower-is-better
+        keep = mask[docnos]
+        return docnos[keep], scores[keep]
+
+    def _semantic_top(self, columns: Columns, query: BackendQuery, mask: np.ndarray) -> list[tuple[int, float]]:
+        """Exact cosine top ``num_candidates`` among filtered documents with vectors."""
+        vectors = columns.vectors
+        assert query.vector is not None
+        vector = np.asarray(query.vector, np.float32).reshape(-1)
+        if vectors is None:
+            return []
+        if vector.shape[0] != vectors.shape[1]:
+            raise ModelMismatchError(f"query vector has {vector.shape[0]} dims; the index holds {vectors.shape[1]}-d vectors")
+        candidates = np.flatnonzero(mask & columns.has_vector[: columns.size])
+        if len(candidates) < GATHER_FRACTION * columns.size:
+            scores = vectors[candidates] @ vector
+        else:
+            scores = (vectors[: columns.size] @ vector)[candidates]
+        if query.min_similarity is not None:
+            keep = scores >= query.min_similarity
+            candidates, scores = candidates[keep], scores[keep]
+        return columns.top_k(candidates, scores.astype(np.float64), query.num_candidates)
+
+    @staticmethod
+    def _list_hits(columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:
+        return [
+            ListHit(
+                id=columns.ids[docno],
+                score=score,
+                item_id=columns.item_ids[docno],
+                year_start=int(columns.year_start[docno]) if columns.dated[docno] else None,
+                title=columns.titles[docno],
+            )
+            for docno, score in ranked
+        ]
+
+    def _browse(self, columns: Columns, query: BackendQuery, mask: np.ndarray) -> BackendResult:
+        docnos = np.flatnonzero(mask)
+        sort = "title" if query.browse_sort == "relevance" else query.browse_sort
+        ordered = columns.browse_order(docnos, sort)
+        page = ordered[query.browse_offset : query.browse_offset + query.browse_limit]
+        return BackendResult(
+            browse=self._list_hits(columns, [(int(d), 0.0) for d in page]),
+            total=len(docnos),
+            facets={name: columns.facet_counts(name, mask, query.facet_size) for name in query.facets},
+        )
+
+    # ---- reads by id ---------------------------------------------------------------------
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, IndexDocument]:
+        """Full documents (vectors included) for these ids; missing ids are absent."""
+        found: dict[str, IndexDocument] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                marks = ",".join("?" * len(part))
+                sql = (
+                    "SELECT d.id, d.record_json, v.vector, d.model_id, d.image_hash, d.indexed_at "
+                    f"FROM docs d LEFT JOIN vectors v ON v.docno = d.docno WHERE d.deleted = 0 AND d.id IN ({marks})"
+                )
+                for doc_id, record_json, blob, model_id, image_hash, indexed_at in self._conn.execute(sql, part):
+                    found[doc_id] = IndexDocument(
+                        record=MapRecord.model_validate_json(record_json),
+                        vector=None if blob is None else np.frombuffer(blob, dtype="<f4").copy(),
+                        model_id=model_id,
+                        image_hash=image_hash,
+                        indexed_at=datetime.fromisoformat(indexed_at),
+                    )
+        return found
+
+    def get_vector(self, doc_id: str) -> np.ndarray | None:
+        """The stored image vector of one document, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT v.vector FROM docs d JOIN vectors v ON v.docno = d.docno WHERE d.id = ? AND d.deleted = 0",
+                (doc_id,),
+            ).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype="<f4").copy()
+
+    def info(self) -> IndexInfo:
+        """Counts, model id, dims, file path."""
+        with self._lock:
+            columns = self._sync()
+            dims = get_meta(self._conn, "dims")
+            return IndexInfo(
+                backend=self.name,
+                name=str(self.path),
+                physical=str(self.path),
+                documents=int(np.count_nonzero(columns.alive[: columns.size])),
+                with_vectors=int(np.count_nonzero(columns.has_vector[: columns.size])),
+                model_id=get_meta(self._conn, "model_id"),
+                dims=int(dims) if dims else None,
+            )
+
+    def model_id(self) -> str | None:
+        """The model that made the stored vectors (None while the index has none)."""
+        with self._lock:
+            return get_meta(self._conn, "model_id")
+
+    def refresh(self) -> None:
+        """Reload whatever other processes wrote (searches do this on their own too)."""
+        with self._lock:
+            self._stale = True
+            self._sync()
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,278 @@
+"""The embedded backend's in-memory columns: one float32 vector matrix plus filter/facet arrays,
+all indexed by ``docno``, so filters are numpy masks and facet counts are ``np.bincount``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from indexer.backends.base import Filters
+from indexer.backends.embedded_schema import MULTI_FIELDS, split_multi
+
+# Filters name the API's plural fields; these are the stored columns behind them.
+FILTER_FIELDS: dict[str, str] = {
+    "places": "places",
+    "subjects": "subjects",
+    "collections": "collections",
+    "formats": "formats",
+    "languages": "languages",
+    "sources": "source",
+}
+FACET_COLUMNS: dict[str, str] = {
+    "place": "places",
+    "subject": "subjects",
+    "collection": "collections",
+    "format": "formats",
+    "language": "languages",
+    "source": "source",
+}
+
+
+@dataclass
+class _Pairs:
+    """(docno, value id) pairs of one multi-valued field, plus its vocabulary."""
+
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    vals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    vocab: dict[str, int] = field(default_factory=dict)
+    values: list[str] = field(default_factory=list)
+
+    def value_id(self, value: str) -> int:
+        found = self.vocab.get(value)
+        if found is None:
+            found = self.vocab[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+def _grow(array: np.ndarray, size: int, fill: object = 0) -> np.ndarray:
+    if len(array) >= size:
+        return array
+    grown = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def _lon_intervals(west: np.ndarray, east: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split antimeridian-crossing boxes (west > east) into two ordinary longitude intervals."""
+    crosses = west > east
+    a_lo, a_hi = west, np.where(crosses, 180.0, east)
+    b_lo, b_hi = np.where(crosses, -180.0, np.inf), np.where(crosses, east, -np.inf)
+    return a_lo, a_hi, b_lo, b_hi
+
+
+class Columns:
+    """Everything a search touches, in memory; updated from changed rows by ``apply``."""
+
+    def __init__(self) -> None:
+        self.size = 0  # max docno + 1
+        self.seq = 0  # highest change sequence applied
+        self.alive = np.zeros(0, bool)
+        self.has_vector = np.zeros(0, bool)
+        self.dated = np.zeros(0, bool)
+        self.year_start = np.zeros(0, np.int32)
+        self.year_end = np.zeros(0, np.int32)
+        self.has_image = np.zeros(0, bool)
+        self.has_extent = np.zeros(0, bool)
+        self.extent = np.zeros((0, 4), np.float64)  # west, south, east, north
+        self.vectors: np.ndarray | None = None  # (capacity, dims) float32
+        self.ids: list[str] = []
+        self.item_ids: list[str] = []
+        self.titles: list[str] = []
+        self.docno_of: dict[str, int] = {}
+        self.pairs: dict[str, _Pairs] = {name: _Pairs() for name in MULTI_FIELDS}
+        self._id_rank: np.ndarray | None = None
+        self._title_rank: np.ndarray | None = None
+
+    # ---- loading -------------------------------------------------------------------------
+
+    def reserve(self, size: int, dims: int | None) -> None:
+        """Make room for docnos below ``size`` (grows by 25% to amortise reallocation)."""
+        if size > len(self.alive):
+            capacity = max(size, int(len(self.alive) * 1.25))
+            self.alive = _grow(self.alive, capacity, False)
+            self.has_vector = _grow(self.has_vector, capacity, False)
+            self.dated = _grow(self.dated, capacity, False)
+            self.year_start = _grow(self.year_start, capacity)
+            self.year_end = _grow(self.year_end, capacity)
+            self.has_image = _grow(self.has_image, capacity, False)
+            self.has_extent = _grow(self.has_extent, capacity, False)
+            self.extent = _grow(self.extent, capacity, 0.0)
+            grow_lists = capacity - len(self.ids)
+            self.ids.extend([""] * grow_lists)
+            self.item_ids.extend([""] * grow_lists)
+            self.titles.extend([""] * grow_lists)
+        if dims is not None and (self.vectors is None or self.vectors.shape[1] != dims):
+            self.vectors = np.zeros((len(self.alive), dims), np.float32)
+            self.has_vector[:] = False
+        if self.vectors is not None and len(self.vectors) < len(self.alive):
+            self.vectors = _grow(self.vectors, len(self.alive))
+        self.size = max(self.size, size)
+
+    def apply_rows(self, rows: Iterable[Sequence[Any]], full: bool) -> None:
+        """Apply changed ``docs`` rows (columns as ``MEMORY_COLUMNS``)."""
+        changed: list[int] = []
+        new_pairs: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in MULTI_FIELDS}
+        for row in rows:
+            docno = int(row[0])
+            doc_id, deleted, item_id, title = str(row[1]), bool(row[2]), str(row[3]), str(row[4])
+            changed.append(docno)
+            old_id = self.ids[docno]
+            if old_id and self.docno_of.get(old_id) == docno:
+                del self.docno_of[old_id]
+            self.has_vector[docno] = False
+            if deleted:
+                self.alive[docno] = False
+                self.ids[docno] = ""
+                continue
+            self.alive[docno] = True
+            self.ids[docno], self.item_ids[docno], self.titles[docno] = doc_id, item_id, title
+            self.docno_of[doc_id] = docno
+            year_start, year_end = row[5], row[6]
+            self.dated[docno] = year_start is not None
+            self.year_start[docno] = year_start if year_start is not None else 0
+            self.year_end[docno] = year_end if year_end is not None else 0
+            self.has_image[docno] = bool(row[7])
+            self.has_extent[docno] = row[8] is not None
+            if row[8] is not None:
+                self.extent[docno] = row[8:12]
+            for offset, name in enumerate(MULTI_FIELDS):
+                pairs = self.pairs[name]
+                rows_out, vals_out = new_pairs[name]
+                for value in split_multi(str(row[12 + offset])):
+                    rows_out.append(docno)
+                    vals_out.append(pairs.value_id(value))
+        if not changed:
+            return
+        changed_array = np.array(sorted(changed), np.int32)
+        for name, (rows_out, vals_out) in new_pairs.items():
+            pairs = self.pairs[name]
+            if full:
+                keep_rows, keep_vals = pairs.rows[:0], pairs.vals[:0]
+            else:
+                keep = ~np.isin(pairs.rows, changed_array, assume_unique=False)
+                keep_rows, keep_vals = pairs.rows[keep], pairs.vals[keep]
+            pairs.rows = np.concatenate([keep_rows, np.array(rows_out, np.int32)])
+            pairs.vals = np.concatenate([keep_vals, np.array(vals_out, np.int32)])
+        self._id_rank = self._title_rank = None
+
+    def apply_vector(self, docno: int, blob: bytes) -> None:
+        """Store one document's vector (its row was applied before)."""
+        assert self.vectors is not None
+        if not self.alive[docno]:
+            return
+        self.vectors[docno] = np.frombuffer(blob, dtype="<f4")
+        self.has_vector[docno] = True
+
+    # ---- filters -------------------------------------------------------------------------
+
+    def filter_mask(self, filters: Filters) -> np.ndarray:
+        """Live documents passing every filter (bool array of length ``size``)."""
+        n = self.size
+        mask = self.alive[:n].copy()
+        if filters.year_from is not None or filters.year_to is not None:
+            mask &= self.dated[:n]
+            if filters.year_from is not None:
+                mask &= self.year_end[:n] >= filters.year_from
+            if filters.year_to is not None:
+                mask &= self.year_start[:n] <= filters.year_to
+        if filters.has_image is not None:
+            mask &= self.has_image[:n] == filters.has_image
+        if filters.bbox is not None:
+            mask &= self._bbox_mask(filters.bbox)
+        for filter_name, column in FILTER_FIELDS.items():
+            wanted: tuple[str, ...] = getattr(filters, filter_name)
+            if wanted:
+                mask &= self._values_mask(column, wanted)
+        if filters.ids:
+            id_mask = np.zeros(n, bool)
+            docnos = [self.docno_of[i] for i in filters.ids if i in self.docno_of]
+            id_mask[np.array(docnos, np.int64)] = True
+            mask &= id_mask
+        return mask
+
+    def _values_mask(self, column: str, wanted: Sequence[str]) -> np.ndarray:
+        pairs = self.pairs[column]
+        value_ids = [pairs.vocab[v] for v in wanted if v in pairs.vocab]
+        mask = np.zeros(self.size, bool)
+        if value_ids:
+            mask[pairs.rows[np.isin(pairs.vals, value_ids)]] = True
+        return mask
+
+    def _bbox_mask(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
+        n = self.size
+        west, south, east, north = bbox
+        ext = self.extent[:n]
+        lat_ok = (ext[:, 1] <= north) & (ext[:, 3] >= south)
+        doc_a_lo, doc_a_hi, doc_b_lo, doc_b_hi = _lon_intervals(ext[:, 0], ext[:, 2])
+        query_intervals = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+        lon_ok = np.zeros(n, bool)
+        for doc_lo, doc_hi in ((doc_a_lo, doc_a_hi), (doc_b_lo, doc_b_hi)):
+            for q_lo, q_hi in query_intervals:
+                lon_ok |= (doc_lo <= q_hi) & (doc_hi >= q_lo)
+        return self.has_extent[:n] & lat_ok & lon_ok
+
+    # ---- facets --------------------------------------------------------------------------
+
+    def facet_counts(self, name: str, result: np.ndarray, size: int) -> list[tuple[str, int]]:
+        """Buckets of one facet over the result set (bool mask), count desc then value asc."""
+        if name in FACET_COLUMNS:
+            pairs = self.pairs[FACET_COLUMNS[name]]
+            selected = result[pairs.rows] if len(pairs.rows) else np.zeros(0, bool)
+            counts = np.bincount(pairs.vals[selected], minlength=len(pairs.values))
+            buckets = [(pairs.values[i], int(counts[i])) for i in np.flatnonzero(counts)]
+        elif name == "decade":
+            years = self.year_start[: self.size][result & self.dated[: self.size]]
+            decades, counts = np.unique((years // 10) * 10, return_counts=True)
+            buckets = [(str(int(d)), int(c)) for d, c in zip(decades, counts, strict=True)]
+        elif name == "has_image":
+            with_image = int(np.count_nonzero(result & self.has_image[: self.size]))
+            buckets = [("true", with_image), ("false", int(np.count_nonzero(result)) - with_image)]
+            buckets = [b for b in buckets if b[1]]
+        else:
+            raise ValueError(f"unknown facet {name!r}")
+        buckets.sort(key=lambda b: (-b[1], b[0]))
+        return buckets[:size]
+
+    # ---- ordering ------------------------------------------------------------------------
+
+    def top_k(self, docnos: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k best (docno, score), score desc then id asc; exact, ties included."""
+        if len(docnos) > k:
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            keep = scores >= kth
+            docnos, scores = docnos[keep], scores[keep]
+        ranked = sorted(
+            zip(docnos.tolist(), scores.tolist(), strict=True), key=lambda p: (-p[1], self.ids[p[0]])
+        )
+        return ranked[:k]
+
+    def id_rank(self) -> np.ndarray:
+        """Position of each docno in id order (cached until the next change)."""
+        if self._id_rank is None:
+            order = sorted(range(self.size), key=self.ids.__getitem__)
+            self._id_rank = np.empty(self.size, np.int64)
+            self._id_rank[np.array(order, np.int64)] = np.arange(self.size)
+        return self._id_rank
+
+    def title_rank(self) -> np.ndarray:
+        """Position of each docno in (case-folded title, id) order (cached until the next change)."""
+        if self._title_rank is None:
+            order = sorted(range(self.size), key=lambda d: (self.titles[d].casefold(), self.ids[d]))
+            self._title_rank = np.empty(self.size, np.int64)
+            self._title_rank[np.array(order, np.int64)] = np.arange(self.size)
+        return self._title_rank
+
+    def browse_order(self, docnos: np.ndarray, sort: str) -> np.ndarray:
+        """``docnos`` ordered for browsing: by title, or by year (undated last), ties by id."""
+        if sort in ("year", "-year"):
+            years = self.year_start[docnos].astype(np.int64)
+            undated = ~self.dated[docnos]
+            year_key = years if sort == "year" else -years
+            order = np.lexsort((self.id_rank()[docnos], year_key, undated))
+        else:
+            order = np.argsort(self.title_rank()[docnos], kind="stable")
+        return docnos[order]

@@ -1,0 +1,139 @@
+"""The embedded backend's SQLite layout and the mapping from an index document to its rows.
+
+One row per document in ``docs`` (never physically removed: a delete is a tombstone, so other
+processes can replay it), its vector in ``vectors``, its text in the external-content FTS5 table
+``fts``; ``seq`` grows with every change so readers reload incrementally."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.backends.base import KEYWORD_FIELD_WEIGHTS
+from indexer.records import IndexDocument
+
+SCHEMA_VERSION = 1
+# Multi-valued filter/facet fields stored as one string joined by the ASCII unit separator.
+MULTI_FIELDS: tuple[str, ...] = ("places", "subjects", "collections", "formats", "languages", "source")
+SEPARATOR = "\x1f"
+FTS_COLUMNS: tuple[str, ...] = tuple(KEYWORD_FIELD_WEIGHTS)
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    docno INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    seq INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    item_id TEXT NOT NULL,
+    year_start INTEGER,
+    year_end INTEGER,
+    has_image INTEGER NOT NULL,
+    west REAL, south REAL, east REAL, north REAL,
+    places TEXT NOT NULL, subjects TEXT NOT NULL, collections TEXT NOT NULL,
+    formats TEXT NOT NULL, languages TEXT NOT NULL, source TEXT NOT NULL,
+    {", ".join(f"{c} TEXT NOT NULL" for c in FTS_COLUMNS)},
+    model_id TEXT,
+    image_hash TEXT,
+    indexed_at TEXT NOT NULL,
+    record_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
+CREATE TABLE IF NOT EXISTS vectors (docno INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    {", ".join(FTS_COLUMNS)},
+    content='docs', content_rowid='docno',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+
+# Columns the in-memory state loads (order matters: see embedded_columns.ChangedRow).
+MEMORY_COLUMNS = (
+    "docno, id, deleted, item_id, title, year_start, year_end, has_image, west, south, east, north, "
+    + ", ".join(MULTI_FIELDS)
+)
+
+
+@dataclass(frozen=True)
+class DocRow:
+    """The column values of one document, ready for INSERT/UPDATE."""
+
+    values: dict[str, object]
+    fts: tuple[str, ...]
+    vector: bytes | None
+
+
+def _join(values: list[str]) -> str:
+    # Dedupe (a place named twice must count once in facets) and drop the separator itself.
+    cleaned = (v.replace(SEPARATOR, " ").strip() for v in values)
+    return SEPARATOR.join(dict.fromkeys(v for v in cleaned if v))
+
+
+def split_multi(value: str) -> list[str]:
+    """Inverse of the multi-value join."""
+    return value.split(SEPARATOR) if value else []
+
+
+def doc_to_row(doc: IndexDocument) -> DocRow:
+    """Column values, FTS text and vector bytes of one document."""
+    record = doc.record
+    extent = record.extent
+    fts_values = {
+        "title": record.title,
+        "subjects_places": " ; ".join(record.subjects + record.place_names),
+        "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
+        "contributors": " ; ".join(record.contributors + ([record.publisher] if record.publisher else [])),
+    }
+    values: dict[str, object] = {
+        "id": record.id,
+        "revision": record.revision,
+        "item_id": record.item_id or record.id,
+        "year_start": record.year_start,
+        "year_end": record.year_end,
+        "has_image": int(record.has_image),
+        "west": extent.west if extent else None,
+        "south": extent.south if extent else None,
+        "east": extent.east if extent else None,
+        "north": extent.north if extent else None,
+        "places": _join(record.place_names),
+        "subjects": _join(record.subjects),
+        "collections": _join(record.collections),
+        "formats": _join(record.formats),
+        "languages": _join(record.languages),
+        "source": _join([record.source]),
+        **fts_values,
+        "model_id": doc.model_id if doc.vector is not None else None,
+        "image_hash": doc.image_hash,
+        "indexed_at": doc.indexed_at.isoformat(),
+        "record_json": record.model_dump_json(),
+    }
+    vector = None
+    if doc.vector is not None:
+        vector = np.ascontiguousarray(doc.vector, dtype="<f4").tobytes()
+    return DocRow(values=values, fts=tuple(fts_values[c] for c in FTS_COLUMNS), vector=vector)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in WAL mode with the schema created; autocommit, explicit transactions."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")  # a committed write survives power loss, not just a crash
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript(DDL)
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
+    return conn
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """One value of the meta table."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Set one value of the meta table (inside the caller's transaction)."""
+    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
