@@ -106,7 +106,10 @@ class MapRecord(BaseModel):
     @property
     def has_image(self) -> bool:
         """True when the record points at an image that can be embedded."""
-        return self.image is not None and bool(self.image.iiif_service or self.image.url)
+        # A manifest alone counts: the image loader resolves it to its first canvas image.
+        return self.image is not None and bool(
+            self.image.iiif_service or self.image.url or self.image.manifest_url
+        )
 
 
 class IndexDocument(BaseModel):

@@ -1,0 +1,179 @@
+"""GeoBlacklight / OpenGeoMetadata Aardvark records → MapRecords (one per record; its IIIF
+manifest or image service, when present, points at the image)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from indexer.dates import parse_years
+from indexer.extent import parse_extent
+from indexer.importers.fields import (
+    language_names,
+    revision_from_timestamp,
+    text,
+    texts,
+    unique,
+)
+from indexer.importers.files import iter_json_documents
+from indexer.importers.report import BrokenRecord, ImportReport
+from indexer.records import ImageRef, MapRecord, Place
+
+SOURCE = "aardvark"
+REF_MANIFEST = "http://iiif.io/api/presentation#manifest"
+REF_IMAGE_SERVICE = "http://iiif.io/api/image"
+REF_THUMBNAIL = "http://schema.org/thumbnailUrl"
+REF_LANDING = "http://schema.org/url"
+
+
+def aardvark_records(
+    path: str | Path, report: ImportReport, id_prefix: str | None = None
+) -> Iterator[MapRecord]:
+    """Records of an Aardvark JSONL(.gz) file, JSON file or folder; broken ones go to ``report``."""
+    for where, document in iter_json_documents(path):
+        if isinstance(document, BrokenRecord):
+            report.record_broken(where, str(document))
+            continue
+        try:
+            record, warnings = aardvark_to_record(document, id_prefix or SOURCE)
+        except BrokenRecord as exc:
+            report.record_broken(where, str(exc))
+            continue
+        except ValidationError as exc:
+            report.record_broken(where, _first_validation_error(exc))
+            continue
+        for warning in warnings:
+            report.record_warning(where, warning)
+        report.ok += 1
+        if not record.has_image:
+            report.without_image += 1
+        yield record
+
+
+def _first_validation_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    location = ".".join(str(part) for part in error["loc"])
+    return f"{location}: {error['msg']}"
+
+
+def parse_references(value: Any) -> dict[str, Any]:
+    """``dct_references_s``: a JSON string (or, leniently, an object) of URI → URL."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        raise BrokenRecord("dct_references_s must be a JSON string")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise BrokenRecord(f"dct_references_s is not valid JSON ({exc.msg})") from exc
+    if not isinstance(parsed, dict):
+        raise BrokenRecord("dct_references_s must be a JSON object")
+    return parsed
+
+
+def _reference_url(references: dict[str, Any], key: str) -> str | None:
+    value = references.get(key)
+    if isinstance(value, list):  # some harvesters give [{"url": ..., "label": ...}]
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _years(doc: dict[str, Any]) -> tuple[int | None, int | None]:
+    index_years = doc.get("gbl_indexYear_im")
+    if isinstance(index_years, int) and not isinstance(index_years, bool):
+        index_years = [index_years]
+    if isinstance(index_years, list):
+        numbers = [
+            int(y) for y in index_years if isinstance(y, int | str) and str(y).lstrip("-").isdigit()
+        ]
+        if numbers:
+            return min(numbers), max(numbers)
+    for field in ("dct_issued_s", "dct_temporal_sm", "gbl_dateRange_drsim"):
+        candidates = texts(doc.get(field), field)
+        years = [parse_years(value) for value in candidates]
+        starts = [s for s, _ in years if s is not None]
+        ends = [e for _, e in years if e is not None]
+        if starts:
+            return min(starts), max(ends)
+    return None, None
+
+
+def aardvark_to_record(doc: dict[str, Any], id_prefix: str = SOURCE) -> tuple[MapRecord, list[str]]:
+    """One Aardvark document → (record, warnings); raises BrokenRecord when it cannot be used."""
+    warnings: list[str] = []
+    raw_id = doc.get("id")
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise BrokenRecord("missing id" if raw_id in (None, "") else "id must be a string")
+    title = text(doc.get("dct_title_s"), "dct_title_s")
+    if not title:
+        raise BrokenRecord("missing dct_title_s")
+    record_id = f"{id_prefix}:{raw_id.strip()}"
+
+    references = parse_references(doc.get("dct_references_s"))
+    manifest = _reference_url(references, REF_MANIFEST)
+    image_service = _reference_url(references, REF_IMAGE_SERVICE)
+    thumbnail = _reference_url(references, REF_THUMBNAIL)
+    image = (
+        ImageRef(iiif_service=image_service, manifest_url=manifest)
+        if (manifest or image_service)
+        else None
+    )
+
+    geometry = doc.get("locn_geometry") or doc.get("dcat_bbox")
+    extent = parse_extent(geometry) if geometry is not None else None
+    if geometry is not None and extent is None:
+        warnings.append(f"unreadable geometry {str(geometry)[:80]!r}; kept without extent")
+
+    year_start, year_end = _years(doc)
+    issued = text(doc.get("dct_issued_s"), "dct_issued_s")
+    temporal = texts(doc.get("dct_temporal_sm"), "dct_temporal_sm")
+    rights = texts(doc.get("dct_rights_sm"), "dct_rights_sm") or texts(
+        doc.get("dct_license_sm"), "dct_license_sm"
+    )
+    access = text(doc.get("dct_accessRights_s"), "dct_accessRights_s")
+
+    record = MapRecord(
+        id=record_id,
+        item_id=record_id,
+        source=SOURCE,
+        source_url=_reference_url(references, REF_LANDING),
+        title=title,
+        other_titles=unique(texts(doc.get("dct_alternative_sm"), "dct_alternative_sm")),
+        description="\n".join(texts(doc.get("dct_description_sm"), "dct_description_sm")),
+        subjects=unique(
+            texts(doc.get("dct_subject_sm"), "dct_subject_sm")
+            + texts(doc.get("dcat_theme_sm"), "dcat_theme_sm")
+        ),
+        formats=unique(
+            texts(doc.get("gbl_resourceClass_sm"), "gbl_resourceClass_sm")
+            + texts(doc.get("gbl_resourceType_sm"), "gbl_resourceType_sm")
+        ),
+        places=[
+            Place(name=name) for name in unique(texts(doc.get("dct_spatial_sm"), "dct_spatial_sm"))
+        ],
+        contributors=unique(texts(doc.get("dct_creator_sm"), "dct_creator_sm")),
+        publisher=text(doc.get("dct_publisher_sm"), "dct_publisher_sm"),
+        languages=language_names(texts(doc.get("dct_language_sm"), "dct_language_sm")),
+        collections=unique(
+            texts(doc.get("pcdm_memberOf_sm"), "pcdm_memberOf_sm")
+            + texts(doc.get("dct_isPartOf_sm"), "dct_isPartOf_sm")
+        ),
+        date=issued or (", ".join(temporal) if temporal else None),
+        year_start=year_start,
+        year_end=year_end,
+        extent=extent,
+        image=image,
+        thumbnail_url=thumbnail,
+        rights=rights[0] if rights else access,
+        revision=revision_from_timestamp(doc.get("gbl_mdModified_dt")),
+        raw=doc,
+    )
+    return record, warnings

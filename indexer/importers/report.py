@@ -1,0 +1,48 @@
+"""What an import run reports: how many records were read, kept and skipped, with sample reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_SAMPLES = 20
+
+
+class BrokenRecord(ValueError):
+    """A source record that cannot become a MapRecord; the import skips it and goes on."""
+
+
+@dataclass
+class ImportReport:
+    """Counts and sample messages ("line N: reason") of one import run."""
+
+    source: str
+    ok: int = 0
+    broken: int = 0
+    warnings: int = 0
+    without_image: int = 0
+    errors: list[str] = field(default_factory=list)
+    warning_samples: list[str] = field(default_factory=list)
+
+    def record_broken(self, where: str, reason: str) -> None:
+        """Count a skipped record and keep its reason if the sample is not full."""
+        self.broken += 1
+        if len(self.errors) < MAX_SAMPLES:
+            self.errors.append(f"{where}: {reason}")
+
+    def record_warning(self, where: str, reason: str) -> None:
+        """Count a record kept with a field dropped (e.g. an unreadable bounding box)."""
+        self.warnings += 1
+        if len(self.warning_samples) < MAX_SAMPLES:
+            self.warning_samples.append(f"{where}: {reason}")
+
+    @property
+    def total(self) -> int:
+        """Records read, kept or not."""
+        return self.ok + self.broken
+
+    def summary(self) -> str:
+        """One line for a CLI or a job log."""
+        return (
+            f"{self.source}: {self.ok} imported, {self.broken} skipped as broken, "
+            f"{self.without_image} without image, {self.warnings} with warnings"
+        )
