@@ -1,0 +1,70 @@
+"""The Flask application factory: settings in layers (defaults → ``MAPSEARCH_*`` → test overrides),
+services per app, the JSON API, and the places where the UI and staff blueprints plug in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from flask_openapi3 import Info, OpenAPI
+
+from indexer.settings import Settings, load_settings
+from webapi.api.problems import Problem, openapi_validation_callback, register_problem_handlers
+from webapi.services import init_services
+
+# Multipart framing and form fields around an uploaded image need a little room above the image limit.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
+    """Build an app. ``test_config``: settings overrides (lower-case keys, or ``settings`` as a
+    ready ``Settings``) and Flask config (upper-case keys such as ``TESTING``)."""
+    overrides = dict(test_config or {})
+    flask_config = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
+    settings = overrides.pop("settings", None)
+    if not isinstance(settings, Settings):
+        settings = load_settings(overrides)
+
+    app = OpenAPI(
+        __name__,
+        info=Info(title="mapsearch", version="1", description="Search digitized maps by words, by example image and by both."),
+        validation_error_status=400,
+        validation_error_model=Problem,
+        validation_error_callback=openapi_validation_callback,
+        doc_prefix="/api/docs",
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
+    app.config["MAPSEARCH_SETTINGS"] = settings
+    app.config.update(flask_config)
+
+    init_services(app, settings)
+    register_problem_handlers(app)
+    _register_api(app)
+
+    # --- UI blueprint (webapi/ui, owned by the UI work): register it on the line below ---
+
+    # --- staff admin/jobs API (webapi/api/admin.py, owned by the pipeline work): register below ---
+
+    return app
+
+
+def _register_api(app: OpenAPI) -> None:
+    from webapi.api import health, images, items, search, uploads
+
+    app.register_api(search.api)
+    app.register_api(items.api)
+    app.register_api(uploads.api)
+    app.register_api(health.api)
+    app.register_blueprint(images.blueprint)
+    search.document_post_search(app)
+
+    @app.get("/api/openapi.json", doc_ui=False)
+    def openapi_document() -> Response:
+        """The OpenAPI document, generated from the same models that validate requests."""
+        return jsonify(app.api_doc)
+
+
+def settings_of(app: Any) -> Settings:
+    """The settings an app was built with."""
+    settings: Settings = app.config["MAPSEARCH_SETTINGS"]
+    return settings
