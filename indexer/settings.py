@@ -54,6 +54,26 @@ class Settings(BaseSettings):
     image_timeout: float = 30.0
     allow_private_urls: bool = Field(default=False, description="Let image URLs resolve to loopback/private addresses (tests only).")
     url_allowlist: list[str] = Field(default_factory=list, description="If set, only these hosts may be fetched.")
+    image_max_bytes: int = Field(default=40 * 1024 * 1024, ge=1, description="Largest fetched image body; bigger downloads are cut off.")
+    image_retries: int = Field(default=3, ge=0, description="Retries of an image fetch on connection errors and 429/5xx.")
+    image_backoff: float = Field(default=0.5, ge=0, description="First retry delay of an image fetch in seconds (doubles).")
+    image_max_retry_after: float = Field(default=60.0, ge=0, description="Longest Retry-After an image fetch waits.")
+    image_max_redirects: int = Field(default=5, ge=0)
+    image_cache: bool = Field(default=True, description="Keep fetched image derivatives under data_dir/cache/images.")
+    http_user_agent: str = "mapsearch/0.1 (+https://github.com/mapsearch)"
+
+    # sources (Library of Congress JSON API; limits from its published documentation)
+    loc_page_size: int = Field(default=100, ge=1, le=1000, description="Search results per page ('c').")
+    loc_search_per_10s: int = Field(default=20, ge=1)
+    loc_search_per_min: int = Field(default=80, ge=1)
+    loc_item_per_10s: int = Field(default=10, ge=1)
+    loc_item_per_min: int = Field(default=200, ge=1)
+    loc_backoff: float = Field(default=5.0, ge=0, description="First back-off after 429/503/HTML, seconds (doubles).")
+    loc_backoff_max: float = Field(default=600.0, ge=0)
+    loc_block_wait_max: float = Field(default=3600.0, ge=0, description="Longest total wait through 403 blocks before giving up.")
+    loc_timeout: float = Field(default=60.0, gt=0)
+    loc_max_results: int = Field(default=100_000, ge=1, description="Deepest result the API pages to; larger sets are split by dates.")
+    iiif_max_manifests: int = Field(default=100_000, ge=1, description="Cap on manifests one IIIF harvest walks.")
 
     # staff
     admin_tokens: list[str] = Field(default_factory=list)
