@@ -1,0 +1,316 @@
+"""The search service: turns ``SearchParams`` into a query vector and a backend query, fuses the
+ranked lists, collapses, sorts and pages them, and builds the response. Backend-independent."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from indexer.backends.base import (
+    BackendQuery,
+    BackendResult,
+    Filters,
+    ModelMismatchError,
+    SearchBackend,
+)
+from indexer.embedder import Embedder
+from indexer.records import IndexDocument, MapRecord
+from indexer.settings import Settings
+from webapi.search.errors import (
+    EmbedderUnavailable,
+    InvalidSearch,
+    ModelMismatch,
+    NotFound,
+    PageOutOfWindow,
+)
+from webapi.search.fusion import FusedHit, fuse_linear, fuse_rrf
+from webapi.search.params import (
+    FacetValue,
+    Hit,
+    HitExplain,
+    ListExplain,
+    SearchParams,
+    SearchResponse,
+)
+from webapi.search.query_vector import compose_query_vector
+
+# The HTTP layer resolves ``image_url`` / ``image_token`` (fetching, upload store) into an image.
+ImageResolver = Callable[[Literal["url", "token"], str], Image.Image]
+# An embedder, or a factory called on first need, so keyword searches never load a model.
+EmbedderSource = Embedder | Callable[[], Embedder] | None
+
+THUMBNAIL_SIZE = 400
+
+
+def filters_of(params: SearchParams) -> Filters:
+    """The backend filters a request asks for."""
+    return Filters(
+        year_from=params.year_from,
+        year_to=params.year_to,
+        places=tuple(params.place),
+        subjects=tuple(params.subject),
+        collections=tuple(params.collection),
+        formats=tuple(params.format),
+        languages=tuple(params.language),
+        sources=tuple(params.source),
+        bbox=params.bbox_tuple,
+        has_image=params.has_image,
+    )
+
+
+def thumbnail_of(record: MapRecord) -> str | None:
+    """The record's thumbnail, else a bounded IIIF rendition, else its direct image URL."""
+    if record.thumbnail_url:
+        return record.thumbnail_url
+    if record.image and record.image.iiif_service:
+        return f"{record.image.iiif_service.rstrip('/')}/full/!{THUMBNAIL_SIZE},{THUMBNAIL_SIZE}/0/default.jpg"
+    if record.image and record.image.url and record.image.url.startswith(("http://", "https://")):
+        return record.image.url
+    return None
+
+
+def hit_of(record: MapRecord, score: float, explain: HitExplain | None = None) -> Hit:
+    """The API's view of one record."""
+    return Hit(
+        id=record.id,
+        item_id=record.item_id or record.id,
+        title=record.title,
+        date=record.date,
+        year_start=record.year_start,
+        year_end=record.year_end,
+        places=record.place_names,
+        subjects=record.subjects,
+        thumbnail_url=thumbnail_of(record),
+        source_url=record.source_url,
+        score=score,
+        explain=explain,
+    )
+
+
+def collapse_by_item(hits: list[FusedHit]) -> list[FusedHit]:
+    """Keep the best-ranked hit of each item (``hits`` is in rank order)."""
+    seen: set[str] = set()
+    kept = []
+    for hit in hits:
+        if hit.item_id not in seen:
+            seen.add(hit.item_id)
+            kept.append(hit)
+    return kept
+
+
+def sort_window(hits: list[FusedHit], sort: str) -> list[FusedHit]:
+    """Re-order the fused window by year (undated last) or title; ties by id. ``relevance`` keeps it."""
+    if sort == "title":
+        return sorted(hits, key=lambda h: (h.title.casefold(), h.id))
+    if sort in ("year", "-year"):
+        sign = 1 if sort == "year" else -1
+        return sorted(hits, key=lambda h: (h.year_start is None, sign * (h.year_start or 0), h.id))
+    return hits
+
+
+class SearchService:
+    """Every search the API, CLI and UI run goes through here (see DESIGN.md "Query semantics").
+
+    Sorting a ranked search (text or image) re-orders the fused candidate window, i.e. the best
+    ``num_candidates`` by relevance, while ``total`` and facets still count the whole result set;
+    a browse (neither text nor image) sorts every matching document. Collapse keeps the best
+    sheet per item before paging; ``total`` still counts sheets.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        backend: SearchBackend,
+        embedder: EmbedderSource = None,
+        image_resolver: ImageResolver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.backend = backend
+        self._embedder_source = embedder
+        self._embedder: Embedder | None = None
+        self.image_resolver = image_resolver
+
+    # ---- the model -----------------------------------------------------------------------
+
+    def embedder(self) -> Embedder:
+        """The query model, loaded on first need and checked against the index's model."""
+        if self._embedder is None:
+            source = self._embedder_source
+            if source is None:
+                raise EmbedderUnavailable("semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)")
+            self._embedder = source if isinstance(source, Embedder) else source()
+        index_model = self.backend.model_id()
+        if index_model is not None and self._embedder.model_id != index_model:
+            raise ModelMismatch(
+                f"the index was built with model {index_model!r} but queries use {self._embedder.model_id!r}; "
+                "set MAPSEARCH_MODEL to the index's model or reindex"
+            )
+        return self._embedder
+
+    # ---- search --------------------------------------------------------------------------
+
+    def search(self, params: SearchParams, image: Image.Image | None = None) -> SearchResponse:
+        """Answer one search request (``image`` = an uploaded example image, if any)."""
+        return self._search(params, image, exclude_id=None)
+
+    def similar(self, doc_id: str, size: int = 20, page: int = 1, params: SearchParams | None = None) -> SearchResponse:
+        """Documents whose images look like this one's (itself excluded), with optional filters."""
+        self.get_item(doc_id)
+        base = params or SearchParams()
+        similar_params = base.model_copy(
+            update={"q": None, "image_id": doc_id, "image_url": None, "image_token": None, "mode": "semantic", "size": size, "page": page}
+        )
+        return self._search(similar_params, None, exclude_id=doc_id)
+
+    def get_item(self, doc_id: str) -> IndexDocument:
+        """One indexed document, or NotFound."""
+        found = self.backend.fetch([doc_id]).get(doc_id)
+        if found is None:
+            raise NotFound(f"no indexed map with id {doc_id!r}", parameter="id")
+        return found
+
+    def _search(self, params: SearchParams, image: Image.Image | None, exclude_id: str | None) -> SearchResponse:
+        started = time.perf_counter()
+        text = params.q.strip() if params.q and params.q.strip() else None
+        image_sources = [name for name, given in (("image", image is not None), ("image_id", params.image_id), ("image_url", params.image_url), ("image_token", params.image_token)) if given]
+        if len(image_sources) > 1:
+            raise InvalidSearch(f"give one example image, not {' and '.join(image_sources)}", parameter=image_sources[1])
+        has_image = bool(image_sources)
+        filters = filters_of(params)
+        query_echo: dict[str, object] = {
+            "q": text, "mode": params.mode, "fusion": params.fusion, "mix": params.mix, "modify": params.modify,
+            "image": image_sources[0] if has_image else None, "sort": params.sort, "collapse": params.collapse,
+            "window": self.settings.num_candidates, "model": self.backend.model_id(),
+        }
+        if text is None and not has_image:
+            if params.modify:
+                raise InvalidSearch("modifiers adjust a text or image query: give q or an example image", parameter="modify")
+            return self._browse(params, filters, query_echo, started)
+        if params.mode == "keyword":
+            if text is None:
+                raise InvalidSearch("mode=keyword searches the words of q; give q or choose hybrid/semantic", parameter="mode")
+            if has_image or params.modify:
+                raise InvalidSearch("mode=keyword ignores images and modifiers; choose hybrid or semantic", parameter="mode")
+        vector = None if params.mode == "keyword" else self._query_vector(params, text, image)
+        keyword_text = text if params.mode in ("hybrid", "keyword") else None
+        query = BackendQuery(
+            text=keyword_text,
+            vector=vector,
+            filters=filters,
+            num_candidates=self.settings.num_candidates,
+            min_similarity=params.min_similarity,
+            facets=tuple(params.facet),
+        )
+        result = self._backend_search(query)
+        fused = self._fuse(params, result)
+        if exclude_id is not None:
+            fused = [hit for hit in fused if hit.id != exclude_id]
+        window = fused[: self.settings.num_candidates]
+        if params.collapse:
+            window = collapse_by_item(window)
+        window = sort_window(window, params.sort)
+        offset = (params.page - 1) * params.size
+        if offset >= self.settings.num_candidates:
+            raise PageOutOfWindow(
+                f"page {params.page} of size {params.size} starts past the {self.settings.num_candidates} best results; "
+                "narrow the query with filters, or browse without q and image",
+                parameter="page",
+            )
+        one_list = keyword_text is None or vector is None  # then a hit's score is its list's own score
+        hits = self._hits(window[offset : offset + params.size], params.explain, raw_scores=one_list)
+        total = result.total - (1 if exclude_id is not None and any(h.id == exclude_id for h in result.semantic) else 0)
+        return self._response(params, total, hits, result, query_echo, started)
+
+    def _query_vector(self, params: SearchParams, text: str | None, image: Image.Image | None) -> np.ndarray:
+        image_vector = None
+        if params.image_id:
+            image_vector = self.backend.get_vector(params.image_id)
+            if image_vector is None:
+                exists = bool(self.backend.fetch([params.image_id]))
+                reason = "has no image vector" if exists else "is not in the index"
+                raise InvalidSearch(f"image_id {params.image_id!r} {reason}", parameter="image_id")
+        elif params.image_url or params.image_token or image is not None:
+            if image is None:
+                if self.image_resolver is None:
+                    raise InvalidSearch("this server cannot fetch example images", parameter="image_url")
+                kind: Literal["url", "token"] = "url" if params.image_url else "token"
+                image = self.image_resolver(kind, str(params.image_url or params.image_token))
+            image_vector = self.embedder().embed_images([image])[0]
+        needs_model = text is not None or bool(params.modify)
+        model = self.embedder() if needs_model else None
+        text_vector = model.embed_query_text(text) if model is not None and text is not None else None
+        modifiers = [(model.embed_query_text(m.text), m.weight) for m in params.modifiers] if model is not None else []
+        try:
+            return compose_query_vector(text_vector, image_vector, params.mix, modifiers)
+        except ValueError as exc:
+            raise InvalidSearch(str(exc), parameter="modify") from exc
+
+    def _backend_search(self, query: BackendQuery) -> BackendResult:
+        try:
+            return self.backend.search(query)
+        except ModelMismatchError as exc:
+            raise ModelMismatch(str(exc)) from exc
+
+    def _fuse(self, params: SearchParams, result: BackendResult) -> list[FusedHit]:
+        if params.fusion == "linear":
+            return fuse_linear(result.keyword, result.semantic, self.settings.linear_alpha)
+        return fuse_rrf(result.keyword, result.semantic, self.settings.rrf_k)
+
+    def _browse(self, params: SearchParams, filters: Filters, query_echo: dict[str, object], started: float) -> SearchResponse:
+        query = BackendQuery(
+            filters=filters,
+            facets=tuple(params.facet),
+            browse_sort=params.sort,
+            browse_offset=(params.page - 1) * params.size,
+            browse_limit=params.size,
+        )
+        result = self._backend_search(query)
+        query_echo = {**query_echo, "mode": "browse", "collapse": False}
+        fused = [FusedHit(id=h.id, score=0.0, item_id=h.item_id, year_start=h.year_start, title=h.title) for h in result.browse]
+        hits = self._hits(fused, explain=False, raw_scores=False)
+        return self._response(params, result.total, hits, result, query_echo, started)
+
+    def _hits(self, fused: list[FusedHit], explain: bool, raw_scores: bool) -> list[Hit]:
+        documents = self.backend.fetch([hit.id for hit in fused])
+        hits = []
+        for hit in fused:
+            doc = documents.get(hit.id)
+            if doc is None:
+                continue  # deleted between the search and this fetch
+            score = hit.score
+            if raw_scores:
+                score = hit.semantic_score if hit.semantic_score is not None else (hit.keyword_score or 0.0)
+            why = None
+            if explain:
+                why = HitExplain(
+                    keyword=ListExplain(rank=hit.keyword_rank, score=hit.keyword_score),
+                    semantic=ListExplain(rank=hit.semantic_rank, score=hit.semantic_score),
+                    fused=hit.score,
+                )
+            hits.append(hit_of(doc.record, score, why))
+        return hits
+
+    def _response(
+        self,
+        params: SearchParams,
+        total: int,
+        hits: list[Hit],
+        result: BackendResult,
+        query_echo: dict[str, object],
+        started: float,
+    ) -> SearchResponse:
+        facets = {name: [FacetValue(value=v, count=c) for v, c in buckets] for name, buckets in result.facets.items()}
+        return SearchResponse(
+            total=total,
+            page=params.page,
+            size=params.size,
+            hits=hits,
+            facets=facets,
+            query=query_echo,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
