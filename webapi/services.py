@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from flask import Flask, current_app
@@ -84,7 +84,9 @@ class Services:
         self._lock = threading.RLock()
         self._backend: SearchBackend | None = None
         self._search: SearchService | None = None
-        self.embedder = LazyEmbedder(lambda: _load_embedder(settings))
+        self.lazy_embedder = LazyEmbedder(lambda: _load_embedder(settings))
+        # Typed as the protocol: the lazy wrapper is read-only where the protocol says attribute.
+        self.embedder: Embedder = cast("Embedder", self.lazy_embedder)
         self.uploads = UploadStore(settings)
         self.image_resolver = ExampleImageResolver(settings, self.uploads)
 

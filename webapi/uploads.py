@@ -9,7 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from PIL import Image
 
@@ -114,12 +114,6 @@ class ExampleImageResolver:
 
         return decode_upload(data, self.settings)
 
-    def resolve(self, params: Any) -> Image.Image | None:
-        """The example image a ``SearchParams`` names by URL or token (None when neither)."""
-        if getattr(params, "image_token", None):
-            return self.from_token(params.image_token)
-        if getattr(params, "image_url", None):
-            return self.from_url(params.image_url)
-        return None
-
-    __call__ = resolve
+    def __call__(self, kind: Literal["url", "token"], value: str) -> Image.Image:
+        """The search service's resolver: an example image named by URL or upload token."""
+        return self.from_token(value) if kind == "token" else self.from_url(value)

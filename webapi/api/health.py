@@ -37,5 +37,5 @@ def healthz() -> dict[str, Any]:
         with_vectors=info.with_vectors,
         index_model=info.model_id,
         configured_model=services.settings.model,
-        model_loaded=services.embedder.loaded,
+        model_loaded=services.lazy_embedder.loaded,
     ).model_dump()

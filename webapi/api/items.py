@@ -7,7 +7,7 @@ from typing import Any
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from webapi.api.problems import ApiProblem, Problem
+from webapi.api.problems import Problem
 from webapi.api.serialize import search_response_json, thumbnail_url_for
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.services import services_of
@@ -37,20 +37,15 @@ class SimilarQuery(BaseModel):
 @api.get("/items/<path:item_id>/similar", summary="Maps that look like this one", responses={200: SearchResponse, 400: Problem, 404: Problem, 503: Problem})
 def item_similar(path: ItemPath, query: SimilarQuery) -> dict[str, Any]:
     """Image-only search by the item's stored vector, the item itself left out."""
-    services = services_of()
-    if not services.backend.fetch([path.item_id]):
-        raise ApiProblem(404, "Not Found", f"No indexed map has id {path.item_id!r}.", slug="not-found")
-    params = SearchParams(image_id=path.item_id, mode="semantic", **query.model_dump(exclude_none=True))
-    return search_response_json(services.search.similar(path.item_id, params))
+    filters = SearchParams.model_validate(query.model_dump(exclude={"size", "page"}, exclude_none=True))
+    response = services_of().search.similar(path.item_id, size=query.size, page=query.page, params=filters)
+    return search_response_json(response)
 
 
 @api.get("/items/<path:item_id>", summary="One indexed map", responses={200: None, 404: Problem, 503: Problem})
 def item_detail(path: ItemPath) -> dict[str, Any]:
     """The record as indexed (source record left out), with thumbnail and vector provenance."""
-    docs = services_of().backend.fetch([path.item_id])
-    doc = docs.get(path.item_id)
-    if doc is None:
-        raise ApiProblem(404, "Not Found", f"No indexed map has id {path.item_id!r}.", slug="not-found")
+    doc = services_of().search.get_item(path.item_id)
     body = doc.record.model_dump(mode="json", exclude={"raw"})
     body["thumbnail_url"] = thumbnail_url_for(doc.record)
     body["has_vector"] = doc.vector is not None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from indexer.backends.base import BackendError, ModelMismatchError
+from webapi.search.errors import SearchError
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,16 @@ def register_problem_handlers(app: Flask) -> None:
             slug="model-mismatch",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    @app.errorhandler(SearchError)
+    def _search_error(exc: SearchError) -> Response:
+        errors = None
+        if exc.parameter:
+            location = "body" if request.method == "POST" else "query"
+            errors = [{"loc": [location, exc.parameter], "msg": exc.detail[:300], "type": type(exc).__name__}]
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+        slug = exc.title.lower().replace(" ", "-")
+        return problem_response(exc.status, exc.title, exc.detail, slug=slug, errors=errors, headers=headers)
 
     @app.errorhandler(Exception)
     def _anything_else(exc: Exception) -> Response:

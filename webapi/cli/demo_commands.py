@@ -1,9 +1,82 @@
-"""CLI: demo, serve (owned by the API/CLI work)."""
+"""CLI: ``mapsearch demo`` (draw the synthetic collection, embed, index, serve) and
+``mapsearch serve`` (serve an existing index)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import Flask
+
+from indexer.pipeline import index_records
+from webapi.cli.common import app_for, data_dir_option, friendly_errors, progress_bar
+from webapi.cli.import_commands import print_index_report
+from webapi.services import services_of
+
+DEFAULT_DEMO_SIZE = 500
+DEFAULT_SEED = 1
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+host_option = click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
+port_option = click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+
+
+def build_demo(app: Flask, size: int, seed: int) -> None:
+    """Draw (or re-use) the demo maps under the data dir, then embed and index them."""
+    from indexer.synthetic import write_demo_collection  # type: ignore[attr-defined]
+
+    services = services_of(app)
+    data_dir = services.settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with progress_bar("drawing demo maps", "maps", total=size) as progress:
+        records = list(write_demo_collection(data_dir, size, seed, progress))
+    with progress_bar("embedding and indexing", "maps", total=len(records)) as progress:
+        report = index_records(
+            records,
+            settings=services.settings,
+            backend=services.backend,
+            embedder=services.embedder,
+            progress=progress,
+        )
+    print_index_report(report)
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` with werkzeug's threaded server (gunicorn is the production server)."""
+    from werkzeug.serving import run_simple
+
+    click.echo(f"mapsearch is serving {services_of(app).settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
+
+    @cli.command("demo")
+    @click.option("--size", type=click.IntRange(1, 100_000), default=DEFAULT_DEMO_SIZE, show_default=True, help="Number of demo maps.")
+    @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="The synthetic world's seed.")
+    @click.option("--no-serve", is_flag=True, help="Build the demo index and exit.")
+    @host_option
+    @port_option
+    @data_dir_option
+    @friendly_errors
+    def demo_command(size: int, seed: int, no_serve: bool, host: str, port: int, data_dir: Path | None) -> None:
+        """Build a synthetic demo collection (drawn maps + metadata), embed and index it, serve it.
+
+        Re-running is cheap: unchanged images keep their vectors."""
+        app = app_for(data_dir)
+        build_demo(app, size, seed)
+        if no_serve:
+            click.echo(f"demo index ready in {services_of(app).settings.data_dir}; serve it with: mapsearch serve")
+            return
+        serve(app, host, port)
+
+    @cli.command("serve")
+    @host_option
+    @port_option
+    @data_dir_option
+    @friendly_errors
+    def serve_command(host: str, port: int, data_dir: Path | None) -> None:
+        """Serve the web UI and JSON API (development server; use gunicorn in production)."""
+        serve(app_for(data_dir), host, port)

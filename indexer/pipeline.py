@@ -1,0 +1,225 @@
+"""In-process indexing: records in batches → images loaded and hashed → vectors embedded (or reused
+when the image hash and model are unchanged) → documents written. A bad image costs its record
+the vector, never the batch; the Celery tasks call the same batch function."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+import numpy as np
+from PIL import Image
+
+from indexer.backends.base import SearchBackend
+from indexer.embedder import Embedder
+from indexer.records import IndexDocument, MapRecord
+from indexer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SAMPLES = 20
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did; failures are counted and sampled, never silent."""
+
+    seen: int = 0
+    indexed: int = 0
+    with_vector: int = 0
+    embedded: int = 0  # vectors computed in this run
+    reused_vectors: int = 0  # (image hash, model id) unchanged: stored vector kept
+    without_image: int = 0  # records that name no image (or images were skipped)
+    image_failures: int = 0
+    image_failure_samples: list[str] = field(default_factory=list)
+    skipped_stale: int = 0
+    write_failures: int = 0
+    write_failure_samples: list[str] = field(default_factory=list)
+
+    def add(self, other: IndexReport) -> None:
+        """Accumulate another (batch) report into this one."""
+        for name in (
+            "seen", "indexed", "with_vector", "embedded", "reused_vectors", "without_image",
+            "image_failures", "skipped_stale", "write_failures",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        _extend_samples(self.image_failure_samples, other.image_failure_samples)
+        _extend_samples(self.write_failure_samples, other.write_failure_samples)
+
+    def summary(self) -> str:
+        """One line for a CLI or a job log."""
+        return (
+            f"{self.indexed} indexed ({self.with_vector} with a vector: {self.embedded} embedded, "
+            f"{self.reused_vectors} reused), {self.without_image} without image, "
+            f"{self.image_failures} image failures, {self.write_failures} write failures, "
+            f"{self.skipped_stale} stale"
+        )
+
+
+def _extend_samples(samples: list[str], more: Iterable[str]) -> None:
+    for sample in more:
+        if len(samples) >= MAX_SAMPLES:
+            return
+        samples.append(sample)
+
+
+def image_content_hash(image: Image.Image) -> str:
+    """sha256 of the decoded pixels (mode and size included): stable across re-encodings of a
+    file's container, so an unchanged picture keeps its vector."""
+    digest = hashlib.sha256()
+    digest.update(f"{image.mode}:{image.width}x{image.height}:".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+def batched(items: Iterable[MapRecord], size: int) -> Iterator[list[MapRecord]]:
+    """Lists of at most ``size`` records."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def index_records(
+    records: Iterable[MapRecord],
+    *,
+    settings: Settings,
+    backend: SearchBackend,
+    embedder: Embedder | None,
+    with_images: bool = True,
+    progress: Progress | None = None,
+    total: int | None = None,
+) -> IndexReport:
+    """Index ``records`` in batches of ``settings.pipeline_batch_size``; ``progress(done, total)``
+    after each batch (total: ``len(records)`` when known)."""
+    if total is None and isinstance(records, Sequence):
+        total = len(records)
+    report = IndexReport()
+    for batch in batched(records, settings.pipeline_batch_size):
+        report.add(index_batch(batch, settings=settings, backend=backend, embedder=embedder, with_images=with_images))
+        if progress is not None:
+            progress(report.seen, total)
+    backend.refresh()
+    return report
+
+
+def index_batch(
+    records: Sequence[MapRecord],
+    *,
+    settings: Settings,
+    backend: SearchBackend,
+    embedder: Embedder | None,
+    with_images: bool = True,
+) -> IndexReport:
+    """Load, embed and write one batch (the unit a pipeline task runs)."""
+    report = IndexReport(seen=len(records))
+    stored = backend.fetch([record.id for record in records])
+    docs = build_documents(records, stored, settings=settings, embedder=embedder, with_images=with_images, report=report)
+    written = backend.write(docs)
+    report.indexed = written.written
+    report.skipped_stale = written.skipped_stale
+    report.write_failures = written.failed
+    _extend_samples(report.write_failure_samples, written.errors)
+    return report
+
+
+def reindex_ids(
+    ids: Sequence[str],
+    *,
+    settings: Settings,
+    backend: SearchBackend,
+    embedder: Embedder | None,
+    with_images: bool = True,
+) -> IndexReport:
+    """Re-read these documents' current records from the index and index them again (re-embedding
+    only where the image or the model changed)."""
+    records = [doc.record for doc in backend.fetch(ids).values()]
+    return index_batch(records, settings=settings, backend=backend, embedder=embedder, with_images=with_images)
+
+
+def build_documents(
+    records: Sequence[MapRecord],
+    stored: dict[str, IndexDocument],
+    *,
+    settings: Settings,
+    embedder: Embedder | None,
+    with_images: bool,
+    report: IndexReport,
+) -> list[IndexDocument]:
+    """IndexDocuments for a batch: vectors reused, embedded, or absent (with the reason reported)."""
+    docs = {record.id: IndexDocument(record=record) for record in records}
+    to_embed: list[tuple[str, Image.Image, str]] = []  # (id, image, hash)
+    model_id = embedder.model_id if (with_images and embedder is not None and any(r.has_image for r in records)) else None
+
+    for record in records:
+        doc, previous = docs[record.id], stored.get(record.id)
+        if not record.has_image:
+            report.without_image += 1
+            continue
+        if not with_images or embedder is None:
+            report.without_image += 1
+            _keep_previous_vector(doc, previous)  # an import without images never drops a vector
+            continue
+        try:
+            image = _load(record, settings)
+            content_hash = image_content_hash(image)
+        except Exception as exc:  # decoders raise anything on hostile files; the record still counts
+            _image_failed(report, record.id, exc)
+            _keep_previous_vector(doc, previous)  # a transient fetch failure must not wipe a vector
+            continue
+        if previous is not None and previous.vector is not None and previous.image_hash == content_hash and previous.model_id == model_id:
+            _keep_previous_vector(doc, previous)
+            report.reused_vectors += 1
+            continue
+        doc.image_hash = content_hash
+        to_embed.append((record.id, image, content_hash))
+
+    if to_embed and embedder is not None:
+        for doc_id, vector in _embed(embedder, to_embed, report):
+            docs[doc_id].vector = vector
+            docs[doc_id].model_id = embedder.model_id
+            report.embedded += 1
+    report.with_vector = sum(1 for doc in docs.values() if doc.vector is not None)
+    return list(docs.values())
+
+
+def _load(record: MapRecord, settings: Settings) -> Image.Image:
+    from indexer.images import load_image
+
+    assert record.image is not None  # has_image checked by the caller
+    return load_image(record.image, settings, settings.data_dir)
+
+
+def _keep_previous_vector(doc: IndexDocument, previous: IndexDocument | None) -> None:
+    if previous is not None and previous.vector is not None:
+        doc.vector = previous.vector
+        doc.model_id = previous.model_id
+        doc.image_hash = previous.image_hash
+
+
+def _image_failed(report: IndexReport, doc_id: str, exc: BaseException) -> None:
+    report.image_failures += 1
+    reason = str(exc) or type(exc).__name__
+    if len(report.image_failure_samples) < MAX_SAMPLES:
+        report.image_failure_samples.append(f"{doc_id}: {type(exc).__name__}: {reason[:200]}")
+    log.info("image of %s not embedded: %s", doc_id, reason)
+
+
+def _embed(embedder: Embedder, items: list[tuple[str, Image.Image, str]], report: IndexReport) -> list[tuple[str, np.ndarray]]:
+    """Embed a batch; if the batch fails, embed one by one so only the bad image loses its vector."""
+    try:
+        vectors = embedder.embed_images([image for _, image, _ in items])
+        return [(doc_id, np.asarray(vectors[i], dtype=np.float32)) for i, (doc_id, _, _) in enumerate(items)]
+    except Exception:  # one bad image must not cost the batch its vectors
+        log.warning("batch embedding failed; retrying the %d images one by one", len(items), exc_info=True)
+    results = []
+    for doc_id, image, _ in items:
+        try:
+            results.append((doc_id, np.asarray(embedder.embed_images([image])[0], dtype=np.float32)))
+        except Exception as exc:
+            _image_failed(report, doc_id, exc)
+    return results
