@@ -1,0 +1,76 @@
+"""Which harvester a job's parameters name, as an iterator of record batches. The harvesters
+themselves live in ``indexer.sources``; this only maps ``{"source": ..., ...}`` onto them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from indexer.records import MapRecord
+from indexer.settings import Settings
+
+SOURCES = ("loc", "iiif", "records", "index")
+
+
+class SourceError(ValueError):
+    """The job's parameters do not describe a source (bad name, missing argument)."""
+
+
+def _chunks(records: Iterator[MapRecord], size: int) -> Iterator[list[MapRecord]]:
+    while batch := list(islice(records, size)):
+        yield batch
+
+
+def _limited(batches: Iterator[list[MapRecord]], limit: int | None) -> Iterator[list[MapRecord]]:
+    if limit is None:
+        yield from batches
+        return
+    left = limit
+    for batch in batches:
+        if left <= 0:
+            return
+        yield batch[:left]
+        left -= len(batch)
+
+
+def _records_file(path: str) -> Iterator[MapRecord]:
+    """MapRecords as JSON lines (what ``mapsearch export`` or a test writes)."""
+    with Path(path).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield MapRecord.model_validate_json(line)
+
+
+def _indexed_records(settings: Settings, ids: list[str]) -> Iterator[MapRecord]:
+    """Records already in the index (re-derived from what is stored), for a reindex of ids."""
+    from indexer.backends import open_backend
+
+    backend = open_backend(settings)
+    try:
+        for start in range(0, len(ids), 500):
+            found = backend.fetch(ids[start:start + 500])
+            yield from (found[doc_id].record for doc_id in ids[start:start + 500] if doc_id in found)
+    finally:
+        backend.close()
+
+
+def open_source(params: dict[str, Any], settings: Settings, *, job_id: str) -> Iterator[list[MapRecord]]:
+    """Batches of ``settings.pipeline_batch_size`` records from the source the job names."""
+    source = params.get("source")
+    size = settings.pipeline_batch_size
+    limit = params.get("limit")
+    if source == "records":
+        return _limited(_chunks(_records_file(params["path"]), size), limit)
+    if source == "index":
+        return _chunks(_indexed_records(settings, list(params["ids"])), size)
+    if source == "loc":
+        from indexer.sources.loc import harvest_loc  # type: ignore[import-not-found]
+
+        return _limited(harvest_loc(settings, params, cursor_key=job_id, batch_size=size), limit)
+    if source == "iiif":
+        from indexer.sources.iiif import harvest_iiif  # type: ignore[import-not-found]
+
+        return _limited(_chunks(iter(harvest_iiif(params["url"], settings)), size), limit)
+    raise SourceError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")

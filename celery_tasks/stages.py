@@ -1,0 +1,203 @@
+"""The pipeline's stages — harvest, embed, index, finalize — written once and scheduled either by
+Celery (``celery_tasks.tasks``) or in-process (``celery_tasks.runner``). Each stage takes a job id
+and a batch id, re-reads its input from the stage store, and is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from celery_tasks.jobs import JobNotFound, JobStore
+from celery_tasks.sources import open_source
+from celery_tasks.staging import (
+    BatchMissing,
+    BatchStage,
+    batch_id_for,
+    document_from_json,
+    document_to_json,
+)
+from indexer.records import MapRecord
+from indexer.settings import Settings
+
+if TYPE_CHECKING:
+    from indexer.backends.base import SearchBackend
+    from indexer.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+VERIFY_CHUNK = 500
+
+SubmitBatch = Callable[[str, str], None]  # (job_id, batch_id) → schedule embed then index
+
+
+@dataclass
+class PipelineContext:
+    """What the stages need, built once per process (the model is loaded once, on first use)."""
+
+    settings: Settings
+    jobs: JobStore
+    stage: BatchStage
+    backend_factory: Callable[[], SearchBackend]
+    embedder_factory: Callable[[], Embedder]
+    _backend: Any = field(default=None, init=False)
+    _embedder: Any = field(default=None, init=False)
+
+    @property
+    def backend(self) -> SearchBackend:
+        """The index backend (opened on first use)."""
+        if self._backend is None:
+            self._backend = self.backend_factory()
+        return self._backend  # type: ignore[no-any-return]
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model (loaded on first use, once per process)."""
+        if self._embedder is None:
+            self._embedder = self.embedder_factory()
+        return self._embedder  # type: ignore[no-any-return]
+
+
+def is_cancelled(ctx: PipelineContext, job_id: str) -> bool:
+    """True when staff asked to stop (or the job vanished: nothing left to work for)."""
+    try:
+        return ctx.jobs.get(job_id).cancel_requested
+    except JobNotFound:
+        return True
+
+
+def mark_started(ctx: PipelineContext, job_id: str) -> None:
+    """queued → running, stamping the start time once."""
+    job = ctx.jobs.get(job_id)
+    if job.started_at is None or job.state == "queued":
+        ctx.jobs.update(job_id, state="running", started_at=job.started_at or time.time())
+
+
+def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch) -> int:
+    """Read the job's source batch by batch, stage, register and submit each; returns batches seen.
+
+    A redelivered harvest submits its batches again: a duplicate batch is harmless (same document
+    ids, counted once)."""
+    mark_started(ctx, job_id)
+    job = ctx.jobs.get(job_id)
+    seen = 0
+    for records in open_source(job.params, ctx.settings, job_id=job_id):
+        if is_cancelled(ctx, job_id):
+            return seen
+        if not records:
+            continue
+        ids = [record.id for record in records]
+        batch_id = batch_id_for(job_id, ids)
+        ctx.stage.put(batch_id, "records", [record.model_dump(mode="json") for record in records])
+        ctx.jobs.add_batch(job_id, batch_id, ids)
+        submit(job_id, batch_id)  # even when known: a redelivered harvest may have died before it
+        seen += 1
+    ctx.jobs.update(job_id, harvest_complete=True)
+    maybe_finalize(ctx, job_id)
+    return seen
+
+
+def fail_batch(ctx: PipelineContext, job_id: str, batch_id: str, why: str) -> None:
+    """Count a batch's records as failed, with the reason (a no-op if the batch was counted)."""
+    ids = ctx.jobs.batch_record_ids(job_id, batch_id)
+    if ctx.jobs.complete_batch(job_id, batch_id, done=0, failed=len(ids), without_vector=0,
+                               errors=[f"batch {batch_id}: {why}"]):
+        log.error("job %s: batch %s failed (%s); %d records counted as failed", job_id, batch_id, why, len(ids))
+    ctx.stage.drop(batch_id)
+    maybe_finalize(ctx, job_id)
+
+
+def fail_job(ctx: PipelineContext, job_id: str, why: str) -> None:
+    """Close the job as failed (the harvest itself could not go on)."""
+    log.error("job %s failed: %s", job_id, why)
+    ctx.jobs.update(job_id, state="failed", message=why, finished_at=time.time())
+
+
+def embed(ctx: PipelineContext, job_id: str, batch_id: str) -> bool:
+    """Fetch, decode and embed a staged batch; stage the documents. False when nothing to index."""
+    if is_cancelled(ctx, job_id):
+        return False
+    try:
+        payload = ctx.stage.get(batch_id, "records")
+    except BatchMissing as exc:
+        fail_batch(ctx, job_id, batch_id, str(exc))
+        return False
+    records = [MapRecord.model_validate(item) for item in payload]
+    from indexer.pipeline import IndexReport, build_documents
+
+    report = IndexReport(seen=len(records))
+    stored = ctx.backend.fetch([record.id for record in records])
+    with_images = bool(ctx.jobs.get(job_id).params.get("with_images", True))
+    embedder = ctx.embedder if with_images and any(record.has_image for record in records) else None
+    documents = build_documents(records, stored, settings=ctx.settings, embedder=embedder,
+                                with_images=with_images, report=report)
+    ctx.stage.put(batch_id, "documents", {
+        "documents": [document_to_json(doc) for doc in documents],
+        "image_errors": report.image_failure_samples,
+    })
+    return True
+
+
+def index(ctx: PipelineContext, job_id: str, batch_id: str) -> None:
+    """Write a batch's documents (versioned upserts: a rerun rewrites the same ids), count it once."""
+    if is_cancelled(ctx, job_id):
+        ctx.stage.drop(batch_id)
+        return
+    try:
+        payload = ctx.stage.get(batch_id, "documents")
+    except BatchMissing as exc:
+        fail_batch(ctx, job_id, batch_id, str(exc))
+        return
+    documents = [document_from_json(item) for item in payload["documents"]]
+    image_errors: list[str] = payload["image_errors"]
+    report = ctx.backend.write(documents)
+    ctx.backend.refresh()
+    # A stale skip means a newer revision is already indexed: the record is there, so it is done.
+    ctx.jobs.complete_batch(
+        job_id, batch_id,
+        done=report.written + report.skipped_stale, failed=report.failed,
+        without_vector=sum(1 for doc in documents if doc.vector is None and doc.record.has_image),
+        errors=[*report.errors, *image_errors],
+    )
+    ctx.stage.drop(batch_id)
+    maybe_finalize(ctx, job_id)
+
+
+def _job_record_ids(ctx: PipelineContext, job_id: str) -> Iterator[str]:
+    for batch_id in ctx.jobs.batch_ids(job_id):
+        yield from ctx.jobs.batch_record_ids(job_id, batch_id)
+
+
+def maybe_finalize(ctx: PipelineContext, job_id: str) -> None:
+    """When every batch is counted, verify the index holds every record and close the job.
+
+    Success is only ever declared after that check: a record missing from the index (failed
+    write, lost batch) makes the job fail with the count and a sample of the missing ids."""
+    job = ctx.jobs.get(job_id)
+    if job.state in {"succeeded", "failed", "cancelled"}:
+        return
+    if not job.harvest_complete or job.batches_done < job.batches_total:
+        return
+    if not ctx.jobs.claim_finalize(job_id):
+        return
+    ctx.jobs.update(job_id, state="verifying")
+    expected = list(dict.fromkeys(_job_record_ids(ctx, job_id)))
+    ctx.backend.refresh()
+    missing: list[str] = []
+    for start in range(0, len(expected), VERIFY_CHUNK):
+        chunk = expected[start:start + VERIFY_CHUNK]
+        present = ctx.backend.fetch(chunk)
+        missing.extend(doc_id for doc_id in chunk if doc_id not in present)
+    job = ctx.jobs.get(job_id)
+    if missing:
+        ctx.jobs.update(job_id, state="failed", finished_at=time.time(),
+                        message=f"{len(missing)} of {len(expected)} records are not in the index "
+                                f"(e.g. {', '.join(missing[:5])})")
+    elif job.done < len(expected):
+        ctx.jobs.update(job_id, state="failed", finished_at=time.time(),
+                        message=f"counted {job.done} written records for {len(expected)} expected")
+    else:
+        ctx.jobs.update(job_id, state="succeeded", finished_at=time.time(),
+                        message=f"{len(expected)} records indexed ({job.without_vector} without a vector)")

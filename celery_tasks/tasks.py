@@ -1,0 +1,90 @@
+"""Celery tasks: thin wrappers that run one stage by job/batch id, retry transient failures with
+exponential backoff, and turn a permanent failure into a counted, reported batch failure."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+import redis.exceptions
+import requests
+from celery import Task, chain, shared_task
+
+from celery_tasks import stages
+from celery_tasks.runtime import pipeline_context
+from indexer.backends.base import BackendError
+
+log = logging.getLogger(__name__)
+
+# Worth retrying: the thing will likely work later. Everything else fails the batch at once.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    BackendError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    requests.ConnectionError,
+    requests.Timeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    """Add the sources' throttling errors when their module is there."""
+    try:
+        from indexer.sources.ratelimit import RateLimited  # type: ignore[import-not-found]
+    except ImportError:
+        return TRANSIENT_ERRORS
+    return (*TRANSIENT_ERRORS, RateLimited)
+
+
+def retry_delay(settings_backoff: float, backoff_max: float, retries: int) -> float:
+    """Exponential backoff with full jitter: a herd of retrying workers spreads out."""
+    return random.uniform(0.5, 1.0) * min(backoff_max, settings_backoff * 2**retries)
+
+
+def _run(task: Task, job_id: str, work: Callable[[], Any], give_up: Callable[[str], None]) -> Any:
+    ctx = pipeline_context()
+    settings = ctx.settings
+    try:
+        return work()
+    except _transient_errors() as exc:
+        if task.request.retries >= settings.task_max_retries:
+            give_up(f"{type(exc).__name__}: {exc} (after {task.request.retries} retries)")
+            raise
+        delay = retry_delay(settings.task_retry_backoff, settings.task_retry_backoff_max, task.request.retries)
+        log.warning("job %s: %s failed transiently (%s); retry in %.1fs", job_id, task.name, exc, delay)
+        raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_retries) from exc
+    except Exception as exc:
+        give_up(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def submit_batch(job_id: str, batch_id: str) -> None:
+    """embed → index for one staged batch, each on its own queue."""
+    chain(embed_task.si(job_id, batch_id), index_task.si(job_id, batch_id)).apply_async()
+
+
+@shared_task(bind=True, name="celery_tasks.tasks.harvest_task")
+def harvest_task(self: Task, job_id: str) -> int:
+    """Harvest the job's source into staged batches, submitting each one."""
+    ctx = pipeline_context()
+    return int(_run(self, job_id, lambda: stages.harvest(ctx, job_id, submit_batch),
+                    lambda why: stages.fail_job(ctx, job_id, f"harvest failed: {why}")))
+
+
+@shared_task(bind=True, name="celery_tasks.tasks.embed_task")
+def embed_task(self: Task, job_id: str, batch_id: str) -> bool:
+    """Fetch, decode and embed one batch."""
+    ctx = pipeline_context()
+    return bool(_run(self, job_id, lambda: stages.embed(ctx, job_id, batch_id),
+                     lambda why: stages.fail_batch(ctx, job_id, batch_id, why)))
+
+
+@shared_task(bind=True, name="celery_tasks.tasks.index_task")
+def index_task(self: Task, job_id: str, batch_id: str) -> None:
+    """Write one batch to the index and count it."""
+    ctx = pipeline_context()
+    _run(self, job_id, lambda: stages.index(ctx, job_id, batch_id),
+         lambda why: stages.fail_batch(ctx, job_id, batch_id, why))
