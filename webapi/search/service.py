@@ -44,6 +44,7 @@ ImageResolver = Callable[[Literal["url", "token"], str], Image.Image]
 EmbedderSource = Embedder | Callable[[], Embedder] | None
 
 THUMBNAIL_SIZE = 400
+LOCAL_IMAGES_PREFIX = "images/"  # relative image paths under data_dir/images (the demo collection)
 
 
 def filters_of(params: SearchParams) -> Filters:
@@ -70,6 +71,8 @@ def thumbnail_of(record: MapRecord) -> str | None:
         return f"{record.image.iiif_service.rstrip('/')}/full/!{THUMBNAIL_SIZE},{THUMBNAIL_SIZE}/0/default.jpg"
     if record.image and record.image.url and record.image.url.startswith(("http://", "https://")):
         return record.image.url
+    if record.image and record.image.url and record.image.url.startswith(LOCAL_IMAGES_PREFIX):
+        return "/" + record.image.url  # served by the app from data_dir/images (webapi/api/images.py)
     return None
 
 
