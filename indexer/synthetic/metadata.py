@@ -1,0 +1,237 @@
+"""Catalogue metadata for a synthetic map, correlated with its ground truth the way real
+catalogues are: partly and imperfectly (a title names the place and kind, a note may say "Hand
+colored.", almost nothing mentions sea monsters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from indexer.records import Extent, ImageRef, MapRecord, Place
+from indexer.synthetic.gazetteer import CITIES, COASTS, REGIONS, City, Region
+
+TITLE_TEMPLATES: dict[str, dict[str, list[str]]] = {
+    "english": {
+        "world_map": ["A new map of the world", "The world", "A map of the world on Mercator's projection", "The eastern and western hemispheres", "A general map of the world"],
+        "regional_map": ["A new and accurate map of {place}", "Map of {place}", "{place}", "Topographical map of {place}", "A map of the province of {place}"],
+        "city_plan": ["Plan of the city of {place}", "Map of the city of {place}", "Street map of {place}", "{place}", "Plan of {place} and its environs"],
+        "nautical_chart": ["A chart of the {place}", "{place}", "Chart of the {place} with the soundings", "A new chart of the {place}", "Sea chart of the {place}"],
+        "birds_eye_view": ["Bird's eye view of {place}", "View of {place}", "Panoramic view of the city of {place}", "{place} from the air", "Perspective map of {place}"],
+    },
+    "french": {
+        "world_map": ["Mappe-monde", "Carte du monde", "Nouvelle mappemonde"],
+        "regional_map": ["Carte de {place}", "Nouvelle carte de {place}", "{place}"],
+        "city_plan": ["Plan de la ville de {place}", "Plan de {place}"],
+        "nautical_chart": ["Carte marine de {place}", "Carte réduite de {place}"],
+        "birds_eye_view": ["Vue de {place}", "Vue cavalière de {place}"],
+    },
+    "german": {
+        "world_map": ["Weltkarte", "Karte der Welt"],
+        "regional_map": ["Karte von {place}", "Neue Karte von {place}"],
+        "city_plan": ["Plan der Stadt {place}", "Stadtplan von {place}"],
+        "nautical_chart": ["Seekarte von {place}"],
+        "birds_eye_view": ["Ansicht von {place}", "Vogelschau von {place}"],
+    },
+    "dutch": {
+        "world_map": ["Nieuwe wereldkaart", "Wereldkaart"],
+        "regional_map": ["Kaart van {place}", "Nieuwe kaart van {place}"],
+        "city_plan": ["Plattegrond van {place}"],
+        "nautical_chart": ["Paskaart van {place}", "Zeekaart van {place}"],
+        "birds_eye_view": ["Gezicht op {place}"],
+    },
+    "latin": {
+        "world_map": ["Nova totius terrarum orbis tabula", "Typus orbis terrarum", "Orbis terrarum nova descriptio"],
+        "regional_map": ["{place} nova descriptio", "Tabula {place}"],
+        "city_plan": ["{place} urbs", "Ichnographia urbis {place}"],
+        "nautical_chart": ["Tabula nautica {place}"],
+        "birds_eye_view": ["Prospectus {place}"],
+    },
+    "spanish": {
+        "world_map": ["Mapa del mundo", "Mapamundi"],
+        "regional_map": ["Mapa de {place}"],
+        "city_plan": ["Plano de la ciudad de {place}"],
+        "nautical_chart": ["Carta náutica de {place}"],
+        "birds_eye_view": ["Vista de {place}"],
+    },
+}
+
+CARTOGRAPHERS = {
+    "english": ["Jefferys, Thomas", "Faden, William", "Mitchell, S. Augustus", "Colton, J. H.", "Rand McNally and Company", "Sanborn Map Company", "Fowler, T. M.", "Bailey, O. H."],
+    "french": ["Bellin, Jacques Nicolas", "Delisle, Guillaume", "Bonne, Rigobert", "Vaugondy, Robert de"],
+    "german": ["Homann, Johann Baptist", "Seutter, Matthäus", "Stieler, Adolf"],
+    "dutch": ["Blaeu, Willem Janszoon", "Hondius, Jodocus", "Jansson, Jan", "Visscher, Nicolaes", "Van Keulen, Johannes"],
+    "latin": ["Ortelius, Abraham", "Mercator, Gerard", "Münster, Sebastian", "Hondius, Jodocus"],
+    "spanish": ["López, Tomás", "Dirección de Hidrografía"],
+}
+
+COLLECTIONS = {
+    "birds_eye_view": "Panoramic Maps",
+    "nautical_chart": "Nautical Charts",
+    "city_plan": "Cities and Towns",
+    "world_map": "World Maps",
+    "regional_map": "General Maps",
+}
+
+LANGUAGE_NAMES = {"english": "English", "french": "French", "german": "German", "dutch": "Dutch", "latin": "Latin", "spanish": "Spanish"}
+
+WORLD = Region("World", "", -180.0, -90.0, 180.0, 90.0)
+
+
+def _pick(rng: np.random.Generator, options: list[str] | tuple[Any, ...]) -> Any:
+    return options[int(rng.integers(len(options)))]
+
+
+def _display_date(rng: np.random.Generator, year: int) -> tuple[str, int, int]:
+    """A messy catalogue date and the year range it honestly supports."""
+    roll = rng.random()
+    if roll < 0.55:
+        return str(year), year, year
+    if roll < 0.7:
+        decade = round(year, -1)
+        return f"[ca. {decade}]", decade, decade
+    if roll < 0.8:
+        return f"[{year}?]", year, year
+    if roll < 0.88 and year >= 1800:
+        return f"{year}-{int(rng.integers(1, 13)):02d}", year, year
+    if roll < 0.94:
+        start = year - year % 10
+        return f"between {start} and {start + 10}", start, start + 10
+    century = year // 100
+    return f"{century}--", century * 100, century * 100 + 99
+
+
+def _place(rng: np.random.Generator, kind: str) -> tuple[Place, City | Region]:
+    if kind in ("city_plan", "birds_eye_view"):
+        city: City = _pick(rng, CITIES)
+        return Place(name=city.name, city=city.name, state=city.state, country=city.country), city
+    if kind == "nautical_chart":
+        coast: Region = _pick(rng, COASTS)
+        return Place(name=coast.name, country=coast.country or None), coast
+    if kind == "regional_map":
+        region: Region = _pick(rng, REGIONS)
+        return Place(name=region.name, state=region.name if region.country == "United States" else None, country=region.country), region
+    return Place(name="World"), WORLD
+
+
+def _extent(where: City | Region) -> Extent:
+    if isinstance(where, City):
+        return Extent(west=where.lon - 0.08, south=where.lat - 0.06, east=where.lon + 0.08, north=where.lat + 0.06)
+    return Extent(west=where.west, south=where.south, east=where.east, north=where.north)
+
+
+def _notes(rng: np.random.Generator, attributes: dict[str, Any]) -> list[str]:
+    notes: list[str] = []
+    scheme = attributes["colour_scheme"]
+    if scheme == "hand_coloured" and rng.random() < 0.6:
+        notes.append("Hand colored.")
+    if scheme == "full_colour" and rng.random() < 0.3:
+        notes.append("Printed in colors.")
+    if scheme == "blueprint" and rng.random() < 0.6:
+        notes.append("Blueprint.")
+    relief = attributes["relief"]
+    if relief == "pictorial" and rng.random() < 0.5:
+        notes.append("Relief shown pictorially.")
+    if relief == "shaded" and rng.random() < 0.5:
+        notes.append(str(_pick(rng, ["Relief shown by shading.", "Relief shown by hachures and shading."])))
+    if attributes["kind"] == "nautical_chart" and rng.random() < 0.6:
+        notes.append("Depths shown by soundings.")
+    if attributes["kind"] == "world_map" and attributes["year"] < 1800 and rng.random() < 0.4:
+        notes.append("Prime meridian: Ferro.")
+    mentions = {"cartouche": (0.3, "decorative cartouche"), "coat_of_arms": (0.3, "coat of arms"),
+                "compass_rose": (0.25, "compass rose"), "ship": (0.15, "ill. of ships"), "sea_monster": (0.08, "ill. of sea monsters")}
+    included = [phrase for name, (chance, phrase) in mentions.items() if name in attributes["ornaments"] and rng.random() < chance]
+    if included:
+        notes.append("Includes " + ", ".join(included) + ".")
+    if attributes["wear"] == "stained" and rng.random() < 0.2:
+        notes.append("Stained.")
+    return notes
+
+
+def _subjects(rng: np.random.Generator, attributes: dict[str, Any], place: Place) -> list[str]:
+    kind, year = attributes["kind"], attributes["year"]
+    subjects: list[str] = []
+    if kind == "world_map":
+        if rng.random() < 0.8:
+            subjects.append("World maps")
+        if year < 1800 and rng.random() < 0.6:
+            subjects.append("World maps--Early works to 1800")
+    elif kind == "nautical_chart":
+        if rng.random() < 0.8:
+            subjects.append("Nautical charts")
+        if rng.random() < 0.5:
+            subjects.append(f"{place.name}--Maps")
+        if rng.random() < 0.3:
+            subjects.append("Hydrography")
+    elif kind == "birds_eye_view":
+        if rng.random() < 0.8:
+            subjects.append(f"{place.name}--Aerial views")
+        if rng.random() < 0.3:
+            subjects.append("Cities and towns")
+    else:
+        if rng.random() < 0.9:
+            subjects.append(f"{place.name}--Maps")
+        if kind == "city_plan" and rng.random() < 0.3:
+            subjects.append(f"Streets--{place.name}")
+        if attributes["relief"] != "none" and rng.random() < 0.2:
+            subjects.append("Topography")
+    if "sea_monster" in attributes["ornaments"] and rng.random() < 0.1:
+        subjects.append("Sea monsters")
+    if "ship" in attributes["ornaments"] and rng.random() < 0.05:
+        subjects.append("Ships")
+    return subjects
+
+
+def _formats(rng: np.random.Generator, attributes: dict[str, Any]) -> list[str]:
+    kind = attributes["kind"]
+    formats = ["map"]
+    if kind == "nautical_chart" and rng.random() < 0.7:
+        formats.append("nautical chart")
+    if kind == "birds_eye_view":
+        formats = ["view"] if rng.random() < 0.5 else ["map", "view"]
+    if kind == "city_plan" and rng.random() < 0.4:
+        formats.append("city plan")
+    if attributes["colour_scheme"] == "blueprint" and rng.random() < 0.5:
+        formats.append("blueprint")
+    return formats
+
+
+def build_record(index: int, attributes: dict[str, Any], rng: np.random.Generator) -> MapRecord:
+    """The catalogue record of synthetic map number ``index`` (1-based) with these attributes."""
+    kind, language = attributes["kind"], attributes["language"]
+    place, where = _place(rng, kind)
+    templates = TITLE_TEMPLATES[language][kind]
+    title = str(_pick(rng, templates)).format(place=place.name)
+    date, year_start, year_end = _display_date(rng, attributes["year"])
+    contributor = str(_pick(rng, CARTOGRAPHERS[language]))
+    collections = [COLLECTIONS[kind]]
+    if attributes["year"] < 1800 and rng.random() < 0.5:
+        collections.append("Early Maps")
+    description = f"{str(_pick(rng, ['Shows', 'Depicts', 'Covers']))} {place.name if place.name != 'World' else 'the world'}"
+    if kind == "city_plan" and rng.random() < 0.5:
+        description += " with streets, wards and public buildings"
+    if kind == "nautical_chart" and rng.random() < 0.4:
+        description += " with harbours, shoals and anchorages"
+    slug = f"{index:05d}"
+    return MapRecord(
+        id=f"demo:{slug}",
+        source="demo",
+        title=title,
+        description=description + ".",
+        notes=_notes(rng, attributes),
+        subjects=_subjects(rng, attributes, place),
+        formats=_formats(rng, attributes),
+        places=[place],
+        contributors=[contributor],
+        publisher=contributor if rng.random() < 0.5 else None,
+        languages=[LANGUAGE_NAMES[language]],
+        call_number=f"G{3200 + 10 * (index % 97)} {attributes['year']} .{contributor[0]}{index % 9 + 1}",
+        collections=collections,
+        date=date,
+        year_start=year_start,
+        year_end=year_end,
+        extent=_extent(where),
+        image=ImageRef(url=f"images/demo-{slug}.png", width=attributes["width"], height=attributes["height"]),
+        rights="No known restrictions (synthetic demo map).",
+        raw={"generator": "indexer.synthetic", "index": index},
+    )

@@ -1,0 +1,225 @@
+"""Map ornaments drawn as vector shapes: sea monsters, ships, compass roses, cartouches, coats of
+arms. Each takes a centre and a size in pixels so placement stays with the caller."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from indexer.synthetic.canvas import Canvas
+from indexer.synthetic.lettering import draw_label, font, text_width
+
+MONSTER_GREENS = ((92, 138, 96), (118, 150, 88), (80, 120, 130))
+HERALDIC = ((180, 30, 30), (30, 60, 150), (220, 180, 50), (40, 120, 60), (240, 240, 240), (30, 30, 30))
+
+
+def sea_monster(canvas: Canvas, cx: float, cy: float, size: float) -> None:
+    """A serpent rising from the waves in humps, with a head, open jaws, fins and a tail."""
+    draw, rng, ink = canvas.draw, canvas.rng, canvas.palette.ink
+    body = MONSTER_GREENS[int(rng.integers(len(MONSTER_GREENS)))]
+    facing = 1 if rng.random() < 0.5 else -1
+    hump_w = size / 4.2
+    line = max(1, round(size / 28))
+    start = cx - facing * size / 2
+    for i in range(3):
+        hx = start + facing * (i + 0.5) * hump_w * 1.1
+        box = (hx - hump_w / 2, cy - hump_w * 0.55, hx + hump_w / 2, cy + hump_w * 0.55)
+        draw.chord(box, 180, 360, fill=body, outline=ink, width=line)
+        for k in range(2):  # spines on the humps
+            sx = hx - hump_w / 4 + k * hump_w / 2
+            draw.polygon([(sx - hump_w / 8, cy - hump_w * 0.45), (sx, cy - hump_w * 0.8), (sx + hump_w / 8, cy - hump_w * 0.45)], fill=ink)
+    # neck and head
+    neck_x = start + facing * 3.4 * hump_w * 1.1
+    head_x = neck_x + facing * hump_w * 0.5
+    head_y = cy - hump_w * 1.1
+    draw.polygon([(neck_x - hump_w * 0.25, cy), (neck_x + hump_w * 0.25, cy), (head_x + facing * hump_w * 0.1, head_y + hump_w * 0.2),
+                  (head_x - facing * hump_w * 0.3, head_y)], fill=body, outline=ink)
+    draw.ellipse((head_x - hump_w * 0.4, head_y - hump_w * 0.3, head_x + hump_w * 0.4, head_y + hump_w * 0.3), fill=body, outline=ink, width=line)
+    jaw_x = head_x + facing * hump_w * 0.75
+    draw.polygon([(head_x + facing * hump_w * 0.2, head_y - hump_w * 0.1), (jaw_x, head_y - hump_w * 0.35), (jaw_x, head_y + hump_w * 0.3),
+                  (head_x + facing * hump_w * 0.2, head_y + hump_w * 0.1)], fill=(200, 60, 50), outline=ink)
+    eye = max(1.0, hump_w * 0.09)
+    draw.ellipse((head_x - eye, head_y - hump_w * 0.12 - eye, head_x + eye, head_y - hump_w * 0.12 + eye), fill=ink)
+    # tail fin behind the first hump
+    tail_x = start - facing * hump_w * 0.2
+    draw.polygon([(tail_x, cy), (tail_x - facing * hump_w * 0.7, cy - hump_w * 0.6), (tail_x - facing * hump_w * 0.5, cy),
+                  (tail_x - facing * hump_w * 0.7, cy + hump_w * 0.3)], fill=body, outline=ink)
+    # waves around the body
+    for i in range(5):
+        wx = start + facing * (i - 0.5) * hump_w * 0.9
+        draw.arc((wx - hump_w * 0.3, cy - hump_w * 0.1, wx + hump_w * 0.3, cy + hump_w * 0.25), 200, 340, fill=ink, width=max(1, line - 1))
+
+
+def ship(canvas: Canvas, cx: float, cy: float, size: float) -> None:
+    """A sailing ship: hull, two or three masts with square sails, a pennant."""
+    draw, rng, ink = canvas.draw, canvas.rng, canvas.palette.ink
+    hull = (120, 76, 40) if canvas.palette.fill_regions else canvas.palette.faint_ink
+    sail = (250, 246, 232)
+    facing = 1 if rng.random() < 0.5 else -1
+    half = size / 2
+    line = max(1, round(size / 30))
+    draw.polygon([(cx - half, cy - size * 0.12), (cx + half, cy - size * 0.12), (cx + half * 0.72, cy + size * 0.12),
+                  (cx - half * 0.72, cy + size * 0.12)], fill=hull, outline=ink)
+    masts = 3 if rng.random() < 0.6 else 2
+    for m in range(masts):
+        mx = cx + (m - (masts - 1) / 2) * size * 0.3
+        top = cy - size * (0.75 if m == masts // 2 else 0.6)
+        draw.line([(mx, cy - size * 0.12), (mx, top)], fill=ink, width=line)
+        for tier in range(2):
+            y0 = top + size * 0.06 + tier * size * 0.24
+            w = size * (0.11 + 0.03 * tier)
+            draw.polygon([(mx - w, y0), (mx + w, y0), (mx + w * 1.1 + facing * size * 0.03, y0 + size * 0.2),
+                          (mx - w * 0.9 + facing * size * 0.03, y0 + size * 0.2)], fill=sail, outline=ink)
+        draw.polygon([(mx, top), (mx + facing * size * 0.14, top + size * 0.03), (mx, top + size * 0.06)], fill=canvas.palette.accents[0])
+    draw.line([(cx - half * 1.1, cy + size * 0.14), (cx + half * 1.1, cy + size * 0.14)], fill=ink, width=line)
+
+
+def compass_rose(canvas: Canvas, cx: float, cy: float, radius: float) -> None:
+    """A sixteen-point compass rose with alternating light and dark point halves and a north mark."""
+    draw, ink = canvas.draw, canvas.palette.ink
+    accents = canvas.palette.accents
+    line = max(1, round(radius / 30))
+    draw.ellipse((cx - radius * 0.72, cy - radius * 0.72, cx + radius * 0.72, cy + radius * 0.72), outline=ink, width=line)
+    draw.ellipse((cx - radius * 0.66, cy - radius * 0.66, cx + radius * 0.66, cy + radius * 0.66), outline=ink, width=1)
+    for ring, (length, width_frac, colour) in enumerate(((0.62, 0.08, accents[2]), (0.8, 0.11, accents[1]), (1.0, 0.14, accents[0]))):
+        points = 8 if ring == 0 else 4
+        offset = math.pi / 8 if ring == 0 else (math.pi / 4 if ring == 1 else 0.0)
+        for k in range(points):
+            angle = offset + k * 2 * math.pi / points - math.pi / 2
+            tip = (cx + math.cos(angle) * radius * length, cy + math.sin(angle) * radius * length)
+            left = (cx + math.cos(angle - math.pi / 2) * radius * width_frac, cy + math.sin(angle - math.pi / 2) * radius * width_frac)
+            right = (cx + math.cos(angle + math.pi / 2) * radius * width_frac, cy + math.sin(angle + math.pi / 2) * radius * width_frac)
+            draw.polygon([(cx, cy), left, tip], fill=colour, outline=ink)
+            draw.polygon([(cx, cy), right, tip], fill=canvas.palette.paper, outline=ink)
+    # fleur-de-lis stand-in: a small crowned triangle above north
+    ny = cy - radius * 1.02
+    draw.polygon([(cx, ny - radius * 0.2), (cx - radius * 0.09, ny), (cx + radius * 0.09, ny)], fill=ink)
+    draw.ellipse((cx - radius * 0.06, cy - radius * 0.06, cx + radius * 0.06, cy + radius * 0.06), fill=ink)
+
+
+def cartouche(canvas: Canvas, box: tuple[float, float, float, float], lines: list[str]) -> None:
+    """An ornate title frame: filled panel, double border, scroll curls at the corners, lettering."""
+    draw, ink, pal = canvas.draw, canvas.palette.ink, canvas.palette
+    x0, y0, x1, y1 = box
+    trim = pal.accents[2] if pal.fill_regions else pal.regions[2]
+    pad = (y1 - y0) * 0.12
+    draw.rounded_rectangle(box, radius=pad * 1.5, fill=pal.paper, outline=ink, width=max(1, round(pad / 3)))
+    draw.rounded_rectangle((x0 + pad, y0 + pad, x1 - pad, y1 - pad), radius=pad, outline=trim, width=max(1, round(pad / 2)))
+    curl = pad * 1.4
+    for cx, cy in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)):
+        draw.ellipse((cx - curl, cy - curl, cx + curl, cy + curl), fill=trim, outline=ink)
+        draw.arc((cx - curl * 0.6, cy - curl * 0.6, cx + curl * 0.6, cy + curl * 0.6), 0, 270, fill=ink)
+    # a swag across the top and a pendant below, the usual baroque frame
+    mid = (x0 + x1) / 2
+    draw.chord((mid - (x1 - x0) * 0.18, y0 - pad * 2.2, mid + (x1 - x0) * 0.18, y0 + pad * 1.4), 180, 360, fill=trim, outline=ink)
+    draw.polygon([(mid - pad * 2, y1), (mid + pad * 2, y1), (mid, y1 + pad * 2.5)], fill=trim, outline=ink)
+    inner_w = (x1 - x0) - 4 * pad
+    available = (y1 - y0) - 4 * pad
+    size = max(7, int(min(available / max(1, len(lines)) * 0.8, 16 * canvas.scale)))
+    y = y0 + 2 * pad + size * 0.55
+    for text in lines:
+        while size > 6 and text_width(text, size) > inner_w:
+            size -= 1
+        draw.text((mid, y), text, fill=ink, font=font(size), anchor="mm")
+        y += size * 1.25
+
+
+def coat_of_arms(canvas: Canvas, cx: float, cy: float, size: float) -> None:
+    """A heraldic shield (divided in two tinctures or with a cross) under a crown."""
+    draw, rng, ink = canvas.draw, canvas.rng, canvas.palette.ink
+    first, second = (HERALDIC[int(i)] for i in rng.choice(len(HERALDIC), size=2, replace=False))
+    w, h = size * 0.8, size
+    top = cy - h * 0.4
+    shield = [(cx - w / 2, top), (cx + w / 2, top), (cx + w / 2, top + h * 0.5), (cx + w * 0.3, top + h * 0.78), (cx, top + h * 0.92),
+              (cx - w * 0.3, top + h * 0.78), (cx - w / 2, top + h * 0.5)]
+    draw.polygon(shield, fill=first, outline=ink)
+    division = int(rng.integers(4))
+    if division == 0:  # per pale
+        draw.polygon([(cx, top), (cx + w / 2, top), (cx + w / 2, top + h * 0.5), (cx + w * 0.3, top + h * 0.78), (cx, top + h * 0.92)], fill=second, outline=ink)
+    elif division == 1:  # per fess
+        draw.polygon([(cx - w / 2, top + h * 0.4), (cx + w / 2, top + h * 0.4), (cx + w / 2, top + h * 0.5), (cx + w * 0.3, top + h * 0.78),
+                      (cx, top + h * 0.92), (cx - w * 0.3, top + h * 0.78), (cx - w / 2, top + h * 0.5)], fill=second, outline=ink)
+    elif division == 2:  # a cross
+        draw.rectangle((cx - w * 0.09, top, cx + w * 0.09, top + h * 0.9), fill=second)
+        draw.rectangle((cx - w / 2, top + h * 0.28, cx + w / 2, top + h * 0.44), fill=second)
+    else:  # a chevron
+        draw.polygon([(cx - w / 2, top + h * 0.6), (cx, top + h * 0.2), (cx + w / 2, top + h * 0.6), (cx + w / 2, top + h * 0.75),
+                      (cx, top + h * 0.38), (cx - w / 2, top + h * 0.75)], fill=second, outline=ink)
+    draw.polygon(shield, outline=ink, width=max(1, round(size / 25)))
+    crown_y = top - h * 0.04
+    gold = HERALDIC[2]
+    draw.polygon([(cx - w * 0.4, crown_y), (cx + w * 0.4, crown_y), (cx + w * 0.45, crown_y - h * 0.22), (cx + w * 0.2, crown_y - h * 0.1),
+                  (cx, crown_y - h * 0.26), (cx - w * 0.2, crown_y - h * 0.1), (cx - w * 0.45, crown_y - h * 0.22)], fill=gold, outline=ink)
+
+
+def place_ornaments(canvas: Canvas) -> None:
+    """Draw every ornament the attributes list, in water where they belong, avoiding overlaps."""
+    from indexer.synthetic.terrain import sample_points
+
+    rng = canvas.rng
+    x0, y0, x1, y1 = canvas.frame
+    short = min(x1 - x0, y1 - y0)
+    ornaments = canvas.attributes["ornaments"]
+
+    def free_spot(mask: np.ndarray | None, half_w: float, half_h: float) -> tuple[float, float]:
+        margin = int(max(half_w, half_h)) + 2
+        candidates: list[tuple[float, float]] = []
+        if mask is not None and mask.any():
+            candidates += [(float(x), float(y)) for x, y in sample_points(rng, mask, 40, margin=margin)]
+        candidates += [(float(rng.uniform(x0 + half_w, x1 - half_w)), float(rng.uniform(y0 + half_h, y1 - half_h))) for _ in range(20)]
+        for x, y in candidates:
+            if not (x0 + half_w <= x <= x1 - half_w and y0 + half_h <= y <= y1 - half_h):
+                continue
+            box = (x - half_w, y - half_h, x + half_w, y + half_h)
+            if all(box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3] for o in canvas.occupied):
+                canvas.occupied.append(box)
+                return x, y
+        x, y = candidates[0]
+        canvas.occupied.append((x - half_w, y - half_h, x + half_w, y + half_h))
+        return x, y
+
+    water = canvas.water if canvas.water.shape == (canvas.height, canvas.width) else None
+    if "cartouche" in ornaments:
+        w, h = (x1 - x0) * 0.42, short * 0.24
+        corner = int(rng.integers(4))
+        cx = x0 + w / 2 + short * 0.06 if corner % 2 == 0 else x1 - w / 2 - short * 0.06
+        cy = y0 + h / 2 + short * 0.08 if corner < 2 else y1 - h / 2 - short * 0.08
+        canvas.occupied.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+        date = str(canvas.attributes["year"])
+        words = canvas.title.split()
+        first = " ".join(words[: max(1, len(words) // 2)]) if len(canvas.title) > 24 else canvas.title
+        rest = " ".join(words[max(1, len(words) // 2):]) if len(canvas.title) > 24 else ""
+        cartouche(canvas, (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), [line for line in (first, rest, date) if line])
+    if "compass_rose" in ornaments:
+        r = short * float(rng.uniform(0.1, 0.15))
+        x, y = free_spot(water, r, r * 1.2)
+        compass_rose(canvas, x, y, r)
+    if "coat_of_arms" in ornaments:
+        s = short * float(rng.uniform(0.14, 0.2))
+        x, y = free_spot(None, s * 0.5, s * 0.6)
+        coat_of_arms(canvas, x, y, s)
+    if "ship" in ornaments:
+        for _ in range(int(rng.integers(1, 3))):
+            s = short * float(rng.uniform(0.12, 0.18))
+            x, y = free_spot(water, s * 0.6, s * 0.5)
+            ship(canvas, x, y, s)
+    if "sea_monster" in ornaments:
+        s = short * float(rng.uniform(0.3, 0.4))
+        x, y = free_spot(water, s * 0.55, s * 0.4)
+        sea_monster(canvas, x, y + s * 0.1, s)
+
+
+def draw_labels(canvas: Canvas, count: int, mask: np.ndarray | None, size: int, dot: bool = True) -> None:
+    """Scatter ``count`` invented place names over ``mask`` (or anywhere inside the frame)."""
+    from indexer.synthetic.lettering import place_name
+    from indexer.synthetic.terrain import sample_points
+
+    rng = canvas.rng
+    x0, y0, x1, y1 = canvas.frame
+    frame_mask = np.zeros((canvas.height, canvas.width), dtype=bool)
+    frame_mask[y0 + size: y1 - size, x0 + size: x1 - size * 5] = True
+    where = frame_mask if mask is None else (mask & frame_mask)
+    draw = canvas.draw
+    for x, y in sample_points(rng, where, count):
+        draw_label(draw, (x, y), place_name(rng), size, canvas.palette.ink, dot=dot)

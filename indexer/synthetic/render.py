@@ -1,0 +1,78 @@
+"""Drawing one synthetic map from its ground truth: frame, the kind's painter, ornaments, title,
+paper wear, then the colour scheme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from indexer.synthetic.canvas import Canvas, palette_for
+from indexer.synthetic.kinds import PAINTERS
+from indexer.synthetic.lettering import font, text_width
+from indexer.synthetic.ornaments import place_ornaments
+from indexer.synthetic.wear import age_paper, apply_colour_scheme
+
+
+def _neat_line(canvas: Canvas) -> None:
+    """The border: a heavy outer line, a thin inner one, and a chequered degree bar on early maps."""
+    draw, ink = canvas.draw, canvas.palette.ink
+    x0, y0, x1, y1 = canvas.frame
+    gap = canvas.px(3)
+    draw.rectangle((x0 - 1, y0 - 1, x1, y1), outline=ink, width=1)
+    draw.rectangle((x0 - gap, y0 - gap, x1 + gap, y1 + gap), outline=ink, width=canvas.px(1.5))
+    if canvas.early:
+        step = canvas.px(12)
+        for i, x in enumerate(range(x0, x1 - step, step)):
+            if i % 2 == 0:
+                draw.rectangle((x, y0 - gap, x + step, y0 - 1), fill=ink)
+                draw.rectangle((x, y1, x + step, y1 + gap), fill=ink)
+        for i, y in enumerate(range(y0, y1 - step, step)):
+            if i % 2 == 0:
+                draw.rectangle((x0 - gap, y, x0 - 1, y + step), fill=ink)
+                draw.rectangle((x1, y, x1 + gap, y + step), fill=ink)
+
+
+def _title_strip(canvas: Canvas) -> None:
+    """Without a cartouche the title runs along the top margin (bird's-eye views letter their own)."""
+    if "cartouche" in canvas.attributes["ornaments"] or canvas.attributes["kind"] == "birds_eye_view":
+        return
+    size = canvas.px(9)
+    title = canvas.title
+    while len(title) > 8 and text_width(title, size) > canvas.width * 0.9:
+        title = title[:-4] + "…"
+    canvas.draw.text((canvas.width / 2, canvas.frame[1] / 2 - 1), title, fill=canvas.palette.ink, font=font(size), anchor="mm")
+
+
+def render_map(attributes: dict[str, Any], title: str, seed: int, max_side: int | None = None) -> Image.Image:
+    """The RGB image of a map with these attributes; the same inputs always give the same pixels.
+
+    ``max_side`` draws the same map at a smaller size (training at 128 px renders much faster).
+    """
+    width, height = int(attributes["width"]), int(attributes["height"])
+    if max_side is not None and max(width, height) != max_side:
+        factor = max_side / max(width, height)
+        width, height = max(32, round(width * factor)), max(32, round(height * factor))
+    palette = palette_for(str(attributes["colour_scheme"]))
+    rng = np.random.default_rng(seed)
+    canvas = Canvas(image=Image.new("RGB", (width, height), palette.paper), palette=palette, rng=rng,
+                    attributes=attributes, title=title)
+    top = canvas.px(16)
+    side = canvas.px(9)
+    canvas.frame = (side, top, width - side, height - side)
+    PAINTERS[str(attributes["kind"])](canvas)
+    place_ornaments(canvas)
+    _neat_line(canvas)
+    _title_strip(canvas)
+    image = canvas.image
+    scheme = str(attributes["colour_scheme"])
+    if scheme in ("grayscale", "sepia", "blueprint"):
+        image = age_paper(image, str(attributes["wear"]), rng) if scheme != "blueprint" else _fade(image, attributes, rng)
+        return apply_colour_scheme(image, scheme)
+    return age_paper(image, str(attributes["wear"]), rng)
+
+
+def _fade(image: Image.Image, attributes: dict[str, Any], rng: np.random.Generator) -> Image.Image:
+    """Blueprints age by fading and staining, not yellowing: wear before the tone map."""
+    return age_paper(image, str(attributes["wear"]), rng)
