@@ -90,6 +90,13 @@ class Services:
         self.uploads = UploadStore(settings)
         self.image_resolver = ExampleImageResolver(settings, self.uploads)
 
+    def use_embedder(self, factory: Callable[[], Embedder]) -> None:
+        """Replace the model (tests, or a caller that already holds one); the service is rebuilt."""
+        with self._lock:
+            self.lazy_embedder = LazyEmbedder(factory)
+            self.embedder = cast("Embedder", self.lazy_embedder)
+            self._search = None
+
     @property
     def backend(self) -> SearchBackend:
         """The index backend the settings name (opened on first use)."""
