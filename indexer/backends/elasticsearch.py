@@ -1,0 +1,240 @@
+"""The Elasticsearch backend: the SearchBackend contract over an alias (our own versioned index,
+or a library's catalogue index attached with a field map), one ``_msearch`` per search."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from elasticsearch import Elasticsearch, NotFoundError
+
+from indexer.backends import es_lifecycle, es_queries
+from indexer.backends.base import (
+    BackendError,
+    BackendQuery,
+    BackendResult,
+    IndexInfo,
+    ModelMismatchError,
+    WriteReport,
+)
+from indexer.backends.es_bulk import delete_documents, index_actions, record_failure, run_bulk
+from indexer.backends.es_client import backend_errors, make_client
+from indexer.backends.es_documents import from_source, parse_facets, parse_keyword, parse_semantic
+from indexer.backends.es_fields import MAPS_FIELDS, FieldMap
+from indexer.records import IndexDocument
+from indexer.settings import Settings
+
+# Another process may swap the alias (reindex) or set the model: re-read _meta this often.
+META_TTL_SECONDS = 10.0
+
+
+class ElasticsearchBackend:
+    """``SearchBackend`` over ``<prefix>-maps`` (thread-safe: the client pools connections)."""
+
+    name = "elasticsearch"
+
+    def __init__(self, client: Elasticsearch, prefix: str, fields: FieldMap = MAPS_FIELDS, index: str | None = None) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.base_fields = fields
+        # Our own indices live behind the alias; an attached catalogue index is named directly.
+        self.target = index or es_lifecycle.alias_name(prefix)
+        self.attached = index is not None
+        self._lock = threading.Lock()
+        self._meta: dict[str, Any] | None = None
+        self._meta_read_at = 0.0
+
+    @classmethod
+    def open(cls, settings: Settings) -> ElasticsearchBackend:
+        """Connect to ``settings.es_url``; indices are created on first write (or by ``index create``)."""
+        return cls(make_client(settings.es_url, settings.es_timeout), settings.es_prefix)
+
+    # ---- index metadata ----------------------------------------------------------------
+
+    def _index_meta(self) -> dict[str, Any] | None:
+        """The live index's ``_meta`` (cached until a write or refresh), or None without an index."""
+        with self._lock:
+            if self._meta is not None and time.monotonic() - self._meta_read_at < META_TTL_SECONDS:
+                return self._meta
+        try:
+            meta = es_lifecycle.index_meta(self.client, self.target)
+        except NotFoundError:
+            return None
+        with self._lock:
+            self._meta, self._meta_read_at = meta, time.monotonic()
+        return meta
+
+    def _forget_meta(self) -> None:
+        with self._lock:
+            self._meta = None
+
+    def fields(self) -> FieldMap:
+        """The field map for queries: English subfields where the index was built with them."""
+        meta = self._index_meta() or {}
+        return self.base_fields.with_english() if meta.get("analysis") == "english" else self.base_fields
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def write(self, docs: Iterable[IndexDocument]) -> WriteReport:
+        """Upsert documents versioned by ``record.revision``; other-model vectors raise ModelMismatchError."""
+        docs = list(docs)
+        report = WriteReport()
+        valid: list[IndexDocument] = []
+        for doc in docs:
+            if doc.vector is not None:
+                vector = np.asarray(doc.vector)
+                if vector.ndim != 1 or not np.all(np.isfinite(vector)):
+                    record_failure(report, doc.id, "vector must be one finite 1-d array")
+                    continue
+                if not doc.model_id:
+                    record_failure(report, doc.id, "vector without model_id")
+                    continue
+            valid.append(doc)
+        if not valid:
+            return report
+        self._check_model(valid)
+        return run_bulk(self.client, index_actions(self.target, valid, report), report)
+
+    def _check_model(self, docs: list[IndexDocument]) -> None:
+        first = next((d for d in docs if d.vector is not None), None)
+        dims = int(np.asarray(first.vector).shape[-1]) if first is not None and first.vector is not None else None
+        index = es_lifecycle.ensure_alias(self.client, self.prefix, dims=dims)
+        meta = self._index_meta() or {}
+        stored_model, stored_dims = meta.get("model_id"), meta.get("dims")
+        for doc in docs:
+            if doc.vector is None:
+                continue
+            doc_dims = int(np.asarray(doc.vector).shape[-1])
+            if stored_model is None:
+                stored_model, stored_dims = doc.model_id, doc_dims
+                es_lifecycle.update_meta(self.client, index, model_id=stored_model, dims=stored_dims)
+                self._forget_meta()
+            if doc.model_id != stored_model or (stored_dims is not None and doc_dims != stored_dims):
+                raise ModelMismatchError(
+                    f"document {doc.id} has a {doc_dims}-d vector of model {doc.model_id!r}; the index "
+                    f"holds {stored_dims}-d vectors of {stored_model!r} (reindex to change models)"
+                )
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove documents; returns how many existed."""
+        if not ids or self._index_meta() is None:
+            return 0
+        return delete_documents(self.client, self.target, ids)
+
+    # ---- search --------------------------------------------------------------------------
+
+    def search(self, query: BackendQuery) -> BackendResult:
+        """Keyword list, semantic list, total and facets in one ``_msearch``; or a browse page."""
+        meta = self._index_meta()
+        if meta is None:
+            return BackendResult()
+        if query.vector is not None and meta.get("dims") is not None:
+            dims = int(np.asarray(query.vector).reshape(-1).shape[0])
+            if dims != int(meta["dims"]):
+                raise ModelMismatchError(f"query vector has {dims} dims; the index holds {meta['dims']}-d vectors")
+        fields = self.fields()
+        if es_queries.is_browse(query):
+            return self._browse(query, fields)
+        plan: list[tuple[str, dict[str, Any]]] = []
+        keyword_body = es_queries.keyword_list_body(query, fields)
+        semantic_body = es_queries.semantic_list_body(query, fields)
+        if keyword_body is not None:
+            plan.append(("keyword", keyword_body))
+        if semantic_body is not None:
+            plan.append(("semantic", semantic_body))
+        plan.append(("result_set", es_queries.result_set_body(query, fields)))
+        responses = self._msearch([body for _, body in plan])
+        result = BackendResult()
+        for (kind, _), response in zip(plan, responses, strict=True):
+            hits = response["hits"]["hits"]
+            if kind == "keyword":
+                result.keyword = parse_keyword(hits, fields)
+            elif kind == "semantic":
+                result.semantic = parse_semantic(hits, fields)
+            else:
+                result.total = int(response["hits"]["total"]["value"])
+                result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
+        return result
+
+    def _browse(self, query: BackendQuery, fields: FieldMap) -> BackendResult:
+        (response,) = self._msearch([es_queries.browse_body(query, fields)])
+        return BackendResult(
+            browse=parse_keyword([{**h, "_score": 0.0} for h in response["hits"]["hits"]], fields),
+            total=int(response["hits"]["total"]["value"]),
+            facets=parse_facets(response.get("aggregations", {}), query.facet_size),
+        )
+
+    def _msearch(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        searches: list[dict[str, Any]] = []
+        for body in bodies:
+            searches.extend(({"index": self.target}, body))
+        with backend_errors("searching"):
+            responses = self.client.msearch(searches=searches)["responses"]
+        for response in responses:
+            if "error" in response:
+                error = response["error"]
+                reason = error.get("root_cause", [error])[0].get("reason") if isinstance(error, dict) else error
+                raise BackendError(f"Elasticsearch refused the search: {reason}")
+        return list(responses)
+
+    # ---- reads by id ---------------------------------------------------------------------
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, IndexDocument]:
+        """Full documents (vectors included) for these ids; missing ids are absent."""
+        if not ids or self._index_meta() is None:
+            return {}
+        with backend_errors("fetching documents"):
+            response = self.client.mget(index=self.target, ids=list(ids))
+        return {d["_id"]: from_source(d["_source"]) for d in response["docs"] if d.get("found")}
+
+    def get_vector(self, doc_id: str) -> np.ndarray | None:
+        """The stored image vector of one document, or None."""
+        if self._index_meta() is None:
+            return None
+        field = self.base_fields.vector
+        with backend_errors("reading a vector"):
+            try:
+                found = self.client.get(index=self.target, id=doc_id, source_includes=[field])
+            except NotFoundError:
+                return None
+        vector = found.get("_source", {}).get(field)
+        return None if vector is None else np.asarray(vector, dtype=np.float32)
+
+    def info(self) -> IndexInfo:
+        """Counts, model id, dims, alias and physical index."""
+        meta = self._index_meta()
+        if meta is None:
+            return IndexInfo(self.name, self.target, None, 0, 0, None, None)
+        physical = self.target if self.attached else es_lifecycle.current_index(self.client, self.prefix)
+        with backend_errors("counting documents"):
+            documents = int(self.client.count(index=self.target)["count"])
+            with_vectors = int(self.client.count(index=self.target, query={"exists": {"field": self.base_fields.vector}})["count"])
+        return IndexInfo(
+            backend=self.name,
+            name=self.target,
+            physical=physical,
+            documents=documents,
+            with_vectors=with_vectors,
+            model_id=meta.get("model_id"),
+            dims=meta.get("dims"),
+            mapping_version=meta.get("mapping_version"),
+        )
+
+    def model_id(self) -> str | None:
+        """The model that made the stored vectors (None while the index has none)."""
+        return (self._index_meta() or {}).get("model_id")
+
+    def refresh(self) -> None:
+        """Make writes visible to searches."""
+        self._forget_meta()
+        if self._index_meta() is None:
+            return
+        with backend_errors("refreshing"):
+            self.client.indices.refresh(index=self.target)
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()

@@ -1,0 +1,101 @@
+"""Bulk writes to Elasticsearch: versioned by the record's revision (a stale retry never
+overwrites newer data), retried with backoff on 429, every per-document failure reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+
+from indexer.backends.base import WriteReport
+from indexer.backends.es_client import backend_errors
+from indexer.backends.es_documents import to_source
+from indexer.records import IndexDocument
+
+MAX_ERROR_SAMPLES = 20
+CHUNK_SIZE = 500
+MAX_RETRIES = 5  # per chunk, on 429 only; backoff 1 s, 2 s, 4 s ...
+
+
+def record_failure(report: WriteReport, doc_id: str, reason: str) -> None:
+    """Count one failed document and keep a bounded sample of reasons."""
+    report.failed += 1
+    if len(report.errors) < MAX_ERROR_SAMPLES:
+        report.errors.append(f"{doc_id}: {reason}")
+
+
+def index_actions(index: str, docs: Iterable[IndexDocument], report: WriteReport) -> Iterator[dict[str, Any]]:
+    """Bulk index actions with external_gte versioning; unconvertible documents go to the report."""
+    for doc in docs:
+        try:
+            source = to_source(doc)
+        except (ValueError, TypeError) as exc:
+            record_failure(report, doc.id, str(exc))
+            continue
+        yield {
+            "_op_type": "index",
+            "_index": index,
+            "_id": doc.id,
+            "version": doc.record.revision,
+            "version_type": "external_gte",
+            "_source": source,
+        }
+
+
+def _reason(item: dict[str, Any]) -> tuple[int, str]:
+    result = next(iter(item.values()))
+    error = result.get("error", {})
+    if isinstance(error, dict):
+        text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    else:
+        text = str(error)
+    return int(result.get("status", 0)), text
+
+
+def run_bulk(client: Elasticsearch, actions: Iterable[dict[str, Any]], report: WriteReport) -> WriteReport:
+    """Send ``actions``; 409 version conflicts count as stale skips, other failures as errors."""
+    with backend_errors("writing documents"):
+        for ok, item in helpers.streaming_bulk(
+            client,
+            actions,
+            chunk_size=CHUNK_SIZE,
+            raise_on_error=False,
+            raise_on_exception=True,
+            max_retries=MAX_RETRIES,
+            initial_backoff=1,
+            max_backoff=30,
+            yield_ok=True,
+        ):
+            if ok:
+                report.written += 1
+                continue
+            status, reason = _reason(item)
+            doc_id = str(next(iter(item.values())).get("_id"))
+            if status == 409:
+                report.skipped_stale += 1
+            else:
+                record_failure(report, doc_id, reason)
+    return report
+
+
+def write_documents(client: Elasticsearch, index: str, docs: Iterable[IndexDocument]) -> WriteReport:
+    """Upsert ``docs`` into ``index`` (an alias or physical name)."""
+    report = WriteReport()
+    return run_bulk(client, index_actions(index, docs, report), report)
+
+
+def delete_documents(client: Elasticsearch, index: str, ids: Iterable[str]) -> int:
+    """Delete by id; returns how many existed (missing ids are not errors)."""
+    actions = ({"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in ids)
+    deleted = 0
+    with backend_errors("deleting documents"):
+        for ok, item in helpers.streaming_bulk(
+            client, actions, chunk_size=CHUNK_SIZE, raise_on_error=False, max_retries=MAX_RETRIES, initial_backoff=1
+        ):
+            result = next(iter(item.values()))
+            if ok and result.get("result") == "deleted":
+                deleted += 1
+            elif not ok and result.get("status") != 404:
+                raise RuntimeError(f"delete of {result.get('_id')} failed: {_reason(item)[1]}")
+    return deleted

@@ -1,0 +1,134 @@
+"""The mapping between an IndexDocument and its Elasticsearch ``_source`` (maps-v1 fields), and
+between search responses and ListHits / facet counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from indexer.backends.base import ListHit
+from indexer.backends.es_fields import FieldMap
+from indexer.records import IndexDocument, MapRecord
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def to_source(doc: IndexDocument) -> dict[str, Any]:
+    """The indexed fields of one document; the full record rides along unindexed."""
+    record = doc.record
+    source: dict[str, Any] = {
+        "id": record.id,
+        "item_id": record.item_id or record.id,
+        "source": record.source,
+        "revision": record.revision,
+        "title": record.title,
+        "subjects_places": " ; ".join(record.subjects + record.place_names),
+        "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
+        "contributors": " ; ".join(record.contributors + ([record.publisher] if record.publisher else [])),
+        "places": _unique(record.place_names),
+        "subjects": _unique(record.subjects),
+        "collections": _unique(record.collections),
+        "formats": _unique(record.formats),
+        "languages": _unique(record.languages),
+        "year_start": record.year_start,
+        "year_end": record.year_end,
+        "has_image": record.has_image,
+        "image_hash": doc.image_hash,
+        "indexed_at": doc.indexed_at.isoformat(),
+        "record": record.model_dump(mode="json"),
+    }
+    if record.extent is not None:
+        extent = record.extent
+        lat, lon = extent.centroid
+        source["extent"] = {
+            "west": extent.west,
+            "south": extent.south,
+            "east": extent.east,
+            "north": extent.north,
+            "crosses_antimeridian": extent.west > extent.east,
+            "centroid": {"lat": lat, "lon": lon},
+        }
+    if doc.vector is not None:
+        source["vector"] = np.asarray(doc.vector, dtype=np.float32).tolist()
+        source["model_id"] = doc.model_id
+    return source
+
+
+def from_source(source: dict[str, Any]) -> IndexDocument:
+    """Rebuild the IndexDocument stored by :func:`to_source`."""
+    vector = source.get("vector")
+    return IndexDocument(
+        record=MapRecord.model_validate(source["record"]),
+        vector=None if vector is None else np.asarray(vector, dtype=np.float32),
+        model_id=source.get("model_id"),
+        image_hash=source.get("image_hash"),
+        indexed_at=datetime.fromisoformat(source["indexed_at"]),
+    )
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _get_path(source: dict[str, Any], path: str) -> Any:
+    value: Any = source
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def to_list_hit(hit: dict[str, Any], fields: FieldMap, score: float) -> ListHit:
+    """A search hit as the service needs it (id, score, item, year, title)."""
+    source = hit.get("_source", {})
+    doc_id = str(_first(_get_path(source, fields.id)) or hit["_id"])
+    item_id = _first(_get_path(source, fields.item_id)) if fields.item_id else None
+    year = _first(_get_path(source, fields.year_start)) if fields.year_start else None
+    title = _first(_get_path(source, fields.title))
+    return ListHit(
+        id=doc_id,
+        score=score,
+        item_id=str(item_id) if item_id else doc_id,
+        year_start=int(year) if year is not None else None,
+        title=str(title or ""),
+    )
+
+
+def cosine_from_score(score: float) -> float:
+    """ES reports cosine kNN hits as (1 + cos) / 2; the contract wants the cosine itself."""
+    return 2.0 * score - 1.0
+
+
+def parse_semantic(hits: list[dict[str, Any]], fields: FieldMap) -> list[ListHit]:
+    """kNN hits as cosine-scored ListHits, best first, ties by id."""
+    parsed = [to_list_hit(hit, fields, cosine_from_score(float(hit["_score"]))) for hit in hits]
+    return sorted(parsed, key=lambda h: (-h.score, h.id))
+
+
+def parse_keyword(hits: list[dict[str, Any]], fields: FieldMap) -> list[ListHit]:
+    """BM25 hits in the order ES sorted them (score desc, id asc)."""
+    return [to_list_hit(hit, fields, float(hit["_score"])) for hit in hits]
+
+
+def parse_facets(aggregations: dict[str, Any], facet_size: int) -> dict[str, list[tuple[str, int]]]:
+    """Facet buckets as (value, count), count desc then value asc, at most ``facet_size``."""
+    facets: dict[str, list[tuple[str, int]]] = {}
+    for name, agg in aggregations.items():
+        counts: list[tuple[str, int]] = []
+        for bucket in agg.get("buckets", []):
+            if name == "decade":
+                value = str(int(bucket["key"]))
+            else:
+                value = str(bucket.get("key_as_string", bucket["key"]))
+            if bucket["doc_count"] > 0:
+                counts.append((value, int(bucket["doc_count"])))
+        counts.sort(key=lambda pair: (-pair[1], pair[0]))
+        facets[name] = counts[:facet_size]
+    return facets

@@ -1,0 +1,194 @@
+"""Versioned physical indices behind one alias: ``<prefix>-maps-v<N>-<timestamp>`` →
+``<prefix>-maps``. Creating them from ``es_mappings``, reading their ``_meta``, swapping the
+alias atomically, and removing leftovers. The reindex itself lives in ``es_reindex``."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+import es_mappings
+from indexer.backends.es_client import backend_errors
+
+_PHYSICAL = re.compile(r"^(?P<prefix>.+)-maps-v(?P<version>\d+)-(?P<stamp>\d{8}t\d{12})$")
+
+
+def alias_name(prefix: str) -> str:
+    """The stable name every reader and writer uses."""
+    return f"{prefix}-maps"
+
+
+def physical_name(prefix: str, version: int, now: datetime | None = None) -> str:
+    """A new physical index name carrying mapping version and creation time (µs: names never repeat)."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dt%H%M%S%f")
+    return f"{prefix}-maps-v{version}-{stamp}"
+
+
+def parse_physical(name: str) -> tuple[str, int] | None:
+    """(prefix, mapping version) of a physical index name, or None for other indices."""
+    match = _PHYSICAL.match(name)
+    return (match["prefix"], int(match["version"])) if match else None
+
+
+def has_analysis_common(client: Elasticsearch) -> bool:
+    """Whether every node has the analysis-common module (stemming, ASCII folding)."""
+    with backend_errors("reading node modules"):
+        nodes = client.nodes.info(metric="plugins")["nodes"]
+    return bool(nodes) and all(
+        any(module.get("name") == "analysis-common" for module in node.get("modules", []))
+        for node in nodes.values()
+    )
+
+
+def index_definition(version: int, dims: int | None, english: bool) -> dict[str, Any]:
+    """Settings + mappings of ``maps-v<version>.json`` for this model and cluster."""
+    definition = es_mappings.load_mapping(version)
+    settings = copy.deepcopy(definition["settings"])
+    mappings = copy.deepcopy(definition["mappings"])
+    properties = mappings["properties"]
+    if dims is not None:
+        properties["vector"]["dims"] = dims  # else ES takes it from the first vector
+    if english:
+        extra = definition["english_analysis"]
+        settings["analysis"].setdefault("analyzer", {}).update(extra["analyzer"])
+        for name in extra["text_fields"]:
+            properties[name].setdefault("fields", {}).update(copy.deepcopy(extra["subfield"]))
+    mappings["_meta"] = {**mappings.get("_meta", {}), "mapping_version": version, "analysis": "english" if english else "standard"}
+    if dims is not None:
+        mappings["_meta"]["dims"] = dims
+    return {"settings": settings, "mappings": mappings}
+
+
+def create_index(
+    client: Elasticsearch,
+    prefix: str,
+    version: int | None = None,
+    dims: int | None = None,
+    bulk_load: bool = False,
+) -> str:
+    """Create a new physical index (not yet behind the alias); ``bulk_load`` = refresh off, no replicas."""
+    version = version or es_mappings.latest_version()
+    definition = index_definition(version, dims, has_analysis_common(client))
+    if bulk_load:
+        definition["settings"].update({"refresh_interval": "-1", "number_of_replicas": 0})
+    name = physical_name(prefix, version)
+    with backend_errors("creating an index"):
+        client.indices.create(index=name, settings=definition["settings"], mappings=definition["mappings"])
+        client.cluster.health(index=name, wait_for_status="yellow", timeout="30s")
+    return name
+
+
+def restore_settings(client: Elasticsearch, index: str) -> None:
+    """Undo ``bulk_load``: the mapping file's refresh interval and replicas, then refresh."""
+    _, version = parse_physical(index) or ("", es_mappings.latest_version())
+    settings = es_mappings.load_mapping(version)["settings"]
+    with backend_errors("restoring index settings"):
+        client.indices.put_settings(
+            index=index,
+            settings={"refresh_interval": settings["refresh_interval"], "number_of_replicas": settings["number_of_replicas"]},
+        )
+        client.indices.refresh(index=index)
+
+
+def current_index(client: Elasticsearch, prefix: str) -> str | None:
+    """The physical index behind the alias, or None when the alias does not exist yet."""
+    with backend_errors("reading the alias"):
+        try:
+            indices = list(client.indices.get_alias(name=alias_name(prefix)).keys())
+        except NotFoundError:
+            return None
+    if len(indices) != 1:
+        raise RuntimeError(f"alias {alias_name(prefix)} points at {len(indices)} indices: {indices}")
+    return indices[0]
+
+
+def point_alias(client: Elasticsearch, prefix: str, new_index: str, old_index: str | None) -> None:
+    """Move the alias to ``new_index`` in one atomic cluster-state update."""
+    alias = alias_name(prefix)
+    actions: list[dict[str, Any]] = []
+    if old_index is not None:
+        actions.append({"remove": {"index": old_index, "alias": alias, "must_exist": True}})
+    actions.append({"add": {"index": new_index, "alias": alias, "is_write_index": True}})
+    with backend_errors("swapping the alias"):
+        client.indices.update_aliases(actions=actions)
+
+
+def ensure_alias(client: Elasticsearch, prefix: str, dims: int | None = None) -> str:
+    """The index behind the alias, creating the first one when there is none."""
+    existing = current_index(client, prefix)
+    if existing is not None:
+        return existing
+    index = create_index(client, prefix, dims=dims)
+    try:
+        point_alias(client, prefix, index, None)
+    except Exception:
+        delete_index(client, index)
+        raise
+    return index
+
+
+def index_meta(client: Elasticsearch, index: str) -> dict[str, Any]:
+    """The ``_meta`` of an index's mapping (mapping version, analysis, model id, dims)."""
+    with backend_errors("reading the mapping"):
+        mapping = client.indices.get_mapping(index=index)
+    return dict(next(iter(mapping.values()))["mappings"].get("_meta", {}))
+
+
+def update_meta(client: Elasticsearch, index: str, **values: Any) -> None:
+    """Merge ``values`` into the index's ``_meta`` (put_mapping replaces it whole)."""
+    meta = {**index_meta(client, index), **values}
+    with backend_errors("updating the mapping meta"):
+        client.indices.put_mapping(index=index, meta=meta)
+
+
+def delete_index(client: Elasticsearch, index: str) -> None:
+    """Delete one physical index; a missing one is fine."""
+    with backend_errors("deleting an index"):
+        client.indices.delete(index=index, ignore_unavailable=True)
+
+
+def physical_indices(client: Elasticsearch, prefix: str) -> list[str]:
+    """Every physical index of this prefix, oldest first."""
+    with backend_errors("listing indices"):
+        names = list(client.indices.get(index=f"{prefix}-maps-v*", expand_wildcards="all").keys())
+    return sorted(n for n in names if (parsed := parse_physical(n)) and parsed[0] == prefix)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What ``mapsearch index status`` prints."""
+
+    alias: str
+    current: str | None
+    documents: int
+    with_vectors: int
+    meta: dict[str, Any]
+    leftovers: list[str]
+
+
+def index_status(client: Elasticsearch, prefix: str) -> IndexStatus:
+    """Alias, live index, counts, _meta and physical indices not behind the alias."""
+    current = current_index(client, prefix)
+    documents = with_vectors = 0
+    meta: dict[str, Any] = {}
+    if current is not None:
+        with backend_errors("counting documents"):
+            documents = int(client.count(index=current)["count"])
+            with_vectors = int(client.count(index=current, query={"exists": {"field": "vector"}})["count"])
+        meta = index_meta(client, current)
+    leftovers = [n for n in physical_indices(client, prefix) if n != current]
+    return IndexStatus(alias_name(prefix), current, documents, with_vectors, meta, leftovers)
+
+
+def cleanup(client: Elasticsearch, prefix: str) -> list[str]:
+    """Delete physical indices not behind the alias (left by failed or interrupted reindexes)."""
+    current = current_index(client, prefix)
+    removed = [n for n in physical_indices(client, prefix) if n != current]
+    for name in removed:
+        delete_index(client, name)
+    return removed

@@ -1,0 +1,230 @@
+"""Elasticsearch request bodies as pure functions: a BackendQuery (+ field map) in, JSON out.
+
+One function per concern (keyword clause, filters, kNN, facets, sort) and one per list, so each
+can be unit-tested without a cluster. DESIGN.md "Query semantics" is the specification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from indexer.backends.base import BackendQuery, Filters, keyword_tokens
+from indexer.backends.es_fields import FieldMap
+
+# ES caps num_candidates at 10,000; rescoring the quantized (int8) HNSW hits with the stored
+# float vectors makes semantic scores and order match exact cosine search.
+MAX_NUM_CANDIDATES = 10_000
+RESCORE_OVERSAMPLE = 1.5
+# The decade facet buckets year_start by this many years.
+DECADE = 10
+
+Body = dict[str, Any]
+
+
+def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
+    """BM25 over the weighted text fields; every token must occur in some field (cross_fields)."""
+    tokens = keyword_tokens(text)
+    if not tokens:
+        return None
+    return {
+        "multi_match": {
+            "query": " ".join(tokens),
+            "type": "cross_fields",
+            "operator": "and",
+            "fields": [f"{name}^{weight:g}" for name, weight in fields.text_fields.items()],
+        }
+    }
+
+
+def _terms(field: str | None, values: tuple[str, ...], label: str) -> Body:
+    if field is None:
+        raise ValueError(f"this index has no field for the {label} filter")
+    return {"terms": {field: list(values)}}
+
+
+def year_clauses(year_from: int | None, year_to: int | None, fields: FieldMap) -> list[Body]:
+    """Documents whose [year_start, year_end] overlaps [year_from, year_to]; undated never match."""
+    if year_from is None and year_to is None:
+        return []
+    if fields.year_start is None or fields.year_end is None:
+        raise ValueError("this index has no year field for the year filter")
+    if fields.year_start == fields.year_end:  # one (possibly multi-valued) year field
+        bounds = {k: v for k, v in (("gte", year_from), ("lte", year_to)) if v is not None}
+        return [{"range": {fields.year_start: bounds}}]
+    clauses: list[Body] = []
+    if year_to is not None:
+        clauses.append({"range": {fields.year_start: {"lte": year_to}}})
+    if year_from is not None:
+        clauses.append({"range": {fields.year_end: {"gte": year_from}}})
+    return clauses
+
+
+def _lon_intervals(west: float, east: float) -> list[tuple[float, float]]:
+    return [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+
+
+def bbox_clause(bbox: tuple[float, float, float, float], prefix: str) -> Body:
+    """Documents whose extent intersects (W, S, E, N); either box may cross the antimeridian."""
+    west, south, east, north = bbox
+    doc_west, doc_east = f"{prefix}.west", f"{prefix}.east"
+    crosses = f"{prefix}.crosses_antimeridian"
+    plain_overlap = [
+        {"bool": {"filter": [{"range": {doc_west: {"lte": hi}}}, {"range": {doc_east: {"gte": lo}}}]}}
+        for lo, hi in _lon_intervals(west, east)
+    ]
+    # A crossing extent covers [west, 180] ∪ [-180, east].
+    crossing_overlap = [
+        clause
+        for lo, hi in _lon_intervals(west, east)
+        for clause in ({"range": {doc_west: {"lte": hi}}}, {"range": {doc_east: {"gte": lo}}})
+    ]
+    return {
+        "bool": {
+            "filter": [
+                {"range": {f"{prefix}.south": {"lte": north}}},
+                {"range": {f"{prefix}.north": {"gte": south}}},
+            ],
+            "should": [
+                {"bool": {"must_not": [{"term": {crosses: True}}], "should": plain_overlap, "minimum_should_match": 1}},
+                {"bool": {"filter": [{"term": {crosses: True}}], "should": crossing_overlap, "minimum_should_match": 1}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
+    """The filter context shared by every list and the facets (OR within a field, AND across)."""
+    clauses: list[Body] = year_clauses(filters.year_from, filters.year_to, fields)
+    for values, field, label in (
+        (filters.places, fields.places, "place"),
+        (filters.subjects, fields.subjects, "subject"),
+        (filters.collections, fields.collections, "collection"),
+        (filters.formats, fields.formats, "format"),
+        (filters.languages, fields.languages, "language"),
+        (filters.sources, fields.source, "source"),
+        (filters.ids, fields.id, "id"),
+    ):
+        if values:
+            clauses.append(_terms(field, values, label))
+    if filters.bbox is not None:
+        if fields.extent_prefix is None:
+            raise ValueError("this index has no extent for the bbox filter")
+        clauses.append(bbox_clause(filters.bbox, fields.extent_prefix))
+    if filters.has_image is not None:
+        # Without a has_image field (attached catalogues), "has an image" = "has a vector".
+        present: Body = {"term": {fields.has_image: True}} if fields.has_image else {"exists": {"field": fields.vector}}
+        clauses.append(present if filters.has_image else {"bool": {"must_not": [present]}})
+    return clauses
+
+
+def knn_clause(vector: np.ndarray, query: BackendQuery, fields: FieldMap) -> Body:
+    """Top ``num_candidates`` by cosine among filtered documents, above ``min_similarity``."""
+    k = query.num_candidates
+    knn: Body = {
+        "field": fields.vector,
+        "query_vector": [float(x) for x in np.asarray(vector, dtype=np.float32)],
+        "k": k,
+        "num_candidates": min(MAX_NUM_CANDIDATES, max(k, int(k * RESCORE_OVERSAMPLE))),
+        "rescore_vector": {"oversample": RESCORE_OVERSAMPLE},
+        "filter": {"bool": {"filter": filter_clauses(query.filters, fields)}},
+    }
+    if query.min_similarity is not None:
+        knn["similarity"] = query.min_similarity  # raw cosine, not ES's (1 + cos) / 2 score
+    return knn
+
+
+def facet_aggs(facets: tuple[str, ...], facet_size: int, fields: FieldMap) -> Body:
+    """One aggregation per requested facet the index has; decade = 10-year histogram."""
+    aggs: Body = {}
+    for facet in facets:
+        field = fields.facet_field(facet)
+        if field is None:
+            continue
+        if facet == "decade":
+            aggs[facet] = {"histogram": {"field": field, "interval": DECADE, "min_doc_count": 1}}
+        else:
+            aggs[facet] = {"terms": {"field": field, "size": facet_size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+    return aggs
+
+
+def hit_source(fields: FieldMap) -> list[str]:
+    """The _source fields a ListHit needs."""
+    return [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]
+
+
+def keyword_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
+    """The BM25 list: best ``num_candidates`` matches, score desc then id asc."""
+    clause = keyword_clause(query.text, fields)
+    if clause is None:
+        return None
+    return {
+        "query": {"bool": {"must": [clause], "filter": filter_clauses(query.filters, fields)}},
+        "size": query.num_candidates,
+        "sort": [{"_score": "desc"}, {fields.id: "asc"}],
+        "_source": hit_source(fields),
+        "track_total_hits": False,
+    }
+
+
+def semantic_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
+    """The kNN list (filters inside ``knn.filter``); the caller re-sorts ties by id."""
+    if query.vector is None:
+        return None
+    return {
+        "knn": knn_clause(query.vector, query, fields),
+        "size": query.num_candidates,
+        "_source": hit_source(fields),
+        "track_total_hits": False,
+    }
+
+
+def result_set_body(query: BackendQuery, fields: FieldMap) -> Body:
+    """Total + facets over keyword matches ∪ semantic top k: what ES aggregates next to a top-level knn."""
+    body: Body = {"size": 0, "track_total_hits": True}
+    clause = keyword_clause(query.text, fields)
+    filters = filter_clauses(query.filters, fields)
+    if clause is not None:
+        body["query"] = {"bool": {"must": [clause], "filter": filters}}
+    if query.vector is not None:
+        body["knn"] = knn_clause(query.vector, query, fields)
+    if clause is None and query.vector is None:
+        # text without any searchable token: an empty result set, not a browse
+        body["query"] = {"bool": {"must_not": [{"match_all": {}}]}}
+    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def browse_sort(sort: str, fields: FieldMap) -> list[Body]:
+    """Sort of a browse; the id breaks every tie, undated documents go last."""
+    by_id = {fields.id: "asc"}
+    if sort in ("year", "-year") and fields.year_start:
+        order = "desc" if sort == "-year" else "asc"
+        return [{fields.year_start: {"order": order, "missing": "_last"}}, by_id]
+    if fields.title_sort:
+        return [{fields.title_sort: {"order": "asc", "missing": "_last"}}, by_id]
+    return [by_id]
+
+
+def browse_body(query: BackendQuery, fields: FieldMap) -> Body:
+    """Every document passing the filters: exact total, facets, the requested page."""
+    body: Body = {
+        "query": {"bool": {"filter": filter_clauses(query.filters, fields)}},
+        "sort": browse_sort(query.browse_sort, fields),
+        "from": query.browse_offset,
+        "size": query.browse_limit,
+        "track_total_hits": True,
+        "_source": hit_source(fields),
+    }
+    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def is_browse(query: BackendQuery) -> bool:
+    """Neither text nor vector: every filtered document is in the result set."""
+    return query.text is None and query.vector is None
