@@ -12,7 +12,14 @@ from elasticsearch import Elasticsearch
 from indexer.backends.base import BackendQuery, Filters, ModelMismatchError
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.records import IndexDocument, MapRecord
-from tests.integration.es_support import MODEL_ID, es_client, fresh_prefix, make_doc, remove_prefix, unit
+from tests.integration.es_support import (
+    MODEL_ID,
+    es_client,
+    fresh_prefix,
+    make_doc,
+    remove_prefix,
+    unit,
+)
 
 pytestmark = pytest.mark.elasticsearch
 
