@@ -8,9 +8,8 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from webapi.api.problems import Problem
-from webapi.api.serialize import search_response_json
+from webapi.api.serialize import search_response_json, thumbnail_url_for
 from webapi.search.params import SearchParams, SearchResponse
-from webapi.search.service import thumbnail_of
 from webapi.services import services_of
 
 api = APIBlueprint("items_api", __name__, url_prefix="/api", abp_tags=[Tag(name="items")])
@@ -48,7 +47,7 @@ def item_detail(path: ItemPath) -> dict[str, Any]:
     """The record as indexed (source record left out), with thumbnail and vector provenance."""
     doc = services_of().search.get_item(path.item_id)
     body = doc.record.model_dump(mode="json", exclude={"raw"})
-    body["thumbnail_url"] = thumbnail_of(doc.record)
+    body["thumbnail_url"] = thumbnail_url_for(doc.record)
     body["has_vector"] = doc.vector is not None
     body["model_id"] = doc.model_id
     body["image_hash"] = doc.image_hash

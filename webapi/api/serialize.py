@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.records import MapRecord
 from webapi.search.params import SearchResponse
+from webapi.search.service import thumbnail_of
 
 
 def local_image_url(ref: str) -> str:
@@ -15,6 +17,14 @@ def local_image_url(ref: str) -> str:
 def is_remote(url: str) -> bool:
     """True for absolute http(s) or protocol-relative URLs."""
     return url.startswith(("http://", "https://", "//"))
+
+
+def thumbnail_url_for(record: MapRecord) -> str | None:
+    """Where a browser loads the record's thumbnail: the service's choice, local paths made app URLs."""
+    url = thumbnail_of(record)
+    if url and not is_remote(url) and not url.startswith("/"):
+        return local_image_url(url)
+    return url
 
 
 def search_response_json(response: SearchResponse) -> dict[str, Any]:
