@@ -1,0 +1,134 @@
+"""The Elasticsearch query builders are pure: check the bodies they produce without a cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.backends import es_queries
+from indexer.backends.base import BackendQuery, Filters
+from indexer.backends.es_documents import cosine_from_score, parse_facets
+from indexer.backends.es_fields import MAPS_FIELDS, FieldMap
+from indexer.backends.es_lifecycle import index_definition, parse_physical, physical_name
+
+VECTOR = np.array([0.6, 0.8], np.float32)
+
+
+def test_keyword_clause_requires_every_token_across_weighted_fields() -> None:
+    clause = es_queries.keyword_clause('maps with "sea monsters" AND (dragons', MAPS_FIELDS)
+    assert clause == {
+        "multi_match": {
+            "query": "sea monsters dragons",
+            "type": "cross_fields",
+            "operator": "and",
+            "fields": ["title^4", "subjects_places^2", "body^1", "contributors^1"],
+        }
+    }
+    assert es_queries.keyword_clause("  ?! ", MAPS_FIELDS) is None
+
+
+def test_english_fields_are_used_when_the_index_has_them() -> None:
+    clause = es_queries.keyword_clause("boston", MAPS_FIELDS.with_english())
+    assert clause is not None
+    assert clause["multi_match"]["fields"][0] == "title.english^4"
+
+
+def test_year_range_is_an_overlap() -> None:
+    assert es_queries.year_clauses(1800, 1850, MAPS_FIELDS) == [
+        {"range": {"year_start": {"lte": 1850}}},
+        {"range": {"year_end": {"gte": 1800}}},
+    ]
+    single = FieldMap(year_start="gbl_indexYear_im", year_end="gbl_indexYear_im")
+    assert es_queries.year_clauses(None, 1850, single) == [{"range": {"gbl_indexYear_im": {"lte": 1850}}}]
+
+
+def test_filters_or_within_and_across_fields() -> None:
+    clauses = es_queries.filter_clauses(Filters(places=("Boston", "Salem"), subjects=("Harbors",), has_image=False), MAPS_FIELDS)
+    assert {"terms": {"places": ["Boston", "Salem"]}} in clauses
+    assert {"terms": {"subjects": ["Harbors"]}} in clauses
+    assert {"bool": {"must_not": [{"term": {"has_image": True}}]}} in clauses
+
+
+def test_missing_field_for_a_filter_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="language"):
+        es_queries.filter_clauses(Filters(languages=("eng",)), FieldMap(languages=None))
+
+
+def test_bbox_crossing_the_antimeridian_splits_into_two_intervals() -> None:
+    clause = es_queries.bbox_clause((170.0, -20.0, -170.0, -10.0), "extent")
+    plain = clause["bool"]["should"][0]["bool"]["should"]
+    assert len(plain) == 2
+    assert plain[0]["bool"]["filter"] == [{"range": {"extent.west": {"lte": 180.0}}}, {"range": {"extent.east": {"gte": 170.0}}}]
+
+
+def test_semantic_list_filters_inside_knn_with_similarity_and_rescoring() -> None:
+    query = BackendQuery(vector=VECTOR, num_candidates=100, min_similarity=0.3, filters=Filters(year_from=1900))
+    body = es_queries.semantic_list_body(query, MAPS_FIELDS)
+    assert body is not None
+    knn = body["knn"]
+    assert knn["k"] == 100 and knn["num_candidates"] >= 100
+    assert knn["similarity"] == 0.3
+    assert knn["filter"] == {"bool": {"filter": [{"range": {"year_end": {"gte": 1900}}}]}}
+    assert knn["query_vector"] == pytest.approx([0.6, 0.8])
+    assert "query" not in body  # a query next to knn would widen the list to a union
+    assert body["size"] == 100
+
+
+def test_num_candidates_is_capped_by_elasticsearch_limit() -> None:
+    knn = es_queries.knn_clause(VECTOR, BackendQuery(vector=VECTOR, num_candidates=10_000), MAPS_FIELDS)
+    assert knn["num_candidates"] == es_queries.MAX_NUM_CANDIDATES
+
+
+def test_result_set_is_keyword_union_knn_with_filters_in_both() -> None:
+    filters = Filters(collections=("Rare",))
+    query = BackendQuery(text="boston", vector=VECTOR, filters=filters, facets=("place", "decade", "nope"))
+    body = es_queries.result_set_body(query, MAPS_FIELDS)
+    assert body["size"] == 0 and body["track_total_hits"] is True
+    assert body["query"]["bool"]["filter"] == [{"terms": {"collections": ["Rare"]}}]
+    assert body["knn"]["filter"]["bool"]["filter"] == [{"terms": {"collections": ["Rare"]}}]
+    assert body["aggs"]["decade"] == {"histogram": {"field": "year_start", "interval": 10, "min_doc_count": 1}}
+    assert body["aggs"]["place"]["terms"]["field"] == "places"
+    assert "nope" not in body["aggs"]
+
+
+def test_keyword_list_sorts_by_score_then_id() -> None:
+    body = es_queries.keyword_list_body(BackendQuery(text="boston", num_candidates=50), MAPS_FIELDS)
+    assert body is not None
+    assert body["sort"] == [{"_score": "desc"}, {"id": "asc"}]
+    assert body["size"] == 50
+
+
+def test_browse_sorts_and_pages() -> None:
+    body = es_queries.browse_body(BackendQuery(browse_sort="-year", browse_offset=40, browse_limit=20), MAPS_FIELDS)
+    assert body["sort"] == [{"year_start": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    assert (body["from"], body["size"], body["track_total_hits"]) == (40, 20, True)
+    assert es_queries.browse_sort("relevance", MAPS_FIELDS)[0] == {"title.sort": {"order": "asc", "missing": "_last"}}
+
+
+def test_score_conversion_and_facet_order() -> None:
+    assert cosine_from_score(0.75) == pytest.approx(0.5)
+    aggs = {
+        "place": {"buckets": [{"key": "b", "doc_count": 2}, {"key": "a", "doc_count": 2}, {"key": "c", "doc_count": 5}]},
+        "decade": {"buckets": [{"key": 1780.0, "doc_count": 1}, {"key": 1790.0, "doc_count": 3}]},
+    }
+    assert parse_facets(aggs, 2) == {"place": [("c", 5), ("a", 2)], "decade": [("1790", 3), ("1780", 1)]}
+
+
+def test_index_definition_pins_hnsw_and_adds_english_only_when_available() -> None:
+    plain = index_definition(1, dims=512, english=False)
+    vector = plain["mappings"]["properties"]["vector"]
+    assert vector["dims"] == 512 and vector["similarity"] == "cosine"
+    assert vector["index_options"] == {"type": "int8_hnsw", "m": 16, "ef_construction": 100}
+    assert plain["mappings"]["properties"]["record"] == {"type": "object", "enabled": False}
+    assert "fields" not in plain["mappings"]["properties"]["body"]
+    assert plain["mappings"]["_meta"]["analysis"] == "standard"
+    english = index_definition(1, dims=None, english=True)
+    assert english["mappings"]["properties"]["body"]["fields"]["english"]["analyzer"] == "english_folded"
+    assert english["mappings"]["_meta"]["analysis"] == "english"
+    assert "dims" not in english["mappings"]["properties"]["vector"]
+
+
+def test_physical_names_carry_version_and_time() -> None:
+    name = physical_name("lib", 3)
+    assert parse_physical(name) == ("lib", 3)
+    assert parse_physical("lib-maps") is None
