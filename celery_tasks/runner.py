@@ -28,7 +28,7 @@ def validate_params(params: dict[str, Any]) -> None:
     if source not in SOURCES:
         raise SourceError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")
     required = {"records": "path", "iiif": "url", "index": "ids"}.get(str(source))
-    if required and not params.get(required):
+    if required and not params.get(required) and not (source == "index" and params.get("full")):
         raise SourceError(f"source {source!r} needs {required!r}")
     limit = params.get("limit")
     if limit is not None and (not isinstance(limit, int) or limit < 1):

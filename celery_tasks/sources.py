@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexer.records import MapRecord
 from indexer.settings import Settings
+
+if TYPE_CHECKING:
+    from indexer.backends.base import SearchBackend
 
 SOURCES = ("loc", "iiif", "records", "index")
 
@@ -43,15 +46,29 @@ def _records_file(path: str) -> Iterator[MapRecord]:
                 yield MapRecord.model_validate_json(line)
 
 
-def _indexed_records(settings: Settings, ids: list[str]) -> Iterator[MapRecord]:
-    """Records already in the index (re-derived from what is stored), for a reindex of ids."""
+def _all_indexed_ids(backend: SearchBackend, page: int = 1000) -> list[str]:
+    """Every document id, snapshotted when the reindex starts (browse pages, stable order)."""
+    from indexer.backends.base import BackendQuery
+
+    ids: list[str] = []
+    while True:
+        result = backend.search(BackendQuery(browse_sort="title", browse_offset=len(ids), browse_limit=page))
+        ids.extend(hit.id for hit in result.browse)
+        if len(result.browse) < page or len(ids) >= result.total:
+            return ids
+
+
+def _indexed_records(settings: Settings, ids: list[str] | None) -> Iterator[MapRecord]:
+    """Records already in the index (re-derived from what is stored), for a reindex."""
     from indexer.backends import open_backend
 
     backend = open_backend(settings)
     try:
-        for start in range(0, len(ids), 500):
-            found = backend.fetch(ids[start:start + 500])
-            yield from (found[doc_id].record for doc_id in ids[start:start + 500] if doc_id in found)
+        wanted = ids if ids is not None else _all_indexed_ids(backend)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found = backend.fetch(chunk)
+            yield from (found[doc_id].record for doc_id in chunk if doc_id in found)
     finally:
         backend.close()
 
@@ -64,7 +81,8 @@ def open_source(params: dict[str, Any], settings: Settings, *, job_id: str) -> I
     if source == "records":
         return _limited(_chunks(_records_file(params["path"]), size), limit)
     if source == "index":
-        return _chunks(_indexed_records(settings, list(params["ids"])), size)
+        ids = None if params.get("full") else list(params["ids"])
+        return _chunks(_indexed_records(settings, ids), size)
     if source == "loc":
         from indexer.sources.loc import harvest_loc  # type: ignore[import-not-found]
 

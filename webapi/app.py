@@ -44,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
     # --- UI blueprint (webapi/ui, owned by the UI work): register it on the line below ---
 
     # --- staff admin/jobs API (webapi/api/admin.py, owned by the pipeline work): register below ---
+    from webapi.api.admin import api as admin_api
+
+    app.register_api(admin_api)
 
     return app
 

@@ -1,0 +1,109 @@
+"""Helpers for pipeline tests: a private Redis database per test, Celery worker subprocesses that
+are always killed, and waiting on jobs with a deadline."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import redis
+
+REPO = Path(__file__).resolve().parent.parent
+CLAIM_KEY = "mapsearch:test-claim"
+
+
+def redis_available(url: str) -> bool:
+    """True when Redis answers PING at ``url``."""
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _with_db(url: str, db: int) -> str:
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    return f"{base}/{db}"
+
+
+@contextmanager
+def claim_redis_db(base_url: str) -> Iterator[str]:
+    """A Redis database no other test run is using (claimed by a key with a TTL), flushed before
+    and after: tests on a shared Redis never see each other's queues or jobs."""
+    for db in range(15, 0, -1):
+        url = _with_db(base_url, db)
+        client = redis.Redis.from_url(url)
+        if client.set(CLAIM_KEY, os.getpid(), nx=True, ex=900):
+            client.flushdb()
+            client.set(CLAIM_KEY, os.getpid(), ex=900)
+            try:
+                yield url
+            finally:
+                client.flushdb()
+            return
+    raise RuntimeError("no free Redis database (1-15) to claim")
+
+
+class Worker:
+    """A real ``celery worker`` subprocess in its own process group."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, name: str, queues: str = "harvest,embed,index") -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "celery_tasks.worker", "worker", "-Q", queues,
+             "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "info"],
+            cwd=REPO, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        """The worker's main process id (also its process group id)."""
+        return self.process.pid
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (main process and pool children), then reap."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._log.close()
+
+    def log(self) -> str:
+        """What the worker printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def workers(env: dict[str, str], tmp_path: Path) -> Iterator[list[Worker]]:
+    """A list to start workers into; every one of them is killed on exit."""
+    started: list[Worker] = []
+    try:
+        yield started
+    finally:
+        for worker in started:
+            worker.kill()
+
+
+def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until truthy or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

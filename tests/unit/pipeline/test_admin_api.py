@@ -1,0 +1,113 @@
+"""Staff API: token checks, job lifecycle through the in-process pipeline, status, problems."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from indexer.backends import open_backend
+from indexer.records import IndexDocument, MapRecord
+from webapi.app import create_app
+
+TOKEN = "s3cret-staff-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> FlaskClient:
+    app = create_app({"data_dir": tmp_path / "data", "admin_tokens": ["other-token", TOKEN], "TESTING": True})
+    return app.test_client()
+
+
+def _index(tmp_path: Path, count: int) -> None:
+    from indexer.settings import load_settings
+
+    backend = open_backend(load_settings({"data_dir": tmp_path / "data"}))
+    backend.write([IndexDocument(record=MapRecord(id=f"t:{i}", source="t", title=f"Map {i}", revision=1)) for i in range(count)])
+    backend.close()
+
+
+def _wait(client: FlaskClient, job_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/admin/jobs/{job_id}", headers=AUTH).get_json()
+        if job["state"] in {"succeeded", "failed", "cancelled"}:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def test_no_token_is_401_with_challenge(client: FlaskClient) -> None:
+    response = client.get("/api/admin/jobs")
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_wrong_token_is_403(client: FlaskClient) -> None:
+    response = client.post("/api/admin/reindex", json={}, headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 403
+    assert response.get_json()["status"] == 403
+
+
+def test_no_configured_tokens_closes_the_api(tmp_path: Path) -> None:
+    client = create_app({"data_dir": tmp_path / "d"}).test_client()
+    assert client.get("/api/admin/status", headers=AUTH).status_code == 403
+
+
+def test_reindex_ids_runs_as_a_job_and_reports_progress(client: FlaskClient, tmp_path: Path) -> None:
+    _index(tmp_path, 5)
+    response = client.post("/api/admin/reindex", json={"ids": ["t:1", "t:3", "t:missing"]}, headers=AUTH)
+    assert response.status_code == 202
+    assert response.headers["Location"].endswith(response.get_json()["id"])
+    job = _wait(client, response.get_json()["id"])
+    # the unknown id is not a record of the index: the job reindexes the two that exist
+    assert job["state"] == "succeeded", job
+    assert (job["total"], job["done"], job["failed"]) == (2, 2, 0)
+    assert job["rate"] is not None and job["eta_seconds"] == 0.0
+    listed = client.get("/api/admin/jobs", headers=AUTH).get_json()["jobs"]
+    assert [j["id"] for j in listed] == [job["id"]]
+
+
+def test_full_reindex_covers_every_document(client: FlaskClient, tmp_path: Path) -> None:
+    _index(tmp_path, 7)
+    job = _wait(client, client.post("/api/admin/reindex", json={}, headers=AUTH).get_json()["id"])
+    assert (job["state"], job["total"], job["done"]) == ("succeeded", 7, 7)
+
+
+def test_unknown_job_is_404_problem(client: FlaskClient) -> None:
+    response = client.get("/api/admin/jobs/doesnotexist", headers=AUTH)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert client.post("/api/admin/jobs/doesnotexist/cancel", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    {"source": "ftp"},
+    {"source": "iiif"},
+    {"source": "loc", "facets": ["no-colon"]},
+    {"source": "loc", "dates": "last year"},
+    {"source": "loc", "limit": 0},
+    {"source": "loc", "url": "http://example.org/manifest"},
+    {"source": "loc", "surprise": 1},
+])
+def test_bad_harvest_requests_are_400(client: FlaskClient, body: dict[str, Any]) -> None:
+    response = client.post("/api/admin/harvest", json=body, headers=AUTH)
+    assert response.status_code == 400, response.get_json()
+    assert response.mimetype == "application/problem+json"
+
+
+def test_reindex_rejects_an_empty_id_list(client: FlaskClient) -> None:
+    assert client.post("/api/admin/reindex", json={"ids": []}, headers=AUTH).status_code == 400
+
+
+def test_status_reports_the_index(client: FlaskClient, tmp_path: Path) -> None:
+    _index(tmp_path, 3)
+    body = client.get("/api/admin/status", headers=AUTH).get_json()
+    assert body["backend"] == "embedded"
+    assert body["documents"] == 3
+    assert body["pipeline"] == "in-process"
