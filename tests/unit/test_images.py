@@ -1,0 +1,344 @@
+"""Image fetching and decoding against a real HTTP server on 127.0.0.1: limits, retries,
+redirects, SSRF guard, cache, IIIF derivatives, and the colour conversions maps need."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from indexer.images import (
+    FetchFailed,
+    ImageTooLarge,
+    NotAnImage,
+    UnsafeURL,
+    decode_upload,
+    fetch_image,
+    load_image,
+)
+from indexer.images.decode import decode_image
+from indexer.images.fetch import build_session
+from indexer.images.guard import check_url, host_allowed, is_public_address
+from indexer.images.iiif_url import bounded_size_url, service_base, sized_url_from_info
+from indexer.records import ImageRef
+from indexer.settings import Settings, load_settings
+from tests.http_server import Reply, ScriptedServer
+
+IIIF_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iiif"
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def jpeg(width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    return encode(Image.new("RGB", (width, height), color), "JPEG", quality=95)
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as running:
+        yield running
+
+
+@pytest.fixture
+def local_settings(tmp_path: Path) -> Settings:
+    """Private URLs allowed (the test server is on 127.0.0.1), quick retries."""
+    return load_settings(
+        {
+            "data_dir": tmp_path / "data",
+            "allow_private_urls": True,
+            "image_backoff": 0.01,
+            "image_timeout": 10.0,
+        }
+    )
+
+
+# --- decoding -----------------------------------------------------------------------------
+
+
+def test_decode_bounds_size_and_keeps_aspect(settings: Settings) -> None:
+    image = decode_image(jpeg(4000, 1000), settings.max_image_pixels, 512)
+    assert image.mode == "RGB" and image.size == (512, 128)
+
+
+def test_jpeg_draft_decodes_at_reduced_scale() -> None:
+    data = jpeg(4096, 2048)
+    opened = Image.open(io.BytesIO(data))
+    opened.draft("RGB", (512, 256))
+    assert opened.size == (512, 256)  # DCT scaling 1/8: the full raster is never decoded
+    assert decode_image(data, 10**9, 512).size == (512, 256)
+
+
+def test_jpeg2000_reduce() -> None:
+    data = encode(Image.new("RGB", (2048, 1024), (10, 120, 200)), "JPEG2000")
+    image = decode_image(data, 10**9, 256)
+    assert image.size == (256, 128)
+    assert image.getpixel((10, 10)) == pytest.approx((10, 120, 200), abs=3)
+
+
+def test_sixteen_bit_grey_scaled_not_clipped() -> None:
+    values = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    data = encode(Image.fromarray(values), "PNG")
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    image = decode_image(data, 10**6, 1024)
+    assert [image.getpixel((x, 0))[0] for x in range(3)] == [0, 127, 255]
+
+
+def test_float_image_stretched() -> None:
+    data = encode(Image.fromarray(np.array([[0.0, 0.5, 1.0]], dtype=np.float32), mode="F"), "TIFF")
+    image = decode_image(data, 10**6, 1024)
+    assert [image.getpixel((x, 0))[0] for x in range(3)] == [0, 127, 255]
+
+
+def test_cmyk_jpeg_converted_to_rgb() -> None:
+    data = encode(Image.new("CMYK", (32, 32), (255, 0, 0, 0)), "JPEG", quality=100)  # pure cyan
+    image = decode_image(data, 10**6, 1024)
+    red, green, blue = image.getpixel((16, 16))
+    assert red < 40 and green > 200 and blue > 200
+
+
+def test_transparency_flattened_on_white() -> None:
+    data = encode(Image.new("RGBA", (8, 8), (0, 0, 0, 0)), "PNG")
+    assert decode_image(data, 10**6, 1024).getpixel((4, 4)) == (255, 255, 255)
+    palette = Image.new("P", (8, 8), 0)
+    palette.putpalette([0, 0, 0] * 256)
+    data = encode(palette, "PNG", transparency=0)
+    assert decode_image(data, 10**6, 1024).getpixel((4, 4)) == (255, 255, 255)
+
+
+def test_pixel_guard_runs_on_the_header_before_decoding() -> None:
+    data = encode(Image.new("L", (3000, 3000), 128), "PNG")
+    truncated = data[:200]  # header intact, pixels missing: a decode would fail differently
+    with pytest.raises(ImageTooLarge, match="9,000,000 pixels"):
+        decode_image(truncated, 1_000_000, 1024)
+    with pytest.raises(NotAnImage, match="corrupt or truncated"):
+        decode_image(truncated, 10**8, 1024)
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"hello", b"<html><body>Error</body></html>", b"\x89PNG\r\n\x1a\nxx"]
+)
+def test_not_an_image(data: bytes) -> None:
+    with pytest.raises(NotAnImage):
+        decode_image(data, 10**6, 1024)
+
+
+def test_decode_upload_limits(settings: Settings) -> None:
+    assert decode_upload(jpeg(), settings).size == (64, 48)
+    small = settings.model_copy(update={"max_upload_bytes": 100})
+    with pytest.raises(ImageTooLarge) as raised:
+        decode_upload(jpeg(), small)
+    assert raised.value.status == 413
+    with pytest.raises(NotAnImage) as not_image:
+        decode_upload(b"GIF89a but not really", settings)
+    assert not_image.value.status == 415
+
+
+# --- fetching -----------------------------------------------------------------------------
+
+
+def test_fetch_and_cache(server: ScriptedServer, local_settings: Settings) -> None:
+    server.add("/map.jpg", Reply(200, jpeg(), content_type="image/jpeg"))
+    first = fetch_image(server.url("/map.jpg"), local_settings)
+    second = fetch_image(server.url("/map.jpg"), local_settings)
+    assert first.size == second.size == (64, 48)
+    assert len(server.requests_to("/map.jpg")) == 1  # the second came from the disk cache
+    assert (
+        len(list((local_settings.data_dir / "cache" / "images").rglob("*"))) == 2
+    )  # folder + file
+
+
+def test_retries_on_503_and_honours_retry_after(
+    server: ScriptedServer, local_settings: Settings
+) -> None:
+    server.add(
+        "/busy.jpg",
+        Reply(503, b"busy", content_type="text/plain"),
+        Reply(429, b"slow down", {"Retry-After": "1"}, "text/plain"),
+        Reply(200, jpeg(), content_type="image/jpeg"),
+    )
+    started = time.monotonic()
+    assert fetch_image(server.url("/busy.jpg"), local_settings).size == (64, 48)
+    seen = server.requests_to("/busy.jpg")
+    assert len(seen) == 3
+    assert seen[2].at - seen[1].at >= 0.9  # waited for Retry-After
+    assert time.monotonic() - started < 8
+
+
+def test_gives_up_after_retries(server: ScriptedServer, local_settings: Settings) -> None:
+    server.add("/down.jpg", Reply(503, b"down", content_type="text/plain"))
+    with pytest.raises(FetchFailed, match="HTTP 503"):
+        fetch_image(server.url("/down.jpg"), local_settings.model_copy(update={"image_retries": 2}))
+    assert len(server.requests_to("/down.jpg")) == 3
+
+
+def test_http_errors_and_wrong_content(server: ScriptedServer, local_settings: Settings) -> None:
+    server.add("/html", Reply.html("<html>not found</html>"))
+    server.add("/corrupt.jpg", Reply(200, jpeg()[:300], content_type="image/jpeg"))
+    with pytest.raises(FetchFailed) as missing:
+        fetch_image(server.url("/nope.jpg"), local_settings)
+    assert missing.value.http_status == 404
+    with pytest.raises(NotAnImage, match="text/html"):
+        fetch_image(server.url("/html"), local_settings)
+    with pytest.raises(NotAnImage):
+        fetch_image(server.url("/corrupt.jpg"), local_settings)
+    assert not (local_settings.data_dir / "cache").exists()  # failures are never cached
+
+
+def test_byte_limit(server: ScriptedServer, local_settings: Settings) -> None:
+    server.add("/big.jpg", Reply(200, jpeg(512, 512), content_type="image/jpeg"))
+    with pytest.raises(ImageTooLarge):
+        fetch_image(
+            server.url("/big.jpg"), local_settings.model_copy(update={"image_max_bytes": 1000})
+        )
+
+
+def test_redirects_are_followed_and_rechecked(
+    server: ScriptedServer, local_settings: Settings
+) -> None:
+    server.add("/map.jpg", Reply(200, jpeg(), content_type="image/jpeg"))
+    server.add("/moved", Reply(302, b"", {"Location": "/map.jpg"}))
+    server.add(
+        "/away",
+        Reply(302, b"", {"Location": server.url("/map.jpg").replace("127.0.0.1", "localhost")}),
+    )
+    server.add("/loop", Reply(302, b"", {"Location": "/loop"}))
+    only_ip = local_settings.model_copy(update={"url_allowlist": ["127.0.0.1"]})
+    assert fetch_image(server.url("/moved"), only_ip).size == (64, 48)
+    with pytest.raises(UnsafeURL, match="allowlist"):
+        fetch_image(server.url("/away"), only_ip)
+    with pytest.raises(FetchFailed, match="redirects"):
+        fetch_image(server.url("/loop"), only_ip)
+
+
+# --- SSRF guard ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x.jpg",
+        "http://localhost/x.jpg",
+        "http://[::1]/x.jpg",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/x.jpg",
+        "http://192.168.0.1/x.jpg",
+        "http://0.0.0.0/x.jpg",
+        "http://[::ffff:127.0.0.1]/x.jpg",
+        "file:///etc/passwd",
+        "ftp://example.org/x.jpg",
+        "gopher://example.org/",
+        "http://user:secret@example.org/x.jpg",
+        "http:///x.jpg",
+        "/etc/passwd",
+    ],
+)
+def test_unsafe_urls_refused(url: str, settings: Settings) -> None:
+    with pytest.raises(UnsafeURL):
+        check_url(url, settings)
+    with pytest.raises(UnsafeURL):
+        fetch_image(url, settings)
+
+
+def test_public_addresses_and_allowlist() -> None:
+    assert is_public_address("8.8.8.8") and is_public_address("2606:4700::1111")
+    assert not is_public_address("172.16.0.1") and not is_public_address("fe80::1")
+    assert host_allowed("tile.loc.gov", ["loc.gov"]) and host_allowed("loc.gov", ["loc.gov"])
+    assert not host_allowed("evilloc.gov", ["loc.gov"]) and host_allowed("any.org", [])
+
+
+def test_socket_guard_refuses_private_peer(server: ScriptedServer, settings: Settings) -> None:
+    """Even past the name check (DNS rebinding), the connected socket's peer is checked."""
+    server.add("/map.jpg", Reply(200, jpeg(), content_type="image/jpeg"))
+    session = build_session(settings)  # allow_private_urls is False
+    with pytest.raises(UnsafeURL, match="non-public"):
+        session.get(server.url("/map.jpg"), timeout=5)
+    assert requests.get(server.url("/map.jpg"), timeout=5).status_code == 200
+
+
+# --- IIIF and records ---------------------------------------------------------------------
+
+
+def test_iiif_urls() -> None:
+    loc = "//tile.loc.gov/image-services/iiif/service:gmd:gmd370:g3701:g3701p:rr004750/full/pct:12.5/0/default.jpg#h=830&w=1280"
+    assert (
+        service_base(loc)
+        == "https://tile.loc.gov/image-services/iiif/service:gmd:gmd370:g3701:g3701p:rr004750"
+    )
+    assert service_base("https://x.org/iiif/a/info.json") == "https://x.org/iiif/a"
+    assert service_base("https://x.org/iiif/a/full/max/0/default.jpg") == "https://x.org/iiif/a"
+    assert (
+        bounded_size_url("https://x.org/iiif/a/", 1024)
+        == "https://x.org/iiif/a/full/!1024,1024/0/default.jpg"
+    )
+
+    v2 = json.loads((IIIF_FIXTURES / "image.2.stanford-tc010rc2373-PaloAlto3.json").read_text())
+    assert (
+        sized_url_from_info(v2, 1024)
+        == "https://stacks.stanford.edu/image/iiif/tc010rc2373/PaloAlto3/full/!1024,1024/0/default.jpg"
+    )
+    v3 = json.loads((IIIF_FIXTURES / "image.3.uvacreate-mmph-wae681.json").read_text())
+    base = "https://uvacreate.gitlab.io/freedom-of-the-streets/iiif-level0-maps/iiif/mmph_wae681"
+    assert sized_url_from_info(v3, 1024) == f"{base}/full/1000,743/0/default.jpg"
+    assert sized_url_from_info(v3, 100) == f"{base}/full/63,47/0/default.jpg"
+    assert sized_url_from_info(v3, 400) == f"{base}/full/250,186/0/default.jpg"
+    level0_v2 = dict(v2, profile="http://iiif.io/api/image/2/level0.json")
+    assert sized_url_from_info(level0_v2, 1024).endswith("/full/839,/0/default.jpg")
+    with pytest.raises(ValueError):
+        sized_url_from_info(
+            {
+                "id": base,
+                "type": "ImageService3",
+                "profile": "level0",
+                "width": 9000,
+                "height": 9000,
+            },
+            1024,
+        )
+
+
+def test_level0_service_falls_back_to_info_sizes(
+    server: ScriptedServer, local_settings: Settings
+) -> None:
+    info = json.loads((IIIF_FIXTURES / "image.3.uvacreate-mmph-wae681.json").read_text())
+    info["id"] = server.url("/iiif/wae681")
+    server.add("/iiif/wae681/info.json", Reply.json(info))
+    server.add(
+        "/iiif/wae681/full/1000,743/0/default.jpg",
+        Reply(200, jpeg(1000, 743), content_type="image/jpeg"),
+    )
+    image = load_image(ImageRef(iiif_service=server.url("/iiif/wae681")), local_settings)
+    assert image.size == (1000, 743)
+    assert [s.path for s in server.seen] == [
+        "/iiif/wae681/full/!1024,1024/0/default.jpg",  # 404 from a level-0 server
+        "/iiif/wae681/info.json",
+        "/iiif/wae681/full/1000,743/0/default.jpg",
+    ]
+
+
+def test_load_local_and_protocol_relative(tmp_path: Path, local_settings: Settings) -> None:
+    images = local_settings.data_dir / "images"
+    images.mkdir(parents=True)
+    (images / "m1.png").write_bytes(encode(Image.new("RGB", (30, 20), (1, 2, 3)), "PNG"))
+    assert load_image(
+        ImageRef(url="images/m1.png"), local_settings, local_settings.data_dir
+    ).size == (30, 20)
+    assert load_image(ImageRef(url=str(images / "m1.png")), local_settings).size == (30, 20)
+    with pytest.raises(UnsafeURL):
+        load_image(ImageRef(url="../../etc/passwd"), local_settings, local_settings.data_dir)
+    with pytest.raises(FetchFailed):
+        load_image(ImageRef(url="images/missing.png"), local_settings, local_settings.data_dir)
+    with pytest.raises(UnsafeURL):
+        load_image(ImageRef(url="file:///etc/passwd"), local_settings)
+    with pytest.raises(FetchFailed):
+        load_image(ImageRef(), local_settings)
