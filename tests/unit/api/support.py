@@ -40,11 +40,12 @@ class ColourEmbedder:
         rows = []
         for image in images:
             pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-            r, g, b = (pixels[..., i].mean() for i in range(3))
+            # how far each channel rises above the pixel's own gray level: the map's hue
+            excess = np.clip(pixels - pixels.mean(axis=-1, keepdims=True), 0, None).mean(axis=(0, 1))
             saturation = float((pixels.max(axis=-1) - pixels.min(axis=-1)).mean())
             vector = np.zeros(DIMS, dtype=np.float32)
-            vector[:3] = np.array([r, g, b]) * saturation * 4
-            vector[3] = max(0.0, 0.3 - saturation) * 4
+            vector[:3] = excess * 10
+            vector[3] = max(0.0, 0.1 - saturation) * 10
             vector[4:] = 0.05
             rows.append(_unit(vector))
             self.images_embedded += 1

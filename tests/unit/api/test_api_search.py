@@ -1,0 +1,114 @@
+"""/api/search, /api/items, /healthz, /images and uploads against a real embedded index."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.unit.api.support import COLOURS, draw_map
+from webapi.services import services_of
+
+
+def png_bytes(colour: tuple[int, int, int], seed: int = 7) -> bytes:
+    buffer = io.BytesIO()
+    draw_map(colour, seed).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_keyword_search_does_not_load_the_model(client: FlaskClient, app: Flask) -> None:
+    services_of(app).use_embedder(lambda: (_ for _ in ()).throw(AssertionError("model loaded")))
+    response = client.get("/api/search?q=london&mode=keyword&facet=place&facet=decade")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["total"] == 3
+    assert {hit["id"] for hit in body["hits"]} == {"test:gray-0", "test:gray-1", "test:gray-2"}
+    assert body["facets"]["place"] == [{"value": "London", "count": 3}]
+    assert set(body) >= {"total", "page", "size", "hits", "facets", "query", "took_ms"}
+    hit = body["hits"][0]
+    assert set(hit) >= {"id", "item_id", "title", "date", "year_start", "year_end", "places", "subjects", "thumbnail_url", "source_url", "score"}
+    assert "explain" not in hit
+    assert hit["thumbnail_url"].startswith("/images/gray-")
+    # the thumbnail really is served by the app
+    image = client.get(hit["thumbnail_url"])
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    health = client.get("/healthz").json
+    assert health["model_loaded"] is False and health["documents"] == 14
+
+
+def test_semantic_text_search_ranks_by_colour(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=blue&mode=semantic&size=3").json
+    assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:blue"] * 3
+    assert body["query"]["model"] == "test-colour-v1"
+
+
+def test_repeatable_filters_and_explain(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=map&place=London&place=Mars&year_from=1700&year_to=1760&explain=true&facet=place").json
+    places = {hit["places"][0] for hit in body["hits"]}
+    assert places == {"Mars"}  # London maps are dated 1850+
+    assert all("explain" in hit and "fused" in hit["explain"] for hit in body["hits"])
+
+
+def test_image_id_and_similar(client: FlaskClient) -> None:
+    body = client.get("/api/search?image_id=test:green-0&mode=semantic&size=3").json
+    assert [hit["id"] for hit in body["hits"]][0] == "test:green-0"
+    similar = client.get("/api/items/test:green-0/similar?size=2").json
+    assert [hit["id"].split("-")[0] for hit in similar["hits"]] == ["test:green", "test:green"]
+    assert "test:green-0" not in {hit["id"] for hit in similar["hits"]}
+
+
+def test_post_json_and_multipart_image(client: FlaskClient) -> None:
+    body = client.post("/api/search", json={"q": "red", "mode": "semantic", "size": 2, "place": ["Mars"]}).json
+    assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:red", "test:red"]
+    response = client.post(
+        "/api/search",
+        data={"image": (io.BytesIO(png_bytes(COLOURS["blue"])), "query.png"), "mode": "semantic", "size": "3", "facet": ["place"]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.json
+    assert [hit["id"].split("-")[0] for hit in response.json["hits"]] == ["test:blue"] * 3
+    # the result set is the semantic window (every map with a vector), and facets count over it
+    assert response.json["total"] == 12
+    assert {b["value"]: b["count"] for b in response.json["facets"]["place"]} == {"Ireland": 3, "London": 3, "Mars": 3, "Pacific Ocean": 3}
+
+
+def test_upload_token_is_a_permalink(client: FlaskClient) -> None:
+    response = client.post("/api/uploads", data={"image": (io.BytesIO(png_bytes(COLOURS["gray"])), "x.png")}, content_type="multipart/form-data")
+    assert response.status_code == 201, response.json
+    token = response.json["token"]
+    body = client.get(f"/api/search?image_token={token}&mode=semantic&size=3").json
+    assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:gray"] * 3
+    unknown = client.get("/api/search?image_token=AAAAAAAAAAAAAAAAAAAAAAAA&mode=semantic")
+    assert unknown.status_code == 400 and unknown.mimetype == "application/problem+json"
+
+
+def test_upload_expires(app: Flask, client: FlaskClient) -> None:
+    token = client.post("/api/uploads", data={"image": (io.BytesIO(png_bytes(COLOURS["red"])), "x.png")}, content_type="multipart/form-data").json["token"]
+    services_of(app).settings.upload_ttl_seconds = -1
+    response = client.get(f"/api/search?image_token={token}")
+    assert response.status_code == 400 and "expired" in response.json["detail"]
+
+
+def test_item_detail_and_404(client: FlaskClient) -> None:
+    item = client.get("/api/items/test:red-0").json
+    assert item["id"] == "test:red-0" and item["has_vector"] is True and item["model_id"] == "test-colour-v1"
+    assert "raw" not in item and item["thumbnail_url"] == "/images/red-0.png"
+    missing = client.get("/api/items/test:nope")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert client.get("/api/items/test:nope/similar").status_code == 404
+
+
+def test_healthz(client: FlaskClient) -> None:
+    body = client.get("/healthz").json
+    assert body["status"] == "ok" and body["documents"] == 14 and body["with_vectors"] == 12
+    assert body["index_model"] == "test-colour-v1" and body["backend"] == "embedded"
+
+
+def test_images_refuse_path_traversal(client: FlaskClient, app: Flask) -> None:
+    secret = services_of(app).settings.data_dir / "index.sqlite"
+    assert secret.exists()
+    for path in ("/images/../index.sqlite", "/images/%2e%2e/index.sqlite", "/images/..%2findex.sqlite", "/images//etc/passwd"):
+        response = client.get(path, follow_redirects=True)
+        assert response.status_code == 404, path
+    assert client.get("/images/missing.png").status_code == 404
