@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
     prompt_template: str = Field(default="{} map", description="Applied to text lacking the word 'map'.")
     text_cache_size: int = 4096
+    model_download: bool = Field(default=False, description="Let the embedder download pretrained weights (off: the local Hugging Face cache only, failing at once).")
+    model_cache_dir: Path | None = Field(default=None, description="Where pretrained weights are cached (default: the Hugging Face cache).")
     embed_batch_size: int = 32
 
     # search defaults
