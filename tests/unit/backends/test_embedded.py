@@ -1,0 +1,96 @@
+"""Embedded-backend specifics: durability, readers seeing other processes' writes, incremental
+reloads, per-document failures and the FTS query builder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.backends.base import BackendQuery, Filters
+from indexer.backends.embedded import EmbeddedBackend, fts_match_expression
+from indexer.records import IndexDocument, MapRecord, Place
+from indexer.settings import Settings
+
+
+def doc(doc_id: str, title: str, vector: list[float] | None = None, **fields: object) -> IndexDocument:
+    array = None if vector is None else np.array(vector, np.float32) / np.linalg.norm(vector)
+    return IndexDocument(record=MapRecord(id=doc_id, source="t", title=title, **fields), vector=array, model_id="m" if vector else None)  # type: ignore[arg-type]
+
+
+def test_index_survives_reopen(settings: Settings) -> None:
+    backend = EmbeddedBackend.open(settings)
+    backend.write([doc("t:1", "Harbour chart", [1, 0]), doc("t:2", "Town plan", [0, 1])])
+    backend.close()
+    reopened = EmbeddedBackend.open(settings)
+    result = reopened.search(BackendQuery(text="harbour", vector=np.array([0, 1], np.float32)))
+    assert [h.id for h in result.keyword] == ["t:1"] and [h.id for h in result.semantic] == ["t:2", "t:1"]
+    assert reopened.info().documents == 2
+
+
+def test_reader_sees_writes_of_another_process(settings: Settings) -> None:
+    reader = EmbeddedBackend.open(settings)
+    reader.write([doc("t:1", "Harbour chart", [1, 0])])
+    assert reader.search(BackendQuery(text="island")).total == 0
+    writer = textwrap.dedent(
+        f"""
+        import numpy as np
+        from pathlib import Path
+        from indexer.backends.embedded import EmbeddedBackend
+        from indexer.records import IndexDocument, MapRecord
+        backend = EmbeddedBackend(Path({str(settings.embedded_path)!r}))
+        record = MapRecord(id="t:2", source="t", title="Island survey")
+        backend.write([IndexDocument(record=record, vector=np.array([0, 1], np.float32), model_id="m")])
+        backend.delete(["t:1"])
+        """
+    )
+    subprocess.run([sys.executable, "-c", writer], check=True, cwd=Path(__file__).parents[3], timeout=120)
+    result = reader.search(BackendQuery(text="island", vector=np.array([1, 0], np.float32)))  # no refresh()
+    assert [h.id for h in result.keyword] == ["t:2"]
+    assert [h.id for h in result.semantic] == ["t:2"]  # t:1 deleted elsewhere
+
+
+def test_updates_replace_facet_values_and_vectors(settings: Settings) -> None:
+    backend = EmbeddedBackend.open(settings)
+    backend.write([doc("t:1", "A", [1, 0], places=[Place(name="Oslo")]), doc("t:2", "B", [1, 0], places=[Place(name="Oslo")])])
+    assert backend.search(BackendQuery(facets=("place",))).facets["place"] == [("Oslo", 2)]
+    backend.write([doc("t:1", "A", [0, 1], places=[Place(name="Bergen"), Place(name="Bergen")])])  # duplicate place counts once
+    result = backend.search(BackendQuery(vector=np.array([0, 1], np.float32), facets=("place",), filters=Filters(places=("Bergen",))))
+    assert result.facets["place"] == [("Bergen", 1)]
+    assert [(h.id, round(h.score, 5)) for h in result.semantic] == [("t:1", 1.0)]
+    backend.write([doc("t:1", "A", None)])  # the vector goes away too
+    assert backend.info().with_vectors == 1
+
+
+def test_bad_documents_fail_alone(settings: Settings) -> None:
+    backend = EmbeddedBackend.open(settings)
+    report = backend.write([doc("t:1", "Fine", [1, 0]), doc("t:2", "Broken", [np.nan, 1]), IndexDocument(
+        record=MapRecord(id="t:3", source="t"), vector=np.ones(2, np.float32), model_id=None)])
+    assert (report.written, report.failed) == (1, 2)
+    assert any(e.startswith("t:2:") for e in report.errors) and any("model_id" in e for e in report.errors)
+
+
+def test_duplicate_ids_in_one_batch_last_wins(settings: Settings) -> None:
+    backend = EmbeddedBackend.open(settings)
+    backend.write([doc("t:1", "First", [1, 0]), doc("t:1", "Second", [1, 0])])
+    assert backend.fetch(["t:1"])["t:1"].record.title == "Second"
+    assert backend.search(BackendQuery(text="first")).total == 0
+    assert backend.info().documents == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('sea "monsters', '"sea" "monsters"'),
+        ("NEAR(a b) OR c*", '"near" "b" "c"'),
+        ("-", None),
+        ("the map", '"the" "map"'),  # only stopwords: keep them rather than search nothing
+        ("Carte de l'Amérique", '"carte" "de" "l" "amérique"'),
+    ],
+)
+def test_fts_expression_is_built_from_tokens(text: str, expected: str | None) -> None:
+    assert fts_match_expression(text) == expected
