@@ -31,6 +31,19 @@ from indexer.settings import Settings
 META_TTL_SECONDS = 10.0
 
 
+def _response_problem(response: dict[str, Any]) -> str:
+    """Why one _msearch answer is unusable ("" when it is fine)."""
+    if "error" in response:
+        error = response["error"]
+        if isinstance(error, dict):
+            return str(error.get("root_cause", [error])[0].get("reason") or error.get("type"))
+        return str(error)
+    shards = response.get("_shards", {})
+    if shards.get("failed"):
+        return f"{shards['failed']} of {shards.get('total')} shards failed"
+    return ""
+
+
 class ElasticsearchBackend:
     """``SearchBackend`` over ``<prefix>-maps`` (thread-safe: the client pools connections)."""
 
@@ -167,18 +180,20 @@ class ElasticsearchBackend:
             facets=parse_facets(response.get("aggregations", {}), query.facet_size),
         )
 
-    def _msearch(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _msearch(self, bodies: list[dict[str, Any]], attempts: int = 2) -> list[dict[str, Any]]:
+        """All bodies in one round trip; a failed or partial answer is retried once (an alias
+        swap can race a search), then raised: partial results are never served as complete."""
         searches: list[dict[str, Any]] = []
         for body in bodies:
             searches.extend(({"index": self.target}, body))
-        with backend_errors("searching"):
-            responses = self.client.msearch(searches=searches)["responses"]
-        for response in responses:
-            if "error" in response:
-                error = response["error"]
-                reason = error.get("root_cause", [error])[0].get("reason") if isinstance(error, dict) else error
-                raise BackendError(f"Elasticsearch refused the search: {reason}")
-        return list(responses)
+        problem = ""
+        for _ in range(attempts):
+            with backend_errors("searching"):
+                responses = list(self.client.msearch(searches=searches)["responses"])
+            problem = next(filter(None, map(_response_problem, responses)), "")
+            if not problem:
+                return responses
+        raise BackendError(f"Elasticsearch could not answer the search: {problem}")
 
     # ---- reads by id ---------------------------------------------------------------------
 

@@ -1,0 +1,186 @@
+"""Zero-downtime reindex: new physical index (refresh off, no replicas) → copy every document and
+its vector from the live index with point-in-time + ``search_after`` (no ``_reindex``, no
+re-embedding) → restore settings → verify counts → atomic alias swap → drop the old index.
+One at a time (a create-only lock document); on any failure the new index is deleted and the old
+one keeps serving."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+
+from indexer.backends import es_lifecycle
+from indexer.backends.base import WriteReport
+from indexer.backends.es_bulk import run_bulk
+from indexer.backends.es_client import backend_errors
+
+PAGE_SIZE = 500
+PIT_KEEP_ALIVE = "5m"
+LOCK_TTL = timedelta(hours=6)  # a lock older than this was left by a crashed run
+
+Progress = Callable[[int, int], None]  # (copied so far, total)
+
+
+class ReindexError(RuntimeError):
+    """The reindex did not complete; the alias still points at the old index."""
+
+
+class ReindexLocked(ReindexError):
+    """Another reindex holds the lock."""
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    """What a finished reindex did."""
+
+    old_index: str | None
+    new_index: str
+    copied: int
+    mapping_version: int
+
+
+def lock_index(prefix: str) -> str:
+    """The index holding this prefix's lock document."""
+    return f"{prefix}-locks"
+
+
+@contextmanager
+def reindex_lock(client: Elasticsearch, prefix: str, ttl: timedelta = LOCK_TTL) -> Iterator[None]:
+    """Hold the prefix's reindex lock (create-only document); an expired lock is taken over."""
+    index, owner = lock_index(prefix), f"{socket.gethostname()}:{os.getpid()}"
+    now = datetime.now(UTC)
+    body = {"owner": owner, "acquired_at": now.isoformat(), "expires_at": (now + ttl).isoformat()}
+    with backend_errors("taking the reindex lock"):
+        try:
+            client.create(index=index, id="reindex", document=body, refresh="wait_for")
+        except ConflictError:
+            held = client.get(index=index, id="reindex")
+            if datetime.fromisoformat(held["_source"]["expires_at"]) > now:
+                raise ReindexLocked(f"a reindex is already running ({held['_source']['owner']} since {held['_source']['acquired_at']})") from None
+            try:  # take over the stale lock only if nobody else did in between
+                client.index(
+                    index=index, id="reindex", document=body, refresh="wait_for",
+                    if_seq_no=held["_seq_no"], if_primary_term=held["_primary_term"],
+                )
+            except ConflictError:
+                raise ReindexLocked("another process took over the stale reindex lock") from None
+    try:
+        yield
+    finally:
+        with backend_errors("releasing the reindex lock"), suppress(NotFoundError):
+            client.delete(index=index, id="reindex", refresh="wait_for")
+
+
+def lock_holder(client: Elasticsearch, prefix: str) -> dict[str, Any] | None:
+    """The current lock document, or None when no reindex runs."""
+    with backend_errors("reading the reindex lock"):
+        try:
+            return dict(client.get(index=lock_index(prefix), id="reindex")["_source"])
+        except NotFoundError:
+            return None
+
+
+def iter_documents(client: Elasticsearch, index: str, page_size: int = PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+    """Pages of raw hits (``_id``, ``_version``, ``_source`` with its vector) in a point-in-time snapshot."""
+    with backend_errors("opening a point in time"):
+        pit_id = client.open_point_in_time(index=index, keep_alive=PIT_KEEP_ALIVE)["id"]
+    search_after: list[Any] | None = None
+    try:
+        while True:
+            with backend_errors("reading documents to copy"):
+                response = client.search(
+                    pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
+                    sort=["_shard_doc"],
+                    size=page_size,
+                    version=True,
+                    search_after=search_after,
+                    track_total_hits=False,
+                )
+            pit_id = response.get("pit_id", pit_id)
+            hits = response["hits"]["hits"]
+            if not hits:
+                return
+            yield hits
+            search_after = hits[-1]["sort"]
+    finally:
+        # the PIT expires by itself: never let closing it mask the real outcome
+        with suppress(Exception):
+            client.close_point_in_time(id=pit_id)
+
+
+def copy_documents(
+    client: Elasticsearch, source: str, target: str, total: int, progress: Progress | None = None,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Copy every document of ``source`` into ``target`` keeping ids and versions; returns the count."""
+    copied = 0
+    for hits in iter_documents(client, source, page_size):
+        actions = (
+            {"_op_type": "index", "_index": target, "_id": hit["_id"], "version": hit["_version"],
+             "version_type": "external_gte", "_source": hit["_source"]}
+            for hit in hits
+        )
+        report = run_bulk(client, actions, WriteReport())
+        if report.failed:
+            raise ReindexError(f"{report.failed} documents failed to copy, e.g. {report.errors[:3]}")
+        copied += report.written
+        if progress is not None:
+            progress(copied, total)
+    return copied
+
+
+def reindex(
+    client: Elasticsearch,
+    prefix: str,
+    mapping_version: int | None = None,
+    progress: Progress | None = None,
+    page_size: int = PAGE_SIZE,
+    drain_seconds: float = 2.0,
+) -> ReindexResult:
+    """Rebuild the live index into a new physical index and swap the alias; see the module doc.
+
+    The old index is deleted ``drain_seconds`` after the swap, so searches that resolved the
+    alias just before it still finish on the old index."""
+    with reindex_lock(client, prefix):
+        old = es_lifecycle.current_index(client, prefix)
+        if old is None:
+            raise ReindexError(f"nothing to reindex: alias {es_lifecycle.alias_name(prefix)} does not exist")
+        meta = es_lifecycle.index_meta(client, old)
+        dims = meta.get("dims")
+        new = es_lifecycle.create_index(client, prefix, version=mapping_version, dims=dims, bulk_load=True)
+        try:
+            carried = {k: meta[k] for k in ("model_id", "dims") if k in meta}
+            if carried:
+                es_lifecycle.update_meta(client, new, **carried)
+            with backend_errors("counting documents"):
+                total = int(client.count(index=old)["count"])
+            copied = copy_documents(client, old, new, total, progress, page_size)
+            es_lifecycle.restore_settings(client, new)
+            with backend_errors("verifying counts"):
+                in_new = int(client.count(index=new)["count"])
+            if in_new != copied:
+                raise ReindexError(f"count check failed: copied {copied}, new index holds {in_new}")
+            es_lifecycle.point_alias(client, prefix, new, old)
+        except BaseException:
+            es_lifecycle.delete_index(client, new)
+            raise
+        time.sleep(drain_seconds)
+        es_lifecycle.delete_index(client, old)
+        version = es_lifecycle.parse_physical(new)
+        return ReindexResult(old, new, copied, version[1] if version else 0)
+
+
+def cleanup(client: Elasticsearch, prefix: str) -> list[str]:
+    """Delete leftover physical indices, unless a reindex is running (its new index is one)."""
+    holder = lock_holder(client, prefix)
+    if holder is not None and datetime.fromisoformat(holder["expires_at"]) > datetime.now(UTC):
+        raise ReindexLocked(f"a reindex is running ({holder['owner']}); cleanup would delete its new index")
+    return es_lifecycle.cleanup(client, prefix)
