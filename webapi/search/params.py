@@ -26,9 +26,10 @@ class Modifier(BaseModel):
         if not sep:
             return cls(text=spec.strip(), weight=0.5)
         try:
-            return cls(text=text.strip(), weight=float(weight))
-        except ValueError:
+            number = float(weight)
+        except ValueError:  # "ships: 1700s" is all text
             return cls(text=spec.strip(), weight=0.5)
+        return cls(text=text.strip(), weight=number)  # an out-of-range weight is an error, not text
 
 
 class SearchParams(BaseModel):
