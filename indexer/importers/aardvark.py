@@ -159,7 +159,7 @@ def aardvark_to_record(doc: dict[str, Any], id_prefix: str = SOURCE) -> tuple[Ma
         places=[
             Place(name=name) for name in unique(texts(doc.get("dct_spatial_sm"), "dct_spatial_sm"))
         ],
-        contributors=unique(texts(doc.get("dct_creator_sm"), "dct_creator_sm")),
+        contributors=unique(texts(doc.get("dct_creator_sm"), "dct_creator_sm"), strip_period=False),
         publisher=text(doc.get("dct_publisher_sm"), "dct_publisher_sm"),
         languages=language_names(texts(doc.get("dct_language_sm"), "dct_language_sm")),
         collections=unique(

@@ -98,12 +98,15 @@ def texts(value: Any, field: str) -> list[str]:
     return result
 
 
-def unique(values: Iterable[str]) -> list[str]:
-    """Values in first-seen order without case/trailing-period duplicates ("Maps", "Maps.")."""
+def unique(values: Iterable[str], strip_period: bool = True) -> list[str]:
+    """Values in first-seen order without case/trailing-period duplicates ("Maps", "Maps.");
+    names keep their final period (``strip_period=False``: "Lukesh, G. M.")."""
     seen: set[str] = set()
     result: list[str] = []
     for value in values:
-        cleaned = re.sub(r"\s+", " ", value).strip().rstrip(".").strip()
+        cleaned = re.sub(r"\s+", " ", value).strip()
+        if strip_period:
+            cleaned = cleaned.rstrip(".").strip()
         key = cleaned.casefold()
         if cleaned and key not in seen:
             seen.add(key)

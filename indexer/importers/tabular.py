@@ -92,7 +92,11 @@ def row_to_record(
     fields: dict[str, Any] = {name: text(row.get(name), name) for name in TEXT_COLUMNS}
     if fields["item_id"] and ":" not in fields["item_id"]:
         fields["item_id"] = f"{id_prefix or source}:{fields['item_id']}"
-    lists = {name: unique(texts(row.get(name), name)) for name in LIST_COLUMNS if name != "places"}
+    lists = {
+        name: unique(texts(row.get(name), name), strip_period=name not in ("contributors", "notes"))
+        for name in LIST_COLUMNS
+        if name != "places"
+    }
     lists["languages"] = language_names(lists["languages"])
 
     year_start = optional_int(row.get("year_start"), "year_start")

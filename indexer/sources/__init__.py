@@ -1,0 +1,1 @@
+"""Harvesters that turn upstream collections (Library of Congress, IIIF) into MapRecords."""

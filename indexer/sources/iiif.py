@@ -1,0 +1,367 @@
+"""IIIF Presentation 2.1 / 3.0 harvester: walks collections (paged, nested, de-duplicated) and
+turns each manifest into one MapRecord per canvas image, item_id = the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer.dates import parse_years
+from indexer.images.iiif_url import service_base
+from indexer.importers.fields import language_names, unique
+from indexer.records import ImageRef, MapRecord, Place
+from indexer.settings import Settings
+from indexer.sources.iiif_values import first_text, map_metadata, texts, url_of
+
+log = logging.getLogger(__name__)
+SOURCE = "iiif"
+MAX_SAMPLES = 20
+# Without an image service we never download these: they are masters, not derivatives.
+MASTER_FORMATS = ("image/tiff", "image/tif", "image/jp2")
+
+FetchJSON = Callable[[str], Any]
+Progress = Callable[["IIIFReport"], None]
+
+
+@dataclass
+class IIIFReport:
+    """What one harvest walked: manifests read, records made, failures (sampled)."""
+
+    collections: int = 0
+    manifests: int = 0
+    records: int = 0
+    without_image: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def fail(self, url: str, reason: str) -> None:
+        """Count a document that could not be read; keep a sample of reasons."""
+        self.failed += 1
+        if len(self.errors) < MAX_SAMPLES:
+            self.errors.append(f"{url}: {reason}")
+
+
+def _id(node: Any) -> str | None:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        value = node.get("id") or node.get("@id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _type(node: dict[str, Any]) -> str:
+    kind = node.get("type") or node.get("@type") or ""
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    return str(kind).split(":")[-1].lower()  # "sc:Manifest" → "manifest"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+# --- images -------------------------------------------------------------------------------
+
+
+def _image_service(resource: dict[str, Any]) -> str | None:
+    for service in _as_list(resource.get("service")):
+        if not isinstance(service, dict):
+            continue
+        kind = str(service.get("type") or service.get("@type") or "")
+        profile = " ".join(str(p) for p in _as_list(service.get("profile")) if isinstance(p, str))
+        context = str(service.get("@context") or "")
+        if (
+            kind.startswith("ImageService")
+            or "iiif.io/api/image" in profile + context
+            or profile.startswith("level")
+        ):
+            url = url_of(service)
+            if url:
+                return service_base(url)
+    return None
+
+
+def _choice_default(body: Any) -> Any:
+    """An ``oa:Choice`` / v3 ``Choice`` resolves to its default (first) item."""
+    if isinstance(body, dict) and _type(body) == "choice":
+        return body.get("default") or next(
+            iter(_as_list(body.get("item") or body.get("items"))), None
+        )
+    return body
+
+
+def _image_ref(resource: Any, canvas: dict[str, Any], manifest_url: str) -> ImageRef | None:
+    resource = _choice_default(resource)
+    if not isinstance(resource, dict):
+        return None
+    service = _image_service(resource)
+    # Full-image size: the service's, else the canvas's; the body is often a small derivative.
+    service_node = next((s for s in _as_list(resource.get("service")) if isinstance(s, dict)), {})
+    width = service_node.get("width") or canvas.get("width") or resource.get("width")
+    height = service_node.get("height") or canvas.get("height") or resource.get("height")
+    direct = url_of(resource)
+    image_format = str(resource.get("format") or "").lower()
+    if not service and (
+        image_format in MASTER_FORMATS or (direct or "").lower().endswith((".tif", ".tiff", ".jp2"))
+    ):
+        direct = None
+    if not service and not direct:
+        return None
+    return ImageRef(
+        iiif_service=service,
+        url=None if service else direct,
+        width=width if isinstance(width, int) else None,
+        height=height if isinstance(height, int) else None,
+        manifest_url=manifest_url,
+    )
+
+
+def canvases(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The canvases of a v2 (first sequence) or v3 manifest, in order."""
+    if isinstance(manifest.get("sequences"), list):
+        sequence = next((s for s in manifest["sequences"] if isinstance(s, dict)), {})
+        return [c for c in _as_list(sequence.get("canvases")) if isinstance(c, dict)]
+    return [
+        c for c in _as_list(manifest.get("items")) if isinstance(c, dict) and _type(c) == "canvas"
+    ]
+
+
+def canvas_images(canvas: dict[str, Any], manifest_url: str) -> list[ImageRef]:
+    """The painted images of a canvas (usually one)."""
+    refs: list[ImageRef] = []
+    for annotation in _as_list(canvas.get("images")):  # v2
+        if isinstance(annotation, dict):
+            ref = _image_ref(annotation.get("resource"), canvas, manifest_url)
+            if ref:
+                refs.append(ref)
+    for page in _as_list(canvas.get("items")):  # v3 annotation pages
+        for annotation in _as_list(page.get("items") if isinstance(page, dict) else None):
+            if isinstance(annotation, dict) and annotation.get("motivation") in (
+                None,
+                "painting",
+                "sc:painting",
+            ):
+                for body in _as_list(annotation.get("body")):
+                    ref = _image_ref(body, canvas, manifest_url)
+                    if ref:
+                        refs.append(ref)
+    return refs
+
+
+def first_image_ref(manifest: Any) -> ImageRef | None:
+    """The first canvas image of a manifest (what an Aardvark record's manifest link shows)."""
+    if not isinstance(manifest, dict):
+        return None
+    manifest_url = _id(manifest) or ""
+    for canvas in canvases(manifest):
+        refs = canvas_images(canvas, manifest_url)
+        if refs:
+            return refs[0]
+    return None
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def manifest_records(
+    manifest: dict[str, Any], collections: list[str] | None = None
+) -> list[MapRecord]:
+    """One record per canvas image of a manifest (a manifest without images: one metadata-only
+    record), sharing the manifest's metadata and item id."""
+    manifest_url = _id(manifest)
+    if not manifest_url:
+        raise ValueError("the manifest has no id")
+    item_id = f"{SOURCE}:{hashlib.sha1(manifest_url.encode()).hexdigest()[:16]}"
+    meta = map_metadata(manifest.get("metadata"))
+    title = first_text(manifest.get("label")) or meta.title or ""
+    description = texts(manifest.get("summary")) or texts(manifest.get("description"))
+    nav_date = manifest.get("navDate") if isinstance(manifest.get("navDate"), str) else None
+    dates = meta.dates or ([nav_date] if nav_date else []) or meta.temporal
+    spans = [parse_years(d) for d in dates]
+    starts = [s for s, _ in spans if s is not None]
+    ends = [e for _, e in spans if e is not None]
+    if not starts and nav_date:
+        start, end = parse_years(nav_date)
+        starts, ends = ([start], [end]) if start is not None and end is not None else ([], [])
+    rights = (
+        url_of(manifest.get("rights"))
+        or url_of(manifest.get("license"))
+        or meta.rights
+        or first_text(
+            (manifest.get("requiredStatement") or {}).get("value")
+            if isinstance(manifest.get("requiredStatement"), dict)
+            else None
+        )
+        or first_text(manifest.get("attribution"))
+    )
+    shared: dict[str, Any] = {
+        "item_id": item_id,
+        "source": SOURCE,
+        "source_url": url_of(manifest.get("homepage"))
+        or url_of(manifest.get("related"))
+        or meta.source_url
+        or manifest_url,
+        "other_titles": unique(
+            meta.other_titles + ([meta.title] if meta.title and meta.title != title else [])
+        ),
+        "description": "\n".join(description),
+        "notes": unique(meta.notes),
+        "subjects": unique(meta.subjects),
+        "formats": unique(meta.formats),
+        "places": [Place(name=name) for name in unique(meta.places)],
+        "contributors": unique(meta.contributors, strip_period=False),
+        "publisher": meta.publisher,
+        "languages": language_names(meta.languages),
+        "call_number": meta.call_number,
+        "collections": unique((collections or []) + meta.collections),
+        "date": dates[0] if dates else None,
+        "year_start": min(starts) if starts else None,
+        "year_end": max(ends) if ends else None,
+        "extent": meta.extent,
+        "thumbnail_url": url_of(manifest.get("thumbnail")),
+        "rights": rights,
+    }
+    raw_manifest = {
+        k: v for k, v in manifest.items() if k not in ("items", "sequences", "structures")
+    }
+    records: list[MapRecord] = []
+    sheets = [
+        (canvas, ref)
+        for canvas in canvases(manifest)
+        for ref in canvas_images(canvas, manifest_url)
+    ]
+    for number, (canvas, ref) in enumerate(sheets, start=1):
+        label = first_text(canvas.get("label"))
+        sheet_title = f"{title} ({label})" if len(sheets) > 1 and label else title
+        records.append(
+            MapRecord(
+                id=f"{item_id}/{number}",
+                title=sheet_title,
+                image=ref,
+                raw={"manifest": raw_manifest, "canvas": canvas},
+                **{
+                    **shared,
+                    "thumbnail_url": url_of(canvas.get("thumbnail")) or shared["thumbnail_url"],
+                },
+            )
+        )
+    if not records:
+        records.append(
+            MapRecord(id=f"{item_id}/1", title=title, raw={"manifest": raw_manifest}, **shared)
+        )
+    return records
+
+
+# --- walking collections ------------------------------------------------------------------
+
+
+def _children(collection: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, url, node) of a collection's members: v2 collections/manifests/members, v3 items,
+    and paging links (first/next) as collections."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    for key in ("collections", "manifests", "members", "items"):
+        for node in _as_list(collection.get(key)):
+            if not isinstance(node, dict):
+                continue
+            url = _id(node)
+            kind = _type(node) or ("manifest" if key == "manifests" else "collection")
+            if url and kind in ("collection", "manifest"):
+                found.append((kind, url, node))
+    for key in ("first", "next"):
+        url = _id(collection.get(key))
+        if url:
+            found.append(
+                ("collection", url, collection[key] if isinstance(collection[key], dict) else {})
+            )
+    return found
+
+
+def _embedded(node: dict[str, Any]) -> bool:
+    """A member given in full (not just id + label) need not be fetched."""
+    return any(key in node for key in ("sequences", "manifests", "collections", "members")) or (
+        "items" in node
+        and any(
+            isinstance(i, dict) and _type(i) in ("canvas", "manifest", "collection")
+            for i in _as_list(node["items"])
+        )
+    )
+
+
+def walk_iiif(
+    url: str,
+    fetch: FetchJSON,
+    report: IIIFReport | None = None,
+    max_manifests: int = 100_000,
+    progress: Progress | None = None,
+) -> Iterator[MapRecord]:
+    """Records of the manifest or collection at ``url``; every document is read once, failures
+    are reported and skipped."""
+    report = report if report is not None else IIIFReport()
+    queue: deque[tuple[str, dict[str, Any] | None, list[str]]] = deque([(url, None, [])])
+    seen: set[str] = set()
+    while queue and report.manifests < max_manifests:
+        current, node, collections = queue.popleft()
+        if current in seen:
+            continue
+        seen.add(current)
+        document = node
+        if document is None or not _embedded(document):
+            try:
+                document = fetch(current)
+            except Exception as exc:  # one bad document must not end the harvest
+                report.fail(current, f"{exc.__class__.__name__}: {exc}")
+                continue
+        if not isinstance(document, dict):
+            report.fail(current, "not a JSON object")
+            continue
+        kind = _type(document)
+        if kind == "collection" or (
+            kind not in ("manifest",) and ("first" in document or "manifests" in document)
+        ):
+            report.collections += 1
+            label = first_text(document.get("label"))
+            member_of = collections + ([label] if label and label not in collections else [])
+            for _child_kind, child_url, child in _children(document):
+                if child_url not in seen:
+                    queue.append((child_url, child, member_of))
+            continue
+        if kind != "manifest" and not ("sequences" in document or "items" in document):
+            report.fail(current, f"neither a manifest nor a collection (type {kind or 'missing'})")
+            continue
+        try:
+            records = manifest_records(document, collections[-1:])
+        except Exception as exc:  # malformed manifest: reported, harvest goes on
+            report.fail(current, f"{exc.__class__.__name__}: {exc}")
+            continue
+        report.manifests += 1
+        manifest_id = _id(document)
+        if manifest_id:
+            seen.add(manifest_id)
+        for record in records:
+            report.records += 1
+            if not record.has_image:
+                report.without_image += 1
+            yield record
+        if progress is not None:
+            progress(report)
+
+
+def harvest_iiif(
+    url: str, settings: Settings, report: IIIFReport | None = None, progress: Progress | None = None
+) -> Iterator[MapRecord]:
+    """Harvest a IIIF manifest or collection URL through the SSRF-guarded fetcher."""
+    from indexer.images import fetch_json
+
+    return walk_iiif(
+        url,
+        lambda document_url: fetch_json(document_url, settings),
+        report=report,
+        max_manifests=settings.iiif_max_manifests,
+        progress=progress,
+    )
