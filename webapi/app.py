@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
     _register_api(app)
 
     # --- UI blueprint (webapi/ui, owned by the UI work): register it on the line below ---
+    from webapi.ui import ui_blueprint
+    app.register_blueprint(ui_blueprint)
 
     # --- staff admin/jobs API (webapi/api/admin.py, owned by the pipeline work): register below ---
     from webapi.api.admin import api as admin_api

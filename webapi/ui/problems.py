@@ -1,0 +1,39 @@
+"""Errors on HTML pages carry the same problem (status, title, detail) the JSON API would answer,
+so a failed search shows the API's message instead of a blank page or a stack trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from indexer.backends.base import BackendError, ModelMismatchError
+from webapi.api.error_map import status_for
+from webapi.api.problems import ApiProblem, validation_problem
+
+
+@dataclass(frozen=True)
+class PageProblem:
+    """What the page shows in its error box."""
+
+    status: int
+    title: str
+    detail: str
+
+
+def problem_of(exc: Exception) -> PageProblem | None:
+    """The API's problem for a typed error, or None for an unexpected one (a real 500)."""
+    if isinstance(exc, ValidationError):
+        body = validation_problem(exc, "query").get_json()
+        return PageProblem(400, str(body["title"]), str(body["detail"]))
+    if isinstance(exc, ApiProblem):
+        return PageProblem(exc.status, exc.title, exc.detail)
+    if isinstance(exc, BackendError):
+        return PageProblem(503, "Search backend unavailable", str(exc) or "The index cannot be reached.")
+    if isinstance(exc, ModelMismatchError):
+        return PageProblem(503, "Index built with another model", str(exc))
+    mapped = status_for(exc)
+    if mapped is not None:
+        status, title = mapped
+        return PageProblem(status, title, str(exc) or title)
+    return None
