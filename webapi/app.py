@@ -66,7 +66,21 @@ def _register_api(app: OpenAPI) -> None:
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document() -> Response:
         """The OpenAPI document, generated from the same models that validate requests."""
-        return jsonify(app.api_doc)
+        return jsonify(with_problem_media_type(app.api_doc))
+
+
+def with_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are documented as the ``application/problem+json`` they really are
+    (flask-openapi3 labels every model ``application/json``, validation errors as an array)."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            for response in (operation.get("responses") or {}).values():
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+                if ref == "#/components/schemas/Problem":
+                    response["content"] = problem
+    return spec
 
 
 def settings_of(app: Any) -> Settings:
