@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     es_url: str = "http://127.0.0.1:9200"
     es_prefix: str = "mapsearch"
     es_timeout: float = 30.0
+    es_attach_config: Path | None = Field(default=None, description="TOML of an attached catalogue index (docs/elasticsearch.md); the backend then searches it.")
 
     # pipeline
     broker_url: str | None = Field(default=None, description="Redis URL; unset = run tasks in-process.")

@@ -20,6 +20,7 @@ from indexer.backends.base import (
     ModelMismatchError,
     WriteReport,
 )
+from indexer.backends.es_attach import AttachConfig, catalogue_document, load_attach_config
 from indexer.backends.es_bulk import delete_documents, index_actions, record_failure, run_bulk
 from indexer.backends.es_client import backend_errors, make_client
 from indexer.backends.es_documents import from_source, parse_facets, parse_keyword, parse_semantic
@@ -49,21 +50,24 @@ class ElasticsearchBackend:
 
     name = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, prefix: str, fields: FieldMap = MAPS_FIELDS, index: str | None = None) -> None:
+    def __init__(self, client: Elasticsearch, prefix: str, attached: AttachConfig | None = None) -> None:
         self.client = client
         self.prefix = prefix
-        self.base_fields = fields
         # Our own indices live behind the alias; an attached catalogue index is named directly.
-        self.target = index or es_lifecycle.alias_name(prefix)
-        self.attached = index is not None
+        self.attached = attached
+        self.base_fields = attached.field_map() if attached else MAPS_FIELDS
+        self.target = attached.index if attached else es_lifecycle.alias_name(prefix)
         self._lock = threading.Lock()
         self._meta: dict[str, Any] | None = None
         self._meta_read_at = 0.0
 
     @classmethod
     def open(cls, settings: Settings) -> ElasticsearchBackend:
-        """Connect to ``settings.es_url``; indices are created on first write (or by ``index create``)."""
-        return cls(make_client(settings.es_url, settings.es_timeout), settings.es_prefix)
+        """Connect to ``settings.es_url``; our indices are created on first write (or by ``index
+        create``); with ``es_attach_config`` the backend searches that catalogue index instead."""
+        client = make_client(settings.es_url, settings.es_timeout)
+        config = load_attach_config(settings.es_attach_config) if settings.es_attach_config else None
+        return cls(client, settings.es_prefix, attached=config)
 
     # ---- index metadata ----------------------------------------------------------------
 
@@ -73,12 +77,32 @@ class ElasticsearchBackend:
             if self._meta is not None and time.monotonic() - self._meta_read_at < META_TTL_SECONDS:
                 return self._meta
         try:
-            meta = es_lifecycle.index_meta(self.client, self.target)
+            meta = self._attached_meta() if self.attached else es_lifecycle.index_meta(self.client, self.target)
         except NotFoundError:
             return None
         with self._lock:
             self._meta, self._meta_read_at = meta, time.monotonic()
         return meta
+
+    def _attached_meta(self) -> dict[str, Any]:
+        """A catalogue index's dims (its mapping) and model (its vectors); its own _meta is not ours."""
+        field = self.base_fields.vector
+        with backend_errors("reading the catalogue mapping"):
+            mapping = self.client.indices.get_mapping(index=self.target)
+            models = self.client.search(
+                index=self.target, size=0, aggs={"model": {"terms": {"field": self.base_fields.model_id, "size": 1}}}
+            )
+        properties = next(iter(mapping.values()))["mappings"].get("properties", {})
+        buckets = models.get("aggregations", {}).get("model", {}).get("buckets", [])
+        return {
+            "analysis": "standard",
+            "dims": properties.get(field, {}).get("dims"),
+            "model_id": buckets[0]["key"] if buckets else None,
+        }
+
+    def _refuse_attached_writes(self) -> None:
+        if self.attached:
+            raise BackendError(f"{self.target} is the library's catalogue index: only `mapsearch attach` writes to it")
 
     def _forget_meta(self) -> None:
         with self._lock:
@@ -93,6 +117,7 @@ class ElasticsearchBackend:
 
     def write(self, docs: Iterable[IndexDocument]) -> WriteReport:
         """Upsert documents versioned by ``record.revision``; other-model vectors raise ModelMismatchError."""
+        self._refuse_attached_writes()
         docs = list(docs)
         report = WriteReport()
         valid: list[IndexDocument] = []
@@ -133,6 +158,7 @@ class ElasticsearchBackend:
 
     def delete(self, ids: Sequence[str]) -> int:
         """Remove documents; returns how many existed."""
+        self._refuse_attached_writes()
         if not ids or self._index_meta() is None:
             return 0
         return delete_documents(self.client, self.target, ids)
@@ -203,7 +229,10 @@ class ElasticsearchBackend:
             return {}
         with backend_errors("fetching documents"):
             response = self.client.mget(index=self.target, ids=list(ids))
-        return {d["_id"]: from_source(d["_source"]) for d in response["docs"] if d.get("found")}
+        found = (d for d in response["docs"] if d.get("found"))
+        if self.attached:
+            return {d["_id"]: catalogue_document(d["_id"], d["_source"], self.attached) for d in found}
+        return {d["_id"]: from_source(d["_source"]) for d in found}
 
     def get_vector(self, doc_id: str) -> np.ndarray | None:
         """The stored image vector of one document, or None."""

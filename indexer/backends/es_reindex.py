@@ -21,9 +21,9 @@ from indexer.backends import es_lifecycle
 from indexer.backends.base import WriteReport
 from indexer.backends.es_bulk import run_bulk
 from indexer.backends.es_client import backend_errors
+from indexer.backends.es_scan import scan_pages
 
 PAGE_SIZE = 500
-PIT_KEEP_ALIVE = "5m"
 LOCK_TTL = timedelta(hours=6)  # a lock older than this was left by a crashed run
 
 Progress = Callable[[int, int], None]  # (copied so far, total)
@@ -88,41 +88,13 @@ def lock_holder(client: Elasticsearch, prefix: str) -> dict[str, Any] | None:
             return None
 
 
-def iter_documents(client: Elasticsearch, index: str, page_size: int = PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
-    """Pages of raw hits (``_id``, ``_version``, ``_source`` with its vector) in a point-in-time snapshot."""
-    with backend_errors("opening a point in time"):
-        pit_id = client.open_point_in_time(index=index, keep_alive=PIT_KEEP_ALIVE)["id"]
-    search_after: list[Any] | None = None
-    try:
-        while True:
-            with backend_errors("reading documents to copy"):
-                response = client.search(
-                    pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
-                    sort=["_shard_doc"],
-                    size=page_size,
-                    version=True,
-                    search_after=search_after,
-                    track_total_hits=False,
-                )
-            pit_id = response.get("pit_id", pit_id)
-            hits = response["hits"]["hits"]
-            if not hits:
-                return
-            yield hits
-            search_after = hits[-1]["sort"]
-    finally:
-        # the PIT expires by itself: never let closing it mask the real outcome
-        with suppress(Exception):
-            client.close_point_in_time(id=pit_id)
-
-
 def copy_documents(
     client: Elasticsearch, source: str, target: str, total: int, progress: Progress | None = None,
     page_size: int = PAGE_SIZE,
 ) -> int:
     """Copy every document of ``source`` into ``target`` keeping ids and versions; returns the count."""
     copied = 0
-    for hits in iter_documents(client, source, page_size):
+    for hits in scan_pages(client, source, page_size):
         actions = (
             {"_op_type": "index", "_index": target, "_id": hit["_id"], "version": hit["_version"],
              "version_type": "external_gte", "_source": hit["_source"]}
