@@ -157,7 +157,7 @@ class ClipEmbedder:
             self.dims = int(loaded.model.encode_text(probe).shape[-1])
         self._mean = np.array(loaded.mean, dtype=np.float32)
         self._std = np.array(loaded.std, dtype=np.float32)
-        self._fill = tuple(int(round(v * 255)) for v in loaded.mean)
+        self._fill = loaded.fill or tuple(int(round(v * 255)) for v in loaded.mean)
         self.clear_text_cache()
 
     def _require(self) -> LoadedModel:

@@ -40,7 +40,7 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 #: The built-in demo architecture: a tiny ViT and a narrow text tower (about 7.5 M parameters,
 #: most of them the 49,408-token embedding table), small enough to train on two CPU cores.
 DEMO_MODEL_CFG: dict[str, Any] = {
-    "embed_dim": 256,
+    "embed_dim": 128,
     "vision_cfg": {"image_size": 128, "layers": 3, "width": 128, "head_width": 32, "patch_size": 16},
     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 128, "heads": 4, "layers": 3},
 }
@@ -68,6 +68,7 @@ class LoadedModel:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     model_cfg: dict[str, Any] = field(default_factory=dict)
+    fill: tuple[int, int, int] | None = None  # letterbox padding (0-255); None = the model's mean colour
 
 
 def file_digest(path: Path, length: int = 12) -> str:
@@ -156,10 +157,16 @@ def _finish(model: Any, tokenizer: Any, model_id: str, model_cfg: dict[str, Any]
     size = preprocess_cfg.get("size") or visual_cfg.get("size") or model.visual.image_size
     mean = preprocess_cfg.get("mean") or visual_cfg.get("mean") or OPENAI_MEAN
     std = preprocess_cfg.get("std") or visual_cfg.get("std") or OPENAI_STD
+    fill_color = preprocess_cfg.get("fill_color")
+    fill: tuple[int, int, int] | None = None
+    if isinstance(fill_color, int | float):  # open_clip's letterbox fill, as trained with
+        fill = (int(fill_color), int(fill_color), int(fill_color))
+    elif isinstance(fill_color, list | tuple) and len(fill_color) == 3:
+        fill = (int(fill_color[0]), int(fill_color[1]), int(fill_color[2]))
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, model_id=model_id, image_size=_size_of(size),
                        mean=tuple(float(v) for v in mean), std=tuple(float(v) for v in std),  # type: ignore[arg-type]
-                       model_cfg=model_cfg)
+                       model_cfg=model_cfg, fill=fill)
 
 
 def _seeded(model_cfg: dict[str, Any]) -> torch.nn.Module:
@@ -169,7 +176,11 @@ def _seeded(model_cfg: dict[str, Any]) -> torch.nn.Module:
 
 
 def read_checkpoint_config(directory: Path) -> tuple[dict[str, Any], dict[str, Any], str | None]:
-    """(model_cfg, preprocess_cfg, model_name) from a checkpoint directory's config file."""
+    """(model_cfg, preprocess_cfg, model name or id) from a checkpoint directory's config file.
+
+    Accepted: ``{"model_cfg", "preprocess_cfg"?, "model_id"?, "model_name"?}`` (open_clip's
+    hub layout, plus the id the training code records) or a bare open_clip model config.
+    """
     for name in CONFIG_FILES:
         path = directory / name
         if path.is_file():
@@ -178,7 +189,7 @@ def read_checkpoint_config(directory: Path) -> tuple[dict[str, Any], dict[str, A
             except (OSError, ValueError) as error:
                 raise ModelUnavailableError(f"cannot read model config {path}: {error}") from None
             if "model_cfg" in config:
-                return config["model_cfg"], config.get("preprocess_cfg", {}), config.get("model_name")
+                return config["model_cfg"], config.get("preprocess_cfg", {}), config.get("model_id") or config.get("model_name")
             if "embed_dim" in config:
                 return config, {}, None
             raise ModelUnavailableError(f"{path} has neither 'model_cfg' nor 'embed_dim'; it is not an open_clip config")
@@ -203,16 +214,22 @@ def _load_weights(model: torch.nn.Module, weights: Path) -> None:
         raise ModelUnavailableError(f"weights {weights} do not fit the model config: {str(error).splitlines()[0]}") from None
 
 
+def _checkpoint_id(name: str | None, declared: str | None, fallback: str, weights: Path) -> str:
+    """A declared full id (``arch/digest``, written by the training code) wins; else ``name/<sha256 prefix>``."""
+    if declared and "/" in declared and name is None:
+        return declared
+    return f"{name or declared or fallback}/{file_digest(weights)}"
+
+
 def load_checkpoint_dir(directory: Path, name: str | None = None) -> LoadedModel:
-    """A model from a checkpoint directory; its id is ``<name>/<sha256 prefix of the weights>``."""
+    """A model from a checkpoint directory; its id is the declared ``model_id`` or ``<name>/<sha256 prefix>``."""
     model_cfg, preprocess_cfg, config_name = read_checkpoint_config(directory)
     weights = find_weights(directory)
     if weights is None:
         raise ModelUnavailableError(f"no weights ({', '.join(WEIGHT_FILES[:2])}, ...) in {directory}. " + ENV_HINT)
     model = build_model(model_cfg)
     _load_weights(model, weights)
-    model_id = f"{name or config_name or directory.name}/{file_digest(weights)}"
-    return _finish(model, _tokenizer_for(model_cfg), model_id, model_cfg, preprocess_cfg)
+    return _finish(model, _tokenizer_for(model_cfg), _checkpoint_id(name, config_name, directory.name, weights), model_cfg, preprocess_cfg)
 
 
 def load_checkpoint_file(path: Path) -> LoadedModel:
@@ -221,7 +238,7 @@ def load_checkpoint_file(path: Path) -> LoadedModel:
         model_cfg, preprocess_cfg, config_name = read_checkpoint_config(path.parent)
         model = build_model(model_cfg)
         _load_weights(model, path)
-        return _finish(model, _tokenizer_for(model_cfg), f"{config_name or path.stem}/{file_digest(path)}", model_cfg, preprocess_cfg)
+        return _finish(model, _tokenizer_for(model_cfg), _checkpoint_id(None, config_name, path.stem, path), model_cfg, preprocess_cfg)
     try:
         payload = torch.load(str(path), map_location="cpu", weights_only=True) if path.suffix != ".safetensors" else None
     except Exception as error:  # torch raises many types for foreign files
@@ -244,7 +261,7 @@ def load_checkpoint_file(path: Path) -> LoadedModel:
 def load_demo() -> LoadedModel:
     """The shipped demo checkpoint if present, else the built-in config with seeded random weights."""
     if DEMO_MODEL_DIR.is_dir() and find_weights(DEMO_MODEL_DIR) is not None and any((DEMO_MODEL_DIR / n).is_file() for n in CONFIG_FILES):
-        return load_checkpoint_dir(DEMO_MODEL_DIR, name="demo")
+        return load_checkpoint_dir(DEMO_MODEL_DIR)
     model = _seeded(DEMO_MODEL_CFG)
     return _finish(model, _tokenizer_for(DEMO_MODEL_CFG), f"demo-untrained/{weights_digest(model)}", DEMO_MODEL_CFG, DEMO_PREPROCESS_CFG)
 

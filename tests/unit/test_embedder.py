@@ -3,6 +3,7 @@ query-text cache, checkpoints on disk, and clear errors when weights cannot be h
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -110,6 +111,21 @@ def test_checkpoint_directory_round_trip(tmp_path: Path, embedder: ClipEmbedder)
     np.testing.assert_allclose(loaded.embed_images(images), embedder.embed_images(images), atol=2e-2)
     weights_only = tmp_path / "ckpt" / "open_clip_model.safetensors"
     assert ClipEmbedder(str(weights_only), device="cpu").load().model_id == loaded.model_id
+
+
+def test_training_checkpoint_layout_keeps_its_declared_id_and_fill(tmp_path: Path, embedder: ClipEmbedder) -> None:
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "trained"
+    folder.mkdir()
+    save_file({k: v.half().contiguous() for k, v in embedder.model.state_dict().items()}, str(folder / "model.safetensors"))
+    preprocess = {"size": 128, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25], "resize_mode": "longest", "fill_color": 0}
+    (folder / "config.json").write_text(json.dumps({"model_id": "trained-clip/0123abcd", "model_cfg": DEMO_MODEL_CFG, "preprocess_cfg": preprocess}))
+    loaded = ClipEmbedder(str(folder), device="cpu").load()
+    assert loaded.model_id == "trained-clip/0123abcd"
+    tall = Image.new("RGB", (40, 160), (255, 255, 255))
+    corner = loaded.preprocess(tall)[:, 0, 0]  # padding: black, normalised with the checkpoint's mean/std
+    np.testing.assert_allclose(corner, (0 - 0.5) / 0.25, atol=1e-6)
 
 
 def test_self_describing_torch_file(tmp_path: Path, embedder: ClipEmbedder) -> None:
