@@ -70,7 +70,7 @@ class LazyEmbedder:
 
 
 def _load_embedder(settings: Settings) -> Embedder:
-    from indexer.embedder import get_embedder  # type: ignore[attr-defined]
+    from indexer.embedder import get_embedder
 
     embedder: Embedder = get_embedder(settings)
     return embedder

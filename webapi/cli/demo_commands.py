@@ -24,7 +24,7 @@ port_option = click.option("--port", type=click.IntRange(1, 65535), default=DEFA
 
 def build_demo(app: Flask, size: int, seed: int) -> None:
     """Draw (or re-use) the demo maps under the data dir, then embed and index them."""
-    from indexer.synthetic import write_demo_collection  # type: ignore[attr-defined]
+    from indexer.synthetic import write_demo_collection
 
     services = services_of(app)
     data_dir = services.settings.data_dir

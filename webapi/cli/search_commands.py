@@ -42,7 +42,7 @@ def print_table(body: dict[str, Any]) -> None:
     for rank, hit in enumerate(hits, start=first):
         year = hit.get("date") or (str(hit["year_start"]) if hit.get("year_start") is not None else "")
         title = hit["title"] if len(hit["title"]) <= 70 else hit["title"][:67] + "..."
-        click.echo(f"{rank:>4}. {hit['score']:8.4f}  {hit['id']:<28} {year[:12]:<12} {title}")
+        click.echo(f"{rank:>4}. {hit['score']:8.4f}  {hit['id']:<36} {year[:12]:<12} {title}")
         explain = hit.get("explain")
         if explain:
             keyword, semantic = explain["keyword"], explain["semantic"]
@@ -85,7 +85,8 @@ def register(cli: click.Group) -> None:
         """Search the index by TEXT, by an example --image, or both; with neither, browse."""
         services = services_for(data_dir)
         image_fields, image_data = example_image(image, services)
-        fields = {key: value for key, value in options.items() if value not in (None, (), False)}
+        # ``is`` on purpose: 0 == False, and --size 0 must reach validation
+        fields = {key: value for key, value in options.items() if not (value is None or value is False or value == ())}
         fields = {key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()}
         params = SearchParams.model_validate({**fields, **image_fields, "q": text, "explain": options["explain"]})
         body = search_response_json(services.search.search(params, image=image_data))
