@@ -39,7 +39,7 @@ from indexer.settings import Settings
 WRITE_BATCH = 1000
 MAX_ERROR_SAMPLES = 20
 # Below this fraction of rows passing the filters, gathering them beats one full mat-vec.
-GATHER_FRACTION = 0.25
+GATHER_FRACTION = 0.1
 _BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
 
 
@@ -324,15 +324,13 @@ class EmbeddedBackend:
 
     @staticmethod
     def _list_hits(columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:
+        docnos = np.array([docno for docno, _ in ranked], np.int64)
+        years = columns.year_start[docnos].tolist()  # bulk conversion: per-element numpy access is slow
+        dated = columns.dated[docnos].tolist()
+        ids, item_ids, titles = columns.ids, columns.item_ids, columns.titles
         return [
-            ListHit(
-                id=columns.ids[docno],
-                score=score,
-                item_id=columns.item_ids[docno],
-                year_start=int(columns.year_start[docno]) if columns.dated[docno] else None,
-                title=columns.titles[docno],
-            )
-            for docno, score in ranked
+            ListHit(id=ids[docno], score=score, item_id=item_ids[docno], year_start=year if has_year else None, title=titles[docno])
+            for (docno, score), year, has_year in zip(ranked, years, dated, strict=True)
         ]
 
     def _browse(self, columns: Columns, query: BackendQuery, mask: np.ndarray) -> BackendResult:

@@ -223,7 +223,11 @@ class Columns:
             pairs = self.pairs[FACET_COLUMNS[name]]
             selected = result[pairs.rows] if len(pairs.rows) else np.zeros(0, bool)
             counts = np.bincount(pairs.vals[selected], minlength=len(pairs.values))
-            buckets = [(pairs.values[i], int(counts[i])) for i in np.flatnonzero(counts)]
+            present = np.flatnonzero(counts)
+            if len(present) > size:  # only values tying with the size-th count can make the cut
+                kth = np.partition(counts[present], len(present) - size)[len(present) - size]
+                present = present[counts[present] >= kth]
+            buckets = [(pairs.values[i], c) for i, c in zip(present.tolist(), counts[present].tolist(), strict=True)]
         elif name == "decade":
             years = self.year_start[: self.size][result & self.dated[: self.size]]
             decades, counts = np.unique((years // 10) * 10, return_counts=True)

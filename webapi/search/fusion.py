@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from indexer.backends.base import ListHit
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FusedHit:
     """A hit of the fused list, with where it stood in each input list (ranks are 1-based)."""
 
@@ -24,31 +24,16 @@ class FusedHit:
     semantic_score: float | None = None
 
 
-def _positions(hits: Sequence[ListHit]) -> dict[str, tuple[int, ListHit]]:
-    return {hit.id: (rank, hit) for rank, hit in enumerate(hits, start=1)}
-
-
 def _fuse(keyword: Sequence[ListHit], semantic: Sequence[ListHit], scores: dict[str, float]) -> list[FusedHit]:
-    keyword_at, semantic_at = _positions(keyword), _positions(semantic)
-    fused: list[FusedHit] = []
-    for doc_id, score in scores.items():
-        kw, sem = keyword_at.get(doc_id), semantic_at.get(doc_id)
-        base = (kw or sem)[1]  # type: ignore[index]
-        fused.append(
-            FusedHit(
-                id=doc_id,
-                score=score,
-                item_id=base.item_id,
-                year_start=base.year_start,
-                title=base.title,
-                keyword_rank=kw[0] if kw else None,
-                keyword_score=kw[1].score if kw else None,
-                semantic_rank=sem[0] if sem else None,
-                semantic_score=sem[1].score if sem else None,
-            )
-        )
-    fused.sort(key=lambda hit: (-hit.score, hit.id))
-    return fused
+    fused: dict[str, FusedHit] = {}
+    for rank, hit in enumerate(keyword, start=1):
+        fused[hit.id] = FusedHit(hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title, rank, hit.score)
+    for rank, hit in enumerate(semantic, start=1):
+        found = fused.get(hit.id)
+        if found is None:
+            found = fused[hit.id] = FusedHit(hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title)
+        found.semantic_rank, found.semantic_score = rank, hit.score
+    return sorted(fused.values(), key=lambda hit: (-hit.score, hit.id))
 
 
 def fuse_rrf(keyword: Sequence[ListHit], semantic: Sequence[ListHit], k: int = 60) -> list[FusedHit]:
