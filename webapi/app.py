@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
         validation_error_status=400,
         validation_error_model=Problem,
         validation_error_callback=openapi_validation_callback,
-        doc_prefix="/api/docs",
+        doc_ui=False,  # /api/openapi.json is served below; no UI plugin is installed
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
     app.config["MAPSEARCH_SETTINGS"] = settings
