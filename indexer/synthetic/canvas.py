@@ -41,7 +41,7 @@ HAND_COLOURED = Palette(
 )
 # Monochrome schemes are drawn with strong value contrast and then tone-mapped.
 MONOCHROME = Palette(
-    paper=(238, 236, 230), water=(206, 206, 206), land=(232, 230, 224), ink=(30, 30, 30), faint_ink=(120, 120, 120),
+    paper=(238, 236, 230), water=(190, 190, 190), land=(234, 232, 226), ink=(30, 30, 30), faint_ink=(120, 120, 120),
     regions=((222, 220, 214), (200, 198, 192), (214, 212, 206), (190, 188, 182), (228, 226, 220), (208, 206, 200)),
     block=(170, 168, 162), park=(200, 200, 190), road=(90, 90, 90),
     accents=((60, 60, 60), (120, 120, 120), (180, 180, 180), (90, 90, 90)), fill_regions=True,

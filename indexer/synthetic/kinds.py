@@ -256,7 +256,7 @@ def city_plan(canvas: Canvas) -> None:
     _paint(canvas, pixels)
     canvas.land, canvas.water = land, water & ~bridges
     _pictorial_hills(canvas, land & ~city, 18)
-    draw_labels(canvas, label_count(canvas.attributes["text_density"], w, h) * 2, city & blocks, canvas.px(7), dot=False)
+    draw_labels(canvas, round(label_count(canvas.attributes["text_density"], w, h) * 1.5), city & blocks, canvas.px(7), dot=False)
 
 
 def nautical_chart(canvas: Canvas) -> None:

@@ -13,7 +13,7 @@ from indexer.synthetic.gazetteer import CITIES, COASTS, REGIONS, City, Region
 
 TITLE_TEMPLATES: dict[str, dict[str, list[str]]] = {
     "english": {
-        "world_map": ["A new map of the world", "The world", "A map of the world on Mercator's projection", "The eastern and western hemispheres", "A general map of the world"],
+        "world_map": ["A new map of the world", "The world", "A general map of the world"],
         "regional_map": ["A new and accurate map of {place}", "Map of {place}", "{place}", "Topographical map of {place}", "A map of the province of {place}"],
         "city_plan": ["Plan of the city of {place}", "Map of the city of {place}", "Street map of {place}", "{place}", "Plan of {place} and its environs"],
         "nautical_chart": ["A chart of the {place}", "{place}", "Chart of the {place} with the soundings", "A new chart of the {place}", "Sea chart of the {place}"],
@@ -56,13 +56,19 @@ TITLE_TEMPLATES: dict[str, dict[str, list[str]]] = {
     },
 }
 
-CARTOGRAPHERS = {
-    "english": ["Jefferys, Thomas", "Faden, William", "Mitchell, S. Augustus", "Colton, J. H.", "Rand McNally and Company", "Sanborn Map Company", "Fowler, T. M.", "Bailey, O. H."],
-    "french": ["Bellin, Jacques Nicolas", "Delisle, Guillaume", "Bonne, Rigobert", "Vaugondy, Robert de"],
-    "german": ["Homann, Johann Baptist", "Seutter, Matthäus", "Stieler, Adolf"],
-    "dutch": ["Blaeu, Willem Janszoon", "Hondius, Jodocus", "Jansson, Jan", "Visscher, Nicolaes", "Van Keulen, Johannes"],
-    "latin": ["Ortelius, Abraham", "Mercator, Gerard", "Münster, Sebastian", "Hondius, Jodocus"],
-    "spanish": ["López, Tomás", "Dirección de Hidrografía"],
+#: Cartographers per language with the years they worked, so a 1959 plan is not by Homann.
+CARTOGRAPHERS: dict[str, list[tuple[str, int, int]]] = {
+    "english": [("Speed, John", 1500, 1660), ("Seller, John", 1650, 1700), ("Jefferys, Thomas", 1700, 1775), ("Faden, William", 1760, 1830),
+                ("Mitchell, S. Augustus", 1820, 1870), ("Colton, J. H.", 1830, 1890), ("Fowler, T. M.", 1860, 1925), ("Bailey, O. H.", 1860, 1930),
+                ("Rand McNally and Company", 1870, 1960), ("Sanborn Map Company", 1880, 1960), ("U.S. Coast Survey", 1830, 1960)],
+    "french": [("Sanson, Nicolas", 1500, 1680), ("Delisle, Guillaume", 1680, 1730), ("Bellin, Jacques Nicolas", 1730, 1775),
+               ("Bonne, Rigobert", 1760, 1800), ("Service hydrographique de la Marine", 1800, 1960)],
+    "german": [("Münster, Sebastian", 1500, 1600), ("Homann, Johann Baptist", 1650, 1750), ("Seutter, Matthäus", 1700, 1760),
+               ("Stieler, Adolf", 1800, 1900), ("Justus Perthes", 1850, 1960)],
+    "dutch": [("Hondius, Jodocus", 1500, 1630), ("Blaeu, Willem Janszoon", 1600, 1670), ("Jansson, Jan", 1600, 1670),
+              ("Visscher, Nicolaes", 1640, 1710), ("Van Keulen, Johannes", 1670, 1800), ("Topografische Dienst", 1800, 1960)],
+    "latin": [("Ortelius, Abraham", 1500, 1600), ("Mercator, Gerard", 1500, 1620), ("Hondius, Jodocus", 1580, 1640), ("Homann, Johann Baptist", 1680, 1760)],
+    "spanish": [("Casa de Contratación", 1500, 1700), ("López, Tomás", 1700, 1810), ("Dirección de Hidrografía", 1800, 1960)],
 }
 
 COLLECTIONS = {
@@ -76,6 +82,11 @@ COLLECTIONS = {
 LANGUAGE_NAMES = {"english": "English", "french": "French", "german": "German", "dutch": "Dutch", "latin": "Latin", "spanish": "Spanish"}
 
 WORLD = Region("World", "", -180.0, -90.0, 180.0, 90.0)
+
+
+HEMISPHERE_TITLES = {"english": "The eastern and western hemispheres", "french": "Mappe-monde en deux hémisphères",
+                     "latin": "Orbis terrarum in duobus hemisphaeriis", "dutch": "Wereldkaart in twee halfronden"}
+MERCATOR_TITLES = {"english": "A map of the world on Mercator's projection", "french": "Carte du monde sur la projection de Mercator"}
 
 
 def _pick(rng: np.random.Generator, options: list[str] | tuple[Any, ...]) -> Any:
@@ -116,7 +127,7 @@ def _place(rng: np.random.Generator, kind: str) -> tuple[Place, City | Region]:
 
 def _extent(where: City | Region) -> Extent:
     if isinstance(where, City):
-        return Extent(west=where.lon - 0.08, south=where.lat - 0.06, east=where.lon + 0.08, north=where.lat + 0.06)
+        return Extent(west=round(where.lon - 0.08, 4), south=round(where.lat - 0.06, 4), east=round(where.lon + 0.08, 4), north=round(where.lat + 0.06, 4))
     return Extent(west=where.west, south=where.south, east=where.east, north=where.north)
 
 
@@ -200,10 +211,15 @@ def build_record(index: int, attributes: dict[str, Any], rng: np.random.Generato
     """The catalogue record of synthetic map number ``index`` (1-based) with these attributes."""
     kind, language = attributes["kind"], attributes["language"]
     place, where = _place(rng, kind)
-    templates = TITLE_TEMPLATES[language][kind]
+    templates = list(TITLE_TEMPLATES[language][kind])
+    special = HEMISPHERE_TITLES if attributes.get("projection") == "hemispheres" else MERCATOR_TITLES
+    if kind == "world_map" and language in special:
+        templates += [special[language]] * 2
     title = str(_pick(rng, templates)).format(place=place.name)
     date, year_start, year_end = _display_date(rng, attributes["year"])
-    contributor = str(_pick(rng, CARTOGRAPHERS[language]))
+    year = attributes["year"]
+    active = [name for name, first, last in CARTOGRAPHERS[language] if first <= year <= last]
+    contributor = str(_pick(rng, active or [name for name, _, _ in CARTOGRAPHERS[language]]))
     collections = [COLLECTIONS[kind]]
     if attributes["year"] < 1800 and rng.random() < 0.5:
         collections.append("Early Maps")

@@ -15,40 +15,58 @@ HERALDIC = ((180, 30, 30), (30, 60, 150), (220, 180, 50), (40, 120, 60), (240, 2
 
 
 def sea_monster(canvas: Canvas, cx: float, cy: float, size: float) -> None:
-    """A serpent rising from the waves in humps, with a head, open jaws, fins and a tail."""
+    """A sea serpent: an outlined, scaly body looping through the waves, a horned head with open
+    jaws, a forked tail and a water spout, about ``size`` px long."""
     draw, rng, ink = canvas.draw, canvas.rng, canvas.palette.ink
     body = MONSTER_GREENS[int(rng.integers(len(MONSTER_GREENS)))]
+    belly = (226, 206, 140)
     facing = 1 if rng.random() < 0.5 else -1
-    hump_w = size / 4.2
-    line = max(1, round(size / 28))
-    start = cx - facing * size / 2
-    for i in range(3):
-        hx = start + facing * (i + 0.5) * hump_w * 1.1
-        box = (hx - hump_w / 2, cy - hump_w * 0.55, hx + hump_w / 2, cy + hump_w * 0.55)
-        draw.chord(box, 180, 360, fill=body, outline=ink, width=line)
-        for k in range(2):  # spines on the humps
-            sx = hx - hump_w / 4 + k * hump_w / 2
-            draw.polygon([(sx - hump_w / 8, cy - hump_w * 0.45), (sx, cy - hump_w * 0.8), (sx + hump_w / 8, cy - hump_w * 0.45)], fill=ink)
-    # neck and head
-    neck_x = start + facing * 3.4 * hump_w * 1.1
-    head_x = neck_x + facing * hump_w * 0.5
-    head_y = cy - hump_w * 1.1
-    draw.polygon([(neck_x - hump_w * 0.25, cy), (neck_x + hump_w * 0.25, cy), (head_x + facing * hump_w * 0.1, head_y + hump_w * 0.2),
-                  (head_x - facing * hump_w * 0.3, head_y)], fill=body, outline=ink)
-    draw.ellipse((head_x - hump_w * 0.4, head_y - hump_w * 0.3, head_x + hump_w * 0.4, head_y + hump_w * 0.3), fill=body, outline=ink, width=line)
-    jaw_x = head_x + facing * hump_w * 0.75
-    draw.polygon([(head_x + facing * hump_w * 0.2, head_y - hump_w * 0.1), (jaw_x, head_y - hump_w * 0.35), (jaw_x, head_y + hump_w * 0.3),
-                  (head_x + facing * hump_w * 0.2, head_y + hump_w * 0.1)], fill=(200, 60, 50), outline=ink)
-    eye = max(1.0, hump_w * 0.09)
-    draw.ellipse((head_x - eye, head_y - hump_w * 0.12 - eye, head_x + eye, head_y - hump_w * 0.12 + eye), fill=ink)
-    # tail fin behind the first hump
-    tail_x = start - facing * hump_w * 0.2
-    draw.polygon([(tail_x, cy), (tail_x - facing * hump_w * 0.7, cy - hump_w * 0.6), (tail_x - facing * hump_w * 0.5, cy),
-                  (tail_x - facing * hump_w * 0.7, cy + hump_w * 0.3)], fill=body, outline=ink)
-    # waves around the body
-    for i in range(5):
-        wx = start + facing * (i - 0.5) * hump_w * 0.9
-        draw.arc((wx - hump_w * 0.3, cy - hump_w * 0.1, wx + hump_w * 0.3, cy + hump_w * 0.25), 200, 340, fill=ink, width=max(1, line - 1))
+    thick = max(3.0, size * 0.1)
+    amplitude = size * 0.16
+    loops = 2.5
+    points = []
+    for k in range(41):
+        t = k / 40
+        x = cx + facing * (t - 0.5) * size * 0.8
+        y = cy - amplitude * abs(math.sin(t * loops * math.pi)) * (0.6 + 0.4 * t)
+        points.append((x, y))
+    # body: an ink outline, then the colour, then a paler belly stripe; waves hide the troughs
+    draw.line(points, fill=ink, width=round(thick + 2), joint="curve")
+    draw.line(points, fill=body, width=round(thick), joint="curve")
+    draw.line([(x, y + thick * 0.25) for x, y in points], fill=belly, width=max(1, round(thick / 4)))
+    for x, y in points[2::4]:  # scales / spines along the back
+        draw.polygon([(x - thick * 0.3, y - thick * 0.45), (x, y - thick * 1.0), (x + thick * 0.3, y - thick * 0.45)], fill=ink)
+    # tail: a forked fin at the start of the body
+    tx, ty = points[0]
+    draw.polygon([(tx, ty), (tx - facing * thick * 1.6, ty - thick * 1.4), (tx - facing * thick * 0.8, ty),
+                  (tx - facing * thick * 1.6, ty + thick * 1.0)], fill=body, outline=ink)
+    # head: big, horned, jaws open, at the end of the body and raised
+    hx, hy = points[-1]
+    hy -= thick * 1.2
+    head = thick * 1.3
+    draw.line([points[-1], (hx, hy)], fill=ink, width=round(thick + 2))
+    draw.line([points[-1], (hx, hy)], fill=body, width=round(thick))
+    draw.ellipse((hx - head, hy - head * 0.8, hx + head, hy + head * 0.8), fill=body, outline=ink, width=max(1, round(thick / 5)))
+    jaw = hx + facing * head * 2.2
+    draw.polygon([(hx + facing * head * 0.6, hy - head * 0.3), (jaw, hy - head * 0.9), (jaw - facing * head * 0.3, hy - head * 0.1)], fill=body, outline=ink)
+    draw.polygon([(hx + facing * head * 0.6, hy + head * 0.2), (jaw, hy + head * 0.8), (jaw - facing * head * 0.3, hy + head * 0.1)], fill=body, outline=ink)
+    draw.polygon([(hx + facing * head * 0.7, hy - head * 0.05), (jaw - facing * head * 0.35, hy - head * 0.35),
+                  (jaw - facing * head * 0.35, hy + head * 0.35)], fill=(200, 50, 40))
+    for side in (-0.5, 0.2):  # horns
+        draw.polygon([(hx + side * head, hy - head * 0.6), (hx + (side - 0.5 * facing) * head, hy - head * 1.9), (hx + (side + 0.4) * head, hy - head * 0.7)],
+                     fill=ink)
+    eye = max(1.0, head * 0.22)
+    draw.ellipse((hx + facing * head * 0.2 - eye, hy - head * 0.3 - eye, hx + facing * head * 0.2 + eye, hy - head * 0.3 + eye), fill=(250, 240, 200), outline=ink)
+    if rng.random() < 0.6:  # a water spout fanning up from the head
+        for spread in (-0.9, 0.0, 0.9):
+            draw.line([(hx, hy - head * 0.8), (hx + spread * head, hy - head * 2.6)], fill=ink, width=max(1, round(thick / 5)))
+            drop = max(1.0, thick / 6)
+            draw.ellipse((hx + spread * head * 1.2 - drop, hy - head * 2.9 - drop, hx + spread * head * 1.2 + drop, hy - head * 2.9 + drop), fill=ink)
+    # waves along the waterline
+    wave = thick * 0.9
+    for k in range(9):
+        wx = cx + facing * (k / 8 - 0.5) * size * 0.9
+        draw.arc((wx - wave, cy - wave * 0.2, wx + wave, cy + wave * 0.9), 200, 340, fill=ink, width=max(1, round(thick / 5)))
 
 
 def ship(canvas: Canvas, cx: float, cy: float, size: float) -> None:
@@ -205,9 +223,9 @@ def place_ornaments(canvas: Canvas) -> None:
             x, y = free_spot(water, s * 0.6, s * 0.5)
             ship(canvas, x, y, s)
     if "sea_monster" in ornaments:
-        s = short * float(rng.uniform(0.3, 0.4))
-        x, y = free_spot(water, s * 0.55, s * 0.4)
-        sea_monster(canvas, x, y + s * 0.1, s)
+        s = short * float(rng.uniform(0.45, 0.6))
+        x, y = free_spot(water, s * 0.5, s * 0.35)
+        sea_monster(canvas, x, y + s * 0.15, s)
 
 
 def draw_labels(canvas: Canvas, count: int, mask: np.ndarray | None, size: int, dot: bool = True) -> None:
