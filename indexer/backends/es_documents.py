@@ -87,11 +87,18 @@ def _get_path(source: dict[str, Any], path: str) -> Any:
 
 def to_list_hit(hit: dict[str, Any], fields: FieldMap, score: float) -> ListHit:
     """A search hit as the service needs it (id, score, item, year, title)."""
-    source = hit.get("_source", {})
-    doc_id = str(_first(_get_path(source, fields.id)) or hit["_id"])
-    item_id = _first(_get_path(source, fields.item_id)) if fields.item_id else None
-    year = _first(_get_path(source, fields.year_start)) if fields.year_start else None
-    title = _first(_get_path(source, fields.title))
+    source = hit.get("_source") or {}
+    stored = hit.get("fields") or {}
+
+    def value(path: str | None) -> Any:
+        if path is None:
+            return None
+        return _first(stored[path]) if path in stored else _first(_get_path(source, path))
+
+    doc_id = str(value(fields.id) or hit["_id"])
+    item_id = value(fields.item_id)
+    year = value(fields.year_start)
+    title = value(fields.title)
     return ListHit(
         id=doc_id,
         score=score,

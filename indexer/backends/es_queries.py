@@ -149,9 +149,12 @@ def facet_aggs(facets: tuple[str, ...], facet_size: int, fields: FieldMap) -> Bo
     return aggs
 
 
-def hit_source(fields: FieldMap) -> list[str]:
-    """The _source fields a ListHit needs."""
-    return [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]
+def hit_fields(fields: FieldMap) -> Body:
+    """What each hit returns: just what a ListHit needs, read as cheaply as the index allows."""
+    if fields.fast_hit_fields:
+        values = [f for f in (fields.id, fields.item_id, fields.year_start) if f]
+        return {"_source": False, "stored_fields": [fields.title], "docvalue_fields": values}
+    return {"_source": [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]}
 
 
 def keyword_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
@@ -163,8 +166,8 @@ def keyword_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
         "query": {"bool": {"must": [clause], "filter": filter_clauses(query.filters, fields)}},
         "size": query.num_candidates,
         "sort": [{"_score": "desc"}, {fields.id: "asc"}],
-        "_source": hit_source(fields),
         "track_total_hits": False,
+        **hit_fields(fields),
     }
 
 
@@ -175,8 +178,8 @@ def semantic_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
     return {
         "knn": knn_clause(query.vector, query, fields),
         "size": query.num_candidates,
-        "_source": hit_source(fields),
         "track_total_hits": False,
+        **hit_fields(fields),
     }
 
 
@@ -217,7 +220,7 @@ def browse_body(query: BackendQuery, fields: FieldMap) -> Body:
         "from": query.browse_offset,
         "size": query.browse_limit,
         "track_total_hits": True,
-        "_source": hit_source(fields),
+        **hit_fields(fields),
     }
     aggs = facet_aggs(query.facets, query.facet_size, fields)
     if aggs:
