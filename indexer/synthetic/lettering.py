@@ -10,7 +10,7 @@ from PIL import ImageDraw, ImageFont
 SYLLABLES = ("ar", "bel", "cor", "dun", "el", "fen", "gar", "ham", "is", "kel", "lan", "mor", "nor",
              "ost", "pel", "quin", "ros", "sal", "tor", "ul", "ven", "wick", "yar", "zan", "ber", "ford",
              "ton", "ville", "burg", "mouth", "port", "stad")
-LABELS_PER_DENSITY = {"sparse": 4, "moderate": 14, "dense": 34}
+LABELS_PER_DENSITY = {"sparse": 4, "moderate": 14, "dense": 40}
 
 
 @lru_cache(maxsize=64)

@@ -130,3 +130,44 @@ def test_write_demo_collection_is_idempotent(tmp_path: Path) -> None:
     assert write_demo_collection(tmp_path, 6, seed=3) == records
     assert images[0].stat().st_mtime_ns == stamp
     assert not list(tmp_path.rglob("*.tmp*"))
+
+
+def _colour_share(image: object, colours: tuple[tuple[int, int, int], ...]) -> float:
+    pixels = np.asarray(image).reshape(-1, 3)
+    hits = np.zeros(len(pixels), dtype=bool)
+    for colour in colours:
+        hits |= (pixels == colour).all(axis=1)
+    return float(hits.mean())
+
+
+def test_sea_monsters_are_drawn_where_the_ground_truth_says() -> None:
+    from indexer.synthetic.ornaments import MONSTER_GREENS
+    from indexer.synthetic.render import render_map
+
+    base = dict(_first(lambda a: a["kind"] == "nautical_chart").attributes)  # type: ignore[attr-defined]
+    base.update(colour_scheme="full_colour", wear="clean")
+    with_monster = render_map({**base, "ornaments": ["sea_monster"]}, "A chart", seed=11)
+    without = render_map({**base, "ornaments": []}, "A chart", seed=11)
+    assert _colour_share(with_monster, MONSTER_GREENS) > 0.01
+    assert _colour_share(without, MONSTER_GREENS) == 0.0
+
+
+def test_stains_darken_the_paper() -> None:
+    from indexer.synthetic.render import render_map
+
+    base = dict(_first(lambda a: a["kind"] == "regional_map").attributes)  # type: ignore[attr-defined]
+    base.update(colour_scheme="full_colour")
+    clean = np.asarray(render_map({**base, "wear": "clean"}, "Map", seed=5)).astype(float)
+    stained = np.asarray(render_map({**base, "wear": "stained"}, "Map", seed=5)).astype(float)
+    assert stained.mean() < clean.mean() - 3
+    assert stained[..., 2].mean() < clean[..., 2].mean() - 8  # yellowed: blue falls most
+
+
+def test_dense_text_puts_more_ink_on_the_map() -> None:
+    from indexer.synthetic.render import render_map
+
+    base = dict(_first(lambda a: a["kind"] == "regional_map").attributes)  # type: ignore[attr-defined]
+    base.update(colour_scheme="grayscale", wear="clean", ornaments=[], relief="none")
+    ink = {density: (np.asarray(render_map({**base, "text_density": density}, "Map", seed=9))[..., 0] < 90).mean()
+           for density in ("sparse", "dense")}
+    assert ink["dense"] > ink["sparse"] + 0.01  # the linework is identical; only lettering differs
