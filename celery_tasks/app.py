@@ -35,8 +35,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A pool process loads the model before it reports ready; give it time on a slow disk.
+        "worker_proc_alive_timeout": 300,
         # Redis redelivers an unacknowledged task (its worker died) after this many seconds.
-        "broker_transport_options": {"visibility_timeout": settings.broker_visibility_timeout},
+        # The sweep that restores them runs every tenth of that (1 s to 60 s), scanning each time.
+        "broker_transport_options": {
+            "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": max(1, min(60, settings.broker_visibility_timeout // 10)),
+            "unacked_restore_throttle": 1,
+        },
+        # Publishing the next step of a chain rides out a short broker restart.
+        "task_publish_retry_policy": {"max_retries": 20, "interval_start": 0.2, "interval_step": 0.5,
+                                      "interval_max": 3},
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         "task_serializer": "json",

@@ -18,8 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import redis
-
+from celery_tasks.redis_client import redis_client
 from indexer.settings import Settings
 
 JobState = Literal["queued", "running", "verifying", "succeeded", "failed", "cancelled"]
@@ -165,7 +164,7 @@ class RedisJobStore:
     """Jobs as Redis hashes; batch manifests and counted-batch sets beside them."""
 
     def __init__(self, url: str, prefix: str = "mapsearch:job") -> None:
-        self.client: Any = redis.Redis.from_url(url, decode_responses=True)
+        self.client: Any = redis_client(url, decode_responses=True)
         self.prefix = prefix
         self._complete_batch = self.client.register_script(_COMPLETE_BATCH)
         self._add_batch = self.client.register_script(_ADD_BATCH)

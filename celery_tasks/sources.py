@@ -84,11 +84,11 @@ def open_source(params: dict[str, Any], settings: Settings, *, job_id: str) -> I
         ids = None if params.get("full") else list(params["ids"])
         return _chunks(_indexed_records(settings, ids), size)
     if source == "loc":
-        from indexer.sources.loc import harvest_loc  # type: ignore[import-not-found]
+        from indexer.sources.loc import harvest_loc
 
         return _limited(harvest_loc(settings, params, cursor_key=job_id, batch_size=size), limit)
     if source == "iiif":
-        from indexer.sources.iiif import harvest_iiif  # type: ignore[import-not-found]
+        from indexer.sources.iiif import harvest_iiif
 
         return _limited(_chunks(iter(harvest_iiif(params["url"], settings)), size), limit)
     raise SourceError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import redis
 
+from celery_tasks.redis_client import redis_client
 from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
 
@@ -66,7 +66,7 @@ class RedisStage:
     """Staged batches as Redis strings with a TTL."""
 
     def __init__(self, url: str, prefix: str = "mapsearch:stage") -> None:
-        self.client: Any = redis.Redis.from_url(url)
+        self.client: Any = redis_client(url)
         self.prefix = prefix
 
     def put(self, batch_id: str, kind: str, payload: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,35 +31,33 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    """Add the sources' throttling errors when their module is there."""
-    try:
-        from indexer.sources.ratelimit import RateLimited  # type: ignore[import-not-found]
-    except ImportError:
-        return TRANSIENT_ERRORS
-    return (*TRANSIENT_ERRORS, RateLimited)
-
-
 def retry_delay(settings_backoff: float, backoff_max: float, retries: int) -> float:
     """Exponential backoff with full jitter: a herd of retrying workers spreads out."""
     return random.uniform(0.5, 1.0) * min(backoff_max, settings_backoff * 2**retries)
 
 
 def _run(task: Task, job_id: str, work: Callable[[], Any], give_up: Callable[[str], None]) -> Any:
-    ctx = pipeline_context()
-    settings = ctx.settings
-    try:
-        return work()
-    except _transient_errors() as exc:
-        if task.request.retries >= settings.task_max_retries:
-            give_up(f"{type(exc).__name__}: {exc} (after {task.request.retries} retries)")
+    """Run a stage; on a transient error wait (exponential backoff) and run it again in place.
+
+    Retrying in place rather than with ``task.retry()``: a retry is a new message, and when the
+    failing part is Redis itself that message cannot be sent and the batch would be dropped.
+    Here the original message stays unacknowledged until the stage succeeds or gives up."""
+    settings = pipeline_context().settings
+    for attempt in range(settings.task_max_retries + 1):
+        try:
+            return work()
+        except TRANSIENT_ERRORS as exc:
+            if attempt >= settings.task_max_retries:
+                give_up(f"{type(exc).__name__}: {exc} (gave up after {attempt} retries)")
+                raise
+            delay = retry_delay(settings.task_retry_backoff, settings.task_retry_backoff_max, attempt)
+            log.warning("job %s: %s failed transiently (%s); retry %d in %.1fs",
+                        job_id, task.name, exc, attempt + 1, delay)
+            time.sleep(delay)
+        except Exception as exc:
+            give_up(f"{type(exc).__name__}: {exc}")
             raise
-        delay = retry_delay(settings.task_retry_backoff, settings.task_retry_backoff_max, task.request.retries)
-        log.warning("job %s: %s failed transiently (%s); retry in %.1fs", job_id, task.name, exc, delay)
-        raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_retries) from exc
-    except Exception as exc:
-        give_up(f"{type(exc).__name__}: {exc}")
-        raise
+    raise AssertionError("unreachable")
 
 
 def submit_batch(job_id: str, batch_id: str) -> None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +70,15 @@ class Worker:
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole process group (main process and pool children), then reap."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
+        with suppress(ProcessLookupError):  # the group too: pool children outlive a killed parent
+            os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        if not self._log.closed:
+            self._log.close()
 
     def log(self) -> str:
         """What the worker printed so far."""
@@ -107,3 +105,79 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 serving canned responses by path, in a thread.
+
+    ``routes[path]`` is (status, content type, body, headers); ``script[path]`` is a list of such
+    responses served first, one per request (throttling, blocks). Every request is logged."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
+        self.script: dict[str, list[tuple[int, str, bytes, dict[str, str]]]] = {}
+        self.requests: list[str] = []
+        self.delay = delay
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                path = self.path
+                with server._lock:
+                    server.requests.append(path)
+                    queued = server.script.get(path.split("?")[0]) or server.script.get(path)
+                    response = queued.pop(0) if queued else None
+                if response is None:
+                    response = server.routes.get(path) or server.routes.get(path.split("?")[0]) or (
+                        404, "text/plain", b"not found", {})
+                if server.delay:
+                    time.sleep(server.delay)
+                status, content_type, body, headers = response
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        """Base URL, no trailing slash."""
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def count(self, prefix: str) -> int:
+        """Requests so far whose path starts with ``prefix``."""
+        with self._lock:
+            return sum(1 for path in self.requests if path.startswith(prefix))
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def png_bytes(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small, distinct PNG map-like picture."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pixels = (rng.random((size[1], size[0], 3)) * 255).astype("uint8")
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
