@@ -13,6 +13,9 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 from indexer.images.errors import ImageTooLarge, NotAnImage
 
 PAPER_WHITE = (255, 255, 255)
+# Raster formats maps come in. Anything else (EPS would run Ghostscript, PSD, ICO...) is refused
+# before a plugin touches the bytes.
+ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "TIFF", "WEBP", "JPEG2000", "BMP")
 
 
 def _guard_pixels(image: Image.Image, max_pixels: int) -> None:
@@ -100,7 +103,7 @@ def decode_image(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
         with warnings.catch_warnings():
             # Our explicit guard below replaces Pillow's bomb warning; its hard error still counts.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
             _guard_pixels(image, max_pixels)
             _reduce_on_decode(image, max_side)
             image.load()

@@ -133,6 +133,14 @@ def test_not_an_image(data: bytes) -> None:
         decode_image(data, 10**6, 1024)
 
 
+def test_only_raster_map_formats_are_decoded() -> None:
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    with pytest.raises(NotAnImage):
+        decode_image(eps, 10**6, 1024)
+    for fmt in ("PNG", "GIF", "TIFF", "WEBP", "BMP"):
+        assert decode_image(encode(Image.new("RGB", (20, 10), (9, 9, 9)), fmt), 10**6, 1024).size == (20, 10)
+
+
 def test_decode_upload_limits(settings: Settings) -> None:
     assert decode_upload(jpeg(), settings).size == (64, 48)
     small = settings.model_copy(update={"max_upload_bytes": 100})
