@@ -76,6 +76,10 @@ def _resolve_device(device: str) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ModelUnavailableError(f"MAPSEARCH_DEVICE={device!r} but no CUDA device is available; use 'auto' or 'cpu'")
+    try:
+        torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ModelUnavailableError(f"MAPSEARCH_DEVICE={device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
     return device
 
 

@@ -161,6 +161,14 @@ def test_bad_specs_name_the_setting(spec: str, fragment: str) -> None:
         load_model(spec)
 
 
+@pytest.mark.parametrize("device", ["gpu0", "cuda:0"])
+def test_bad_or_missing_device_is_a_clear_error(device: str) -> None:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(ModelUnavailableError, match="MAPSEARCH_DEVICE"):
+        ClipEmbedder("demo", device=device).load()
+
+
 def test_settings_feed_the_embedder(settings: Settings) -> None:
     embedder = ClipEmbedder.from_settings(settings)
     assert embedder.spec == "demo" and not embedder.allow_download and not embedder.loaded
