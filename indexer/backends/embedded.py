@@ -31,6 +31,7 @@ from indexer.backends.embedded_schema import (
     connect,
     doc_to_row,
     get_meta,
+    record_from_blob,
     set_meta,
 )
 from indexer.records import IndexDocument, MapRecord
@@ -151,6 +152,7 @@ class EmbeddedBackend:
                 seq += 1
                 docno = self._upsert(row, old, seq)
                 existing[doc_id] = (docno, int(row.values["revision"]), 0, row.fts)  # type: ignore[call-overload]
+                conn.execute("INSERT OR REPLACE INTO records(docno, record) VALUES (?, ?)", (docno, row.record))
                 if row.vector is not None:
                     conn.execute("INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", (docno, row.vector))
                     if get_meta(conn, "model_id") is None:
@@ -213,8 +215,9 @@ class EmbeddedBackend:
                     seq += 1
                     self._fts_delete(docno, fts)
                     blank = ", ".join(f"{c} = ''" for c in FTS_COLUMNS)
-                    conn.execute(f"UPDATE docs SET deleted = 1, seq = ?, {blank}, record_json = '{{}}' WHERE docno = ?", (seq, docno))
+                    conn.execute(f"UPDATE docs SET deleted = 1, seq = ?, {blank} WHERE docno = ?", (seq, docno))
                     conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
+                    conn.execute("DELETE FROM records WHERE docno = ?", (docno,))
                     removed += 1
                 set_meta(conn, "seq", str(seq))
                 conn.execute("COMMIT")
@@ -354,12 +357,13 @@ class EmbeddedBackend:
                 part = list(ids[start : start + 500])
                 marks = ",".join("?" * len(part))
                 sql = (
-                    "SELECT d.id, d.record_json, v.vector, d.model_id, d.image_hash, d.indexed_at "
-                    f"FROM docs d LEFT JOIN vectors v ON v.docno = d.docno WHERE d.deleted = 0 AND d.id IN ({marks})"
+                    "SELECT d.id, r.record, v.vector, d.model_id, d.image_hash, d.indexed_at FROM docs d "
+                    "JOIN records r ON r.docno = d.docno LEFT JOIN vectors v ON v.docno = d.docno "
+                    f"WHERE d.deleted = 0 AND d.id IN ({marks})"
                 )
-                for doc_id, record_json, blob, model_id, image_hash, indexed_at in self._conn.execute(sql, part):
+                for doc_id, record_blob, blob, model_id, image_hash, indexed_at in self._conn.execute(sql, part):
                     found[doc_id] = IndexDocument(
-                        record=MapRecord.model_validate_json(record_json),
+                        record=MapRecord.model_validate_json(record_from_blob(record_blob)),
                         vector=None if blob is None else np.frombuffer(blob, dtype="<f4").copy(),
                         model_id=model_id,
                         image_hash=image_hash,

@@ -1,12 +1,14 @@
 """The embedded backend's SQLite layout and the mapping from an index document to its rows.
 
 One row per document in ``docs`` (never physically removed: a delete is a tombstone, so other
-processes can replay it), its vector in ``vectors``, its text in the external-content FTS5 table
-``fts``; ``seq`` grows with every change so readers reload incrementally."""
+processes can replay it), its vector in ``vectors``, its full record (zlib-compressed JSON) in
+``records``, its text in the external-content FTS5 table ``fts``; ``seq`` grows with every change
+so readers reload incrementally. ``docs`` holds only what searches load, so loading is a fast scan."""
 
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ import numpy as np
 from indexer.backends.base import KEYWORD_FIELD_WEIGHTS
 from indexer.records import IndexDocument
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Multi-valued filter/facet fields stored as one string joined by the ASCII unit separator.
 MULTI_FIELDS: tuple[str, ...] = ("places", "subjects", "collections", "formats", "languages", "source")
 SEPARATOR = "\x1f"
@@ -38,11 +40,11 @@ CREATE TABLE IF NOT EXISTS docs (
     {", ".join(f"{c} TEXT NOT NULL" for c in FTS_COLUMNS)},
     model_id TEXT,
     image_hash TEXT,
-    indexed_at TEXT NOT NULL,
-    record_json TEXT NOT NULL
+    indexed_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 CREATE TABLE IF NOT EXISTS vectors (docno INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS records (docno INTEGER PRIMARY KEY, record BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(FTS_COLUMNS)},
     content='docs', content_rowid='docno',
@@ -64,6 +66,7 @@ class DocRow:
     values: dict[str, object]
     fts: tuple[str, ...]
     vector: bytes | None
+    record: bytes  # zlib-compressed record JSON
 
 
 def _join(values: list[str]) -> str:
@@ -108,12 +111,21 @@ def doc_to_row(doc: IndexDocument) -> DocRow:
         "model_id": doc.model_id if doc.vector is not None else None,
         "image_hash": doc.image_hash,
         "indexed_at": doc.indexed_at.isoformat(),
-        "record_json": record.model_dump_json(),
     }
     vector = None
     if doc.vector is not None:
         vector = np.ascontiguousarray(doc.vector, dtype="<f4").tobytes()
-    return DocRow(values=values, fts=tuple(fts_values[c] for c in FTS_COLUMNS), vector=vector)
+    return DocRow(
+        values=values,
+        fts=tuple(fts_values[c] for c in FTS_COLUMNS),
+        vector=vector,
+        record=zlib.compress(record.model_dump_json().encode(), 1),
+    )
+
+
+def record_from_blob(blob: bytes) -> str:
+    """The record JSON stored by ``doc_to_row``."""
+    return zlib.decompress(blob).decode()
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -122,8 +134,17 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a committed write survives power loss, not just a crash
     conn.execute("PRAGMA busy_timeout=30000")
+    has_docs = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone() is not None
     conn.executescript(DDL)
-    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    if not has_docs:
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    found = get_meta(conn, "schema_version")
+    if found != str(SCHEMA_VERSION):
+        conn.close()
+        raise sqlite3.DatabaseError(
+            f"index file {path} has layout version {found}, this mapsearch needs {SCHEMA_VERSION}: "
+            "delete the file and import again (the catalogue is the source of truth)"
+        )
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
     return conn
 

@@ -94,3 +94,18 @@ def test_duplicate_ids_in_one_batch_last_wins(settings: Settings) -> None:
 )
 def test_fts_expression_is_built_from_tokens(text: str, expected: str | None) -> None:
     assert fts_match_expression(text) == expected
+
+
+def test_an_index_of_another_layout_is_refused_clearly(settings: Settings) -> None:
+    import sqlite3
+
+    from indexer.backends.base import BackendError
+
+    settings.embedded_path.parent.mkdir(parents=True)
+    old = sqlite3.connect(settings.embedded_path)
+    old.executescript("CREATE TABLE docs (docno INTEGER PRIMARY KEY); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+                      "INSERT INTO meta VALUES ('schema_version', '1');")
+    old.commit()
+    old.close()
+    with pytest.raises(BackendError, match="layout version 1"):
+        EmbeddedBackend.open(settings)
