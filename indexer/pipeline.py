@@ -9,14 +9,17 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from indexer.backends.base import SearchBackend
-from indexer.embedder import Embedder
 from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
+
+if TYPE_CHECKING:  # the embedder module imports torch; metadata-only runs never need it
+    from indexer.embedder import Embedder
 
 log = logging.getLogger(__name__)
 

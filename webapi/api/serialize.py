@@ -6,7 +6,6 @@ from typing import Any
 
 from indexer.records import MapRecord
 from webapi.search.params import SearchResponse
-from webapi.search.service import thumbnail_of
 
 
 def local_image_url(ref: str) -> str:
@@ -21,6 +20,9 @@ def is_remote(url: str) -> bool:
 
 def thumbnail_url_for(record: MapRecord) -> str | None:
     """Where a browser loads the record's thumbnail: the service's choice, local paths made app URLs."""
+    # the service module imports the model code (torch): only when a thumbnail is asked for
+    from webapi.search.service import thumbnail_of
+
     url = thumbnail_of(record)
     if url and not is_remote(url) and not url.startswith("/"):
         return local_image_url(url)

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from indexer.pipeline import index_records
 from webapi.cli.common import app_for, data_dir_option, friendly_errors, progress_bar
 from webapi.cli.import_commands import print_index_report
 from webapi.services import services_of
@@ -24,6 +23,7 @@ port_option = click.option("--port", type=click.IntRange(1, 65535), default=DEFA
 
 def build_demo(app: Flask, size: int, seed: int) -> None:
     """Draw (or re-use) the demo maps under the data dir, then embed and index them."""
+    from indexer.pipeline import index_records
     from indexer.synthetic import write_demo_collection
 
     services = services_of(app)
