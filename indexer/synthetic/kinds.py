@@ -38,9 +38,9 @@ def _colour_land(canvas: Canvas, pixels: np.ndarray, land: np.ndarray, regions: 
     if pal.fill_regions:
         pixels[land] = colours[land]
     else:
-        wash = dilate(boundary | outline(land), canvas.px(5)) & land
+        wash = dilate(boundary | outline(land), canvas.px(7)) & land
         tint = colours[wash].astype(np.float32)
-        pixels[wash] = (0.55 * tint + 0.45 * pixels[wash]).astype(np.uint8)
+        pixels[wash] = (0.7 * tint + 0.3 * pixels[wash]).astype(np.uint8)
     dashed = boundary & (((np.indices(land.shape).sum(axis=0)) // canvas.px(2)) % 3 != 0)
     pixels[dashed] = pal.ink
     return labels
@@ -280,6 +280,8 @@ def nautical_chart(canvas: Canvas) -> None:
     pixels[land] = pal.land
     shallow = water & (level > 1.6)
     pixels[shallow] = pal.water
+    if not pal.fill_regions:  # hand colouring washes the coast and the borders ashore
+        _colour_land(canvas, pixels, land, 3)
     _relief(canvas, pixels, land)
     dotted = ((xs.astype(np.int32) + ys.astype(np.int32)) % canvas.px(4)) == 0
     for depth in (1.6, 1.1):
@@ -290,7 +292,7 @@ def nautical_chart(canvas: Canvas) -> None:
     _paint(canvas, pixels)
     canvas.land, canvas.water = land, water
     draw = canvas.draw
-    colours = [pal.accents[0], pal.accents[3], pal.ink] if pal.fill_regions else [pal.faint_ink]
+    colours = [pal.accents[0], pal.accents[3], pal.ink] if pal.fill_regions else [pal.regions[0], pal.regions[1], pal.faint_ink]
     for _ in range(int(rng.integers(1, 3))):
         hub_x, hub_y = rng.uniform(x0, x1), rng.uniform(y0, y1)
         for k in range(16):
