@@ -135,16 +135,16 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")  # a committed write survives power loss, not just a crash
     conn.execute("PRAGMA busy_timeout=30000")
     has_docs = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone() is not None
-    conn.executescript(DDL)
-    if not has_docs:
-        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-    found = get_meta(conn, "schema_version")
-    if found != str(SCHEMA_VERSION):
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+    found = get_meta(conn, "schema_version") if has_meta else None
+    if has_docs and found != str(SCHEMA_VERSION):
         conn.close()
         raise sqlite3.DatabaseError(
             f"index file {path} has layout version {found}, this mapsearch needs {SCHEMA_VERSION}: "
             "delete the file and import again (the catalogue is the source of truth)"
         )
+    conn.executescript(DDL)
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
     return conn
 
