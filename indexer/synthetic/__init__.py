@@ -7,6 +7,7 @@ Public API: ``generate_world``, ``synthetic_map``, ``SyntheticMap``, ``write_dem
 
 from indexer.synthetic.world import (
     GROUND_TRUTH_FILE,
+    RENDER_VERSION,
     SyntheticMap,
     generate_world,
     read_ground_truth,
@@ -14,4 +15,4 @@ from indexer.synthetic.world import (
     write_demo_collection,
 )
 
-__all__ = ["GROUND_TRUTH_FILE", "SyntheticMap", "generate_world", "read_ground_truth", "synthetic_map", "write_demo_collection"]
+__all__ = ["GROUND_TRUTH_FILE", "RENDER_VERSION", "SyntheticMap", "generate_world", "read_ground_truth", "synthetic_map", "write_demo_collection"]

@@ -18,6 +18,8 @@ from indexer.synthetic.metadata import build_record
 from indexer.synthetic.render import render_map
 
 GROUND_TRUTH_FILE = "ground_truth.jsonl"
+#: Bumped whenever drawing changes for the same seed; caches of rendered maps should key on it.
+RENDER_VERSION = 4
 IMAGES_DIR = "images"
 
 
