@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from indexer.records import IndexDocument, MapRecord
 from tests.unit.api.support import COLOURS, draw_map
 from webapi.services import services_of
 
@@ -112,3 +114,30 @@ def test_images_refuse_path_traversal(client: FlaskClient, app: Flask) -> None:
         response = client.get(path, follow_redirects=True)
         assert response.status_code == 404, path
     assert client.get("/images/missing.png").status_code == 404
+
+
+def test_image_url_search_fetches_through_the_guard(app: Flask, client: FlaskClient) -> None:
+    from tests.http_server import Reply, ScriptedServer
+
+    with ScriptedServer() as server:
+        server.add("/red.png", Reply(200, png_bytes(COLOURS["red"]), content_type="image/png"))
+        url = server.url("/red.png")
+        refused = client.get("/api/search", query_string={"image_url": url, "mode": "semantic"})
+        assert refused.status_code == 400 and "non-public" in refused.json["detail"]  # the guard is on
+        services_of(app).settings.allow_private_urls = True  # the test server lives on 127.0.0.1
+        body = client.get("/api/search", query_string={"image_url": url, "mode": "semantic", "size": 3}).json
+    assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:red"] * 3
+
+
+def test_unavailable_model_is_503_and_keyword_search_still_works(tmp_path: Path) -> None:
+    from webapi.app import create_app
+
+    app = create_app({"data_dir": tmp_path / "data", "model": str(tmp_path / "no-such-checkpoint")})
+    client = app.test_client()
+    services = services_of(app)
+    services.backend.write([IndexDocument(record=MapRecord(id="test:1", source="test", title="Harbour of Dublin"))])
+    assert client.get("/api/search?q=harbour&mode=keyword").json["total"] == 1
+    response = client.get("/api/search?q=harbour&mode=semantic")
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert "MAPSEARCH_MODEL" in response.json["detail"] and response.headers["Retry-After"].isdigit()
+    services.close()
