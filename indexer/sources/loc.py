@@ -306,12 +306,13 @@ def harvest_loc(
         stats.resumed_from_page = int(state["current"]["page"])
     stats.records = int(state.get("records", 0))
     client = LocClient(settings, limiter, stats)
-    limit = params.get("limit")
+    limit = int(params["limit"]) if params.get("limit") is not None else None
+    produced = 0  # this run's records: ``limit`` is per run, a resumed harvest continues
     max_page = max(1, settings.loc_max_results // settings.loc_page_size)
     url = search_url(settings, params)
 
     while True:
-        if limit is not None and stats.records >= int(limit):
+        if limit is not None and produced >= limit:
             break
         current = state.get("current")
         if current is None:
@@ -364,24 +365,32 @@ def harvest_loc(
                 continue
             stats.items += 1
             records.extend(made)
+        # Records of this page a limited earlier run already gave; the page is redone from there.
+        already = int(current.get("skip", 0))
+        records = records[already:]
+        cut = limit is not None and len(records) > limit - produced
         if limit is not None:
-            records = records[: max(0, int(limit) - stats.records)]
+            records = records[: max(0, limit - produced)]
         stats.pages += 1
         for start in range(0, len(records), batch_size):
             batch = records[start : start + batch_size]
             stats.records += len(batch)
+            produced += len(batch)
             stats.without_image += sum(1 for r in batch if not r.has_image)
             yield batch
         has_next = bool(pagination.get("next")) and results and int(current["page"]) < max_page
-        if has_next:
+        if cut:
+            current["skip"] = already + len(records)
+        elif has_next:
             current["page"] = int(current["page"]) + 1
+            current["skip"] = 0
         else:
             state["current"] = None
         state["records"] = stats.records
         store.save(key, state)
         if progress is not None:
             progress(stats)
-    if limit is None or stats.records < int(limit):
+    if limit is None or produced < limit:
         store.clear(key)
     else:
         store.save(key, state)

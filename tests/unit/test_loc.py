@@ -458,3 +458,41 @@ def test_resumes_from_the_saved_cursor(server: ScriptedServer, tmp_path: Path) -
         len(server.requests_to("/maps/")) == 3
     )  # page 1 once, page 2 twice (the unacknowledged page)
     assert FileCursorStore(settings.data_dir / "harvest").load("job-1") is None
+
+
+def test_limit_is_per_run_and_a_cut_page_continues(server: ScriptedServer, tmp_path: Path) -> None:
+    _serve_two_pages(server)
+    settings = loc_settings(tmp_path, server)
+    first_run = [
+        r.id for b in harvest_loc(settings, {"query": "x", "limit": 4}, cursor_key="lim") for r in b
+    ]
+    assert first_run == ["loc:98688726/1", "loc:08030295/1", "loc:2003627032/1", "loc:2003627032/2"]
+    second_run = [
+        r.id for b in harvest_loc(settings, {"query": "x", "limit": 4}, cursor_key="lim") for r in b
+    ]
+    assert second_run == [
+        "loc:2003627032/3",
+        "loc:map1880x0001/1",
+    ]  # the cut page goes on where it stopped
+
+
+@pytest.mark.redis
+def test_harvest_on_redis_shares_bucket_and_cursor(server: ScriptedServer, tmp_path: Path) -> None:
+    url = _redis_url()
+    require_service("redis", url is not None, "bash scripts/services/redis.sh start")
+    import redis
+
+    _serve_two_pages(server)
+    settings = loc_settings(tmp_path, server, broker_url=url)
+    key = f"test-{time.time_ns()}"
+    harvest = harvest_loc(settings, {"query": "railroad"}, cursor_key=key, batch_size=10)
+    next(harvest)
+    next(harvest)
+    harvest.close()
+    client = redis.Redis.from_url(str(url))
+    saved = client.get("mapsearch:harvest-cursor:" + key)
+    assert saved is not None and json.loads(saved)["current"]["page"] == 2
+    assert client.exists(f"mapsearch:ratelimit:127.0.0.1:{server.base_url.rsplit(':', 1)[1]}")
+    rest = [r.id for b in harvest_loc(settings, {"query": "railroad"}, cursor_key=key) for r in b]
+    assert rest == ["loc:map1880x0001/1"]
+    assert client.get("mapsearch:harvest-cursor:" + key) is None
