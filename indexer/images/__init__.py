@@ -3,21 +3,9 @@ an on-disk cache, and typed errors the API maps to 400/413/415."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
-from PIL import Image
-
-from indexer.images.cache import ImageCache
-from indexer.images.decode import decode_image, to_rgb
+from indexer.images.decode import to_rgb
 from indexer.images.errors import FetchFailed, ImageError, ImageTooLarge, NotAnImage, UnsafeURL
-from indexer.images.fetch import fetch_bytes
-from indexer.images.iiif_url import bounded_size_url, service_base, sized_url_from_info
-from indexer.records import ImageRef
-from indexer.settings import Settings
-
-JSON_TYPES = ("application/json", "application/ld+json", "text/plain")
+from indexer.images.load import decode_upload, fetch_image, fetch_json, load_image
 
 __all__ = [
     "FetchFailed",
@@ -27,110 +15,7 @@ __all__ = [
     "UnsafeURL",
     "decode_upload",
     "fetch_image",
+    "fetch_json",
     "load_image",
     "to_rgb",
 ]
-
-
-def _cache(settings: Settings) -> ImageCache | None:
-    return (
-        ImageCache(Path(settings.data_dir) / "cache" / "images") if settings.image_cache else None
-    )
-
-
-def fetch_image(url: str, settings: Settings, use_cache: bool = True) -> Image.Image:
-    """The image at an http(s) ``url`` as bounded RGB; UnsafeURL / FetchFailed / NotAnImage /
-    ImageTooLarge on failure. Cached on disk by URL (only bytes that decoded)."""
-    cache = _cache(settings) if use_cache else None
-    cached = cache.get(url) if cache is not None else None
-    if cached is not None:
-        return decode_image(cached, settings.max_image_pixels, settings.image_fetch_size)
-    data, _content_type = fetch_bytes(url, settings)
-    image = decode_image(data, settings.max_image_pixels, settings.image_fetch_size)
-    if cache is not None:
-        cache.put(url, data)
-    return image
-
-
-def decode_upload(data: bytes, settings: Settings) -> Image.Image:
-    """Uploaded bytes as bounded RGB; ImageTooLarge over ``max_upload_bytes``, NotAnImage."""
-    if len(data) > settings.max_upload_bytes:
-        raise ImageTooLarge(
-            f"the upload is {len(data):,} bytes; the limit is {settings.max_upload_bytes:,}"
-        )
-    return decode_image(data, settings.max_image_pixels, settings.image_fetch_size)
-
-
-def fetch_json(url: str, settings: Settings) -> Any:
-    """A JSON document (IIIF info.json or manifest) through the same guard and limits."""
-    data, _content_type = fetch_bytes(url, settings, accept=JSON_TYPES)
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FetchFailed(f"{url}: not JSON") from exc
-
-
-def _iiif_image(service: str, settings: Settings) -> Image.Image:
-    """A bounded derivative: the plain ``!n,n`` request first (one round trip, valid for level 1+);
-    if the server refuses it (a level 0 server), what its info.json offers."""
-    size = settings.image_fetch_size
-    try:
-        return fetch_image(bounded_size_url(service, size), settings)
-    except FetchFailed as exc:
-        if exc.http_status is None or not 400 <= exc.http_status < 500 or exc.http_status == 429:
-            raise
-    info = fetch_json(f"{service_base(service)}/info.json", settings)
-    if not isinstance(info, dict):
-        raise FetchFailed(f"{service}: info.json is not an object")
-    try:
-        url = sized_url_from_info(info, size, fallback_service=service_base(service))
-    except ValueError as exc:
-        raise FetchFailed(f"{service}: {exc}") from exc
-    return fetch_image(url, settings)
-
-
-def _manifest_image(manifest_url: str, settings: Settings) -> Image.Image:
-    from indexer.sources.iiif import first_image_ref
-
-    manifest = fetch_json(manifest_url, settings)
-    ref = first_image_ref(manifest)
-    if ref is None:
-        raise FetchFailed(f"{manifest_url}: the manifest has no image")
-    if ref.iiif_service:
-        return _iiif_image(ref.iiif_service, settings)
-    assert ref.url is not None
-    return fetch_image(ref.url, settings)
-
-
-def _local_path(path: str, data_dir: Path) -> Path:
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return candidate
-    root = data_dir.resolve()
-    resolved = (root / candidate).resolve()
-    if not resolved.is_relative_to(root):
-        raise UnsafeURL(f"relative image path {path!r} leaves the data directory")
-    return resolved
-
-
-def load_image(ref: ImageRef, settings: Settings, data_dir: Path | None = None) -> Image.Image:
-    """The image a record points at, preferring its IIIF service (bounded size, never a TIFF
-    master), then its URL or local file (relative paths under ``data_dir``), then its manifest."""
-    if ref.iiif_service:
-        return _iiif_image(ref.iiif_service, settings)
-    if ref.url:
-        if ref.url.startswith(("http://", "https://", "//")):
-            return fetch_image(
-                "https:" + ref.url if ref.url.startswith("//") else ref.url, settings
-            )
-        if "://" in ref.url:
-            raise UnsafeURL(f"unsupported image URL scheme in {ref.url!r}")
-        path = _local_path(ref.url, Path(data_dir or settings.data_dir))
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise FetchFailed(f"cannot read local image {path}: {exc.strerror}") from exc
-        return decode_image(data, settings.max_image_pixels, settings.image_fetch_size)
-    if ref.manifest_url:
-        return _manifest_image(ref.manifest_url, settings)
-    raise FetchFailed("the record has no image reference")
