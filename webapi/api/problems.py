@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from indexer.backends.base import BackendError, ModelMismatchError
+from webapi.api.error_map import status_for
 from webapi.search.errors import SearchError
 
 log = logging.getLogger(__name__)
@@ -94,17 +95,14 @@ def validation_problem(exc: ValidationError, location: str = "query") -> Respons
     return problem_response(400, "Invalid request parameters", detail, slug="invalid-parameters", errors=errors)
 
 
+def request_location() -> str:
+    """Where a request's parameters are: the query string, or the body of a POST."""
+    return "body" if request.method in {"POST", "PUT", "PATCH"} else "query"
+
+
 def openapi_validation_callback(exc: ValidationError) -> Response:
     """flask-openapi3 hook: parameters declared on a view failed validation."""
-    location = "body" if request.method in {"POST", "PUT", "PATCH"} and request.is_json else "query"
-    return validation_problem(exc, location)
-
-
-def _status_of(exc: Exception) -> tuple[int, str] | None:
-    """Status and title for the typed errors of the other layers (search, images, embedder)."""
-    from webapi.api.error_map import status_for
-
-    return status_for(exc)
+    return validation_problem(exc, request_location())
 
 
 def register_problem_handlers(app: Flask) -> None:
@@ -116,7 +114,7 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Response:
-        return validation_problem(exc, "body" if request.method == "POST" else "query")
+        return validation_problem(exc, request_location())
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -145,27 +143,21 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(ModelMismatchError)
     def _model_mismatch(exc: ModelMismatchError) -> Response:
-        return problem_response(
-            503,
-            "Index built with another model",
-            str(exc),
-            slug="model-mismatch",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        # the same answer as the search service's ModelMismatch: a configuration conflict, not an outage
+        return problem_response(409, "Model mismatch", str(exc), slug="model-mismatch")
 
     @app.errorhandler(SearchError)
     def _search_error(exc: SearchError) -> Response:
         errors = None
         if exc.parameter:
-            location = "body" if request.method == "POST" else "query"
-            errors = [{"loc": [location, exc.parameter], "msg": exc.detail[:300], "type": type(exc).__name__}]
+            errors = [{"loc": [request_location(), exc.parameter], "msg": exc.detail[:300], "type": type(exc).__name__}]
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
         slug = exc.title.lower().replace(" ", "-")
         return problem_response(exc.status, exc.title, exc.detail, slug=slug, errors=errors, headers=headers)
 
     @app.errorhandler(Exception)
     def _anything_else(exc: Exception) -> Response:
-        mapped = _status_of(exc)
+        mapped = status_for(exc)
         if mapped is not None:
             status, title = mapped
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
