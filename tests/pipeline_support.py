@@ -15,6 +15,8 @@ from typing import Any
 
 import redis
 
+from tests.http_server import Reply, ScriptedServer, Seen
+
 REPO = Path(__file__).resolve().parent.parent
 CLAIM_KEY = "mapsearch:test-claim"
 
@@ -107,66 +109,21 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.1) -
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-class LocalServer:
-    """An HTTP server on 127.0.0.1 serving canned responses by path, in a thread.
+def serve_images(server: ScriptedServer, images: dict[str, bytes], delay: float = 0.0) -> None:
+    """Serve ``images`` (path → PNG bytes, anything else is served as given) after ``delay``
+    seconds each, so a batch of image fetches takes long enough to be interrupted."""
 
-    ``routes[path]`` is (status, content type, body, headers); ``script[path]`` is a list of such
-    responses served first, one per request (throttling, blocks). Every request is logged."""
+    def reply(seen: Seen) -> Reply:
+        time.sleep(delay)
+        return Reply(200, images[seen.path], content_type="image/png")
 
-    def __init__(self, delay: float = 0.0) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    for path in images:
+        server.handle(path, reply)
 
-        self.routes: dict[str, tuple[int, str, bytes, dict[str, str]]] = {}
-        self.script: dict[str, list[tuple[int, str, bytes, dict[str, str]]]] = {}
-        self.requests: list[str] = []
-        self.delay = delay
-        self._lock = threading.Lock()
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                path = self.path
-                with server._lock:
-                    server.requests.append(path)
-                    queued = server.script.get(path.split("?")[0]) or server.script.get(path)
-                    response = queued.pop(0) if queued else None
-                if response is None:
-                    response = server.routes.get(path) or server.routes.get(path.split("?")[0]) or (
-                        404, "text/plain", b"not found", {})
-                if server.delay:
-                    time.sleep(server.delay)
-                status, content_type, body, headers = response
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        """Base URL, no trailing slash."""
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def count(self, prefix: str) -> int:
-        """Requests so far whose path starts with ``prefix``."""
-        with self._lock:
-            return sum(1 for path in self.requests if path.startswith(prefix))
-
-    def close(self) -> None:
-        """Stop serving."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def requests_under(server: ScriptedServer, prefix: str) -> int:
+    """How many requests the server received for paths starting with ``prefix``."""
+    return sum(1 for seen in list(server.seen) if seen.path.startswith(prefix))
 
 
 def png_bytes(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:

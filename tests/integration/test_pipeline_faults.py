@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,14 @@ from celery_tasks.runtime import pipeline_context
 from indexer.backends import open_backend
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
+from tests.http_server import Reply, ScriptedServer, Seen
 from tests.pipeline_support import (
-    LocalServer,
     Worker,
     claim_redis_db,
     png_bytes,
     redis_available,
+    requests_under,
+    serve_images,
     wait_for,
 )
 from tests.services import require_service
@@ -49,7 +52,7 @@ class Pipeline:
 
     broker_url: str
     env: dict[str, str]
-    images: LocalServer
+    images: ScriptedServer
     app: Any
     records_path: Path
     tmp_path: Path
@@ -76,27 +79,29 @@ class Pipeline:
         return result
 
 
-def _records(server: LocalServer) -> list[MapRecord]:
-    records = []
-    for n in range(RECORDS):
-        path = f"/img/{n}.png"
-        if f"fault:{n}" == CORRUPT_ID:
-            server.routes[path] = (200, "image/png", b"\x89PNG\r\n\x1a\n this is not a picture", {})
-        else:
-            server.routes[path] = (200, "image/png", png_bytes(n), {})
-        records.append(MapRecord(id=f"fault:{n}", source="fault", title=f"Fault map {n}", revision=1,
-                                 image=ImageRef(url=f"{server.url}{path}")))
-    return records
+def _records(server: ScriptedServer) -> list[MapRecord]:
+    images = {f"/img/{n}.png": png_bytes(n) for n in range(RECORDS)}
+    images[f"/img/{CORRUPT_ID.split(':')[1]}.png"] = b"\x89PNG\r\n\x1a\n this is not a picture"
+    serve_images(server, images, delay=IMAGE_DELAY)
+    return [MapRecord(id=f"fault:{n}", source="fault", title=f"Fault map {n}", revision=1,
+                      image=ImageRef(url=server.url(f"/img/{n}.png"))) for n in range(RECORDS)]
 
 
+@contextmanager
 def _pipeline(tmp_path: Path, broker_url: str) -> Iterator[Pipeline]:
-    images = LocalServer(delay=IMAGE_DELAY)
+    with ScriptedServer() as images:
+        yield from _world(tmp_path, broker_url, images)
+
+
+def _world(tmp_path: Path, broker_url: str, images: ScriptedServer) -> Iterator[Pipeline]:
     records_path = tmp_path / "records.jsonl"
     records_path.write_text("\n".join(r.model_dump_json() for r in _records(images)))
     overrides = {
         "data_dir": str(tmp_path / "data"), "broker_url": broker_url, "model": "demo", "device": "cpu",
         "pipeline_batch_size": str(BATCH), "broker_visibility_timeout": "8", "allow_private_urls": "true",
         "task_retry_backoff": "0.2", "task_retry_backoff_max": "1", "image_timeout": "5",
+        "loc_base_url": images.base_url, "loc_backoff": "0.2", "loc_search_per_10s": "1000",
+        "loc_search_per_min": "6000", "loc_item_per_10s": "1000", "loc_item_per_min": "6000",
     }
     env = {f"MAPSEARCH_{k.upper()}": v for k, v in overrides.items()}
     env["OMP_NUM_THREADS"] = "1"
@@ -107,7 +112,6 @@ def _pipeline(tmp_path: Path, broker_url: str) -> Iterator[Pipeline]:
     finally:
         for worker in world.workers:
             worker.kill()
-        images.close()
 
 
 @pytest.fixture
@@ -120,7 +124,8 @@ def shared_redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def pipeline(tmp_path: Path, shared_redis_url: str) -> Iterator[Pipeline]:
-    yield from _pipeline(tmp_path, shared_redis_url)
+    with _pipeline(tmp_path, shared_redis_url) as world:
+        yield world
 
 
 def _assert_indexed_exactly_once(world: Pipeline, job: Job) -> None:
@@ -146,7 +151,7 @@ def test_sigkill_worker_mid_batch_then_new_worker_completes_exactly_once(pipelin
     first = pipeline.start_worker("first")
     job = start_job(pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)})
     # Kill while the second batch's images are being fetched: its embed task is mid-flight.
-    wait_for(lambda: pipeline.images.count("/img/") >= BATCH + 2, 90, "the second batch to start")
+    wait_for(lambda: requests_under(pipeline.images, "/img/") >= BATCH + 2, 90, "the second batch to start")
     first.kill(signal.SIGKILL)
     killed_at = pipeline.job(job.id)
     assert killed_at.state == "running" and killed_at.done < RECORDS
@@ -156,7 +161,51 @@ def test_sigkill_worker_mid_batch_then_new_worker_completes_exactly_once(pipelin
     _assert_indexed_exactly_once(pipeline, final)
     # the interrupted batch ran again on the new worker (its images were asked for again or
     # came from the cache), yet it was counted once
-    assert pipeline.images.count("/img/") >= RECORDS
+    assert requests_under(pipeline.images, "/img/") >= RECORDS
+
+
+# ------------------------------------------------------------------ a throttling source
+
+BLOCK_SECONDS = 2.5
+
+
+def _loc_result(n: int) -> dict[str, Any]:
+    return {"id": f"http://www.loc.gov/item/map1900x{n:04d}/", "title": f"Railroad map {n}", "date": "1900",
+            "digitized": True, "image_url": [f"//tile.loc.gov/image-services/iiif/service:gmd:x{n}/full/pct:25/0/default.jpg"]}
+
+
+def test_throttling_then_blocking_source_is_waited_out_by_the_worker(pipeline: Pipeline) -> None:
+    """429 with Retry-After, then 403 for a while: the harvest task waits (every worker would,
+    through the shared bucket) and finishes; nothing is lost or counted twice."""
+    first_request: list[float] = []
+
+    def loc_search(seen: Seen) -> Reply:
+        if not first_request:
+            first_request.append(seen.at)
+            return Reply(429, b"Too Many Requests", {"Retry-After": "1"}, "text/plain")
+        if seen.at - first_request[0] < BLOCK_SECONDS:
+            return Reply(403, b"<html>Forbidden</html>", content_type="text/html")
+        return Reply.json({"results": [_loc_result(n) for n in range(6)], "pagination": {"of": 6, "next": None}})
+
+    pipeline.images.handle("/maps/", loc_search)
+    pipeline.env["MAPSEARCH_WORKER_PRELOAD_MODEL"] = "false"  # metadata only: no model needed
+    pipeline.start_worker("harvester")
+    job = start_job(pipeline.app, "harvest", {"source": "loc", "query": "railroad", "with_images": False})
+    final = pipeline.wait_final(job.id, 120)
+
+    assert final.state == "succeeded", final
+    assert (final.total, final.done, final.failed) == (6, 6, 0)
+    seen = pipeline.images.requests_to("/maps/")
+    assert len(seen) >= 3  # the 429, at least one 403, the answer
+    assert seen[1].at - seen[0].at >= 0.95  # Retry-After honoured
+    assert seen[-1].at - seen[0].at >= BLOCK_SECONDS  # waited the block out rather than failing
+    assert seen[-1].query["q"] == ["railroad"]
+    backend = open_backend(load_settings({"data_dir": pipeline.tmp_path / "data"}))
+    try:
+        assert sorted(backend.fetch([f"loc:map1900x{n:04d}/1" for n in range(6)])) == sorted(
+            f"loc:map1900x{n:04d}/1" for n in range(6))
+    finally:
+        backend.close()
 
 
 # ------------------------------------------------------------------ Redis restart
@@ -207,10 +256,10 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 
 def test_redis_restart_mid_job_resumes_and_never_lies(tmp_path: Path, private_redis: PrivateRedis) -> None:
-    for world in _pipeline(tmp_path, private_redis.url):
+    with _pipeline(tmp_path, private_redis.url) as world:
         world.start_worker("steady")
         job = start_job(world.app, "harvest", {"source": "records", "path": str(world.records_path)})
-        wait_for(lambda: world.images.count("/img/") >= BATCH + 2, 90, "the second batch to start")
+        wait_for(lambda: requests_under(world.images, "/img/") >= BATCH + 2, 90, "the second batch to start")
         private_redis.stop()
         time.sleep(1.5)  # workers see connection errors meanwhile
         private_redis.start()
