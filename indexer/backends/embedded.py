@@ -38,6 +38,7 @@ from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000
+LOAD_CHUNK = 20_000
 MAX_ERROR_SAMPLES = 20
 # Below this fraction of rows passing the filters, gathering them beats one full mat-vec.
 GATHER_FRACTION = 0.1
@@ -246,12 +247,15 @@ class EmbeddedBackend:
                 full = columns.seq == 0
                 where = "" if full else " WHERE seq > ?"
                 args = () if full else (columns.seq,)
-                columns.apply_rows(conn.execute(f"SELECT {MEMORY_COLUMNS} FROM docs{where}", args), full)
+                cursor = conn.execute(f"SELECT {MEMORY_COLUMNS} FROM docs{where}", args)
+                while rows := cursor.fetchmany(LOAD_CHUNK):
+                    columns.apply_rows(rows, replace=not full)
                 vector_sql = "SELECT v.docno, v.vector FROM vectors v"
                 if not full:
                     vector_sql += " JOIN docs d ON d.docno = v.docno WHERE d.seq > ?"
-                for docno, blob in conn.execute(vector_sql, args):
-                    columns.apply_vector(docno, blob)
+                cursor = conn.execute(vector_sql, args)
+                while rows := cursor.fetchmany(LOAD_CHUNK):
+                    columns.apply_vectors(rows)
                 columns.seq = seq
             conn.execute("COMMIT")
         except BaseException:

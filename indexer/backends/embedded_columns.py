@@ -3,7 +3,7 @@ all indexed by ``docno``, so filters are numpy masks and facet counts are ``np.b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,60 +112,62 @@ class Columns:
             self.vectors = _grow(self.vectors, len(self.alive))
         self.size = max(self.size, size)
 
-    def apply_rows(self, rows: Iterable[Sequence[Any]], full: bool) -> None:
-        """Apply changed ``docs`` rows (columns as ``MEMORY_COLUMNS``)."""
-        changed: list[int] = []
-        new_pairs: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in MULTI_FIELDS}
-        for row in rows:
-            docno = int(row[0])
-            doc_id, deleted, item_id, title = str(row[1]), bool(row[2]), str(row[3]), str(row[4])
-            changed.append(docno)
+    def apply_rows(self, rows: Sequence[Sequence[Any]], replace: bool = True) -> None:
+        """Apply changed ``docs`` rows (columns as ``MEMORY_COLUMNS``), column by column.
+
+        ``replace=False`` (a first full load, in chunks) skips dropping the rows' old facet values.
+        """
+        if not rows:
+            return
+        docnos = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        deleted = np.fromiter((bool(r[2]) for r in rows), bool, len(rows))
+        live = ~deleted
+        for docno, row, is_deleted in zip(docnos.tolist(), rows, deleted.tolist(), strict=True):
             old_id = self.ids[docno]
             if old_id and self.docno_of.get(old_id) == docno:
                 del self.docno_of[old_id]
-            self.has_vector[docno] = False
-            if deleted:
-                self.alive[docno] = False
+            if is_deleted:
                 self.ids[docno] = ""
                 continue
-            self.alive[docno] = True
-            self.ids[docno], self.item_ids[docno], self.titles[docno] = doc_id, item_id, title
-            self.docno_of[doc_id] = docno
-            year_start, year_end = row[5], row[6]
-            self.dated[docno] = year_start is not None
-            self.year_start[docno] = year_start if year_start is not None else 0
-            self.year_end[docno] = year_end if year_end is not None else 0
-            self.has_image[docno] = bool(row[7])
-            self.has_extent[docno] = row[8] is not None
-            if row[8] is not None:
-                self.extent[docno] = row[8:12]
-            for offset, name in enumerate(MULTI_FIELDS):
-                pairs = self.pairs[name]
-                rows_out, vals_out = new_pairs[name]
-                for value in split_multi(str(row[12 + offset])):
-                    rows_out.append(docno)
-                    vals_out.append(pairs.value_id(value))
-        if not changed:
-            return
-        changed_array = np.array(sorted(changed), np.int32)
-        for name, (rows_out, vals_out) in new_pairs.items():
-            pairs = self.pairs[name]
-            if full:
-                keep_rows, keep_vals = pairs.rows[:0], pairs.vals[:0]
-            else:
-                keep = ~np.isin(pairs.rows, changed_array, assume_unique=False)
-                keep_rows, keep_vals = pairs.rows[keep], pairs.vals[keep]
-            pairs.rows = np.concatenate([keep_rows, np.array(rows_out, np.int32)])
-            pairs.vals = np.concatenate([keep_vals, np.array(vals_out, np.int32)])
+            self.ids[docno], self.item_ids[docno], self.titles[docno] = row[1], row[3], row[4]
+            self.docno_of[row[1]] = docno
+        self.alive[docnos] = live
+        self.has_vector[docnos] = False
+        year_start = [r[5] for r in rows]
+        self.dated[docnos] = np.fromiter((y is not None for y in year_start), bool, len(rows)) & live
+        self.year_start[docnos] = np.fromiter((y or 0 for y in year_start), np.int32, len(rows))
+        self.year_end[docnos] = np.fromiter((r[6] or 0 for r in rows), np.int32, len(rows))
+        self.has_image[docnos] = np.fromiter((bool(r[7]) for r in rows), bool, len(rows)) & live
+        has_extent = np.fromiter((r[8] is not None for r in rows), bool, len(rows)) & live
+        self.has_extent[docnos] = has_extent
+        if has_extent.any():
+            with_extent = [r[8:12] for r, e in zip(rows, has_extent.tolist(), strict=True) if e]
+            self.extent[docnos[has_extent]] = np.array(with_extent, np.float64)
+        for offset, name in enumerate(MULTI_FIELDS):
+            self._apply_pairs(name, docnos, [r[12 + offset] if not r[2] else "" for r in rows], replace)
         self._id_rank = self._title_rank = None
 
-    def apply_vector(self, docno: int, blob: bytes) -> None:
-        """Store one document's vector (its row was applied before)."""
+    def _apply_pairs(self, name: str, docnos: np.ndarray, joined: list[str], replace: bool) -> None:
+        pairs = self.pairs[name]
+        new_rows: list[int] = []
+        new_vals: list[int] = []
+        value_id = pairs.value_id
+        for docno, text in zip(docnos.tolist(), joined, strict=True):
+            for value in split_multi(text):
+                new_rows.append(docno)
+                new_vals.append(value_id(value))
+        if replace and len(pairs.rows):
+            keep = ~np.isin(pairs.rows, docnos)
+            pairs.rows, pairs.vals = pairs.rows[keep], pairs.vals[keep]
+        pairs.rows = np.concatenate([pairs.rows, np.array(new_rows, np.int32)])
+        pairs.vals = np.concatenate([pairs.vals, np.array(new_vals, np.int32)])
+
+    def apply_vectors(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Store documents' vectors (their rows were applied before)."""
         assert self.vectors is not None
-        if not self.alive[docno]:
-            return
-        self.vectors[docno] = np.frombuffer(blob, dtype="<f4")
-        self.has_vector[docno] = True
+        docnos = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        self.vectors[docnos] = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+        self.has_vector[docnos] = self.alive[docnos]
 
     # ---- filters -------------------------------------------------------------------------
 
