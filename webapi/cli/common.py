@@ -42,6 +42,16 @@ def services_for(data_dir: Path | None) -> Services:
     return services_of(app_for(data_dir))
 
 
+def require_index(services: Services) -> None:
+    """Refuse to query an embedded index that does not exist (instead of creating an empty one)."""
+    settings = services.settings
+    if settings.backend == "embedded" and not settings.embedded_path.exists():
+        raise click.ClickException(
+            f"no index at {settings.embedded_path}; build one with 'mapsearch demo' or 'mapsearch import', "
+            "or point --data-dir / MAPSEARCH_DATA_DIR at an existing one"
+        )
+
+
 def describe_validation(exc: ValidationError) -> str:
     """pydantic errors as 'field: message' lines, in the CLI's option names."""
     lines = []

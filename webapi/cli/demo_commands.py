@@ -46,7 +46,10 @@ def serve(app: Flask, host: str, port: int) -> None:
     """Serve ``app`` with werkzeug's threaded server (gunicorn is the production server)."""
     from werkzeug.serving import run_simple
 
-    click.echo(f"mapsearch is serving {services_of(app).settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")
+    settings = services_of(app).settings
+    if settings.backend == "embedded" and not settings.embedded_path.exists():
+        click.echo(f"note: no index at {settings.embedded_path} yet; 'mapsearch demo' or 'mapsearch import' builds one", err=True)
+    click.echo(f"mapsearch is serving {settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

@@ -12,7 +12,7 @@ import click
 from PIL import Image
 
 from webapi.api.serialize import search_response_json
-from webapi.cli.common import data_dir_option, friendly_errors, services_for
+from webapi.cli.common import data_dir_option, friendly_errors, require_index, services_for
 from webapi.search.params import FacetName, SearchParams
 from webapi.services import Services
 
@@ -84,6 +84,7 @@ def register(cli: click.Group) -> None:
     def search_command(text: str | None, image: str | None, as_json: bool, data_dir: Path | None, **options: Any) -> None:
         """Search the index by TEXT, by an example --image, or both; with neither, browse."""
         services = services_for(data_dir)
+        require_index(services)
         image_fields, image_data = example_image(image, services)
         # ``is`` on purpose: 0 == False, and --size 0 must reach validation
         fields = {key: value for key, value in options.items() if not (value is None or value is False or value == ())}

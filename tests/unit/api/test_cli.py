@@ -143,4 +143,10 @@ def test_serve_prints_the_url_and_serves_the_app(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/" in result.output
     assert started["port"] == 8123 and services_of(started["app"]).settings.data_dir == tmp_path / "data"  # type: ignore[arg-type]
+    assert "no index at" in result.output
     assert_clean_failure(run(["serve", "--port", "99999"]), "99999")
+
+
+def test_search_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
+    assert_clean_failure(run(["search", "sea", "--data-dir", str(tmp_path / "empty")]), "no index at", "mapsearch demo")
+    assert not (tmp_path / "empty").exists()
