@@ -58,6 +58,22 @@ def fetch_json(url: str, settings: Settings) -> Any:
         raise FetchFailed(f"{url}: not JSON") from exc
 
 
+def _cached_json(url: str, settings: Settings) -> Any:
+    """``fetch_json`` through an on-disk cache (info.json and manifests seldom change, and a
+    re-embed would otherwise fetch every manifest again)."""
+    cache = ImageCache(Path(settings.data_dir) / "cache" / "json") if settings.image_cache else None
+    cached = cache.get(url) if cache is not None else None
+    if cached is not None:
+        try:
+            return json.loads(cached)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            pass  # a damaged entry: fetch again
+    value = fetch_json(url, settings)
+    if cache is not None:
+        cache.put(url, json.dumps(value).encode("utf-8"))
+    return value
+
+
 def _iiif_image(service: str, settings: Settings) -> Image.Image:
     """A bounded derivative: the plain ``!n,n`` request first (one round trip, valid for level 1+);
     if the server refuses it (a level 0 server), what its info.json offers."""
@@ -67,7 +83,7 @@ def _iiif_image(service: str, settings: Settings) -> Image.Image:
     except FetchFailed as exc:
         if exc.http_status is None or not 400 <= exc.http_status < 500 or exc.http_status == 429:
             raise
-    info = fetch_json(f"{service_base(service)}/info.json", settings)
+    info = _cached_json(f"{service_base(service)}/info.json", settings)
     if not isinstance(info, dict):
         raise FetchFailed(f"{service}: info.json is not an object")
     try:
@@ -80,7 +96,7 @@ def _iiif_image(service: str, settings: Settings) -> Image.Image:
 def _manifest_image(manifest_url: str, settings: Settings) -> Image.Image:
     from indexer.sources.iiif import first_image_ref
 
-    manifest = fetch_json(manifest_url, settings)
+    manifest = _cached_json(manifest_url, settings)
     ref = first_image_ref(manifest)
     if ref is None:
         raise FetchFailed(f"{manifest_url}: the manifest has no image")

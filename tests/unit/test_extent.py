@@ -60,5 +60,16 @@ def test_invalid_gives_none(value: object) -> None:
     assert parse_extent(value) is None
 
 
+def test_random_inputs_never_raise() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "ENVELOPE()POLYGON,-.0123456789 NSEW\u00b0'\"/"
+    for _ in range(3000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        extent = parse_extent(value)
+        assert extent is None or extent.south <= extent.north
+
+
 def test_bbox_rejects_words() -> None:
     assert parse_bbox("a,b,c,d") is None

@@ -324,3 +324,6 @@ def test_manifest_url_resolves_to_first_canvas_image(
     assert ref is not None and ref.iiif_service == server.url(service_path)
     image = load_image(ImageRef(manifest_url=server.url("/manifest.json")), local_settings)
     assert image.size == (980, 1024)
+    again = load_image(ImageRef(manifest_url=server.url("/manifest.json")), local_settings)
+    assert again.size == (980, 1024)
+    assert len(server.seen) == 2  # manifest and image each fetched once, then from the disk cache
