@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from celery_tasks.jobs import MAX_SAMPLE_ERRORS, JobNotFound, JobStore, RedisJobStore, SqliteJobStore
+from celery_tasks.jobs import (
+    MAX_SAMPLE_ERRORS,
+    JobNotFound,
+    JobStore,
+    RedisJobStore,
+    SqliteJobStore,
+)
 from tests.pipeline_support import claim_redis_db, redis_available
 from tests.services import require_service
 
