@@ -46,7 +46,7 @@ class Embedder(Protocol):
 def apply_prompt_template(text: str, template: str) -> str:
     """The paper's rule: wrap ``text`` in the template (``"{} map"``) unless it already says map(s)."""
     text = " ".join(text.split())
-    if not template or MAP_WORD.search(text):
+    if not text or not template or MAP_WORD.search(text):
         return text
     return template.format(text) if "{}" in template else f"{text} {template}"
 

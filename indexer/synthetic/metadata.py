@@ -81,6 +81,11 @@ COLLECTIONS = {
 
 LANGUAGE_NAMES = {"english": "English", "french": "French", "german": "German", "dutch": "Dutch", "latin": "Latin", "spanish": "Spanish"}
 
+SCALES: dict[str, tuple[int, int] | None] = {
+    "world_map": (60_000_000, 150_000_000), "regional_map": (250_000, 2_500_000), "city_plan": (5_000, 30_000),
+    "nautical_chart": (40_000, 1_000_000), "birds_eye_view": None,
+}
+
 WORLD = Region("World", "", -180.0, -90.0, 180.0, 90.0)
 
 
@@ -145,6 +150,12 @@ def _notes(rng: np.random.Generator, attributes: dict[str, Any]) -> list[str]:
         notes.append("Relief shown pictorially.")
     if relief == "shaded" and rng.random() < 0.5:
         notes.append(str(_pick(rng, ["Relief shown by shading.", "Relief shown by hachures and shading."])))
+    scale_range = SCALES[attributes["kind"]]
+    if scale_range and rng.random() < 0.7:
+        denominator = int(rng.integers(*scale_range)) // 1000 * 1000
+        notes.insert(0, f"Scale [ca. 1:{denominator:,}]." if rng.random() < 0.5 else f"Scale 1:{denominator:,}.")
+    elif rng.random() < 0.3:
+        notes.insert(0, "Scale not given.")
     if attributes["kind"] == "nautical_chart" and rng.random() < 0.6:
         notes.append("Depths shown by soundings.")
     if attributes["kind"] == "world_map" and attributes["year"] < 1800 and rng.random() < 0.4:

@@ -81,6 +81,7 @@ def test_prompt_template_follows_the_paper() -> None:
     assert apply_prompt_template("  old  Maps of Ohio ", "{} map") == "old Maps of Ohio"
     assert apply_prompt_template("mapping", "{} map") == "mapping map"
     assert apply_prompt_template("ships", "") == "ships"
+    assert apply_prompt_template("   ", "{} map") == ""
 
 
 def test_query_text_cache_hits_are_fast_and_bounded(embedder: ClipEmbedder) -> None:
