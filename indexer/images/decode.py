@@ -8,7 +8,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from indexer.images.errors import ImageTooLarge, NotAnImage
 
@@ -116,7 +116,9 @@ def decode_image(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)
     try:
-        rgb = to_rgb(image)
+        # Phone photos of a map carry their rotation in EXIF; the pixels are stored sideways.
+        upright: Image.Image = ImageOps.exif_transpose(image) or image
+        rgb = to_rgb(upright)
     except (OSError, ValueError) as exc:
         raise NotAnImage(f"the image could not be converted to RGB ({exc})") from exc
     if max(rgb.size) > max_side:

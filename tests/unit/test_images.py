@@ -133,6 +133,13 @@ def test_not_an_image(data: bytes) -> None:
         decode_image(data, 10**6, 1024)
 
 
+def test_exif_orientation_applied() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    data = encode(Image.new("RGB", (40, 20), (0, 90, 0)), "JPEG", exif=exif.tobytes())
+    assert decode_image(data, 10**6, 1024).size == (20, 40)
+
+
 def test_only_raster_map_formats_are_decoded() -> None:
     eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
     with pytest.raises(NotAnImage):
