@@ -177,23 +177,16 @@ class ElasticsearchBackend:
         fields = self.fields()
         if es_queries.is_browse(query):
             return self._browse(query, fields)
-        plan: list[tuple[str, dict[str, Any]]] = []
-        keyword_body = es_queries.keyword_list_body(query, fields)
-        semantic_body = es_queries.semantic_list_body(query, fields)
-        if keyword_body is not None:
-            plan.append(("keyword", keyword_body))
-        if semantic_body is not None:
-            plan.append(("semantic", semantic_body))
-        plan.append(("result_set", es_queries.result_set_body(query, fields)))
+        plan = es_queries.search_plan(query, fields)
         responses = self._msearch([body for _, body in plan])
         result = BackendResult()
-        for (kind, _), response in zip(plan, responses, strict=True):
+        for (answers, _), response in zip(plan, responses, strict=True):
             hits = response["hits"]["hits"]
-            if kind == "keyword":
+            if "keyword" in answers:
                 result.keyword = parse_keyword(hits, fields)
-            elif kind == "semantic":
+            if "semantic" in answers:
                 result.semantic = parse_semantic(hits, fields)
-            else:
+            if "result_set" in answers:
                 result.total = int(response["hits"]["total"]["value"])
                 result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
         return result

@@ -43,6 +43,8 @@ MAX_ERROR_SAMPLES = 20
 # Below this fraction of rows passing the filters, gathering them beats one full mat-vec.
 GATHER_FRACTION = 0.1
 _BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
+FTS_LIST = ", ".join(FTS_COLUMNS)
+FTS_MARKS = ", ?" * len(FTS_COLUMNS)
 
 
 def fts_match_expression(text: str | None) -> str | None:
@@ -137,36 +139,83 @@ class EmbeddedBackend:
 
     def _write_rows(self, rows: list[DocRow | None], chunk: list[IndexDocument], report: WriteReport) -> None:
         conn = self._conn
-        ids = [row.values["id"] for row in rows if row is not None]
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")  # the write lock: docnos and seq below are ours until COMMIT
         try:
-            existing = self._existing(ids)
+            stored = self._existing([row.values["id"] for row in rows if row is not None])
+            accepted = self._accept(rows, stored, report)
             seq = int(get_meta(conn, "seq") or 0)
-            for row, doc in zip(rows, chunk, strict=True):
-                if row is None:
-                    continue
-                doc_id = str(row.values["id"])
-                old = existing.get(doc_id)
-                if old is not None and not old[2] and int(row.values["revision"]) < old[1]:  # type: ignore[call-overload]
-                    report.skipped_stale += 1
-                    continue
+            next_docno = int(conn.execute("SELECT coalesce(max(docno), 0) + 1 FROM docs").fetchone()[0])
+            inserts, updates, fts_deletes, fts_inserts, records, vectors, no_vectors = [], [], [], [], [], [], []
+            for row in accepted:
                 seq += 1
-                docno = self._upsert(row, old, seq)
-                existing[doc_id] = (docno, int(row.values["revision"]), 0, row.fts)  # type: ignore[call-overload]
-                conn.execute("INSERT OR REPLACE INTO records(docno, record) VALUES (?, ?)", (docno, row.record))
+                values = {**row.values, "seq": seq, "deleted": 0}
+                old = stored.get(str(row.values["id"]))
+                if old is None:
+                    docno, next_docno = next_docno, next_docno + 1
+                    inserts.append([docno, *values.values()])
+                else:
+                    docno = old[0]
+                    if not old[2]:
+                        fts_deletes.append((docno, *old[3]))
+                    updates.append([*values.values(), docno])
+                    if row.vector is None:
+                        no_vectors.append((docno,))
+                fts_inserts.append((docno, *row.fts))
+                records.append((docno, row.record))
                 if row.vector is not None:
-                    conn.execute("INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", (docno, row.vector))
-                    if get_meta(conn, "model_id") is None:
-                        set_meta(conn, "model_id", str(doc.model_id))
-                        set_meta(conn, "dims", str(len(row.vector) // 4))
-                elif old is not None:
-                    conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
-                report.written += 1
+                    vectors.append((docno, row.vector))
+            if accepted:
+                columns = ["docno", *accepted[0].values, "seq", "deleted"]
+                marks = ", ".join("?" * len(columns))
+                conn.executemany(f"INSERT INTO docs({', '.join(columns)}) VALUES ({marks})", inserts)
+                assignments = ", ".join(f"{c} = ?" for c in columns[1:])
+                conn.executemany(f"UPDATE docs SET {assignments} WHERE docno = ?", updates)
+                # External-content FTS5 forgets a row only when given the exact values it indexed.
+                conn.executemany(f"INSERT INTO fts(fts, rowid, {FTS_LIST}) VALUES ('delete', ?{FTS_MARKS})", fts_deletes)
+                conn.executemany(f"INSERT INTO fts(rowid, {FTS_LIST}) VALUES (?{FTS_MARKS})", fts_inserts)
+                conn.executemany("INSERT OR REPLACE INTO records(docno, record) VALUES (?, ?)", records)
+                conn.executemany("INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", vectors)
+                conn.executemany("DELETE FROM vectors WHERE docno = ?", no_vectors)
+                self._record_model(chunk)
             set_meta(conn, "seq", str(seq))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _accept(
+        rows: list[DocRow | None], stored: dict[str, tuple[int, int, int, tuple[str, ...]]], report: WriteReport
+    ) -> list[DocRow]:
+        """The rows that win, one per id: a lower revision than stored (or earlier in the batch) loses."""
+        winners: dict[str, DocRow] = {}
+        for row in rows:
+            if row is None:
+                continue
+            doc_id, revision = str(row.values["id"]), int(row.values["revision"])  # type: ignore[call-overload]
+            earlier = winners.get(doc_id)
+            old = stored.get(doc_id)
+            if earlier is not None:
+                floor = int(earlier.values["revision"])  # type: ignore[call-overload]
+            elif old is not None and not old[2]:
+                floor = old[1]
+            else:
+                floor = None
+            if floor is not None and revision < floor:
+                report.skipped_stale += 1
+                continue
+            winners[doc_id] = row
+            report.written += 1
+        return list(winners.values())
+
+    def _record_model(self, chunk: list[IndexDocument]) -> None:
+        if get_meta(self._conn, "model_id") is not None:
+            return
+        for doc in chunk:
+            if doc.vector is not None and doc.model_id:
+                set_meta(self._conn, "model_id", doc.model_id)
+                set_meta(self._conn, "dims", str(np.asarray(doc.vector).shape[-1]))
+                return
 
     def _existing(self, ids: list[object]) -> dict[str, tuple[int, int, int, tuple[str, ...]]]:
         """id → (docno, revision, deleted, fts values) of the stored rows among ``ids``."""
@@ -178,23 +227,6 @@ class EmbeddedBackend:
             for row in self._conn.execute(sql, part):
                 found[row[0]] = (row[1], row[2], row[3], tuple(row[4:]))
         return found
-
-    def _upsert(self, row: DocRow, old: tuple[int, int, int, tuple[str, ...]] | None, seq: int) -> int:
-        conn = self._conn
-        values = {**row.values, "seq": seq, "deleted": 0}
-        columns = list(values)
-        if old is None:
-            sql = f"INSERT INTO docs({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            docno = int(conn.execute(sql, list(values.values())).lastrowid or 0)
-        else:
-            docno = old[0]
-            if not old[2]:
-                self._fts_delete(docno, old[3])
-            assignments = ", ".join(f"{c} = ?" for c in columns)
-            conn.execute(f"UPDATE docs SET {assignments} WHERE docno = ?", [*values.values(), docno])
-        fts_sql = f"INSERT INTO fts(rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
-        conn.execute(fts_sql, (docno, *row.fts))
-        return docno
 
     def _fts_delete(self, docno: int, old_fts: tuple[str, ...]) -> None:
         # External-content FTS5 forgets a row only when given the exact values it indexed.

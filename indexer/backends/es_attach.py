@@ -63,7 +63,7 @@ class AttachConfig:
             item_id=self.item_id_field,
             title=self.title_field,
             title_sort=self.title_sort_field,
-            fast_hit_fields=False,  # the catalogue's title need not be a stored field
+            title_docvalue=None,  # the catalogue's title may have no doc values: read _source
             text_fields=dict(self.text_fields),
             places=facets.get("places"),
             subjects=facets.get("subjects"),

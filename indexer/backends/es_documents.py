@@ -98,7 +98,7 @@ def to_list_hit(hit: dict[str, Any], fields: FieldMap, score: float) -> ListHit:
     doc_id = str(value(fields.id) or hit["_id"])
     item_id = value(fields.item_id)
     year = value(fields.year_start)
-    title = value(fields.title)
+    title = value(fields.title_docvalue) if fields.title_docvalue in stored else value(fields.title)
     return ListHit(
         id=doc_id,
         score=score,

@@ -15,9 +15,9 @@ class FieldMap:
     id: str = "id"
     item_id: str | None = "item_id"  # None: every document is its own item
     title: str = "title"  # _source path shown in hits
-    # Hits read id/item/year from doc values and the title from its stored field instead of
-    # parsing each hit's whole _source (vector + record): 1,000-hit lists stay fast.
-    fast_hit_fields: bool = True
+    # Hits read id/item/year/title from doc values (``title_docvalue``) instead of parsing each
+    # hit's whole _source (vector + record): 1,000-hit lists stay fast. None: read _source.
+    title_docvalue: str | None = "title.raw"
     title_sort: str | None = "title.sort"  # keyword field for the title sort
     # BM25 fields and weights (title highest, then subjects+places, body, contributors)
     text_fields: dict[str, float] = field(default_factory=lambda: dict(KEYWORD_FIELD_WEIGHTS))

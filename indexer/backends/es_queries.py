@@ -151,9 +151,9 @@ def facet_aggs(facets: tuple[str, ...], facet_size: int, fields: FieldMap) -> Bo
 
 def hit_fields(fields: FieldMap) -> Body:
     """What each hit returns: just what a ListHit needs, read as cheaply as the index allows."""
-    if fields.fast_hit_fields:
-        values = [f for f in (fields.id, fields.item_id, fields.year_start) if f]
-        return {"_source": False, "stored_fields": [fields.title], "docvalue_fields": values}
+    if fields.title_docvalue:
+        values = [f for f in (fields.id, fields.item_id, fields.year_start, fields.title_docvalue) if f]
+        return {"_source": False, "docvalue_fields": values}
     return {"_source": [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]}
 
 
@@ -199,6 +199,30 @@ def result_set_body(query: BackendQuery, fields: FieldMap) -> Body:
     if aggs:
         body["aggs"] = aggs
     return body
+
+
+def with_result_set(list_body: Body, query: BackendQuery, fields: FieldMap) -> Body:
+    """A list body that also reports total + facets: enough when only one list runs (saves a
+    second kNN or BM25 pass)."""
+    body: Body = {**list_body, "track_total_hits": True}
+    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def search_plan(query: BackendQuery, fields: FieldMap) -> list[tuple[tuple[str, ...], Body]]:
+    """The _msearch of a (non-browse) query: each body with what it answers ("keyword",
+    "semantic", "result_set"). Hybrid needs three; one list alone carries its own total/facets."""
+    keyword = keyword_list_body(query, fields)
+    semantic = semantic_list_body(query, fields)
+    if keyword is not None and semantic is not None:
+        return [(("keyword",), keyword), (("semantic",), semantic), (("result_set",), result_set_body(query, fields))]
+    if keyword is not None:
+        return [(("keyword", "result_set"), with_result_set(keyword, query, fields))]
+    if semantic is not None:
+        return [(("semantic", "result_set"), with_result_set(semantic, query, fields))]
+    return [(("result_set",), result_set_body(query, fields))]
 
 
 def browse_sort(sort: str, fields: FieldMap) -> list[Body]:

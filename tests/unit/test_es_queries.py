@@ -132,3 +132,20 @@ def test_physical_names_carry_version_and_time() -> None:
     name = physical_name("lib", 3)
     assert parse_physical(name) == ("lib", 3)
     assert parse_physical("lib-maps") is None
+
+
+def test_one_list_carries_its_own_total_and_facets_hybrid_needs_three() -> None:
+    semantic_only = es_queries.search_plan(BackendQuery(vector=VECTOR, facets=("place",)), MAPS_FIELDS)
+    assert [answers for answers, _ in semantic_only] == [("semantic", "result_set")]
+    assert semantic_only[0][1]["track_total_hits"] is True and "place" in semantic_only[0][1]["aggs"]
+    keyword_only = es_queries.search_plan(BackendQuery(text="boston"), MAPS_FIELDS)
+    assert [answers for answers, _ in keyword_only] == [("keyword", "result_set")]
+    hybrid = es_queries.search_plan(BackendQuery(text="boston", vector=VECTOR), MAPS_FIELDS)
+    assert [answers for answers, _ in hybrid] == [("keyword",), ("semantic",), ("result_set",)]
+
+
+def test_hits_read_doc_values_not_source() -> None:
+    body = es_queries.keyword_list_body(BackendQuery(text="boston"), MAPS_FIELDS)
+    assert body is not None
+    assert body["_source"] is False
+    assert body["docvalue_fields"] == ["id", "item_id", "year_start", "title.raw"]
