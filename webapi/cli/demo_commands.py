@@ -10,7 +10,7 @@ from flask import Flask
 
 from webapi.cli.common import app_for, data_dir_option, friendly_errors, progress_bar
 from webapi.cli.import_commands import print_index_report
-from webapi.services import services_of
+from webapi.services import Services, services_of
 
 DEFAULT_DEMO_SIZE = 500
 DEFAULT_SEED = 1
@@ -31,6 +31,7 @@ def build_demo(app: Flask, size: int, seed: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     with progress_bar("drawing demo maps", "maps", total=size) as progress:
         records = list(write_demo_collection(data_dir, size, seed, progress))
+    rebuild_if_other_model(services, [record.id for record in records])
     with progress_bar("embedding and indexing", "maps", total=len(records)) as progress:
         report = index_records(
             records,
@@ -40,6 +41,24 @@ def build_demo(app: Flask, size: int, seed: int) -> None:
             progress=progress,
         )
     print_index_report(report)
+
+
+def rebuild_if_other_model(services: Services, demo_ids: list[str]) -> None:
+    """A demo index made by another model (say, before the trained demo model shipped) cannot take
+    the new vectors: when it holds nothing but demo maps, start it afresh."""
+    settings, backend = services.settings, services.backend
+    indexed_model = backend.model_id()
+    if indexed_model is None or indexed_model == services.embedder.model_id:
+        return
+    if settings.backend != "embedded" or backend.info().documents > len(backend.fetch(demo_ids)):
+        raise click.ClickException(
+            f"the index in {settings.data_dir} was built with model {indexed_model!r} and holds more than the demo maps; "
+            "build the demo in another --data-dir"
+        )
+    click.echo(f"the demo index was built with model {indexed_model!r}; rebuilding it with {services.embedder.model_id!r}")
+    services.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.embedded_path}{suffix}").unlink(missing_ok=True)
 
 
 def serve(app: Flask, host: str, port: int) -> None:

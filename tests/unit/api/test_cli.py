@@ -132,6 +132,24 @@ def test_demo_builds_an_index_and_rerun_reuses_vectors(tmp_path: Path) -> None:
     shutil.rmtree(data_dir)
 
 
+def test_demo_rebuilds_an_index_made_by_another_model(tmp_path: Path) -> None:
+    from indexer.pipeline import index_records
+    from indexer.synthetic import write_demo_collection
+    from tests.unit.api.support import ColourEmbedder
+
+    data_dir = tmp_path / "demo"
+    services = services_of(create_app({"data_dir": data_dir}))
+    records = write_demo_collection(data_dir, 2, 1)
+    index_records(records, settings=services.settings, backend=services.backend, embedder=ColourEmbedder())
+    services.close()
+    result = run(["demo", "--size", "2", "--no-serve", "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "built with model 'test-colour-v1'; rebuilding" in result.output
+    assert "2 indexed (2 with a vector: 2 embedded, 0 reused)" in result.output
+    health = create_app({"data_dir": data_dir}).test_client().get("/healthz").json
+    assert health["documents"] == 2 and health["index_model"] != "test-colour-v1"
+
+
 def test_serve_prints_the_url_and_serves_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, object] = {}
 
