@@ -192,7 +192,11 @@ def _all_hits(params: SearchParams) -> tuple[list[Any], int]:
     while len(hits) < EXPORT_MAX_HITS:
         response = search.search(params.model_copy(update={"page": page, "size": EXPORT_PAGE_SIZE}), image=None)
         total = response.total
-        hits.extend(response.hits)
+        # Downloaded files leave the site: their image links must be absolute.
+        hits.extend(
+            hit.model_copy(update={"thumbnail_url": _absolute(records.browser_url(hit.thumbnail_url))})
+            for hit in response.hits
+        )
         if len(response.hits) < EXPORT_PAGE_SIZE or len(hits) >= total:
             break
         page += 1

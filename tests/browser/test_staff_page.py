@@ -1,0 +1,44 @@
+"""The staff console in a real Chromium: token sign-in, index status, and a reindex whose progress
+bar reaches 100% (the in-process pipeline, polled through /api/admin/jobs)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import STAFF_TOKEN, save_screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.fill("#staff-token", token)
+    page.click("#signin-form button[type=submit]")
+
+
+def test_wrong_token_is_refused_with_the_api_message(page: Page) -> None:
+    page.goto("/staff")
+    sign_in(page, "not-a-staff-token")
+    expect(page.locator("#signin-error")).to_contain_text("not a staff token")
+    expect(page.locator("#console")).to_be_hidden()
+
+
+def test_staff_reindex_progress_reaches_100_percent(page: Page) -> None:
+    page.goto("/staff")
+    sign_in(page, STAFF_TOKEN)
+    expect(page.locator('#index-status td[data-field="documents"]')).to_have_text("60")
+    expect(page.locator('#index-status td[data-field="with_vectors"]')).to_have_text("60")
+    page.reload()  # the token survives a reload (session storage)
+    expect(page.locator("#console")).to_be_visible()
+    page.click("#start-reindex")
+    job = page.locator(".job").first
+    expect(job.locator(".job-kind")).to_have_text("reindex")
+    expect(job.locator(".job-state")).to_have_text("succeeded", timeout=60_000)
+    expect(job.locator(".job-percent")).to_have_text("100%")
+    assert job.locator("progress").evaluate("bar => bar.value / bar.max") == 1
+    expect(job.locator(".job-counts")).to_have_text("60 / 60")
+    expect(job.locator(".job-cancel")).to_be_hidden()
+    save_screenshot(page, "staff-page")
+    page.click("#signout")
+    expect(page.locator("#signin-panel")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('mapsearch.staffToken')") is None
