@@ -326,10 +326,16 @@ def harvest_loc(
         data = client.get_json(
             url, search_query(settings, params, date_range, int(current["page"])), SEARCH
         )
-        assert data is not None  # only item fetches may be missing
+        if data is None:  # get_json answers None only for a missing item, never a search
+            raise LocError(f"{url}: no search results page")
         raw_pagination = data.get("pagination")
         pagination: dict[str, Any] = raw_pagination if isinstance(raw_pagination, dict) else {}
-        total = pagination.get("of") if isinstance(pagination.get("of"), int) else None
+        raw_total = pagination.get("of")
+        total = (
+            int(raw_total)
+            if isinstance(raw_total, int | str) and str(raw_total).isdigit()
+            else None
+        )
         if not current["checked"]:
             if total is not None and total > settings.loc_max_results:
                 low, high = date_range or [FIRST_YEAR, datetime.now(UTC).year]
