@@ -144,6 +144,28 @@ def reindex_ids(
     return index_batch(records, settings=settings, backend=backend, embedder=embedder, with_images=with_images)
 
 
+LoadedImages = dict[str, "Image.Image | Exception"]  # record id → decoded image, or why it failed
+
+
+def load_images(records: Sequence[MapRecord], settings: Settings, *, workers: int | None = None) -> LoadedImages:
+    """Fetch and decode the images of ``records`` on a thread pool (network waits and Pillow's
+    decoders release the GIL), so loading overlaps embedding; a failure is kept per record."""
+    targets = [record for record in records if record.has_image]
+
+    def one(record: MapRecord) -> tuple[str, Image.Image | Exception]:
+        try:
+            return record.id, _load(record, settings)
+        except Exception as exc:  # reported by build_documents, like a failure there
+            return record.id, exc
+
+    if not targets:
+        return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers or settings.image_fetch_workers, len(targets))) as pool:
+        return dict(pool.map(one, targets))
+
+
 def build_documents(
     records: Sequence[MapRecord],
     stored: dict[str, IndexDocument],
@@ -152,8 +174,10 @@ def build_documents(
     embedder: Embedder | None,
     with_images: bool,
     report: IndexReport,
+    images: LoadedImages | None = None,
 ) -> list[IndexDocument]:
-    """IndexDocuments for a batch: vectors reused, embedded, or absent (with the reason reported)."""
+    """IndexDocuments for a batch: vectors reused, embedded, or absent (with the reason reported).
+    ``images``: already loaded by ``load_images`` (the pipeline prefetches); else loaded here."""
     docs = {record.id: IndexDocument(record=record) for record in records}
     to_embed: list[tuple[str, Image.Image, str]] = []  # (id, image, hash)
     model_id = embedder.model_id if (with_images and embedder is not None and any(r.has_image for r in records)) else None
@@ -168,7 +192,10 @@ def build_documents(
             _keep_previous_vector(doc, previous)  # an import without images never drops a vector
             continue
         try:
-            image = _load(record, settings)
+            preloaded = images.get(record.id) if images is not None else None
+            if isinstance(preloaded, Exception):
+                raise preloaded
+            image = preloaded if preloaded is not None else _load(record, settings)
             content_hash = image_content_hash(image)
         except Exception as exc:  # decoders raise anything on hostile files; the record still counts
             _image_failed(report, record.id, exc)

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     task_max_retries: int = Field(default=8, ge=0, description="Retries of a task failing on a transient error.")
     task_retry_backoff: float = Field(default=5.0, gt=0, description="First retry delay in seconds; doubles per retry (with jitter).")
     task_retry_backoff_max: float = Field(default=600.0, gt=0)
+    image_fetch_workers: int = Field(default=8, ge=1, description="Threads fetching and decoding a batch's images while the model embeds the previous batch.")
     worker_preload_model: bool = Field(default=True, description="An embed worker loads the model as each process starts (off: on its first batch).")
 
     # images
