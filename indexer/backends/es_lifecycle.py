@@ -45,6 +45,13 @@ def has_analysis_common(client: Elasticsearch) -> bool:
     )
 
 
+def cluster_major_version(client: Elasticsearch) -> int:
+    """The lowest major version among the nodes (the minimal distribution has no GET /)."""
+    with backend_errors("reading node versions"):
+        nodes = client.nodes.info(filter_path="nodes.*.version")["nodes"]
+    return min(int(str(node["version"]).split(".")[0]) for node in nodes.values())
+
+
 def index_definition(version: int, dims: int | None, english: bool) -> dict[str, Any]:
     """Settings + mappings of ``maps-v<version>.json`` for this model and cluster."""
     definition = es_mappings.load_mapping(version)
@@ -74,6 +81,9 @@ def create_index(
     """Create a new physical index (not yet behind the alias); ``bulk_load`` = refresh off, no replicas."""
     version = version or es_mappings.latest_version()
     definition = index_definition(version, dims, has_analysis_common(client))
+    if cluster_major_version(client) >= 9:
+        # 9.x leaves vectors out of _source by default; fetch and reindex read them from there
+        definition["settings"]["index.mapping.exclude_source_vectors"] = False
     if bulk_load:
         definition["settings"].update({"refresh_interval": "-1", "number_of_replicas": 0})
     name = physical_name(prefix, version)
