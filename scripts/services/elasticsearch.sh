@@ -34,6 +34,18 @@ healthy() {
   curl -fsS --max-time 5 "$URL/_cluster/health" 2>/dev/null | grep -Eq '"status":"(green|yellow)"'
 }
 
+tools() {
+  local missing=()
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [ "${#missing[@]}" = 0 ] && return 0
+  echo "elasticsearch.sh: installing ${missing[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+}
+
 fetch() {
   [ -s "$ZIP" ] && return 0
   mkdir -p "$CACHE"
@@ -85,6 +97,7 @@ running_pid() {
 
 case "${1:-}" in
   start)
+    tools
     if healthy; then echo "elasticsearch.sh: already running at $URL"; exit 0; fi
     if [ ! -x "$JAVA_DIR/bin/java" ]; then
       echo "elasticsearch.sh: no Java at $JAVA_DIR (set MAPSEARCH_ES_JAVA_HOME)" >&2; exit 1
