@@ -22,6 +22,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/octet-stream"
+    drip_seconds: float = 0.0  # > 0: send the body one byte at a time, this far apart
 
     @classmethod
     def json(cls, value: Any, status: int = 200, **headers: str) -> Reply:
@@ -63,7 +64,9 @@ class ScriptedServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -106,7 +109,16 @@ class ScriptedServer:
         for name, value in reply.headers.items():
             request.send_header(name, value)
         request.end_headers()
-        request.wfile.write(reply.body)
+        if reply.drip_seconds <= 0:
+            request.wfile.write(reply.body)
+            return
+        try:
+            for index in range(len(reply.body)):
+                request.wfile.write(reply.body[index : index + 1])
+                request.wfile.flush()
+                time.sleep(reply.drip_seconds)
+        except OSError:  # the client gave up, as it should
+            pass
 
     def __enter__(self) -> ScriptedServer:
         self._thread.start()

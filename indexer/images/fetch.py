@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -87,12 +88,17 @@ def _read_limited(response: requests.Response, max_bytes: int, deadline: float) 
         raise ImageTooLarge(f"the image is {int(declared):,} bytes; the limit is {max_bytes:,}")
     chunks: list[bytes] = []
     received = 0
-    for chunk in response.iter_content(CHUNK_BYTES):
+    while True:
+        # read1 returns after one socket read, so a server dripping bytes slower than the read
+        # timeout but never finishing still meets the overall deadline.
+        chunk = response.raw.read1(CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            break
         received += len(chunk)
         if received > max_bytes:
             raise ImageTooLarge(f"the image is over the {max_bytes:,}-byte limit")
         if time.monotonic() > deadline:
-            raise FetchFailed("the image download took too long")
+            raise FetchFailed("the image download took longer than the image_timeout setting")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -145,7 +151,7 @@ def fetch_bytes(
             content_type = _check_content_type(response, accept)
             try:
                 body = _read_limited(response, settings.image_max_bytes, deadline)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise FetchFailed(
                     f"{current}: download interrupted ({exc.__class__.__name__})"
                 ) from exc

@@ -145,7 +145,9 @@ def test_only_raster_map_formats_are_decoded() -> None:
     with pytest.raises(NotAnImage):
         decode_image(eps, 10**6, 1024)
     for fmt in ("PNG", "GIF", "TIFF", "WEBP", "BMP"):
-        assert decode_image(encode(Image.new("RGB", (20, 10), (9, 9, 9)), fmt), 10**6, 1024).size == (20, 10)
+        assert decode_image(
+            encode(Image.new("RGB", (20, 10), (9, 9, 9)), fmt), 10**6, 1024
+        ).size == (20, 10)
 
 
 def test_decode_upload_limits(settings: Settings) -> None:
@@ -208,6 +210,18 @@ def test_http_errors_and_wrong_content(server: ScriptedServer, local_settings: S
     with pytest.raises(NotAnImage):
         fetch_image(server.url("/corrupt.jpg"), local_settings)
     assert not (local_settings.data_dir / "cache").exists()  # failures are never cached
+
+
+def test_slow_drip_meets_the_overall_deadline(
+    server: ScriptedServer, local_settings: Settings
+) -> None:
+    server.add("/slow.jpg", Reply(200, jpeg(), content_type="image/jpeg", drip_seconds=0.05))
+    started = time.monotonic()
+    with pytest.raises(FetchFailed, match="image_timeout"):
+        fetch_image(
+            server.url("/slow.jpg"), local_settings.model_copy(update={"image_timeout": 1.0})
+        )
+    assert time.monotonic() - started < 3  # each byte arrives well within the read timeout
 
 
 def test_byte_limit(server: ScriptedServer, local_settings: Settings) -> None:
