@@ -141,6 +141,8 @@ def item_images(item_response: dict[str, Any]) -> list[ImageRef]:
             continue
         files = resource.get("files")
         pages = files if isinstance(files, list) else []
+        if pages and all(isinstance(f, dict) for f in pages):  # one page given as a flat list
+            pages = [pages]
         found = [
             ref for page in pages if isinstance(page, list) for ref in [_file_image(page)] if ref
         ]

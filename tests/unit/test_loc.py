@@ -225,6 +225,14 @@ def test_multi_sheet_item_gives_one_record_per_image() -> None:
     assert records[0].extent is not None and records[0].extent.north == pytest.approx(42.4)
 
 
+def test_flat_file_list_is_one_page() -> None:
+    item = multi_sheet_item()
+    item["resources"][0]["files"] = item["resources"][0]["files"][0]
+    records = loc_records(multi_sheet_result(), item)
+    assert [r.id for r in records] == ["loc:2003627032/1"]
+    assert records[0].image is not None and records[0].image.iiif_service is not None
+
+
 def test_retry_after_forms() -> None:
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
