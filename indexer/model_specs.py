@@ -47,8 +47,8 @@ DEMO_MODEL_CFG: dict[str, Any] = {
 DEMO_PREPROCESS_CFG: dict[str, Any] = {"size": 128, "mean": list(OPENAI_MEAN), "std": list(OPENAI_STD)}
 
 ENV_HINT = (
-    "Set MAPSEARCH_MODEL to a local checkpoint (a directory with open_clip_config.json and "
-    "open_clip_model.safetensors, or NAME:/path/to/weights.pt), to 'demo', or allow downloads "
+    "Set MAPSEARCH_MODEL to a local checkpoint (a directory with config.json and model.safetensors "
+    "as `mapsearch finetune` writes, or NAME:/path/to/weights.pt), to 'demo', or allow downloads "
     "with MAPSEARCH_MODEL_DOWNLOAD=true on a machine that can reach the Hugging Face hub. See docs/models.md."
 )
 
