@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask
@@ -16,6 +17,7 @@ from celery_tasks import stages
 from celery_tasks.jobs import FINAL_STATES, Job
 from celery_tasks.runtime import pipeline_context
 from celery_tasks.sources import SOURCES, SourceError
+from indexer.pipeline import LoadedImages
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +60,16 @@ def start_job(flask_app: Flask, kind: str, params: dict[str, Any], *, inline: bo
 
 
 def run_in_process(flask_app: Flask, job_id: str, progress: JobProgress | None = None) -> Job:
-    """Harvest → embed → index batch by batch in this process, reporting after each batch."""
-    ctx = pipeline_context(flask_app)
+    """Harvest → embed → index batch by batch in this process, reporting after each batch.
 
-    def process_batch(job_id: str, batch_id: str) -> None:
+    Batches are pipelined one deep: while the model embeds batch n, a background thread fetches
+    and decodes batch n+1's images, so the model is not left waiting on the network or decoder."""
+    ctx = pipeline_context(flask_app)
+    pending: list[tuple[str, Future[LoadedImages | None]]] = []
+
+    def finish(batch_id: str, images: Future[LoadedImages | None]) -> None:
         try:
-            if stages.embed(ctx, job_id, batch_id):
+            if stages.embed(ctx, job_id, batch_id, images=images.result()):
                 stages.index(ctx, job_id, batch_id)
         except Exception as exc:  # one bad batch is counted and reported; the job goes on
             log.exception("job %s: batch %s failed", job_id, batch_id)
@@ -71,12 +77,20 @@ def run_in_process(flask_app: Flask, job_id: str, progress: JobProgress | None =
         if progress is not None:
             progress(ctx.jobs.get(job_id))
 
-    with flask_app.app_context():
+    def submit(job_id: str, batch_id: str) -> None:
+        pending.append((batch_id, loader.submit(stages.prefetch_images, ctx, job_id, batch_id)))
+        while len(pending) > 1:
+            finish(*pending.pop(0))
+
+    with flask_app.app_context(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as loader:
         try:
-            stages.harvest(ctx, job_id, process_batch)
+            stages.harvest(ctx, job_id, submit)
         except Exception as exc:
             log.exception("job %s: harvest failed", job_id)
             stages.fail_job(ctx, job_id, f"harvest failed: {type(exc).__name__}: {exc}")
+        while pending:
+            finish(*pending.pop(0))
+        stages.maybe_finalize(ctx, job_id)
     job = ctx.jobs.get(job_id)
     if progress is not None:
         progress(job)

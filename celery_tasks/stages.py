@@ -19,6 +19,7 @@ from celery_tasks.staging import (
     document_from_json,
     document_to_json,
 )
+from indexer.pipeline import IndexReport, LoadedImages, build_documents, load_images
 from indexer.records import MapRecord
 from indexer.settings import Settings
 
@@ -115,8 +116,24 @@ def fail_job(ctx: PipelineContext, job_id: str, why: str) -> None:
     ctx.jobs.update(job_id, state="failed", message=why, finished_at=time.time())
 
 
-def embed(ctx: PipelineContext, job_id: str, batch_id: str) -> bool:
-    """Fetch, decode and embed a staged batch; stage the documents. False when nothing to index."""
+def staged_records(ctx: PipelineContext, batch_id: str) -> list[MapRecord]:
+    """The records of a staged batch (BatchMissing when gone)."""
+    return [MapRecord.model_validate(item) for item in ctx.stage.get(batch_id, "records")]
+
+
+def prefetch_images(ctx: PipelineContext, job_id: str, batch_id: str) -> LoadedImages | None:
+    """Fetch and decode a staged batch's images ahead of ``embed`` (None: nothing to load)."""
+    try:
+        if not ctx.jobs.get(job_id).params.get("with_images", True):
+            return None
+        return load_images(staged_records(ctx, batch_id), ctx.settings)
+    except (BatchMissing, JobNotFound):
+        return None
+
+
+def embed(ctx: PipelineContext, job_id: str, batch_id: str, images: LoadedImages | None = None) -> bool:
+    """Fetch, decode and embed a staged batch; stage the documents. False when nothing to index.
+    ``images``: the batch's images when they were prefetched."""
     if is_cancelled(ctx, job_id):
         return False
     try:
@@ -125,14 +142,14 @@ def embed(ctx: PipelineContext, job_id: str, batch_id: str) -> bool:
         fail_batch(ctx, job_id, batch_id, str(exc))
         return False
     records = [MapRecord.model_validate(item) for item in payload]
-    from indexer.pipeline import IndexReport, build_documents
-
     report = IndexReport(seen=len(records))
     stored = ctx.backend.fetch([record.id for record in records])
     with_images = bool(ctx.jobs.get(job_id).params.get("with_images", True))
     embedder = ctx.embedder if with_images and any(record.has_image for record in records) else None
+    if with_images and images is None:
+        images = load_images(records, ctx.settings)  # the batch's images in parallel
     documents = build_documents(records, stored, settings=ctx.settings, embedder=embedder,
-                                with_images=with_images, report=report)
+                                with_images=with_images, report=report, images=images)
     ctx.stage.put(batch_id, "documents", {
         "documents": [document_to_json(doc) for doc in documents],
         "image_errors": report.image_failure_samples,

@@ -1,0 +1,43 @@
+"""The in-process pipeline (no broker) with real images and the demo model: batches pipelined
+with image prefetch, a corrupt image reported while its batch goes on, the job verified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery_tasks.runner import start_job
+from indexer.backends import open_backend
+from indexer.records import ImageRef, MapRecord
+from indexer.settings import load_settings
+from tests.pipeline_support import png_bytes
+from webapi.app import create_app
+
+
+def test_images_are_embedded_and_a_corrupt_one_is_reported(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    records = []
+    for n in range(10):
+        path = data / "images" / f"{n}.png"
+        path.write_bytes(b"not an image at all" if n == 6 else png_bytes(n))
+        records.append(MapRecord(id=f"local:{n}", source="local", title=f"Map {n}", image=ImageRef(url=f"images/{n}.png")))
+    records_file = tmp_path / "records.jsonl"
+    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    app = create_app({"data_dir": data, "pipeline_batch_size": 4, "model": "demo", "device": "cpu"})
+    snapshots: list[tuple[int, int]] = []
+
+    job = start_job(app, "harvest", {"source": "records", "path": str(records_file)}, inline=True,
+                    progress=lambda j: snapshots.append((j.done, j.total)))
+
+    assert job.state == "succeeded", job
+    assert (job.total, job.done, job.failed, job.without_vector) == (10, 10, 0, 1)
+    assert any(error.startswith("local:6") for error in job.errors), job.errors
+    assert snapshots[-1] == (10, 10) and len(snapshots) >= 3  # progress after every batch
+    backend = open_backend(load_settings({"data_dir": data}))
+    try:
+        docs = backend.fetch([r.id for r in records])
+    finally:
+        backend.close()
+    assert docs["local:6"].vector is None
+    assert all(docs[f"local:{n}"].vector is not None for n in range(10) if n != 6)
+    assert len({docs[f"local:{n}"].image_hash for n in range(10) if n != 6}) == 9
