@@ -27,6 +27,10 @@ FetchJSON = Callable[[str], Any]
 Progress = Callable[["IIIFReport"], None]
 
 
+class IIIFError(RuntimeError):
+    """The URL a harvest starts from is not a readable IIIF manifest or collection."""
+
+
 @dataclass
 class IIIFReport:
     """What one harvest walked: manifests read, records made, failures (sampled)."""
@@ -310,14 +314,19 @@ def walk_iiif(
         if current in seen:
             continue
         seen.add(current)
+        is_root = current == url
         document = node
         if document is None or not _embedded(document):
             try:
                 document = fetch(current)
             except Exception as exc:  # one bad document must not end the harvest
+                if is_root:  # ...but nothing at all to harvest is an error, not an empty success
+                    raise IIIFError(f"{current}: {exc}") from exc
                 report.fail(current, f"{exc.__class__.__name__}: {exc}")
                 continue
         if not isinstance(document, dict):
+            if is_root:
+                raise IIIFError(f"{current}: not a JSON object")
             report.fail(current, "not a JSON object")
             continue
         kind = _type(document)
@@ -332,7 +341,10 @@ def walk_iiif(
                     queue.append((child_url, child, member_of))
             continue
         if kind != "manifest" and not ("sequences" in document or "items" in document):
-            report.fail(current, f"neither a manifest nor a collection (type {kind or 'missing'})")
+            reason = f"neither a manifest nor a collection (type {kind or 'missing'})"
+            if is_root:
+                raise IIIFError(f"{current}: {reason}")
+            report.fail(current, reason)
             continue
         try:
             records = manifest_records(document, collections[-1:])

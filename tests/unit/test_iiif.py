@@ -15,7 +15,13 @@ from PIL import Image
 from indexer.images import load_image
 from indexer.records import ImageRef
 from indexer.settings import Settings, load_settings
-from indexer.sources.iiif import IIIFReport, first_image_ref, harvest_iiif, manifest_records
+from indexer.sources.iiif import (
+    IIIFError,
+    IIIFReport,
+    first_image_ref,
+    harvest_iiif,
+    manifest_records,
+)
 from indexer.sources.iiif_values import map_metadata, strip_html, texts
 from tests.http_server import Reply, ScriptedServer, Seen
 
@@ -298,13 +304,13 @@ def test_harvest_single_manifest_and_refusals(
 ) -> None:
     server.add("/m", Reply.json(fixture("manifest.3.delft-trk-9812103.json")))
     assert len(list(harvest_iiif(server.url("/m"), local_settings))) == 29
-    report = IIIFReport()
-    assert list(harvest_iiif(server.url("/m"), settings, report)) == []  # private address refused
-    assert report.failed == 1 and "UnsafeURL" in report.errors[0]
+    with pytest.raises(IIIFError, match="non-public"):  # private address refused
+        list(harvest_iiif(server.url("/m"), settings))
     server.add("/not-iiif", Reply.json({"hello": "world"}))
-    report = IIIFReport()
-    assert list(harvest_iiif(server.url("/not-iiif"), local_settings, report)) == []
-    assert "neither a manifest nor a collection" in report.errors[0]
+    with pytest.raises(IIIFError, match="neither a manifest nor a collection"):
+        list(harvest_iiif(server.url("/not-iiif"), local_settings))
+    with pytest.raises(IIIFError, match="HTTP 404"):
+        list(harvest_iiif(server.url("/missing"), local_settings))
 
 
 def test_manifest_url_resolves_to_first_canvas_image(
