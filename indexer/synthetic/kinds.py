@@ -10,12 +10,13 @@ import numpy as np
 from indexer.synthetic.canvas import RGB, Canvas
 from indexer.synthetic.lettering import (
     draw_label,
+    draw_labels,
+    font,
     label_count,
     place_name,
     spaced_capitals,
     text_width,
 )
-from indexer.synthetic.ornaments import draw_labels
 from indexer.synthetic.terrain import (
     dilate,
     hillshade,
@@ -299,26 +300,15 @@ def nautical_chart(canvas: Canvas) -> None:
             angle = k * math.pi / 8
             reach = (w + h)
             draw.line([(hub_x, hub_y), (hub_x + math.cos(angle) * reach, hub_y + math.sin(angle) * reach)], fill=colours[k % len(colours)], width=1)
-    canvas.paste_array(np.where(inside[..., None], np.asarray(canvas.image), np.asarray(_margin_only(canvas))))
+    # rhumb lines run to the neat line, not into the margin
+    canvas.paste_array(np.where(inside[..., None], np.asarray(canvas.image), np.array(pal.paper, dtype=np.uint8)))
     draw = canvas.draw
     size = canvas.px(6)
     for x, y in sample_points(rng, water, int(55 * w * h / (384 * 300)), margin=size * 2):
         depth = int(abs(level[y, x] - 2.1) * 9) + int(rng.integers(0, 4))
-        draw.text((x, y), str(depth), fill=pal.ink, font=_font(size), anchor="mm")
+        draw.text((x, y), str(depth), fill=pal.ink, font=font(size), anchor="mm")
     draw_labels(canvas, label_count(canvas.attributes["text_density"], w, h), land, canvas.px(7))
     _pictorial_hills(canvas, land, 20)
-
-
-def _font(size: int):  # noqa: ANN202 - re-export for local use
-    from indexer.synthetic.lettering import font
-
-    return font(size)
-
-
-def _margin_only(canvas: Canvas):  # noqa: ANN202
-    from PIL import Image
-
-    return Image.new("RGB", canvas.image.size, canvas.palette.paper)
 
 
 def birds_eye_view(canvas: Canvas) -> None:
@@ -385,7 +375,7 @@ def birds_eye_view(canvas: Canvas) -> None:
     count = label_count(canvas.attributes["text_density"], w, h)
     draw_labels(canvas, count, canvas.land & (ys > horizon), canvas.px(7), dot=False)
     name = canvas.title[:40]
-    draw.text(((x0 + x1) / 2, y1 - canvas.px(8)), name, fill=pal.ink, font=_font(canvas.px(11)), anchor="mm")
+    draw.text(((x0 + x1) / 2, y1 - canvas.px(8)), name, fill=pal.ink, font=font(canvas.px(11)), anchor="mm")
 
 
 PAINTERS = {

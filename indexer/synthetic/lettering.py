@@ -7,6 +7,9 @@ from functools import lru_cache
 import numpy as np
 from PIL import ImageDraw, ImageFont
 
+from indexer.synthetic.canvas import Canvas
+from indexer.synthetic.terrain import sample_points
+
 SYLLABLES = ("ar", "bel", "cor", "dun", "el", "fen", "gar", "ham", "is", "kel", "lan", "mor", "nor",
              "ost", "pel", "quin", "ros", "sal", "tor", "ul", "ven", "wick", "yar", "zan", "ber", "ford",
              "ton", "ville", "burg", "mouth", "port", "stad")
@@ -49,3 +52,15 @@ def draw_label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, si
 def text_width(text: str, size: int) -> float:
     """Rendered width in pixels of ``text`` at ``size``."""
     return float(font(size).getlength(text))
+
+
+def draw_labels(canvas: Canvas, count: int, mask: np.ndarray | None, size: int, dot: bool = True) -> None:
+    """Scatter ``count`` invented place names over ``mask`` (or anywhere inside the frame)."""
+    rng = canvas.rng
+    x0, y0, x1, y1 = canvas.frame
+    frame_mask = np.zeros((canvas.height, canvas.width), dtype=bool)
+    frame_mask[y0 + size: y1 - size, x0 + size: x1 - size * 5] = True
+    where = frame_mask if mask is None else (mask & frame_mask)
+    draw = canvas.draw
+    for x, y in sample_points(rng, where, count):
+        draw_label(draw, (x, y), place_name(rng), size, canvas.palette.ink, dot=dot)

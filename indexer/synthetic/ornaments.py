@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from indexer.synthetic.canvas import Canvas
-from indexer.synthetic.lettering import draw_label, font, text_width
+from indexer.synthetic.lettering import font, text_width
+from indexer.synthetic.terrain import sample_points
 
 MONSTER_GREENS = ((92, 138, 96), (118, 150, 88), (80, 120, 130))
 HERALDIC = ((180, 30, 30), (30, 60, 150), (220, 180, 50), (40, 120, 60), (240, 240, 240), (30, 30, 30))
@@ -173,8 +174,6 @@ def coat_of_arms(canvas: Canvas, cx: float, cy: float, size: float) -> None:
 
 def place_ornaments(canvas: Canvas) -> None:
     """Draw every ornament the attributes list, in water where they belong, avoiding overlaps."""
-    from indexer.synthetic.terrain import sample_points
-
     rng = canvas.rng
     x0, y0, x1, y1 = canvas.frame
     short = min(x1 - x0, y1 - y0)
@@ -226,18 +225,3 @@ def place_ornaments(canvas: Canvas) -> None:
         s = short * float(rng.uniform(0.45, 0.6))
         x, y = free_spot(water, s * 0.5, s * 0.35)
         sea_monster(canvas, x, y + s * 0.15, s)
-
-
-def draw_labels(canvas: Canvas, count: int, mask: np.ndarray | None, size: int, dot: bool = True) -> None:
-    """Scatter ``count`` invented place names over ``mask`` (or anywhere inside the frame)."""
-    from indexer.synthetic.lettering import place_name
-    from indexer.synthetic.terrain import sample_points
-
-    rng = canvas.rng
-    x0, y0, x1, y1 = canvas.frame
-    frame_mask = np.zeros((canvas.height, canvas.width), dtype=bool)
-    frame_mask[y0 + size: y1 - size, x0 + size: x1 - size * 5] = True
-    where = frame_mask if mask is None else (mask & frame_mask)
-    draw = canvas.draw
-    for x, y in sample_points(rng, where, count):
-        draw_label(draw, (x, y), place_name(rng), size, canvas.palette.ink, dot=dot)

@@ -65,14 +65,7 @@ def render_map(attributes: dict[str, Any], title: str, seed: int, max_side: int 
     place_ornaments(canvas)
     _neat_line(canvas)
     _title_strip(canvas)
-    image = canvas.image
-    scheme = str(attributes["colour_scheme"])
-    if scheme in ("grayscale", "sepia", "blueprint"):
-        image = age_paper(image, str(attributes["wear"]), rng) if scheme != "blueprint" else _fade(image, attributes, rng)
-        return apply_colour_scheme(image, scheme)
-    return age_paper(image, str(attributes["wear"]), rng)
-
-
-def _fade(image: Image.Image, attributes: dict[str, Any], rng: np.random.Generator) -> Image.Image:
-    """Blueprints age by fading and staining, not yellowing: wear before the tone map."""
-    return age_paper(image, str(attributes["wear"]), rng)
+    # wear comes before the colour scheme, so a grayscale sheet stays exactly gray when stained
+    # and a blueprint fades blue rather than yellow
+    image = age_paper(canvas.image, str(attributes["wear"]), rng)
+    return apply_colour_scheme(image, str(attributes["colour_scheme"]))
