@@ -321,7 +321,8 @@ def walk_iiif(
                 document = fetch(current)
             except Exception as exc:  # one bad document must not end the harvest
                 if is_root:  # ...but nothing at all to harvest is an error, not an empty success
-                    raise IIIFError(f"{current}: {exc}") from exc
+                    message = str(exc) if current in str(exc) else f"{current}: {exc}"
+                    raise IIIFError(message) from exc
                 report.fail(current, f"{exc.__class__.__name__}: {exc}")
                 continue
         if not isinstance(document, dict):
