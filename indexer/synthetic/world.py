@@ -21,6 +21,7 @@ GROUND_TRUTH_FILE = "ground_truth.jsonl"
 #: Bumped whenever drawing changes for the same seed; caches of rendered maps should key on it.
 RENDER_VERSION = 4
 IMAGES_DIR = "images"
+MANIFEST_FILE = "world.json"
 
 
 @dataclass(frozen=True)
@@ -56,24 +57,36 @@ def generate_world(size: int, seed: int = 0, start: int = 1) -> Iterator[Synthet
         yield synthetic_map(index, seed)
 
 
+def _manifest(seed: int) -> dict[str, int]:
+    return {"seed": seed, "render_version": RENDER_VERSION}
+
+
 def write_demo_collection(data_dir: Path, size: int, seed: int = 0,
                           progress: Callable[[int, int], Any] | None = None) -> list[MapRecord]:
     """Write ``images/demo-XXXXX.png`` and ``ground_truth.jsonl`` under ``data_dir``; return the records.
 
-    Idempotent: existing images are kept (not redrawn), ground truth is rewritten. ``progress`` is
-    called as ``progress(done, total)`` after each map.
+    Idempotent: images drawn earlier for the same seed and ``RENDER_VERSION`` are kept; after a
+    change of either (recorded in ``images/world.json``) every image is redrawn, so a file never
+    shows another world's map. ``progress`` is called as ``progress(done, total)`` after each map.
     """
     data_dir = Path(data_dir)
     images = data_dir / IMAGES_DIR
     images.mkdir(parents=True, exist_ok=True)
+    manifest_path = images / MANIFEST_FILE
+    try:
+        reuse = json.loads(manifest_path.read_text(encoding="utf-8")) == _manifest(seed)
+    except (OSError, ValueError):
+        reuse = False
+    if not reuse:
+        manifest_path.unlink(missing_ok=True)  # an interrupted redraw must not look finished
     records: list[MapRecord] = []
     truth_lines: list[str] = []
     for done, synthetic in enumerate(generate_world(size, seed), start=1):
         assert synthetic.record.image is not None and synthetic.record.image.url is not None
         path = data_dir / synthetic.record.image.url
-        if not path.exists():
+        if not (reuse and path.exists()):
             temporary = path.with_suffix(".tmp.png")
-            synthetic.render().save(temporary, format="PNG", optimize=False)
+            synthetic.render().save(temporary, format="PNG", compress_level=3)
             temporary.replace(path)  # atomic: an interrupted run never leaves a half-written image
         records.append(synthetic.record)
         truth_lines.append(json.dumps({"id": synthetic.record.id, "attributes": synthetic.attributes}, sort_keys=True))
@@ -83,6 +96,7 @@ def write_demo_collection(data_dir: Path, size: int, seed: int = 0,
     temporary_truth = truth_path.with_suffix(".jsonl.tmp")
     temporary_truth.write_text("\n".join(truth_lines) + "\n", encoding="utf-8")
     temporary_truth.replace(truth_path)
+    manifest_path.write_text(json.dumps(_manifest(seed)) + "\n", encoding="utf-8")
     return records
 
 

@@ -132,6 +132,24 @@ def test_write_demo_collection_is_idempotent(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.tmp*"))
 
 
+def test_another_seed_redraws_the_images(tmp_path: Path) -> None:
+    write_demo_collection(tmp_path, 3, seed=3)
+    first = (tmp_path / "images" / "demo-00001.png").read_bytes()
+    write_demo_collection(tmp_path, 3, seed=4)
+    redrawn = (tmp_path / "images" / "demo-00001.png").read_bytes()
+    assert redrawn != first
+    assert redrawn == _png_of(synthetic_map(1, seed=4))
+    assert read_ground_truth(tmp_path)["demo:00001"] == synthetic_map(1, seed=4).attributes
+
+
+def _png_of(smap: object) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    smap.render().save(buffer, format="PNG", compress_level=3)  # type: ignore[attr-defined]
+    return buffer.getvalue()
+
+
 def _colour_share(image: object, colours: tuple[tuple[int, int, int], ...]) -> float:
     pixels = np.asarray(image).reshape(-1, 3)
     hits = np.zeros(len(pixels), dtype=bool)
