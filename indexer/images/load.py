@@ -28,7 +28,10 @@ def _cache(settings: Settings) -> ImageCache | None:
 
 def fetch_image(url: str, settings: Settings, use_cache: bool = True) -> Image.Image:
     """The image at an http(s) ``url`` as bounded RGB; UnsafeURL / FetchFailed / NotAnImage /
-    ImageTooLarge on failure. Cached on disk by URL (only bytes that decoded)."""
+    ImageTooLarge on failure. Cached on disk by URL (only bytes that decoded). A IIIF
+    ``info.json`` URL means its image at a bounded size."""
+    if url.split("?", 1)[0].endswith("/info.json"):
+        return _iiif_image(service_base(url), settings)
     cache = _cache(settings) if use_cache else None
     cached = cache.get(url) if cache is not None else None
     if cached is not None:
