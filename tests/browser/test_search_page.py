@@ -80,6 +80,7 @@ def test_search_with_this_map_then_mix_slider_moves_between_image_and_words(page
     with page.expect_navigation():
         page.press("#q", "Enter")
     mixed = result_ids(page)
+    save_screenshot(page, "search-words-and-map")
     with page.expect_navigation(url=re.compile(r"mix=1")):
         page.locator("#mix").fill("1")
     words_only = result_ids(page)

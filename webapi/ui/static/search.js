@@ -6,8 +6,17 @@
   const form = document.getElementById("search-form");
   if (!form) return;
 
+  // One example image at a time: a newly typed image URL replaces an uploaded or chosen map.
+  const imageUrl = document.getElementById("image_url");
+  const initialImageUrl = imageUrl ? imageUrl.value : "";
+
   // Keep permalinks short: controls still at their defaults are left out of the URL.
   function submitSearch() {
+    if (imageUrl && imageUrl.value.trim() !== "" && imageUrl.value !== initialImageUrl) {
+      for (const input of form.querySelectorAll("input[name=image_id], input[name=image_token]")) input.remove();
+      const mixInput = document.getElementById("mix");
+      if (mixInput) mixInput.disabled = true;
+    }
     for (const control of form.querySelectorAll("[data-default]")) {
       if (control.value === control.dataset.default) control.disabled = true;
     }
@@ -16,6 +25,12 @@
     }
     form.submit();
   }
+  // Coming back with the browser's Back button restores the page as it was left: enable again.
+  window.addEventListener("pageshow", function () {
+    for (const control of form.querySelectorAll("[disabled]")) {
+      if (control.id !== "mix" || control.dataset.needsText !== "true") control.disabled = false;
+    }
+  });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     submitSearch();
