@@ -28,9 +28,10 @@ from indexer.synthetic.terrain import (
 )
 
 
-def _colour_land(canvas: Canvas, pixels: np.ndarray, land: np.ndarray, regions: int) -> np.ndarray:
+def _colour_land(canvas: Canvas, pixels: np.ndarray, land: np.ndarray, regions: int,
+                 rng: np.random.Generator | None = None) -> np.ndarray:
     """Fill land with region colours (full colour) or wash region outlines (hand colouring)."""
-    pal, rng = canvas.palette, canvas.rng
+    pal, rng = canvas.palette, rng or canvas.rng
     h, w = land.shape
     wobble = smooth_noise(rng, w, h, 6, octaves=1)
     labels = voronoi_labels(rng, w, h, regions, wobble)
@@ -281,8 +282,11 @@ def nautical_chart(canvas: Canvas) -> None:
     pixels[land] = pal.land
     shallow = water & (level > 1.6)
     pixels[shallow] = pal.water
-    if not pal.fill_regions:  # hand colouring washes the coast and the borders ashore
-        _colour_land(canvas, pixels, land, 3)
+    # hand colouring washes the coast and the borders ashore; its own generator keeps the rest of
+    # the drawing identical across colour schemes
+    wash_rng = np.random.default_rng(int(rng.integers(2**62)))
+    if not pal.fill_regions:
+        _colour_land(canvas, pixels, land, 3, wash_rng)
     _relief(canvas, pixels, land)
     dotted = ((xs.astype(np.int32) + ys.astype(np.int32)) % canvas.px(4)) == 0
     for depth in (1.6, 1.1):

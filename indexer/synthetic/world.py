@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,11 @@ from indexer.records import MapRecord
 from indexer.synthetic.attributes import sample_attributes
 from indexer.synthetic.metadata import build_record
 from indexer.synthetic.render import render_map
+from indexer.synthetic.vocabulary import ATTRIBUTE_VALUES
 
 GROUND_TRUTH_FILE = "ground_truth.jsonl"
 #: Bumped whenever drawing changes for the same seed; caches of rendered maps should key on it.
-RENDER_VERSION = 4
+RENDER_VERSION = 5
 IMAGES_DIR = "images"
 MANIFEST_FILE = "world.json"
 
@@ -40,6 +41,20 @@ class SyntheticMap:
     def render(self, max_side: int | None = None) -> Image.Image:
         """Draw the map (RGB, record.image size, or scaled so its longer side is ``max_side``)."""
         return render_map(self.attributes, self.record.title, self.render_seed, max_side=max_side)
+
+    def variant(self, **changes: Any) -> SyntheticMap:
+        """The same map with some attributes changed (same record, same drawing seed).
+
+        ``variant(colour_scheme="grayscale")`` or ``variant(wear="clean")`` redraws exactly the
+        same geometry in another style ("this map, but grayscale"); changing kind, ornaments or
+        relief redraws the parts that depend on them.
+        """
+        for name, value in changes.items():
+            allowed = ATTRIBUTE_VALUES.get(name)
+            values = value if isinstance(value, list) else [value]
+            if allowed is not None and any(v not in allowed for v in values):
+                raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+        return replace(self, attributes={**self.attributes, **changes})
 
 
 def synthetic_map(index: int, seed: int = 0) -> SyntheticMap:

@@ -189,3 +189,18 @@ def test_dense_text_puts_more_ink_on_the_map() -> None:
     ink = {density: (np.asarray(render_map({**base, "text_density": density}, "Map", seed=9))[..., 0] < 90).mean()
            for density in ("sparse", "dense")}
     assert ink["dense"] > ink["sparse"] + 0.01  # the linework is identical; only lettering differs
+
+
+def test_a_variant_redraws_the_same_map_in_another_style() -> None:
+    original = _first(lambda a: a["colour_scheme"] == "full_colour" and a["kind"] == "nautical_chart")
+    gray = original.variant(colour_scheme="grayscale")  # type: ignore[attr-defined]
+    assert gray.record == original.record and gray.attributes["colour_scheme"] == "grayscale"  # type: ignore[attr-defined]
+    assert original.attributes["colour_scheme"] == "full_colour"  # type: ignore[attr-defined]
+    before = np.asarray(original.render().convert("L")).astype(float).ravel()  # type: ignore[attr-defined]
+    after = np.asarray(gray.render())[..., 0].astype(float).ravel()
+    other = _first(lambda a: a["kind"] == "city_plan")
+    unrelated = np.asarray(other.variant(colour_scheme="grayscale").render().resize(gray.render().size))[..., 0]  # type: ignore[attr-defined]
+    assert np.corrcoef(before, after)[0, 1] > 0.6
+    assert np.corrcoef(before, unrelated.astype(float).ravel())[0, 1] < 0.4
+    with pytest.raises(ValueError, match="colour_scheme"):
+        original.variant(colour_scheme="purple")  # type: ignore[attr-defined]
