@@ -138,7 +138,10 @@ def ensure_alias(client: Elasticsearch, prefix: str, dims: int | None = None) ->
         point_alias(client, prefix, index, None)
     except Exception:
         delete_index(client, index)
-        raise
+        winner = current_index(client, prefix)  # another writer created the first index meanwhile
+        if winner is None:
+            raise
+        return winner
     return index
 
 
