@@ -121,7 +121,8 @@ def index_batch(
     """Load, embed and write one batch (the unit a pipeline task runs)."""
     report = IndexReport(seen=len(records))
     stored = backend.fetch([record.id for record in records])
-    docs = build_documents(records, stored, settings=settings, embedder=embedder, with_images=with_images, report=report)
+    images = load_images(records, settings) if with_images and embedder is not None else None
+    docs = build_documents(records, stored, settings=settings, embedder=embedder, with_images=with_images, report=report, images=images)
     written = backend.write(docs)
     report.indexed = written.written
     report.skipped_stale = written.skipped_stale
