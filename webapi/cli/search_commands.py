@@ -70,6 +70,10 @@ def register(cli: click.Group) -> None:
     @click.option("--place", multiple=True, help="Repeatable.")
     @click.option("--subject", multiple=True, help="Repeatable.")
     @click.option("--collection", multiple=True, help="Repeatable.")
+    @click.option("--format", "format", multiple=True, help="Genre/format, e.g. 'Nautical charts'. Repeatable.")
+    @click.option("--language", multiple=True, help="Repeatable.")
+    @click.option("--source", multiple=True, help="Record source, e.g. 'loc'. Repeatable.")
+    @click.option("--has-image/--no-image", "has_image", default=None, help="Only maps with (or without) an image.")
     @click.option("--bbox", help="W,S,E,N in degrees.")
     @click.option("--facet", multiple=True, type=click.Choice(FACET_CHOICES), help="Facet counts to show. Repeatable.")
     @click.option("--sort", type=click.Choice(["relevance", "year", "-year", "title"]), default="relevance", show_default=True)
@@ -86,10 +90,9 @@ def register(cli: click.Group) -> None:
         services = services_for(data_dir)
         require_index(services)
         image_fields, image_data = example_image(image, services)
-        # ``is`` on purpose: 0 == False, and --size 0 must reach validation
-        fields = {key: value for key, value in options.items() if not (value is None or value is False or value == ())}
+        fields = {key: value for key, value in options.items() if not (value is None or value == ())}
         fields = {key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()}
-        params = SearchParams.model_validate({**fields, **image_fields, "q": text, "explain": options["explain"]})
+        params = SearchParams.model_validate({**fields, **image_fields, "q": text})
         body = search_response_json(services.search.search(params, image=image_data))
         if as_json:
             click.echo(json.dumps(body, indent=2, ensure_ascii=False))

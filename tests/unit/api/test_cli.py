@@ -108,6 +108,13 @@ def test_bad_search_input_is_a_message_not_a_traceback(app: Flask, args: list[st
     assert_clean_failure(run(args, app), needle)
 
 
+def test_search_filters_reach_the_service(app: Flask) -> None:
+    body = json.loads(run(["search", "--no-image", "--json"], app).output)
+    assert [hit["id"] for hit in body["hits"]] == ["test:noimage"]
+    body = json.loads(run(["search", "map", "--mode", "keyword", "--subject", "Sea monsters", "--year-to", "1801", "--sort", "-year", "--json"], app).output)
+    assert [hit["id"] for hit in body["hits"]] == ["test:blue-1", "test:blue-0"]
+
+
 def test_search_by_local_image_file(app: Flask, tmp_path: Path) -> None:
     path = tmp_path / "query.png"
     draw_map(COLOURS["green"], 42).save(path)
