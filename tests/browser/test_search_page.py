@@ -258,7 +258,7 @@ def test_layout_holds_at_360_px(browser: Browser, live_app: LiveApp) -> None:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     page.goto("/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5")
-    save_screenshot(page, "search-page-360px", full_page=True)
+    save_screenshot(page, "search-page-360px")
     context.close()
 
 
