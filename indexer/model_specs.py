@@ -272,7 +272,11 @@ def _load_named(name: str, tag: str, allow_download: bool, cache_dir: Path | Non
     config = open_clip.get_model_config(name)
     if config is None:
         raise ModelUnavailableError(f"unknown open_clip architecture {name!r} (e.g. ViT-B-32-quickgelu, ViT-B-32, ViT-L-14). " + ENV_HINT)
-    tokenizer = open_clip.get_tokenizer(name)
+    try:  # most tokenizers are bundled; Hugging Face ones (SigLIP, ...) come from the hub cache
+        with hub_offline(not allow_download), _quiet_open_clip():
+            tokenizer = open_clip.get_tokenizer(name, cache_dir=str(cache_dir) if cache_dir else None)
+    except Exception as error:  # hub and tokenizer libraries raise many types
+        raise ModelUnavailableError(f"cannot load the tokenizer of {name}: {str(error).splitlines()[0]}. " + ENV_HINT) from None
     if tag == "random":
         model = _seeded(config)
         return _finish(model, tokenizer, f"{name}/random-seed{RANDOM_SEED}", config)
