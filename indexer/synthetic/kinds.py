@@ -11,6 +11,7 @@ from indexer.synthetic.canvas import RGB, Canvas
 from indexer.synthetic.lettering import (
     draw_label,
     draw_labels,
+    drawable,
     font,
     label_count,
     place_name,
@@ -378,7 +379,7 @@ def birds_eye_view(canvas: Canvas) -> None:
             x += size * rng.uniform(1.05, 1.5)
     count = label_count(canvas.attributes["text_density"], w, h)
     draw_labels(canvas, count, canvas.land & (ys > horizon), canvas.px(7), dot=False)
-    name = canvas.title[:40]
+    name = drawable(canvas.title)[:40]
     draw.text(((x0 + x1) / 2, y1 - canvas.px(8)), name, fill=pal.ink, font=font(canvas.px(11)), anchor="mm")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -20,6 +21,11 @@ LABELS_PER_DENSITY = {"sparse": 4, "moderate": 14, "dense": 40}
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font at ``size`` px (cached: loading costs more than drawing)."""
     return ImageFont.load_default(max(6, size))
+
+
+def drawable(text: str) -> str:
+    """``text`` without accents: the bundled font has no glyphs beyond ASCII ("réduite" -> "reduite")."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def place_name(rng: np.random.Generator) -> str:

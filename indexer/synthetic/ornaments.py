@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from indexer.synthetic.canvas import Canvas
-from indexer.synthetic.lettering import font, text_width
+from indexer.synthetic.lettering import drawable, font, text_width
 from indexer.synthetic.terrain import sample_points
 
 MONSTER_GREENS = ((92, 138, 96), (118, 150, 88), (80, 120, 130))
@@ -137,7 +137,7 @@ def cartouche(canvas: Canvas, box: tuple[float, float, float, float], lines: lis
     available = (y1 - y0) - 4 * pad
     size = max(7, int(min(available / max(1, len(lines)) * 0.8, 16 * canvas.scale)))
     y = y0 + 2 * pad + size * 0.55
-    for text in lines:
+    for text in map(drawable, lines):
         while size > 6 and text_width(text, size) > inner_w:
             size -= 1
         draw.text((mid, y), text, fill=ink, font=font(size), anchor="mm")

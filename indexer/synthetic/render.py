@@ -10,7 +10,7 @@ from PIL import Image
 
 from indexer.synthetic.canvas import Canvas, palette_for
 from indexer.synthetic.kinds import PAINTERS
-from indexer.synthetic.lettering import font, text_width
+from indexer.synthetic.lettering import drawable, font, text_width
 from indexer.synthetic.ornaments import place_ornaments
 from indexer.synthetic.wear import age_paper, apply_colour_scheme
 
@@ -39,7 +39,7 @@ def _title_strip(canvas: Canvas) -> None:
     if "cartouche" in canvas.attributes["ornaments"] or canvas.attributes["kind"] == "birds_eye_view":
         return
     size = canvas.px(9)
-    title = canvas.title
+    title = drawable(canvas.title)
     while len(title) > 8 and text_width(title, size) > canvas.width * 0.9:
         title = title[:-4] + "…"
     canvas.draw.text((canvas.width / 2, canvas.frame[1] / 2 - 1), title, fill=canvas.palette.ink, font=font(size), anchor="mm")

@@ -20,7 +20,7 @@ from indexer.synthetic.vocabulary import ATTRIBUTE_VALUES
 
 GROUND_TRUTH_FILE = "ground_truth.jsonl"
 #: Bumped whenever drawing changes for the same seed; caches of rendered maps should key on it.
-RENDER_VERSION = 5
+RENDER_VERSION = 6
 IMAGES_DIR = "images"
 MANIFEST_FILE = "world.json"
 
