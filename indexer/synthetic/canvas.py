@@ -73,10 +73,12 @@ class Canvas:
 
     @property
     def width(self) -> int:
+        """Image width in pixels."""
         return self.image.width
 
     @property
     def height(self) -> int:
+        """Image height in pixels."""
         return self.image.height
 
     @property
@@ -86,6 +88,7 @@ class Canvas:
 
     @property
     def draw(self) -> ImageDraw.ImageDraw:
+        """A drawing context on the current image (cheap; fetch it again after ``paste_array``)."""
         return ImageDraw.Draw(self.image)
 
     @property

@@ -180,6 +180,7 @@ def place_ornaments(canvas: Canvas) -> None:
     ornaments = canvas.attributes["ornaments"]
 
     def free_spot(mask: np.ndarray | None, half_w: float, half_h: float) -> tuple[float, float]:
+        """A centre inside ``mask`` (preferably) whose box overlaps no ornament drawn so far."""
         margin = int(max(half_w, half_h)) + 2
         candidates: list[tuple[float, float]] = []
         if mask is not None and mask.any():
