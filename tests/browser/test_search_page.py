@@ -288,3 +288,15 @@ def test_keyboard_reaches_search_with_visible_focus(page: Page) -> None:
         pytest.fail("Tab never reached a result's Explain toggle")
     page.keyboard.press("Enter")
     expect(page.locator(".explain[open]")).to_have_count(1)
+
+
+UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_control_has_a_label_and_every_image_alt_text(page: Page) -> None:
+    for path in ("/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5", "/items/demo:00003", "/staff"):
+        page.goto(path)
+        assert page.evaluate(UNLABELLED_CONTROLS) == [], path
+        assert page.evaluate("Array.from(document.images).filter(img => !img.hasAttribute('alt')).length") == 0, path
