@@ -119,7 +119,11 @@ class ClipEmbedder:
     @classmethod
     def from_loaded(cls, loaded: LoadedModel, *, device: str = "cpu", prompt_template: str = "{} map",
                     batch_size: int = 32) -> ClipEmbedder:
-        """Wrap a model already in memory (training and evaluation use this for in-progress weights)."""
+        """Wrap a model already in memory (training and evaluation use this for in-progress weights).
+
+        The model is moved to ``device`` and put in eval mode; call ``model.train()`` before
+        training it further.
+        """
         embedder = cls(loaded.model_id, device=device, prompt_template=prompt_template, batch_size=batch_size)
         embedder.device = _resolve_device(device)
         embedder._install(loaded)
@@ -154,15 +158,15 @@ class ClipEmbedder:
         import torch
 
         loaded.model.to(self.device).eval()
-        self._loaded = loaded
-        self.model_id = loaded.model_id
         with torch.inference_mode():
             probe = loaded.tokenizer(["map"]).to(self.device)
             self.dims = int(loaded.model.encode_text(probe).shape[-1])
+        self.model_id = loaded.model_id
         self._mean = np.array(loaded.mean, dtype=np.float32)
         self._std = np.array(loaded.std, dtype=np.float32)
         self._fill = loaded.fill or tuple(int(round(v * 255)) for v in loaded.mean)
         self.clear_text_cache()
+        self._loaded = loaded  # last: other threads treat a set _loaded as ready to use
 
     def _require(self) -> LoadedModel:
         if self._loaded is None:
