@@ -124,8 +124,9 @@ def staged_records(ctx: PipelineContext, batch_id: str) -> list[MapRecord]:
 def prefetch_images(ctx: PipelineContext, job_id: str, batch_id: str) -> LoadedImages | None:
     """Fetch and decode a staged batch's images ahead of ``embed`` (None: nothing to load)."""
     try:
-        if not ctx.jobs.get(job_id).params.get("with_images", True):
-            return None
+        job = ctx.jobs.get(job_id)
+        if job.kind == "reindex" or not job.params.get("with_images", True):
+            return None  # a reindex mostly keeps stored vectors: embed() loads only what it needs
         return load_images(staged_records(ctx, batch_id), ctx.settings)
     except (BatchMissing, JobNotFound):
         return None
@@ -144,17 +145,35 @@ def embed(ctx: PipelineContext, job_id: str, batch_id: str, images: LoadedImages
     records = [MapRecord.model_validate(item) for item in payload]
     report = IndexReport(seen=len(records))
     stored = ctx.backend.fetch([record.id for record in records])
-    with_images = bool(ctx.jobs.get(job_id).params.get("with_images", True))
+    job = ctx.jobs.get(job_id)
+    with_images = bool(job.params.get("with_images", True))
+    kept: list[MapRecord] = []
+    if job.kind == "reindex" and with_images and any(doc.vector is not None for doc in stored.values()):
+        # A reindex keeps every vector the configured model made (no fetch); the rest are
+        # (re-)embedded. Another model's vectors are refused by the backend's write: loudly.
+        kept, records = _split_current_vectors(records, stored, ctx.embedder.model_id)
     embedder = ctx.embedder if with_images and any(record.has_image for record in records) else None
     if with_images and images is None:
         images = load_images(records, ctx.settings)  # the batch's images in parallel
-    documents = build_documents(records, stored, settings=ctx.settings, embedder=embedder,
-                                with_images=with_images, report=report, images=images)
+    documents = build_documents(kept, stored, settings=ctx.settings, embedder=None, with_images=False,
+                                report=report) if kept else []
+    documents += build_documents(records, stored, settings=ctx.settings, embedder=embedder,
+                                 with_images=with_images, report=report, images=images)
     ctx.stage.put(batch_id, "documents", {
         "documents": [document_to_json(doc) for doc in documents],
         "image_errors": report.image_failure_samples,
     })
     return True
+
+
+def _split_current_vectors(
+    records: list[MapRecord], stored: dict[str, Any], model_id: str
+) -> tuple[list[MapRecord], list[MapRecord]]:
+    """(records whose stored vector is this model's, the others)."""
+    def current(record: MapRecord) -> bool:
+        doc = stored.get(record.id)
+        return doc is not None and doc.vector is not None and doc.model_id == model_id
+    return [r for r in records if current(r)], [r for r in records if not current(r)]
 
 
 def index(ctx: PipelineContext, job_id: str, batch_id: str) -> None:

@@ -41,3 +41,34 @@ def test_images_are_embedded_and_a_corrupt_one_is_reported(tmp_path: Path) -> No
     assert docs["local:6"].vector is None
     assert all(docs[f"local:{n}"].vector is not None for n in range(10) if n != 6)
     assert len({docs[f"local:{n}"].image_hash for n in range(10) if n != 6}) == 9
+
+
+def test_reindex_keeps_current_vectors_without_fetching(tmp_path: Path) -> None:
+    """Same model: a full reindex copies stored vectors (the image files are gone and it still
+    succeeds); a record that had no vector is tried again and reported again."""
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    records = []
+    for n in range(6):
+        (data / "images" / f"{n}.png").write_bytes(b"broken" if n == 2 else png_bytes(n))
+        records.append(MapRecord(id=f"r:{n}", source="r", title=f"Map {n}", image=ImageRef(url=f"images/{n}.png")))
+    records_file = tmp_path / "records.jsonl"
+    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    app = create_app({"data_dir": data, "pipeline_batch_size": 4, "model": "demo", "device": "cpu"})
+    assert start_job(app, "harvest", {"source": "records", "path": str(records_file)}, inline=True).state == "succeeded"
+    backend = open_backend(load_settings({"data_dir": data}))
+    before = backend.fetch([r.id for r in records])
+    for n in range(6):
+        (data / "images" / f"{n}.png").unlink()
+
+    job = start_job(app, "reindex", {"source": "index", "full": True}, inline=True)
+
+    assert job.state == "succeeded", job
+    assert (job.total, job.done, job.without_vector) == (6, 6, 1)
+    assert [e.split(":")[0] + ":" + e.split(":")[1] for e in job.errors] == ["r:2"]  # tried again
+    after = backend.fetch([r.id for r in records])
+    backend.close()
+    for n in (0, 1, 3, 4, 5):
+        assert after[f"r:{n}"].vector is not None
+        assert after[f"r:{n}"].vector.tolist() == before[f"r:{n}"].vector.tolist()
+        assert after[f"r:{n}"].image_hash == before[f"r:{n}"].image_hash
