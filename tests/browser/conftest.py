@@ -44,7 +44,8 @@ class LiveApp:
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The real app over a freshly built demo index, served by werkzeug in a thread."""
     data_dir = tmp_path_factory.mktemp("browser") / "data"
-    app = create_app({"data_dir": data_dir, "admin_tokens": [STAFF_TOKEN], "TESTING": True})
+    # private URLs allowed: the staff harvest test harvests from a local test server
+    app = create_app({"data_dir": data_dir, "admin_tokens": [STAFF_TOKEN], "allow_private_urls": True, "TESTING": True})
     services = services_of(app)
     records = write_demo_collection(data_dir, DEMO_SIZE, DEMO_SEED)
     report = index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)

@@ -3,10 +3,14 @@ bar reaches 100% (the in-process pipeline, polled through /api/admin/jobs)."""
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import STAFF_TOKEN, save_screenshot
+from tests.http_server import Reply, ScriptedServer, Seen
 
 pytestmark = pytest.mark.browser
 
@@ -42,3 +46,24 @@ def test_staff_reindex_progress_reaches_100_percent(page: Page) -> None:
     page.click("#signout")
     expect(page.locator("#signin-panel")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('mapsearch.staffToken')") is None
+
+
+def test_staff_starts_a_harvest_and_cancels_it(page: Page) -> None:
+    def slow_manifest(seen: Seen) -> Reply:
+        time.sleep(6)  # a slow upstream keeps the harvest running long enough to cancel it
+        return Reply(404, b"gone", content_type="text/plain")
+
+    with ScriptedServer() as upstream:
+        upstream.handle("/iiif/collection.json", slow_manifest)
+        page.goto("/staff")
+        sign_in(page, STAFF_TOKEN)
+        page.select_option("#harvest-source", "iiif")
+        page.fill('#harvest-form input[name="url"]', upstream.url("/iiif/collection.json"))
+        page.uncheck('#harvest-form input[name="with_images"]')
+        page.click("#harvest-form button[type=submit]")
+        job = page.locator('.job:has(.job-kind:text-is("harvest"))').first
+        expect(job.locator(".job-state")).to_have_text(re.compile("queued|running"))
+        expect(job.locator(".job-eta")).to_have_text(re.compile("ETA"))
+        job.locator(".job-cancel").click()
+        expect(job.locator(".job-state")).to_have_text("cancelled")
+        expect(job.locator(".job-cancel")).to_be_hidden()
