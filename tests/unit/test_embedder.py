@@ -170,6 +170,12 @@ def test_bad_or_missing_device_is_a_clear_error(device: str) -> None:
         ClipEmbedder("demo", device=device).load()
 
 
+def test_wrapping_a_model_in_memory(embedder: ClipEmbedder) -> None:
+    wrapped = ClipEmbedder.from_loaded(load_model("demo"), device="cpu")
+    assert wrapped.loaded and wrapped.model_id == embedder.model_id and wrapped.dims == embedder.dims
+    np.testing.assert_allclose(wrapped.embed_texts(["a sea chart"]), embedder.embed_texts(["a sea chart"]), atol=1e-6)
+
+
 def test_settings_feed_the_embedder(settings: Settings) -> None:
     embedder = ClipEmbedder.from_settings(settings)
     assert embedder.spec == "demo" and not embedder.allow_download and not embedder.loaded
