@@ -56,12 +56,12 @@ def parse_post(req: Request) -> tuple[SearchParams, Image.Image | None]:
         if not isinstance(body, dict):
             raise ApiProblem(400, "Malformed JSON", "The request body must be a JSON object of search fields.", slug="malformed-json")
         return SearchParams.model_validate(body), None
-    if mimetype == "multipart/form-data":
+    if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the latter: a plain HTML form
         return SearchParams.model_validate(form_fields(req)), uploaded_image(req)
     raise ApiProblem(
         415,
         "Unsupported Media Type",
-        f"Send application/json or multipart/form-data, not {mimetype or 'an untyped body'}.",
+        f"Send application/json, multipart/form-data or a URL-encoded form, not {mimetype or 'an untyped body'}.",
         slug="unsupported-media-type",
     )
 
@@ -113,5 +113,6 @@ def document_post_search(app: OpenAPI) -> None:
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/SearchParams"}},
             "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SearchForm"}},
+            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/SearchParams"}},
         },
     }

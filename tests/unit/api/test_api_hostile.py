@@ -65,7 +65,8 @@ BAD_JSON_BODIES: list[tuple[str, str]] = [
     ("application/json", json.dumps({"q": HUGE})),
     ("application/json", '{"image_url": "http://127.0.0.1:1/x.png"}'),
     ("text/plain", "q=sea"),
-    ("application/x-www-form-urlencoded", "q=sea"),
+    ("application/x-www-form-urlencoded", "q=sea&colour=red"),
+    ("application/x-www-form-urlencoded", "size=0"),
     ("application/xml", "<q>sea</q>"),
     ("", "q=sea"),
 ]

@@ -23,6 +23,7 @@ def test_every_search_field_is_documented_for_get_and_post(client: FlaskClient) 
     assert get_params == fields
     content = spec["paths"]["/api/search"]["post"]["requestBody"]["content"]
     assert set(resolve(spec, content["application/json"]["schema"])["properties"]) == fields
+    assert set(resolve(spec, content["application/x-www-form-urlencoded"]["schema"])["properties"]) == fields
     multipart = resolve(spec, content["multipart/form-data"]["schema"])
     assert set(multipart["properties"]) == fields | {"image"}
     assert multipart["properties"]["image"]["format"] == "binary"

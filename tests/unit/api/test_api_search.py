@@ -70,6 +70,8 @@ def test_post_json_and_multipart_image(client: FlaskClient) -> None:
     )
     assert response.status_code == 200, response.json
     assert [hit["id"].split("-")[0] for hit in response.json["hits"]] == ["test:blue"] * 3
+    html_form = client.post("/api/search", data="q=london&mode=keyword&place=London&place=Mars", content_type="application/x-www-form-urlencoded")
+    assert html_form.status_code == 200 and html_form.json["total"] == 3
     # the result set is the semantic window (every map with a vector), and facets count over it
     assert response.json["total"] == 12
     assert {b["value"]: b["count"] for b in response.json["facets"]["place"]} == {"Ireland": 3, "London": 3, "Mars": 3, "Pacific Ocean": 3}
