@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     task_retry_backoff: float = Field(default=5.0, gt=0, description="First retry delay in seconds; doubles per retry (with jitter).")
     task_retry_backoff_max: float = Field(default=600.0, gt=0)
     image_fetch_workers: int = Field(default=8, ge=1, description="Threads fetching and decoding a batch's images while the model embeds the previous batch.")
+    job_stall_timeout: float = Field(default=7200.0, gt=0, description="A running job without progress for this long is failed (its batches were lost).")
     worker_preload_model: bool = Field(default=True, description="An embed worker loads the model as each process starts (off: on its first batch).")
 
     # images
