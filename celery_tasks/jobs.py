@@ -47,6 +47,12 @@ class Job:
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    updated_at: float | None = None  # last progress of any kind
+
+    @property
+    def idle_seconds(self) -> float:
+        """Seconds since the job last made progress."""
+        return time.time() - (self.updated_at or self.created_at)
 
     @property
     def processed(self) -> int:
@@ -145,6 +151,7 @@ redis.call('HINCRBY', KEYS[1], 'done', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'failed', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'without_vector', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'batches_done', 1)
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[5])
 return 1
 """
 
@@ -152,11 +159,12 @@ _ADD_BATCH = """
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'total', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'batches_total', 1)
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[4])
 return 1
 """
 
 _INT_FIELDS = ("total", "done", "failed", "without_vector", "batches_total", "batches_done")
-_FLOAT_FIELDS = ("created_at", "started_at", "finished_at")
+_FLOAT_FIELDS = ("created_at", "started_at", "finished_at", "updated_at")
 _BOOL_FIELDS = ("harvest_complete", "cancel_requested")
 
 
@@ -211,6 +219,7 @@ class RedisJobStore:
     def update(self, job_id: str, **fields: Any) -> None:
         if not self.client.exists(self._key(job_id)):
             raise JobNotFound(job_id)
+        fields = {**fields, "updated_at": time.time()}
         mapping = {k: ("1" if v else "0") if isinstance(v, bool) else ("" if v is None else repr(v) if isinstance(v, float) else str(v))
                    for k, v in fields.items()}
         self.client.hset(self._key(job_id), mapping=mapping)
@@ -224,14 +233,14 @@ class RedisJobStore:
 
     def add_batch(self, job_id: str, batch_id: str, record_ids: Sequence[str]) -> bool:
         return bool(self._add_batch(keys=[self._key(job_id), self._key(job_id, "batches")],
-                                    args=[batch_id, json.dumps(list(record_ids)), len(record_ids)]))
+                                    args=[batch_id, json.dumps(list(record_ids)), len(record_ids), repr(time.time())]))
 
     def complete_batch(
         self, job_id: str, batch_id: str, *, done: int, failed: int, without_vector: int, errors: Sequence[str]
     ) -> bool:
         counted = bool(self._complete_batch(
             keys=[self._key(job_id), self._key(job_id, "counted")],
-            args=[batch_id, done, failed, without_vector],
+            args=[batch_id, done, failed, without_vector, repr(time.time())],
         ))
         if counted:
             self.add_errors(job_id, errors)
@@ -288,6 +297,7 @@ class SqliteJobStore:
                     raise JobNotFound(job_id)
                 data = json.loads(row[0])
                 result = mutate(db, data)
+                data["updated_at"] = time.time()
                 db.execute("UPDATE jobs SET data = ? WHERE id = ?", (json.dumps(data), job_id))
                 db.execute("COMMIT")
                 return result

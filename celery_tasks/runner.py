@@ -97,6 +97,19 @@ def run_in_process(flask_app: Flask, job_id: str, progress: JobProgress | None =
     return job
 
 
+def read_job(flask_app: Flask, job_id: str) -> Job:
+    """A job as staff see it; a running job without progress for ``job_stall_timeout`` is failed
+    here, loudly (its batches were lost: workers gone, or Redis lost its data)."""
+    ctx = pipeline_context(flask_app)
+    job = ctx.jobs.get(job_id)
+    if job.state not in FINAL_STATES and job.idle_seconds > ctx.settings.job_stall_timeout:
+        stages.fail_job(ctx, job_id, f"no progress for {job.idle_seconds:.0f} s "
+                                     f"({job.batches_done}/{job.batches_total} batches counted): batches were lost; "
+                                     f"start the job again (indexed records are kept)")
+        job = ctx.jobs.get(job_id)
+    return job
+
+
 def cancel_job(flask_app: Flask, job_id: str) -> Job:
     """Ask running tasks to stop; queued batches are skipped when they come up."""
     ctx = pipeline_context(flask_app)

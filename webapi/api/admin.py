@@ -13,7 +13,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from celery_tasks.jobs import JobNotFound
-from celery_tasks.runner import cancel_job, start_job
+from celery_tasks.runner import cancel_job, read_job, start_job
 from celery_tasks.runtime import pipeline_context
 from celery_tasks.sources import SourceError
 from webapi.api.problems import ApiProblem, Problem, problem_response
@@ -96,7 +96,7 @@ class JobsQuery(BaseModel):
 
 def _job_or_404(job_id: str) -> dict[str, Any]:
     try:
-        return pipeline_context(current_app).jobs.get(job_id).to_dict()
+        return read_job(current_app._get_current_object(), job_id).to_dict()  # type: ignore[attr-defined]
     except JobNotFound:
         raise ApiProblem(404, "Not Found", f"No job {job_id!r}.", slug="job-not-found") from None
 
@@ -133,8 +133,9 @@ def start_reindex(body: ReindexBody) -> tuple[dict[str, Any], int, dict[str, str
 @api.get("/jobs", summary="Recent jobs", responses={200: None, 401: Problem, 403: Problem})
 def list_jobs(query: JobsQuery) -> dict[str, Any]:
     """Most recent first."""
-    jobs = pipeline_context(current_app).jobs.recent(query.limit)
-    return {"jobs": [job.to_dict() for job in jobs]}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    jobs = pipeline_context(app).jobs.recent(query.limit)
+    return {"jobs": [read_job(app, job.id).to_dict() for job in jobs]}
 
 
 @api.get("/jobs/<job_id>", summary="One job's progress", responses={200: None, 404: Problem, 401: Problem, 403: Problem})

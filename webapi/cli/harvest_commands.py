@@ -15,7 +15,7 @@ from webapi.cli.job_progress import JobBar, follow, report_and_exit
 
 
 def _run_harvest(params: dict[str, Any], wait: bool) -> None:
-    from celery_tasks.runner import start_job
+    from celery_tasks.runner import read_job, start_job
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ctx = pipeline_context(app)
@@ -25,7 +25,7 @@ def _run_harvest(params: dict[str, Any], wait: bool) -> None:
             click.echo(f"job {job.id} queued on {ctx.settings.broker_url.split('@')[-1]}")
             if not wait:
                 return
-            job = follow(lambda: ctx.jobs.get(job.id))
+            job = follow(lambda: read_job(app, job.id))
         else:
             bar: JobBar | None = None
 

@@ -8,13 +8,14 @@ import click
 from flask import current_app
 
 from celery_tasks.jobs import Job, JobNotFound
+from celery_tasks.runner import read_job
 from celery_tasks.runtime import pipeline_context
 from webapi.cli.job_progress import describe, follow, report_and_exit
 
 
 def _job(job_id: str) -> Job:
     try:
-        return pipeline_context(current_app).jobs.get(job_id)
+        return read_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     except JobNotFound:
         raise click.ClickException(f"no job {job_id!r} (see: mapsearch jobs list)") from None
 

@@ -111,3 +111,20 @@ def test_status_reports_the_index(client: FlaskClient, tmp_path: Path) -> None:
     assert body["backend"] == "embedded"
     assert body["documents"] == 3
     assert body["pipeline"] == "in-process"
+
+
+def test_a_job_without_progress_is_failed_loudly(tmp_path: Path) -> None:
+    """A job whose batches were lost (workers gone, Redis wiped) never stays "running" forever."""
+    from celery_tasks.runtime import pipeline_context
+
+    app = create_app({"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "job_stall_timeout": 0.2})
+    jobs = pipeline_context(app).jobs
+    job = jobs.create("harvest", {"source": "loc"})
+    jobs.update(job.id, state="running", started_at=time.time())
+    jobs.add_batch(job.id, "lost-batch", ["a", "b"])
+    client = app.test_client()
+    assert client.get(f"/api/admin/jobs/{job.id}", headers=AUTH).get_json()["state"] == "running"
+    time.sleep(0.3)
+    body = client.get(f"/api/admin/jobs/{job.id}", headers=AUTH).get_json()
+    assert body["state"] == "failed"
+    assert "no progress" in body["message"] and "0/1 batches" in body["message"]
