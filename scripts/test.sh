@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# The full test suite, as a new user and CI run it: install, start the real services, test.
-set -euo pipefail
+# The full test suite, as a new user and CI run it: install, start the real services, lint, test.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -x).
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
-for service in scripts/services/*.sh; do
-  [ -e "$service" ] || continue
-  echo "== starting $(basename "$service" .sh)"
-  if ! bash "$service" start; then
-    echo "!! $(basename "$service" .sh) did not start; tests needing it will fail under CI=true, skip otherwise"
+scripts/bootstrap.sh || exit 1
+for service in redis elasticsearch chromium; do
+  script="scripts/services/$service.sh"
+  [ -e "$script" ] || continue
+  echo "== starting $service"
+  if ! bash "$script" start; then
+    echo "!! $service did not start; tests needing it fail under CI=true and skip otherwise"
   fi
 done
-source scripts/services/env.sh 2>/dev/null || true
-.venv/bin/ruff check .
-.venv/bin/mypy
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# shellcheck source=scripts/services/env.sh
+source scripts/services/env.sh
+
+status=0
+echo "== ruff"; .venv/bin/ruff check . || status=1
+echo "== mypy"; .venv/bin/mypy || status=1
+echo "== pytest"; .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
+exit $status
