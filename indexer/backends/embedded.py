@@ -30,6 +30,7 @@ from indexer.backends.embedded_schema import (
     DocRow,
     connect,
     doc_to_row,
+    fts_text,
     get_meta,
     record_from_blob,
     set_meta,
@@ -218,14 +219,18 @@ class EmbeddedBackend:
                 return
 
     def _existing(self, ids: list[object]) -> dict[str, tuple[int, int, int, tuple[str, ...]]]:
-        """id → (docno, revision, deleted, fts values) of the stored rows among ``ids``."""
+        """id → (docno, revision, deleted, indexed FTS text) of the stored rows among ``ids``."""
         found: dict[str, tuple[int, int, int, tuple[str, ...]]] = {}
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
-            sql = f"SELECT id, docno, revision, deleted, {', '.join(FTS_COLUMNS)} FROM docs WHERE id IN ({marks})"
-            for row in self._conn.execute(sql, part):
-                found[row[0]] = (row[1], row[2], row[3], tuple(row[4:]))
+            sql = (
+                "SELECT d.id, d.docno, d.revision, d.deleted, r.record FROM docs d "
+                f"LEFT JOIN records r ON r.docno = d.docno WHERE d.id IN ({marks})"
+            )
+            for doc_id, docno, revision, deleted, blob in self._conn.execute(sql, part):
+                text = () if deleted or blob is None else fts_text(MapRecord.model_validate_json(record_from_blob(blob)))
+                found[doc_id] = (docno, revision, deleted, text)
         return found
 
     def _fts_delete(self, docno: int, old_fts: tuple[str, ...]) -> None:
@@ -247,8 +252,7 @@ class EmbeddedBackend:
                         continue
                     seq += 1
                     self._fts_delete(docno, fts)
-                    blank = ", ".join(f"{c} = ''" for c in FTS_COLUMNS)
-                    conn.execute(f"UPDATE docs SET deleted = 1, seq = ?, {blank} WHERE docno = ?", (seq, docno))
+                    conn.execute("UPDATE docs SET deleted = 1, seq = ? WHERE docno = ?", (seq, docno))
                     conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
                     conn.execute("DELETE FROM records WHERE docno = ?", (docno,))
                     removed += 1

@@ -2,8 +2,9 @@
 
 One row per document in ``docs`` (never physically removed: a delete is a tombstone, so other
 processes can replay it), its vector in ``vectors``, its full record (zlib-compressed JSON) in
-``records``, its text in the external-content FTS5 table ``fts``; ``seq`` grows with every change
-so readers reload incrementally. ``docs`` holds only what searches load, so loading is a fast scan."""
+``records``, its text in the contentless FTS5 table ``fts`` (a row's indexed text is re-derived
+from its stored record to delete it); ``seq`` grows with every change so readers reload
+incrementally. ``docs`` holds only what searches load, so loading is a fast scan."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.backends.base import KEYWORD_FIELD_WEIGHTS
-from indexer.records import IndexDocument
+from indexer.records import IndexDocument, MapRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # bump whenever the layout or fts_text() changes
 # Multi-valued filter/facet fields stored as one string joined by the ASCII unit separator.
 MULTI_FIELDS: tuple[str, ...] = ("places", "subjects", "collections", "formats", "languages", "source")
 SEPARATOR = "\x1f"
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS docs (
     west REAL, south REAL, east REAL, north REAL,
     places TEXT NOT NULL, subjects TEXT NOT NULL, collections TEXT NOT NULL,
     formats TEXT NOT NULL, languages TEXT NOT NULL, source TEXT NOT NULL,
-    {", ".join(f"{c} TEXT NOT NULL" for c in FTS_COLUMNS)},
+    title TEXT NOT NULL,
     model_id TEXT,
     image_hash TEXT,
     indexed_at TEXT NOT NULL
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS vectors (docno INTEGER PRIMARY KEY, vector BLOB NOT N
 CREATE TABLE IF NOT EXISTS records (docno INTEGER PRIMARY KEY, record BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(FTS_COLUMNS)},
-    content='docs', content_rowid='docno',
+    content='',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 """
@@ -80,20 +81,26 @@ def split_multi(value: str) -> list[str]:
     return value.split(SEPARATOR) if value else []
 
 
-def doc_to_row(doc: IndexDocument) -> DocRow:
-    """Column values, FTS text and vector bytes of one document."""
-    record = doc.record
-    extent = record.extent
-    fts_values = {
+def fts_text(record: MapRecord) -> tuple[str, ...]:
+    """The text of each keyword field (``FTS_COLUMNS`` order); deterministic, as deletes rely on it."""
+    fields = {
         "title": record.title,
         "subjects_places": " ; ".join(record.subjects + record.place_names),
         "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
         "contributors": " ; ".join(record.contributors + ([record.publisher] if record.publisher else [])),
     }
+    return tuple(fields[c] for c in FTS_COLUMNS)
+
+
+def doc_to_row(doc: IndexDocument) -> DocRow:
+    """Column values, FTS text and vector bytes of one document."""
+    record = doc.record
+    extent = record.extent
     values: dict[str, object] = {
         "id": record.id,
         "revision": record.revision,
         "item_id": record.item_id or record.id,
+        "title": record.title,
         "year_start": record.year_start,
         "year_end": record.year_end,
         "has_image": int(record.has_image),
@@ -107,7 +114,6 @@ def doc_to_row(doc: IndexDocument) -> DocRow:
         "formats": _join(record.formats),
         "languages": _join(record.languages),
         "source": _join([record.source]),
-        **fts_values,
         "model_id": doc.model_id if doc.vector is not None else None,
         "image_hash": doc.image_hash,
         "indexed_at": doc.indexed_at.isoformat(),
@@ -117,7 +123,7 @@ def doc_to_row(doc: IndexDocument) -> DocRow:
         vector = np.ascontiguousarray(doc.vector, dtype="<f4").tobytes()
     return DocRow(
         values=values,
-        fts=tuple(fts_values[c] for c in FTS_COLUMNS),
+        fts=fts_text(record),
         vector=vector,
         record=zlib.compress(record.model_dump_json().encode(), 1),
     )
@@ -131,6 +137,8 @@ def record_from_blob(blob: bytes) -> str:
 def connect(path: str) -> sqlite3.Connection:
     """A connection in WAL mode with the schema created; autocommit, explicit transactions."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    # Before anything is written: 16 KiB pages hold seven 2 KiB vectors (4 KiB pages hold one).
+    conn.execute("PRAGMA page_size=16384")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a committed write survives power loss, not just a crash
     conn.execute("PRAGMA busy_timeout=30000")
