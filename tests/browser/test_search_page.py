@@ -52,6 +52,12 @@ def test_plain_text_search_works_without_javascript(browser: Browser, live_app: 
         page.press("#q", "Enter")
     assert query_of(page)["q"] == ["harbour chart"]
     assert result_ids(page) == api_ids(live_app, page)
+    # the upload form's fallback: post the file, land on the permalink of a search by its token
+    page.set_input_files("#image-file", str(live_app.data_dir / "images" / "demo-00011.png"))
+    with page.expect_navigation():
+        page.click("button.upload-button")
+    assert query_of(page)["q"] == ["harbour chart"] and query_of(page)["image_token"]
+    expect(page.locator(".example-preview img")).to_be_visible()
     context.close()
 
 
