@@ -37,7 +37,8 @@ class IndexReport:
     with_vector: int = 0
     embedded: int = 0  # vectors computed in this run
     reused_vectors: int = 0  # (image hash, model id) unchanged: stored vector kept
-    without_image: int = 0  # records that name no image (or images were skipped)
+    without_image: int = 0  # records that name no image
+    images_skipped: int = 0  # records with an image that a metadata-only run did not load
     image_failures: int = 0
     image_failure_samples: list[str] = field(default_factory=list)
     skipped_stale: int = 0
@@ -47,7 +48,7 @@ class IndexReport:
     def add(self, other: IndexReport) -> None:
         """Accumulate another (batch) report into this one."""
         for name in (
-            "seen", "indexed", "with_vector", "embedded", "reused_vectors", "without_image",
+            "seen", "indexed", "with_vector", "embedded", "reused_vectors", "without_image", "images_skipped",
             "image_failures", "skipped_stale", "write_failures",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -59,6 +60,7 @@ class IndexReport:
         return (
             f"{self.indexed} indexed ({self.with_vector} with a vector: {self.embedded} embedded, "
             f"{self.reused_vectors} reused), {self.without_image} without image, "
+            f"{self.images_skipped} images not loaded (metadata only), "
             f"{self.image_failures} image failures, {self.write_failures} write failures, "
             f"{self.skipped_stale} stale"
         )
@@ -189,7 +191,7 @@ def build_documents(
             report.without_image += 1
             continue
         if not with_images or embedder is None:
-            report.without_image += 1
+            report.images_skipped += 1
             _keep_previous_vector(doc, previous)  # an import without images never drops a vector
             continue
         try:

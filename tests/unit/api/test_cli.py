@@ -52,7 +52,7 @@ def test_import_csv_embeds_images_and_reports_broken_rows(app: Flask, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "4 imported, 1 skipped as broken" in result.output
     assert "missing id" in result.output
-    assert "4 indexed (2 with a vector: 2 embedded, 0 reused), 1 without image, 1 image failures" in result.output
+    assert "4 indexed (2 with a vector: 2 embedded, 0 reused), 1 without image, 0 images not loaded (metadata only), 1 image failures" in result.output
     backend = services_of(app).backend
     docs = backend.fetch(["csv:a", "csv:b", "csv:c", "csv:d"])
     assert docs["csv:b"].record.year_start == 1780 and docs["csv:b"].vector is not None
@@ -64,6 +64,7 @@ def test_import_aardvark_then_search_json_is_the_api_response(tmp_path: Path) ->
     result = run(["import", "aardvark", str(FIXTURES / "aardvark" / "stanford-sample.jsonl"), "--no-images", "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
     assert "aardvark: 20 imported, 0 skipped as broken" in result.output
+    assert "5 without image, 15 images not loaded (metadata only)" in result.output
 
     args = ["search", "austria", "--mode", "keyword", "--facet", "place", "--size", "5", "--explain", "--json", "--data-dir", str(data_dir)]
     cli_body = json.loads(run(args).output)

@@ -63,6 +63,7 @@ def test_metadata_only_run_keeps_stored_vectors(pipeline_settings: Settings, bac
     renamed = [r.model_copy(update={"title": r.title + " (revised)"}) for r in records]
     report = index_records(renamed, settings=pipeline_settings, backend=backend, embedder=None, with_images=False)
     assert report.indexed == 14 and report.embedded == 0
+    assert report.without_image == 1 and report.images_skipped == 13
     assert backend.info().with_vectors == 12
     assert backend.fetch(["test:blue-0"])["test:blue-0"].record.title.endswith("(revised)")
 
