@@ -319,9 +319,10 @@ class EmbeddedBackend:
             return self._browse(columns, query, mask)
         in_result = np.zeros(columns.size, bool)
         if query.text is not None:
-            docnos, scores = self._keyword_matches(query.text, mask)
-            in_result[docnos] = True
-            result.keyword = self._list_hits(columns, columns.top_k(docnos, scores, query.num_candidates))
+            matches = self._keyword_matches(query.text, mask)
+            in_result[matches] = True
+            ranked = self._keyword_top(query.text, mask, len(matches), query.num_candidates)
+            result.keyword = self._list_hits(columns, ranked)
         if query.vector is not None:
             ranked = self._semantic_top(columns, query, mask)
             in_result[np.array([d for d, _ in ranked], np.int64)] = True
@@ -330,21 +331,42 @@ class EmbeddedBackend:
         result.facets = {name: columns.facet_counts(name, in_result, query.facet_size) for name in query.facets}
         return result
 
-    def _keyword_matches(self, text: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every FTS match passing the filters, with its weighted BM25 score (higher is better)."""
+    def _keyword_matches(self, text: str, mask: np.ndarray) -> np.ndarray:
+        """Docnos of every FTS match passing the filters (no scoring: cheap even for common words)."""
         expression = fts_match_expression(text)
         if expression is None:
-            return np.zeros(0, np.int64), np.zeros(0)
-        sql = f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) FROM fts WHERE fts MATCH ?"
-        rows = self._conn.execute(sql, (expression,)).fetchall()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros(0)
-        matched = np.array(rows, dtype=np.float64)
-        docnos = matched[:, 0].astype(np.int64)
-        keep = docnos < len(mask)
-        docnos, scores = docnos[keep], -matched[keep, 1]  # FTS5's bm25() is lower-is-better
-        keep = mask[docnos]
-        return docnos[keep], scores[keep]
+            return np.zeros(0, np.int64)
+        cursor = self._conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
+        docnos = np.fromiter((row[0] for row in cursor), np.int64)
+        docnos = docnos[docnos < len(mask)]
+        return docnos[mask[docnos]]
+
+    def _keyword_top(self, text: str, mask: np.ndarray, filtered_matches: int, k: int) -> list[tuple[int, float]]:
+        """The k best filtered matches by weighted BM25 (higher is better), ties by id; exact.
+
+        Scoring every match of a common word is the slow part, so ask FTS5 for the best ``limit``
+        unfiltered, and widen until k filtered ones score strictly above the cut (ties at the
+        cut could hide a document with a smaller id).
+        """
+        expression = fts_match_expression(text)
+        if expression is None or filtered_matches == 0:
+            return []
+        sql = f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) AS score FROM fts WHERE fts MATCH ? ORDER BY score LIMIT ?"
+        limit = 4 * k
+        while True:
+            rows = self._conn.execute(sql, (expression, limit)).fetchall()
+            matched = np.array(rows, dtype=np.float64).reshape(-1, 2)
+            docnos, scores = matched[:, 0].astype(np.int64), -matched[:, 1]  # bm25() is lower-is-better
+            inside = docnos < len(mask)
+            docnos, scores = docnos[inside], scores[inside]
+            complete = len(rows) < limit
+            if not complete:
+                above_cut = scores > scores.min()
+                docnos, scores = docnos[above_cut], scores[above_cut]
+            keep = mask[docnos]
+            if complete or np.count_nonzero(keep) >= min(k, filtered_matches):
+                return self._columns.top_k(docnos[keep], scores[keep], k)
+            limit *= 4
 
     def _semantic_top(self, columns: Columns, query: BackendQuery, mask: np.ndarray) -> list[tuple[int, float]]:
         """Exact cosine top ``num_candidates`` among filtered documents with vectors."""

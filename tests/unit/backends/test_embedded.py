@@ -109,3 +109,18 @@ def test_an_index_of_another_layout_is_refused_clearly(settings: Settings) -> No
     old.close()
     with pytest.raises(BackendError, match="layout version 1"):
         EmbeddedBackend.open(settings)
+
+
+@pytest.mark.parametrize("num_candidates", [1, 2, 5, 100])
+def test_keyword_top_k_is_exact_under_filters_and_ties(settings: Settings, num_candidates: int) -> None:
+    backend = EmbeddedBackend.open(settings)
+    # 60 matches; many share a score (same title length), only every third passes the filter
+    docs = [doc(f"t:{n:03d}", "harbor " + "x " * (n % 4), None, year_start=1800 + n) for n in range(60)]
+    backend.write(docs)
+    filters = Filters(ids=tuple(f"t:{n:03d}" for n in range(0, 60, 3)))
+    result = backend.search(BackendQuery(text="harbor", filters=filters, num_candidates=num_candidates))
+    full = backend._conn.execute("SELECT rowid, -bm25(fts, 4.0, 2.0, 1.0, 1.0) FROM fts WHERE fts MATCH 'harbor'").fetchall()
+    id_of = dict(backend._conn.execute("SELECT docno, id FROM docs").fetchall())
+    expected = sorted(((-score, id_of[rowid]) for rowid, score in full if id_of[rowid] in filters.ids))
+    assert [h.id for h in result.keyword] == [doc_id for _, doc_id in expected][:num_candidates]
+    assert result.total == 20
