@@ -71,6 +71,10 @@ def test_uploaded_map_finds_itself_and_its_permalink_reloads(page: Page, live_ap
     assert ids[0] == target  # the same picture is its own nearest neighbour
     page.reload()
     assert result_ids(page) == ids
+    # a file that is not an image: the API's problem is shown, the page stays usable
+    page.set_input_files("#image-file", files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}])
+    expect(page.locator("#upload-status.error")).to_contain_text("Not an image")
+    assert result_ids(page) == ids
 
 
 def test_search_with_this_map_then_mix_slider_moves_between_image_and_words(page: Page, live_app: LiveApp) -> None:
