@@ -60,6 +60,7 @@ class ElasticsearchBackend:
         self._lock = threading.Lock()
         self._meta: dict[str, Any] | None = None
         self._meta_read_at = 0.0
+        self._major: int | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> ElasticsearchBackend:
@@ -220,9 +221,7 @@ class ElasticsearchBackend:
         """Full documents (vectors included) for these ids; missing ids are absent."""
         if not ids or self._index_meta() is None:
             return {}
-        with backend_errors("fetching documents"):
-            response = self.client.mget(index=self.target, ids=list(ids))
-        found = (d for d in response["docs"] if d.get("found"))
+        found = self._get_sources(list(ids))
         if self.attached:
             return {d["_id"]: catalogue_document(d["_id"], d["_source"], self.attached) for d in found}
         return {d["_id"]: from_source(d["_source"]) for d in found}
@@ -232,13 +231,29 @@ class ElasticsearchBackend:
         if self._index_meta() is None:
             return None
         field = self.base_fields.vector
-        with backend_errors("reading a vector"):
-            try:
-                found = self.client.get(index=self.target, id=doc_id, source_includes=[field])
-            except NotFoundError:
-                return None
-        vector = found.get("_source", {}).get(field)
+        found = self._get_sources([doc_id])
+        vector = found[0]["_source"].get(field) if found else None
         return None if vector is None else np.asarray(vector, dtype=np.float32)
+
+    def _get_sources(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Found documents (``_id``, ``_source`` with vectors) by id; real-time for our indices.
+
+        A catalogue index made by 9.x leaves vectors out of ``_source`` unless a search asks for
+        them (our own indices are created with ``exclude_source_vectors: false``)."""
+        with backend_errors("fetching documents"):
+            if self.attached and self._cluster_major() >= 9:
+                response = self.client.search(
+                    index=self.target, query={"ids": {"values": ids}}, size=len(ids),
+                    source={"exclude_vectors": False},  # type: ignore[arg-type]  # 9.x option the 8.x client lacks
+                )
+                return list(response["hits"]["hits"])
+            docs = self.client.mget(index=self.target, ids=ids)["docs"]
+        return [d for d in docs if d.get("found")]
+
+    def _cluster_major(self) -> int:
+        if self._major is None:
+            self._major = es_lifecycle.cluster_major_version(self.client)
+        return self._major
 
     def info(self) -> IndexInfo:
         """Counts, model id, dims, alias and physical index."""

@@ -134,7 +134,7 @@ def test_attach_writes_only_vector_and_model_then_resumes(client: Elasticsearch,
     report = es_attach.attach(client, config, embedder, settings)
     assert (report.embedded, report.without_image, report.failed, report.already_done) == (4, 1, 0, 0)
     assert _without_vectors(client, config.index) == before  # every catalogue field untouched
-    stored = client.get(index=config.index, id="gbl-1")["_source"]
+    stored = ElasticsearchBackend(client, "unused", attached=config).fetch(["gbl-1"])["gbl-1"].record.raw
     assert stored["mapsearch_model_id"] == "colour-3d"
     assert np.allclose(stored["mapsearch_vector"], embedder.embed_images([Image.new("RGB", (2, 2), COLOURS["gbl-1"])])[0], atol=1e-6)
     mapping = client.indices.get_mapping(index=config.index)[config.index]["mappings"]["properties"]
