@@ -24,17 +24,44 @@ const osdVersion = JSON.parse(readFileSync(join(modules, "openseadragon", "packa
 const topology = JSON.parse(readFileSync(join(modules, "world-atlas", "land-110m.json")));
 const land = feature(topology, topology.objects.land);
 const round = (n) => Math.round(n * 10) / 10;
-const ringPath = (ring) =>
-  "M" + ring.map(([lon, lat]) => `${round(lon)} ${round(-lat)}`).join("L") + "Z";
+// Rings crossing the antimeridian (Chukotka, Fiji) would be drawn as lines across the whole map:
+// unwrap their longitudes to be continuous, and draw them again shifted by 360° (the viewBox clips).
+const unwrap = (ring) => {
+  const out = [];
+  for (const [lon, lat] of ring) {
+    let x = lon;
+    if (out.length) {
+      const previous = out[out.length - 1][0];
+      while (x - previous > 180) x -= 360;
+      while (x - previous < -180) x += 360;
+    }
+    out.push([x, lat]);
+  }
+  return out;
+};
+const ringPath = (ring, shift) =>
+  "M" + ring.map(([lon, lat]) => `${round(lon + shift)} ${round(-lat)}`).join("L") + "Z";
 const paths = [];
 for (const geometry of land.features.map((f) => f.geometry)) {
   const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-  for (const polygon of polygons) paths.push(polygon.map(ringPath).join(""));
+  for (const polygon of polygons) {
+    const rings = polygon.map(unwrap);
+    const lons = rings.flat().map(([lon]) => lon);
+    const shifts = [0];
+    if (Math.min(...lons) < -180) shifts.push(360);
+    if (Math.max(...lons) > 180) shifts.push(-360);
+    for (const shift of shifts) paths.push(rings.map((ring) => ringPath(ring, shift)).join(""));
+  }
 }
+// A 30° graticule helps readers aim when they draw an area.
+let graticule = "";
+for (let lon = -150; lon <= 150; lon += 30) graticule += `M${lon} -90V90`;
+for (let lat = -60; lat <= 60; lat += 30) graticule += `M-180 ${-lat}H180`;
 const svg =
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-180 -90 360 180" preserveAspectRatio="none">` +
   `<!-- Natural Earth 110m land (public domain), via world-atlas -->` +
   `<rect x="-180" y="-90" width="360" height="180" fill="#cfe2f0"/>` +
+  `<path fill="none" stroke="#b3c9da" stroke-width="0.25" d="${graticule}"/>` +
   `<path fill="#e9dfc2" stroke="#8a7f63" stroke-width="0.3" fill-rule="evenodd" d="${paths.join("")}"/>` +
   `</svg>\n`;
 writeFileSync(join(vendor, "world-110m.svg"), svg);
