@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 
 from flask import Flask
@@ -143,3 +145,19 @@ def test_unavailable_model_is_503_and_keyword_search_still_works(tmp_path: Path)
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
     assert "MAPSEARCH_MODEL" in response.json["detail"] and response.headers["Retry-After"].isdigit()
     services.close()
+
+
+def test_expired_uploads_are_purged_on_the_next_upload(app: Flask, client: FlaskClient) -> None:
+    def upload() -> str:
+        response = client.post("/api/uploads", data={"image": (io.BytesIO(png_bytes(COLOURS["green"])), "x.png")}, content_type="multipart/form-data")
+        assert response.status_code == 201
+        return str(response.json["token"])
+
+    first = upload()
+    uploads = services_of(app).settings.data_dir / "uploads"
+    assert (uploads / f"{first}.upload").exists()
+    two_days_ago = time.time() - 2 * 86400  # older than the default lifetime of a day
+    os.utime(uploads / f"{first}.upload", (two_days_ago, two_days_ago))
+    second = upload()
+    assert not (uploads / f"{first}.upload").exists()
+    assert (uploads / f"{second}.upload").exists()
