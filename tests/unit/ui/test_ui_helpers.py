@@ -112,3 +112,14 @@ def test_citation_names_who_what_when_where() -> None:
     record = MapRecord(id="t:1", source="t", title="A new map of the world.", contributors=["Blaeu, Willem"],
                        publisher="Amsterdam", date="1635", collections=["Early Maps"], source_url="https://example.org/1")
     assert citation(record) == "Blaeu, Willem. A new map of the world. Amsterdam, 1635. Early Maps. https://example.org/1."
+
+
+def test_vendored_front_end_matches_the_npm_manifest() -> None:
+    """The committed build (static/vendor) is the one package.json pins: rebuild after a bump."""
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[3] / "webapi" / "ui"
+    pinned = json.loads((ui / "frontend" / "package.json").read_text())["devDependencies"]["openseadragon"]
+    assert f"openseadragon {pinned}" in (ui / "static" / "vendor" / "VERSIONS.txt").read_text()
+    assert (ui / "static" / "vendor" / "openseadragon" / "openseadragon.min.js").stat().st_size > 100_000
+    assert (ui / "static" / "vendor" / "world-110m.svg").read_text().startswith("<svg")

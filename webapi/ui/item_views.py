@@ -1,0 +1,68 @@
+"""Item pages (zoomable image, metadata, citation, more like this) and their IIIF manifests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, render_template, url_for
+from werkzeug.datastructures import MultiDict
+
+from webapi.ui import export, records
+from webapi.ui.blueprint import bp
+from webapi.ui.cards import result_card
+from webapi.ui.links import absolute_url
+from webapi.ui.problems import PageProblem, problem_of
+from webapi.ui.query import url_with
+
+_CORS = {"Access-Control-Allow-Origin": "*"}  # IIIF viewers elsewhere may load manifests
+
+
+@bp.get("/items/<path:doc_id>")
+def item_page(doc_id: str) -> tuple[str, int]:
+    """One map: zoomable image, metadata, citation, source link and more like this."""
+    record = records.fetch_record(doc_id)
+    if record is None:
+        problem = PageProblem(404, "Not Found", f"No map with id {doc_id!r} is in the index.")
+        return render_template("ui/error.html", problem=problem), 404
+    similar: list[Any] = []
+    similar_problem: PageProblem | None = None
+    try:
+        similar = records.similar_hits(doc_id, size=12)
+    except Exception as exc:  # noqa: BLE001 - the item page still shows without its neighbours
+        similar_problem = problem_of(exc)
+        if similar_problem is None:
+            raise
+    view = records.item_view(record)
+    return (
+        render_template(
+            "ui/item.html",
+            record=record,
+            item=view,
+            citation=records.citation(record, url_for("ui.item_page", doc_id=record.id, _external=True)),
+            similar=[result_card(hit) for hit in similar],
+            similar_problem=similar_problem,
+            search_with_url=url_with(MultiDict(), image_id=record.id),
+            manifest_url=url_for("ui.item_manifest", doc_id=record.id),
+        ),
+        200,
+    )
+
+
+@bp.get("/items/<path:doc_id>/manifest.json")
+def item_manifest(doc_id: str) -> Response:
+    """A IIIF Presentation 3 Manifest for one map (the export Collection links these)."""
+    record = records.fetch_record(doc_id)
+    if record is None:
+        abort(404)
+    view = records.item_view(record)
+    body = export.record_manifest(
+        manifest_id=url_for("ui.item_manifest", doc_id=doc_id, _external=True),
+        title=record.title,
+        image_url=absolute_url(view["image_url"]),
+        iiif_service=view["iiif_service"],
+        width=record.image.width if record.image else None,
+        height=record.image.height if record.image else None,
+        metadata=[(label, value) for label, value in view["metadata"]],
+        homepage=url_for("ui.item_page", doc_id=doc_id, _external=True),
+    )
+    return Response(body, mimetype="application/ld+json", headers=_CORS)
