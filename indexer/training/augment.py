@@ -28,14 +28,15 @@ def augment_batch(
     and contrast factor per image; returns uint8 like its input."""
     n, h, w, _ = images_u8.shape
     x = images_u8.permute(0, 3, 1, 2).float()
-    out = torch.empty_like(x)
+    # one affine resampling for the whole batch: per-image zoom into a random window
     scales = min_scale + (1 - min_scale) * torch.rand(n, generator=generator)
-    offsets = torch.rand(n, 2, generator=generator)
-    for k in range(n):
-        ch, cw = max(1, int(h * scales[k])), max(1, int(w * scales[k]))
-        top, left = int((h - ch) * offsets[k, 0]), int((w - cw) * offsets[k, 1])
-        crop = x[k : k + 1, :, top : top + ch, left : left + cw]
-        out[k : k + 1] = F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False) if (ch, cw) != (h, w) else crop
+    shifts = (2 * torch.rand(n, 2, generator=generator) - 1) * (1 - scales).unsqueeze(1)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = scales
+    theta[:, 1, 1] = scales
+    theta[:, :, 2] = shifts
+    grid = F.affine_grid(theta, [n, 3, h, w], align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     b = 1 + brightness * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
     c = 1 + contrast * (2 * torch.rand(n, 1, 1, 1, generator=generator) - 1)
     mean = out.mean(dim=(1, 2, 3), keepdim=True)

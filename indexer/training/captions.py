@@ -128,7 +128,11 @@ def build_caption(
     otherwise (and sometimes anyway) the catalogue-only caption, which claims nothing."""
     rng = rng or random.Random(0)
     if attributes and rng.random() < 0.9:
-        return attribute_caption(record, attributes, rng)
+        caption = attribute_caption(record, attributes, rng)
+        if "map" not in caption.text and rng.random() < 0.3:
+            # queries arrive as "<text> map" (the prompt template): teach that form too
+            caption = Caption(text=f"{caption.text} map", claims=caption.claims)
+        return caption
     return Caption(text=metadata_caption(record, rng), claims=frozenset())
 
 

@@ -155,7 +155,7 @@ def finetune(
         model.load_state_dict(interpolate_state_dicts(base_state, model.state_dict(), wise_alpha))
     after = trainer.evaluate()
     suffix = "lit" if config.lock_image else "ft"
-    model_id = f"{base_id}-{suffix}-{weights_digest(model)}"
+    model_id = f"{base_id.split('/')[0]}-{suffix}/{weights_digest(model)}"
     save_checkpoint(model, model_cfg, pre, model_id, out, fp16=fp16)
     if config.lock_image:
         # LiT keeps the image tower bit-identical: vectors indexed with the base stay valid
@@ -185,6 +185,6 @@ def weaken_checkpoint(src: str | Path, out_dir: str | Path, strength: float, see
     torch.manual_seed(seed)
     noise = build_model(model_cfg).state_dict()
     model.load_state_dict(interpolate_state_dicts(model.state_dict(), noise, strength))
-    weak_id = f"{model_id}-weakened-{strength:g}"
+    weak_id = f"{model_id.split('/')[0]}-weakened-{strength:g}/{weights_digest(model)}"
     save_checkpoint(model, model_cfg, pre, weak_id, out_dir)
     return weak_id

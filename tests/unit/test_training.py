@@ -37,6 +37,17 @@ TINY_CFG = {
     "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
     "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """One torch thread: on a busy 2-core machine extra threads only spin (see --threads)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 COLOURS = {"grayscale": (128, 128, 128), "blueprint": (30, 60, 200), "sepia": (160, 120, 60)}
 
 

@@ -36,6 +36,25 @@ def _print_summary(before: dict[str, float], after: dict[str, float]) -> None:
             click.echo(f"  {name:<10} {before.get(name, float('nan')):.3f} → {after.get(name, float('nan')):.3f}")
 
 
+threads_option = click.option(
+    "--threads", type=click.IntRange(1), default=None,
+    help="CPU threads for torch (default: torch's choice). On a busy shared machine 1 is much faster: "
+    "waiting threads spin and burn the CPU share.",
+)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _echo_epoch(log: Any) -> None:
+    val = " ".join(f"{k}={v:.3f}" for k, v in log.val.items() if k in ("recall@10", "t2i_recall@10", "attr_p@10"))
+    click.echo(f"epoch {log.epoch}: {log.steps} steps, loss {log.train_loss:.3f}, {val} ({log.seconds:.0f} s)")
+
+
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
 
@@ -55,11 +74,13 @@ def register(cli: click.Group) -> None:
     @click.option("--limit", type=click.IntRange(2), help="Use at most this many indexed maps.")
     @click.option("--seed", type=int, default=0, show_default=True)
     @click.option("--no-resume", is_flag=True, help="Start over even if OUT/.work has epoch checkpoints.")
+    @threads_option
     @friendly_errors
     def finetune_command(data_dir: Path | None, base: str, out_dir: Path, ground_truth: Path | None, epochs: int, batch_size: int, lr: float,
                          lock_image: bool, wise_alpha: float, val_fraction: float, patience: int, minutes: float | None, limit: int | None,
-                         seed: int, no_resume: bool) -> None:
+                         seed: int, no_resume: bool, threads: int | None) -> None:
         """Fine-tune a CLIP model on the indexed collection's map–caption pairs."""
+        _set_threads(threads)
         import shutil
 
         from indexer.training.finetune import (
@@ -179,16 +200,19 @@ def register(cli: click.Group) -> None:
     @click.option("--val-size", type=click.IntRange(16), default=500, show_default=True)
     @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Rendered-image cache (default: a temp dir).")
     @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Per-epoch checkpoints for resuming (default: a temp dir).")
+    @threads_option
     @friendly_errors
-    def train_demo_command(seed: int, minutes: float, out_dir: Path | None, train_size: int, val_size: int, cache_dir: Path | None, work_dir: Path | None) -> None:
+    def train_demo_command(seed: int, minutes: float, out_dir: Path | None, train_size: int, val_size: int, cache_dir: Path | None, work_dir: Path | None,
+                           threads: int | None) -> None:
         """Reproduce the shipped demo CLIP: render the synthetic world, train, write checkpoint + card."""
+        _set_threads(threads)
         from indexer.training.checkpoint import DEMO_MODEL_DIR
         from indexer.training.demo import train_demo_model
 
         tmp = Path(tempfile.gettempdir()) / "mapsearch-train-demo"
         summary = train_demo_model(
             out_dir=out_dir or DEMO_MODEL_DIR, seed=seed, minutes=minutes, train_size=train_size, val_size=val_size,
-            cache_dir=cache_dir or tmp / "cache", work_dir=work_dir or tmp / f"work-{seed}",
+            cache_dir=cache_dir or tmp / "cache", work_dir=work_dir or tmp / f"work-{seed}", on_epoch=_echo_epoch,
         )
         click.echo(f"wrote {out_dir or DEMO_MODEL_DIR} (model id {summary['model_id']}; {summary['stopped']})")
         _print_summary(summary["before"], summary["best_metrics"])
