@@ -39,7 +39,7 @@
   // Facets, sort, page size, mode and fusion apply as soon as they change.
   form.addEventListener("change", function (event) {
     const target = event.target;
-    if (target.matches(".facet input[type=checkbox], select, input[name=collapse]")) submitSearch();
+    if (target.matches(".facet input[type=checkbox], select, input[name=collapse], input[name=has_image]")) submitSearch();
   });
 
   // Mix slider: show the value while sliding, search when released.

@@ -68,6 +68,11 @@
     node.querySelector(".job-rate").textContent = job.rate ? job.rate.toFixed(1) + " records/s" : "";
     node.querySelector(".job-eta").textContent = FINAL.has(job.state) ? "" : formatSeconds(job.eta_seconds);
     node.querySelector(".job-message").textContent = job.message || "";
+    const started = job.started_at ? new Date(job.started_at * 1000) : null;
+    node.querySelector(".job-time").textContent = started
+      ? "started " + started.toLocaleTimeString() +
+        (job.finished_at ? ", took " + Math.max(0, job.finished_at - job.started_at).toFixed(1) + " s" : "")
+      : "not started yet";
     const errors = node.querySelector(".job-errors");
     errors.hidden = !(job.errors && job.errors.length);
     const list = errors.querySelector("ul");
