@@ -285,6 +285,10 @@ def test_keyboard_reaches_search_with_visible_focus(page: Page) -> None:
     expect(page.locator("#q")).to_be_focused()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+    page.keyboard.press("Tab")  # the Search button
+    page.keyboard.press("Tab")  # the (visually hidden) file input: its label shows the focus
+    expect(page.locator("#image-file")).to_be_focused()
+    assert page.locator(".dropzone-label .linkish").evaluate("el => getComputedStyle(el).outlineStyle") != "none"
     # "Skip to results" leads past the filters to the result cards and their Explain toggles
     page.goto("/?q=sea+monsters")
     page.keyboard.press("Tab")
