@@ -1,0 +1,113 @@
+"""The UI's pages through Flask's test client over a real embedded index (no browser): what the
+server renders without JavaScript, its downloads, and its problem pages."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer.backends.base import BackendError
+from indexer.pipeline import index_records
+from tests.unit.api.support import ColourEmbedder, make_collection
+from webapi.app import create_app
+from webapi.services import services_of
+
+CARD_ID = re.compile(r'<li class="card" data-id="([^"]+)"')
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"data_dir": tmp_path / "data", "TESTING": True})
+    services = services_of(app)
+    embedder = ColourEmbedder()
+    services.use_embedder(lambda: embedder)
+    records = make_collection(services.settings.data_dir)
+    index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)
+    yield app
+    services.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def card_ids(page: str) -> list[str]:
+    return CARD_ID.findall(page)
+
+
+def api_ids(client: FlaskClient, query: str) -> list[str]:
+    return [hit["id"] for hit in client.get(f"/api/search?{query}").get_json()["hits"]]
+
+
+def test_search_page_renders_the_api_results_without_javascript(client: FlaskClient) -> None:
+    page = client.get("/?q=blue+sea")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert card_ids(text) == api_ids(client, "q=blue+sea")
+    assert 'name="q" type="search" value="blue sea"' in text
+    assert 'class="histogram"' in text and 'data-facet="place"' in text
+    browse = client.get("/").get_data(as_text=True)
+    assert len(card_ids(browse)) == client.get("/api/search").get_json()["total"] == 14
+
+
+def test_a_bad_query_is_the_api_problem_with_its_status(client: FlaskClient) -> None:
+    page = client.get("/?q=x&year_from=1900&year_to=1800")
+    problem = client.get("/api/search?q=x&year_from=1900&year_to=1800").get_json()
+    assert page.status_code == 400
+    assert html.escape(problem["detail"], quote=True) in page.get_data(as_text=True)
+
+
+def test_backend_down_is_a_503_page_not_a_traceback(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(*args: object, **kwargs: object) -> None:
+        raise BackendError("index is unreachable")
+
+    monkeypatch.setattr(services_of(app).search, "search", down)  # inject the fault
+    page = client.get("/?q=x")
+    assert page.status_code == 503
+    assert "Search backend unavailable" in page.get_data(as_text=True)
+
+
+def test_upload_fallback_redirects_to_a_search_by_token(app: Flask, client: FlaskClient) -> None:
+    image = (services_of(app).settings.data_dir / "images" / "red-1.png").read_bytes()
+    response = client.post("/upload", data={"q": "", "place": "Mars", "image": (io.BytesIO(image), "red.png")})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert "image_token=" in location and "place=Mars" in location
+    page = client.get(location).get_data(as_text=True)
+    assert card_ids(page)[0] == "test:red-1"
+    token = re.search(r"image_token=([\w-]+)", location)
+    assert token and client.get(f"/ui/uploads/{token.group(1)}.jpg").mimetype == "image/jpeg"
+    junk = client.post("/upload", data={"image": (io.BytesIO(b"not an image"), "x.png")})
+    assert junk.status_code == 415 and "Not an image" in junk.get_data(as_text=True)
+
+
+def test_exports_download_the_query_results(client: FlaskClient) -> None:
+    response = client.get("/export.csv?q=blue")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    total = client.get("/api/search?q=blue").get_json()["total"]
+    assert len(rows) == total and rows[0]["thumbnail_url"].startswith("http://localhost/images/")
+    collection = client.get("/export.iiif.json?q=blue").get_json()
+    assert collection["type"] == "Collection" and len(collection["items"]) == total
+    manifest = client.get(collection["items"][0]["id"].replace("http://localhost", "")).get_json()
+    assert manifest["type"] == "Manifest"
+    assert manifest["items"][0]["items"][0]["items"][0]["body"]["id"].startswith("http://localhost/images/")
+    assert client.get("/export.xml?q=blue").status_code == 404
+
+
+def test_item_page_and_unknown_item(client: FlaskClient) -> None:
+    page = client.get("/items/test:blue-0").get_data(as_text=True)
+    assert "A blue map of Pacific Ocean number 0" in page and "Cite this map" in page
+    similar = client.get("/api/items/test:blue-0/similar?size=12").get_json()["hits"]
+    assert card_ids(page) == [hit["id"] for hit in similar]
+    assert client.get("/items/test:nope").status_code == 404
+    assert client.get("/staff").status_code == 200
