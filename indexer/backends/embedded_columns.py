@@ -31,6 +31,10 @@ FACET_COLUMNS: dict[str, str] = {
 }
 
 
+# A result set smaller than 1/SMALL_RESULT of the index counts facets from its own rows.
+SMALL_RESULT = 20
+
+
 @dataclass
 class _Pairs:
     """(docno, value id) pairs of one multi-valued field, plus its vocabulary."""
@@ -39,6 +43,20 @@ class _Pairs:
     vals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     vocab: dict[str, int] = field(default_factory=dict)
     values: list[str] = field(default_factory=list)
+
+    _csr: tuple[np.ndarray, np.ndarray] | None = None  # (indptr by docno, values sorted by docno)
+
+    def values_of(self, docnos: np.ndarray, size: int) -> np.ndarray:
+        """Value ids of these documents (with repeats), via a CSR view built once per change."""
+        if self._csr is None:
+            order = np.argsort(self.rows, kind="stable")
+            indptr = np.searchsorted(self.rows[order], np.arange(size + 1))
+            self._csr = (indptr, self.vals[order])
+        indptr, sorted_vals = self._csr
+        starts, lengths = indptr[docnos], indptr[docnos + 1] - indptr[docnos]
+        total = int(lengths.sum())
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        return sorted_vals[positions]
 
     def value_id(self, value: str) -> int:
         found = self.vocab.get(value)
@@ -161,6 +179,7 @@ class Columns:
             pairs.rows, pairs.vals = pairs.rows[keep], pairs.vals[keep]
         pairs.rows = np.concatenate([pairs.rows, np.array(new_rows, np.int32)])
         pairs.vals = np.concatenate([pairs.vals, np.array(new_vals, np.int32)])
+        pairs._csr = None
 
     def apply_vectors(self, rows: Sequence[tuple[int, bytes]]) -> None:
         """Store documents' vectors (their rows were applied before)."""
@@ -223,8 +242,12 @@ class Columns:
         """Buckets of one facet over the result set (bool mask), count desc then value asc."""
         if name in FACET_COLUMNS:
             pairs = self.pairs[FACET_COLUMNS[name]]
-            selected = result[pairs.rows] if len(pairs.rows) else np.zeros(0, bool)
-            counts = np.bincount(pairs.vals[selected], minlength=len(pairs.values))
+            members = np.flatnonzero(result)
+            if len(members) * SMALL_RESULT < self.size:  # few documents: look up just theirs
+                values = pairs.values_of(members, self.size)
+            else:
+                values = pairs.vals[result[pairs.rows]] if len(pairs.rows) else pairs.vals
+            counts = np.bincount(values, minlength=len(pairs.values))
             present = np.flatnonzero(counts)
             if len(present) > size:  # only values tying with the size-th count can make the cut
                 kth = np.partition(counts[present], len(present) - size)[len(present) - size]

@@ -124,3 +124,26 @@ def test_keyword_top_k_is_exact_under_filters_and_ties(settings: Settings, num_c
     expected = sorted(((-score, id_of[rowid]) for rowid, score in full if id_of[rowid] in filters.ids))
     assert [h.id for h in result.keyword] == [doc_id for _, doc_id in expected][:num_candidates]
     assert result.total == 20
+
+
+def test_facets_of_a_small_result_match_a_plain_count(settings: Settings) -> None:
+    rng = np.random.default_rng(1)
+    names = ["Oslo", "Bergen", "Paris", "Lyon", "Rome"]
+    docs = [
+        doc(f"t:{n:03d}", f"Map {n}", list(rng.standard_normal(4)),
+            places=[Place(name=str(p)) for p in rng.choice(names, size=int(rng.integers(0, 3)), replace=False)])
+        for n in range(200)
+    ]
+    backend = EmbeddedBackend.open(settings)
+    backend.write(docs)
+    query = np.array([1, 0, 0, 0], np.float32)
+    for _round in range(2):  # the second round after an update, which must refresh the lookup
+        result = backend.search(BackendQuery(vector=query, num_candidates=3, facets=("place",)))
+        top = {h.id for h in result.semantic}
+        expected: dict[str, int] = {}
+        for d in backend.fetch(sorted(top)).values():
+            for name in d.record.place_names:
+                expected[name] = expected.get(name, 0) + 1
+        assert dict(result.facets["place"]) == expected and result.total == 3
+        first = sorted(top)[0]
+        backend.write([doc(first, "Moved", [1, 0, 0, 0], places=[Place(name="Tromsø")])])
