@@ -128,3 +128,27 @@ def test_a_job_without_progress_is_failed_loudly(tmp_path: Path) -> None:
     body = client.get(f"/api/admin/jobs/{job.id}", headers=AUTH).get_json()
     assert body["state"] == "failed"
     assert "no progress" in body["message"] and "0/1 batches" in body["message"]
+
+
+def test_iiif_harvest_through_the_staff_api(tmp_path: Path) -> None:
+    """POST /api/admin/harvest with a IIIF manifest (a recorded real one, served on 127.0.0.1):
+    one record per canvas, indexed by the in-process pipeline behind the API."""
+    import json
+
+    from tests.http_server import Reply, ScriptedServer
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "iiif" / "manifest.3.delft-trk-9812103.json"
+    manifest = json.loads(fixture.read_text())
+    with ScriptedServer() as server:
+        manifest["id"] = server.url("/manifest.json")
+        server.add("/manifest.json", Reply.json(manifest))
+        app = create_app({"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "allow_private_urls": True})
+        client = app.test_client()
+        response = client.post("/api/admin/harvest", headers=AUTH,
+                               json={"source": "iiif", "url": server.url("/manifest.json"), "with_images": False})
+        assert response.status_code == 202, response.get_json()
+        job = _wait(client, response.get_json()["id"])
+    assert job["state"] == "succeeded", job
+    assert job["total"] == job["done"] == len(manifest["items"]) == 29
+    status = client.get("/api/admin/status", headers=AUTH).get_json()
+    assert status["documents"] == 29
