@@ -55,3 +55,29 @@ def test_unknown_job_and_bad_arguments_exit_nonzero(tmp_path: Path) -> None:
     assert bad_dates.exit_code == 2
     no_broker = runner.invoke(cli, ["worker"])
     assert no_broker.exit_code == 2 and "MAPSEARCH_BROKER_URL" in no_broker.output
+
+
+def test_cancel_stops_the_remaining_batches(tmp_path: Path) -> None:
+    """Cancelled after the first batch: later batches are skipped, what was written stays."""
+    from celery_tasks.runner import cancel_job, start_job
+    from indexer.backends import open_backend
+    from indexer.settings import load_settings
+    from webapi.app import create_app
+
+    app = create_app({"data_dir": tmp_path / "data", "pipeline_batch_size": 4})
+    seen: list[str] = []
+
+    def progress(job: object) -> None:
+        if not seen:
+            cancel_job(app, job.id)  # type: ignore[attr-defined]
+        seen.append(job.state)  # type: ignore[attr-defined]
+
+    job = start_job(app, "harvest", {"source": "records", "path": str(_records_file(tmp_path, 12)), "with_images": False},
+                    inline=True, progress=progress)
+    assert job.state == "cancelled" and job.cancel_requested
+    assert job.done == 4 and job.message == "cancelled by staff"
+    backend = open_backend(load_settings({"data_dir": tmp_path / "data"}))
+    try:
+        assert backend.info().documents == 4
+    finally:
+        backend.close()
