@@ -73,6 +73,11 @@ def _indexed_records(settings: Settings, ids: list[str] | None) -> Iterator[MapR
         backend.close()
 
 
+def is_resumable(params: dict[str, Any]) -> bool:
+    """True for sources that persist a cursor: a harvest of them can stop and continue later."""
+    return params.get("source") == "loc"
+
+
 def open_source(params: dict[str, Any], settings: Settings, *, job_id: str) -> Iterator[list[MapRecord]]:
     """Batches of ``settings.pipeline_batch_size`` records from the source the job names."""
     source = params.get("source")
@@ -86,7 +91,8 @@ def open_source(params: dict[str, Any], settings: Settings, *, job_id: str) -> I
     if source == "loc":
         from indexer.sources.loc import harvest_loc
 
-        return _limited(harvest_loc(settings, params, cursor_key=job_id, batch_size=size), limit)
+        # harvest_loc applies the limit itself, counting across resumptions (its cursor)
+        return harvest_loc(settings, params, cursor_key=job_id, batch_size=size)
     if source == "iiif":
         from indexer.sources.iiif import harvest_iiif
 

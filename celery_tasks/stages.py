@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from celery_tasks.jobs import JobNotFound, JobStore
-from celery_tasks.sources import open_source
+from celery_tasks.sources import is_resumable, open_source
 from celery_tasks.staging import (
     BatchMissing,
     BatchStage,
@@ -76,28 +76,32 @@ def mark_started(ctx: PipelineContext, job_id: str) -> None:
         ctx.jobs.update(job_id, state="running", started_at=job.started_at or time.time())
 
 
-def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch) -> int:
-    """Read the job's source batch by batch, stage, register and submit each; returns batches seen.
+def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch, budget_s: float | None = None) -> bool:
+    """Read the job's source batch by batch, stage, register and submit each. True when the
+    source is exhausted; False when ``budget_s`` ran out first on a source that resumes from its
+    persisted cursor (the caller continues it in a new task).
 
     A redelivered harvest submits its batches again: a duplicate batch is harmless (same document
     ids, counted once)."""
     mark_started(ctx, job_id)
     job = ctx.jobs.get(job_id)
-    seen = 0
+    started = time.monotonic()
     for records in open_source(job.params, ctx.settings, job_id=job_id):
         if is_cancelled(ctx, job_id):
-            return seen
+            return True
         if not records:
             continue
         ids = [record.id for record in records]
         batch_id = batch_id_for(job_id, ids)
         ctx.stage.put(batch_id, "records", [record.model_dump(mode="json") for record in records])
-        ctx.jobs.add_batch(job_id, batch_id, ids)
+        new = ctx.jobs.add_batch(job_id, batch_id, ids)
         submit(job_id, batch_id)  # even when known: a redelivered harvest may have died before it
-        seen += 1
+        # Stop only after a new batch: a resumed source replays its unfinished page first.
+        if new and budget_s is not None and is_resumable(job.params) and time.monotonic() - started > budget_s:
+            return False
     ctx.jobs.update(job_id, harvest_complete=True)
     maybe_finalize(ctx, job_id)
-    return seen
+    return True
 
 
 def fail_batch(ctx: PipelineContext, job_id: str, batch_id: str, why: str) -> None:

@@ -66,11 +66,19 @@ def submit_batch(job_id: str, batch_id: str) -> None:
 
 
 @shared_task(bind=True, name="celery_tasks.tasks.harvest_task")
-def harvest_task(self: Task, job_id: str) -> int:
-    """Harvest the job's source into staged batches, submitting each one."""
+def harvest_task(self: Task, job_id: str) -> bool:
+    """Harvest the job's source into staged batches, submitting each one.
+
+    A long harvest (LoC: hours) runs as a series of tasks, each stopping after half the broker's
+    visibility timeout and continuing from the source's cursor in the next: one task never
+    outlives the timeout, so Redis never hands a live harvest to a second worker."""
     ctx = pipeline_context()
-    return int(_run(self, job_id, lambda: stages.harvest(ctx, job_id, submit_batch),
-                    lambda why: stages.fail_job(ctx, job_id, f"harvest failed: {why}")))
+    budget = ctx.settings.broker_visibility_timeout / 2
+    finished = bool(_run(self, job_id, lambda: stages.harvest(ctx, job_id, submit_batch, budget_s=budget),
+                         lambda why: stages.fail_job(ctx, job_id, f"harvest failed: {why}")))
+    if not finished:
+        harvest_task.apply_async(args=[job_id])
+    return finished
 
 
 @shared_task(bind=True, name="celery_tasks.tasks.embed_task")
