@@ -8,6 +8,7 @@
   const SLOW_POLL_MS = 5000;
   const $ = (id) => document.getElementById(id);
   let pollTimer = null;
+  const knownStates = new Map();  // job id -> state, to announce changes (not every poll) to screen readers
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -97,6 +98,9 @@
         const node = existing.get(job.id) || $("job-template").content.firstElementChild.cloneNode(true);
         renderJob(job, node);
         if (!FINAL.has(job.state)) anyActive = true;
+        const previous = knownStates.get(job.id);
+        if (previous !== undefined && previous !== job.state) $("jobs-announce").textContent = job.kind + " " + job.id + " " + job.state;
+        knownStates.set(job.id, job.state);
         return node;
       });
       list.replaceChildren(...nodes);
