@@ -77,6 +77,38 @@ def test_uploaded_map_finds_itself_and_its_permalink_reloads(page: Page, live_ap
     assert result_ids(page) == ids
 
 
+DROP_FILE = """async ([selector, bytes, eventName]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([new Uint8Array(bytes)], "dropped.png", {type: "image/png"}));
+  const target = document.querySelector(selector);
+  if (eventName === "paste") {
+    target.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true}));
+  } else {
+    target.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_dropped_or_pasted_map_becomes_the_example(page: Page, live_app: LiveApp, how: str) -> None:
+    page.goto("/?q=chart")
+    image = list((live_app.data_dir / "images" / "demo-00021.png").read_bytes())
+    with page.expect_navigation(url=re.compile(r"image_token=")):
+        page.evaluate(DROP_FILE, ["#dropzone" if how == "drop" else "body", image, how])
+    assert query_of(page)["q"] == ["chart"]
+    expect(page.locator(".example-preview img")).to_be_visible()
+    assert result_ids(page) == api_ids(live_app, page)
+
+
+def test_pasted_image_url_is_fetched_as_the_example(page: Page, live_app: LiveApp) -> None:
+    page.goto("/")
+    page.fill("#image_url", f"{live_app.url}/images/demo-00021.png")
+    with page.expect_navigation():
+        page.press("#image_url", "Enter")
+    assert result_ids(page)[0] == "demo:00021"
+    expect(page.locator(".example-preview img")).to_have_attribute("src", f"{live_app.url}/images/demo-00021.png")
+
+
 def test_search_with_this_map_then_mix_slider_moves_between_image_and_words(page: Page, live_app: LiveApp) -> None:
     search(page, "railroad")
     card = page.locator("#results .card").nth(3)
