@@ -95,7 +95,7 @@ def to_list_hit(hit: dict[str, Any], fields: FieldMap, score: float) -> ListHit:
             return None
         return _first(stored[path]) if path in stored else _first(_get_path(source, path))
 
-    doc_id = str(value(fields.id) or hit["_id"])
+    doc_id = str(value(fields.id) or hit.get("_id"))
     item_id = value(fields.item_id)
     year = value(fields.year_start)
     title = value(fields.title_docvalue) if fields.title_docvalue in stored else value(fields.title)

@@ -153,7 +153,8 @@ def hit_fields(fields: FieldMap) -> Body:
     """What each hit returns: just what a ListHit needs, read as cheaply as the index allows."""
     if fields.title_docvalue:
         values = [f for f in (fields.id, fields.item_id, fields.year_start, fields.title_docvalue) if f]
-        return {"_source": False, "docvalue_fields": values}
+        # "_none_" also skips _id, whose stored-field block would be decompressed per hit
+        return {"_source": False, "stored_fields": "_none_", "docvalue_fields": values}
     return {"_source": [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]}
 
 

@@ -147,5 +147,5 @@ def test_one_list_carries_its_own_total_and_facets_hybrid_needs_three() -> None:
 def test_hits_read_doc_values_not_source() -> None:
     body = es_queries.keyword_list_body(BackendQuery(text="boston"), MAPS_FIELDS)
     assert body is not None
-    assert body["_source"] is False
+    assert body["_source"] is False and body["stored_fields"] == "_none_"
     assert body["docvalue_fields"] == ["id", "item_id", "year_start", "title.raw"]
