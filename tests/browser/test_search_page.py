@@ -243,6 +243,17 @@ def test_paging_walks_the_results_without_repeats(page: Page) -> None:
     assert len(second_page) == 20 and not set(first_page) & set(second_page)
 
 
+def test_sorting_by_year_orders_the_results_oldest_first(page: Page, live_app: LiveApp) -> None:
+    search(page, "sea monsters")
+    with page.expect_navigation(url=re.compile(r"sort=year")):
+        page.select_option('select[name="sort"]', "year")
+    ids = result_ids(page)
+    hits = {hit["id"]: hit for hit in api_search(live_app, {"q": "sea monsters", "sort": "year"})["hits"]}
+    assert ids == list(hits)
+    years = [hits[i]["year_start"] for i in ids if hits[i]["year_start"] is not None]
+    assert years == sorted(years) and len(years) > 10
+
+
 def test_permalink_of_a_full_query_reloads_the_same_results(page: Page, browser: Browser, live_app: LiveApp) -> None:
     search(page, "chart")
     page.fill("#new-modifier", "colour:-0.25")
