@@ -13,6 +13,7 @@ from webapi.search.params import Hit
 from webapi.search.service import thumbnail_of
 from webapi.services import services_of
 from webapi.ui.images import thumbnail, tile_source
+from webapi.ui.links import web_link
 
 
 def fetch_record(doc_id: str) -> MapRecord | None:
@@ -53,7 +54,7 @@ def citation(record: MapRecord, page_url: str | None = None) -> str:
         parts.append(imprint)
     if record.collections:
         parts.append(record.collections[0])
-    link = record.source_url or page_url
+    link = web_link(record.source_url) or page_url
     if link:
         parts.append(link)
     return ". ".join(part.rstrip(".") for part in parts) + "."

@@ -111,3 +111,18 @@ def test_item_page_and_unknown_item(client: FlaskClient) -> None:
     assert card_ids(page) == [hit["id"] for hit in similar]
     assert client.get("/items/test:nope").status_code == 404
     assert client.get("/staff").status_code == 200
+
+
+def test_links_from_records_are_only_web_links(app: Flask, client: FlaskClient) -> None:
+    from indexer.records import IndexDocument, MapRecord
+    from webapi.ui.links import web_link
+
+    record = MapRecord(id="test:evil", source="test", title="Evil", source_url="javascript:alert(1)",
+                       thumbnail_url="data:image/png;base64,AAAA")
+    services_of(app).backend.write([IndexDocument(record=record)])
+    page = client.get("/items/test:evil").get_data(as_text=True)
+    assert "javascript:" not in page and "Source record" not in page
+    search = client.get("/?q=evil").get_data(as_text=True)
+    assert 'src="data:' not in search
+    assert [web_link(u) for u in ("https://x.org/a", "/images/a.png", "//evil.org/x", " JavaScript:alert(1)", None)] == [
+        "https://x.org/a", "/images/a.png", None, None, None]
