@@ -38,7 +38,7 @@ from tests.pipeline_support import (
 from tests.services import require_service
 from webapi.app import create_app
 
-pytestmark = [pytest.mark.redis, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.redis, pytest.mark.timeout(300)]
 
 BATCH = 4
 RECORDS = 24
@@ -151,7 +151,7 @@ def test_sigkill_worker_mid_batch_then_new_worker_completes_exactly_once(pipelin
     first = pipeline.start_worker("first")
     job = start_job(pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)})
     # Kill while the second batch's images are being fetched: its embed task is mid-flight.
-    wait_for(lambda: requests_under(pipeline.images, "/img/") >= BATCH + 2, 90, "the second batch to start")
+    wait_for(lambda: requests_under(pipeline.images, "/img/") >= BATCH + 2, 150, "the second batch to start")
     first.kill(signal.SIGKILL)
     killed_at = pipeline.job(job.id)
     assert killed_at.state == "running" and killed_at.done < RECORDS
@@ -259,7 +259,7 @@ def test_redis_restart_mid_job_resumes_and_never_lies(tmp_path: Path, private_re
     with _pipeline(tmp_path, private_redis.url) as world:
         world.start_worker("steady")
         job = start_job(world.app, "harvest", {"source": "records", "path": str(world.records_path)})
-        wait_for(lambda: requests_under(world.images, "/img/") >= BATCH + 2, 90, "the second batch to start")
+        wait_for(lambda: requests_under(world.images, "/img/") >= BATCH + 2, 150, "the second batch to start")
         private_redis.stop()
         time.sleep(1.5)  # workers see connection errors meanwhile
         private_redis.start()
