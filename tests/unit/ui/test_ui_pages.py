@@ -126,3 +126,22 @@ def test_links_from_records_are_only_web_links(app: Flask, client: FlaskClient) 
     assert 'src="data:' not in search
     assert [web_link(u) for u in ("https://x.org/a", "/images/a.png", "//evil.org/x", " JavaScript:alert(1)", None)] == [
         "https://x.org/a", "/images/a.png", None, None, None]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=x&modify=grayscale:5", "q=x&modify=:0.5", "modify=grayscale", "bbox=1,2,3", "bbox=a,b,c,d",
+        "q=x&mix=7", "q=x&size=1000", "page=0", "year_from=abc", "sort=bogus", "mode=keyword&image_id=test:red-0",
+        "q=x&image_id=test:red-0&image_token=abc", "image_token=not-a-token", "image_id=test:nope",
+        "q=x&page=999", "image_url=file:///etc/passwd",
+    ],
+)
+def test_bad_queries_are_problem_pages_never_500(client: FlaskClient, query: str) -> None:
+    page = client.get(f"/?{query}")
+    api = client.get(f"/api/search?{query}")
+    assert 400 <= page.status_code < 500, query
+    assert page.status_code == api.status_code, query
+    assert html.escape(api.get_json()["title"], quote=True) in page.get_data(as_text=True)
+    if "page=" not in query:  # exports walk every page themselves
+        assert 400 <= client.get(f"/export.csv?{query}").status_code < 500
