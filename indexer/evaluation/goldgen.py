@@ -109,7 +109,16 @@ def image_queries(truth: Mapping[str, Facts], rng: random.Random, count: int = 4
     return queries
 
 
-def grayscale_queries(truth: Mapping[str, Facts], rng: random.Random, count: int = 25, difference_weight: float = 1.0) -> list[GoldQuery]:
+#: "This map, but grayscale" settings, chosen on a development collection (demo seed 2), never
+#: on the held-out gold collection: mix s for text+image, the weight of a single modifier, and
+#: λ of the text difference ``+λ·t("grayscale") − λ·t(<the map's own colour scheme>)``.
+GRAYSCALE_MIX = 0.3
+GRAYSCALE_MODIFIER_WEIGHT = 2.0
+GRAYSCALE_DIFFERENCE_WEIGHT = 1.5
+
+
+def grayscale_queries(truth: Mapping[str, Facts], rng: random.Random, count: int = 25,
+                      difference_weight: float = GRAYSCALE_DIFFERENCE_WEIGHT) -> list[GoldQuery]:
     """"This map, but grayscale" for non-grayscale maps, three ways per map."""
     candidates = sorted(d for d, a in truth.items() if a.get("colour_scheme") != "grayscale")
     queries: list[GoldQuery] = []
@@ -124,8 +133,8 @@ def grayscale_queries(truth: Mapping[str, Facts], rng: random.Random, count: int
         note = f"kind={attrs.get('kind')}, from colour_scheme={attrs.get('colour_scheme')}"
         n = len(queries) // 3 + 1
         common: dict[str, Any] = {"type": "multimodal", "image_id": doc_id, "relevant": grades, "exclude": [doc_id], "note": note}
-        queries.append(GoldQuery(id=f"gray-{n:03d}-mix", variant="mix", q="grayscale", mix=0.0, **common))
-        queries.append(GoldQuery(id=f"gray-{n:03d}-modifier", variant="modifier", modify=["grayscale:0.5"], **common))
+        queries.append(GoldQuery(id=f"gray-{n:03d}-mix", variant="mix", q="grayscale", mix=GRAYSCALE_MIX, **common))
+        queries.append(GoldQuery(id=f"gray-{n:03d}-modifier", variant="modifier", modify=[f"grayscale:{GRAYSCALE_MODIFIER_WEIGHT:g}"], **common))
         queries.append(
             GoldQuery(
                 id=f"gray-{n:03d}-difference", variant="difference",
