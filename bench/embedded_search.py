@@ -183,7 +183,8 @@ def measure_queries(directory: Path, count: int) -> dict[str, object]:
     results: dict[str, object] = {"rss_before_open_mb": round(rss_mb())}
     started = time.perf_counter()
     backend = EmbeddedBackend(directory / "index.sqlite")
-    info = backend.info()  # loads every column and vector
+    backend.refresh()  # loads every column and vector
+    info = backend.info()
     results["open_seconds"] = round(time.perf_counter() - started, 2)
     results["documents"] = info.documents
     records = sample_records()

@@ -275,6 +275,8 @@ class EmbeddedBackend:
         conn.execute("BEGIN")  # one snapshot for rows and vectors
         try:
             seq = int(get_meta(conn, "seq") or 0)
+            if seq < self._columns.seq:  # the file was rebuilt under us: start over
+                self._columns = Columns()
             columns = self._columns
             if seq != columns.seq:
                 dims_text = get_meta(conn, "dims")
@@ -444,15 +446,17 @@ class EmbeddedBackend:
 
     def info(self) -> IndexInfo:
         """Counts, model id, dims, file path."""
-        with self._lock:
-            columns = self._sync()
+        with self._lock:  # from SQL, so a status check never waits for the vectors to load
+            documents, with_vectors = self._conn.execute(
+                "SELECT count(*), count(model_id) FROM docs WHERE deleted = 0"
+            ).fetchone()
             dims = get_meta(self._conn, "dims")
             return IndexInfo(
                 backend=self.name,
                 name=str(self.path),
                 physical=str(self.path),
-                documents=int(np.count_nonzero(columns.alive[: columns.size])),
-                with_vectors=int(np.count_nonzero(columns.has_vector[: columns.size])),
+                documents=int(documents),
+                with_vectors=int(with_vectors),
                 model_id=get_meta(self._conn, "model_id"),
                 dims=int(dims) if dims else None,
             )
