@@ -3,6 +3,7 @@ ranked lists, collapses, sorts and pages them, and builds the response. Backend-
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -135,17 +136,19 @@ class SearchService:
         self.backend = backend
         self._embedder_source = embedder
         self._embedder: Embedder | None = None
+        self._embedder_lock = threading.Lock()  # threaded servers: build the model once
         self.image_resolver = image_resolver
 
     # ---- the model -----------------------------------------------------------------------
 
     def embedder(self) -> Embedder:
         """The query model, loaded on first need and checked against the index's model."""
-        if self._embedder is None:
-            source = self._embedder_source
-            if source is None:
-                raise EmbedderUnavailable("semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)")
-            self._embedder = source if isinstance(source, Embedder) else source()
+        with self._embedder_lock:
+            if self._embedder is None:
+                source = self._embedder_source
+                if source is None:
+                    raise EmbedderUnavailable("semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)")
+                self._embedder = source if isinstance(source, Embedder) else source()
         index_model = self.backend.model_id()
         if index_model is not None and self._embedder.model_id != index_model:
             raise ModelMismatch(
