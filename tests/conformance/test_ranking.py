@@ -144,3 +144,8 @@ def test_similar_excludes_the_item_itself(service: SearchService) -> None:
     response = service.search(SearchParams(image_id="c:03", size=3))
     similar = service.similar("c:03", size=2)
     assert ids(similar) == ids(response)[1:3] == ["c:09", "c:04"]
+
+
+def test_min_similarity_leaves_keyword_matches_in_hybrid(service: SearchService) -> None:
+    response = service.search(SearchParams(q="sea monsters", min_similarity=0.55, size=100))
+    assert sorted(ids(response)) == ["c:01", "c:02", "c:05", "c:08"] and response.total == 4
