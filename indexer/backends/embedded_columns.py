@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from indexer.backends.base import Filters
-from indexer.backends.embedded_schema import MULTI_FIELDS, split_multi
+from indexer.backends.embedded_schema import MULTI_FIELDS, SEPARATOR
 
 # Filters name the API's plural fields; these are the stored columns behind them.
 FILTER_FIELDS: dict[str, str] = {
@@ -167,18 +167,20 @@ class Columns:
 
     def _apply_pairs(self, name: str, docnos: np.ndarray, joined: list[str], replace: bool) -> None:
         pairs = self.pairs[name]
-        new_rows: list[int] = []
-        new_vals: list[int] = []
-        value_id = pairs.value_id
-        for docno, text in zip(docnos.tolist(), joined, strict=True):
-            for value in split_multi(text):
-                new_rows.append(docno)
-                new_vals.append(value_id(value))
+        # One split over all rows and C-level dict lookups: loading 562k documents stays fast.
+        present = [(docno, text) for docno, text in zip(docnos.tolist(), joined, strict=True) if text]
+        values = SEPARATOR.join(text for _, text in present).split(SEPARATOR) if present else []
+        for value in dict.fromkeys(values):
+            if value not in pairs.vocab:
+                pairs.value_id(value)
+        counts = [text.count(SEPARATOR) + 1 for _, text in present]
+        new_rows = np.repeat(np.array([docno for docno, _ in present], np.int32), counts)
+        new_vals = np.array(list(map(pairs.vocab.__getitem__, values)), np.int32)
         if replace and len(pairs.rows):
             keep = ~np.isin(pairs.rows, docnos)
             pairs.rows, pairs.vals = pairs.rows[keep], pairs.vals[keep]
-        pairs.rows = np.concatenate([pairs.rows, np.array(new_rows, np.int32)])
-        pairs.vals = np.concatenate([pairs.vals, np.array(new_vals, np.int32)])
+        pairs.rows = np.concatenate([pairs.rows, new_rows])
+        pairs.vals = np.concatenate([pairs.vals, new_vals])
         pairs._csr = None
 
     def apply_vectors(self, rows: Sequence[tuple[int, bytes]]) -> None:

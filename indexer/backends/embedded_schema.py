@@ -76,11 +76,6 @@ def _join(values: list[str]) -> str:
     return SEPARATOR.join(dict.fromkeys(v for v in cleaned if v))
 
 
-def split_multi(value: str) -> list[str]:
-    """Inverse of the multi-value join."""
-    return value.split(SEPARATOR) if value else []
-
-
 def fts_text(record: MapRecord) -> tuple[str, ...]:
     """The text of each keyword field (``FTS_COLUMNS`` order); deterministic, as deletes rely on it."""
     fields = {
