@@ -22,6 +22,13 @@ DECADE = 10
 Body = dict[str, Any]
 
 
+class UnsupportedFilter(ValueError):
+    """A filter names a field this index lacks (an attached catalogue without it): a 400."""
+
+    status = 400
+    title = "Filter not available on this index"
+
+
 def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
     """BM25 over the weighted text fields; every token must occur in some field (cross_fields)."""
     tokens = keyword_tokens(text)
@@ -39,7 +46,7 @@ def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
 
 def _terms(field: str | None, values: tuple[str, ...], label: str) -> Body:
     if field is None:
-        raise ValueError(f"this index has no field for the {label} filter")
+        raise UnsupportedFilter(f"this index has no field for the {label} filter")
     return {"terms": {field: list(values)}}
 
 
@@ -48,7 +55,7 @@ def year_clauses(year_from: int | None, year_to: int | None, fields: FieldMap) -
     if year_from is None and year_to is None:
         return []
     if fields.year_start is None or fields.year_end is None:
-        raise ValueError("this index has no year field for the year filter")
+        raise UnsupportedFilter("this index has no year field for the year filter")
     if fields.year_start == fields.year_end:  # one (possibly multi-valued) year field
         bounds = {k: v for k, v in (("gte", year_from), ("lte", year_to)) if v is not None}
         return [{"range": {fields.year_start: bounds}}]
@@ -110,7 +117,7 @@ def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
             clauses.append(_terms(field, values, label))
     if filters.bbox is not None:
         if fields.extent_prefix is None:
-            raise ValueError("this index has no extent for the bbox filter")
+            raise UnsupportedFilter("this index has no extent for the bbox filter")
         clauses.append(bbox_clause(filters.bbox, fields.extent_prefix))
     if filters.has_image is not None:
         # Without a has_image field (attached catalogues), "has an image" = "has a vector".

@@ -50,7 +50,7 @@ def test_filters_or_within_and_across_fields() -> None:
 
 
 def test_missing_field_for_a_filter_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="language"):
+    with pytest.raises(es_queries.UnsupportedFilter, match="language"):
         es_queries.filter_clauses(Filters(languages=("eng",)), FieldMap(languages=None))
 
 
