@@ -4,6 +4,7 @@ bar reaches 100% (the in-process pipeline, polled through /api/admin/jobs)."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -49,8 +50,11 @@ def test_staff_reindex_progress_reaches_100_percent(page: Page) -> None:
 
 
 def test_staff_starts_a_harvest_and_cancels_it(page: Page) -> None:
+    answered = threading.Event()
+
     def slow_manifest(seen: Seen) -> Reply:
         time.sleep(6)  # a slow upstream keeps the harvest running long enough to cancel it
+        answered.set()
         return Reply(404, b"gone", content_type="text/plain")
 
     with ScriptedServer() as upstream:
@@ -67,3 +71,5 @@ def test_staff_starts_a_harvest_and_cancels_it(page: Page) -> None:
         job.locator(".job-cancel").click()
         expect(job.locator(".job-state")).to_have_text("cancelled")
         expect(job.locator(".job-cancel")).to_be_hidden()
+        answered.wait(timeout=15)  # let the harvest thread see its answer while the upstream is up
+        time.sleep(0.5)
