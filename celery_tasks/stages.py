@@ -85,6 +85,9 @@ def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch, budget_s: fl
     ids, counted once)."""
     mark_started(ctx, job_id)
     job = ctx.jobs.get(job_id)
+    if job.kind == "reindex" and job.params.get("full") and model_changed(ctx):
+        rebuild_for_model(ctx, job_id)
+        return True
     started = time.monotonic()
     for records in open_source(job.params, ctx.settings, job_id=job_id):
         if is_cancelled(ctx, job_id):
@@ -102,6 +105,49 @@ def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch, budget_s: fl
     ctx.jobs.update(job_id, harvest_complete=True)
     maybe_finalize(ctx, job_id)
     return True
+
+
+def model_changed(ctx: PipelineContext) -> bool:
+    """True when the index holds vectors of another model than the configured one."""
+    indexed = ctx.backend.model_id()
+    return indexed is not None and indexed != ctx.embedder.model_id
+
+
+class RebuildCancelled(RuntimeError):
+    """Staff cancelled a model-change reindex (its new index is deleted; the old one serves)."""
+
+
+def rebuild_for_model(ctx: PipelineContext, job_id: str) -> None:
+    """A full reindex after a model change: every document re-embedded into a new physical
+    index, swapped in when complete (``indexer.reembed``); the job closes here."""
+    from indexer.reembed import rebuild_for_model as rebuild
+
+    model_id = ctx.embedder.model_id
+    ctx.jobs.update(job_id, message=f"re-embedding every document with {model_id} into a new index")
+
+    def progress(done: int, total: int) -> None:
+        if is_cancelled(ctx, job_id):
+            raise RebuildCancelled("cancelled by staff")
+        ctx.jobs.update(job_id, done=done, total=total)
+
+    try:
+        result = rebuild(ctx.settings, ctx.embedder, progress)
+    except RebuildCancelled:
+        return  # cancel_job already closed the job
+    except Exception as exc:
+        log.exception("job %s: model-change reindex failed", job_id)
+        fail_job(ctx, job_id, f"reindex with {model_id} failed, the old index still serves: {type(exc).__name__}: {exc}")
+        return
+    ctx.backend.refresh()
+    report = result.report
+    ctx.jobs.add_errors(job_id, report.image_failure_samples)  # type: ignore[attr-defined]
+    ctx.jobs.update(
+        job_id, state="succeeded", harvest_complete=True, finished_at=time.time(),
+        total=result.documents, done=result.documents, without_vector=report.image_failures,
+        message=f"{result.documents} records re-embedded with {model_id} ({report.embedded} embedded, "
+                f"{report.reused_vectors} reused, {report.image_failures} image failures, "
+                f"{report.without_image} without image); now serving {result.new_index}",
+    )
 
 
 def fail_batch(ctx: PipelineContext, job_id: str, batch_id: str, why: str) -> None:

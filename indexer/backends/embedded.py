@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.backends import embedded_alias
 from indexer.backends.base import (
     KEYWORD_FIELD_WEIGHTS,
     BackendError,
@@ -68,22 +69,47 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: Path) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = connect(str(path))
-        except (OSError, sqlite3.Error) as exc:
-            raise BackendError(f"cannot open the embedded index at {path}: {exc}") from exc
+    def __init__(self, path: Path, alias: Path | None = None) -> None:
+        """Open ``path``; with ``alias``, follow its pointer file (``embedded_alias``) from now on."""
+        self._alias = alias
+        self._pointer = embedded_alias.pointer_stamp(alias) if alias is not None else None
+        self._conn = self._connect(path)
         self.path = path
         self._lock = threading.RLock()
         self._columns = Columns()
         self._data_version: int | None = None
         self._stale = True
 
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return connect(str(path))
+        except (OSError, sqlite3.Error) as exc:
+            raise BackendError(f"cannot open the embedded index at {path}: {exc}") from exc
+
     @classmethod
     def open(cls, settings: Settings) -> EmbeddedBackend:
-        """Open (creating if needed) the index file named by ``settings.embedded_path``."""
-        return cls(settings.embedded_path)
+        """Open (creating if needed) the physical file behind the alias ``settings.embedded_path``."""
+        alias = settings.embedded_path
+        return cls(embedded_alias.resolve(alias), alias=alias)
+
+    def _follow_alias(self) -> None:
+        """Reopen on the new physical file when a reindex swapped the alias (one stat per call).
+
+        Called with the lock held, so no search is midway on the old connection."""
+        if self._alias is None:
+            return
+        stamp = embedded_alias.pointer_stamp(self._alias)
+        if stamp == self._pointer:
+            return
+        target = embedded_alias.resolve(self._alias)
+        if target != self.path:
+            conn = self._connect(target)
+            self._conn.close()
+            self._conn, self.path = conn, target
+            self._columns, self._data_version, self._stale = Columns(), None, True
+        self._pointer = stamp
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -96,6 +122,7 @@ class EmbeddedBackend:
         for chunk in _chunks(docs, WRITE_BATCH):
             rows = self._rows_of(chunk, report)
             with self._lock:
+                self._follow_alias()
                 self._check_model(chunk)
                 self._write_rows(rows, chunk, report)
                 self._stale = True
@@ -242,6 +269,7 @@ class EmbeddedBackend:
         """Remove documents (tombstoned so other processes see the delete); returns how many existed."""
         removed = 0
         with self._lock:
+            self._follow_alias()
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -309,6 +337,7 @@ class EmbeddedBackend:
         """Keyword and semantic lists (exact), total and facets over their union; or a browse page."""
         with self._lock:
             try:
+                self._follow_alias()
                 columns = self._sync()
                 return self._search(columns, query)
             except sqlite3.Error as exc:
@@ -417,6 +446,7 @@ class EmbeddedBackend:
         """Full documents (vectors included) for these ids; missing ids are absent."""
         found: dict[str, IndexDocument] = {}
         with self._lock:
+            self._follow_alias()
             for start in range(0, len(ids), 500):
                 part = list(ids[start : start + 500])
                 marks = ",".join("?" * len(part))
@@ -435,9 +465,16 @@ class EmbeddedBackend:
                     )
         return found
 
+    def document_ids(self) -> list[str]:
+        """Every live document id, in storage order (what a full rebuild walks)."""
+        with self._lock:
+            self._follow_alias()
+            return [row[0] for row in self._conn.execute("SELECT id FROM docs WHERE deleted = 0 ORDER BY docno")]
+
     def get_vector(self, doc_id: str) -> np.ndarray | None:
         """The stored image vector of one document, or None."""
         with self._lock:
+            self._follow_alias()
             row = self._conn.execute(
                 "SELECT v.vector FROM docs d JOIN vectors v ON v.docno = d.docno WHERE d.id = ? AND d.deleted = 0",
                 (doc_id,),
@@ -447,13 +484,14 @@ class EmbeddedBackend:
     def info(self) -> IndexInfo:
         """Counts, model id, dims, file path."""
         with self._lock:  # from SQL, so a status check never waits for the vectors to load
+            self._follow_alias()
             documents, with_vectors = self._conn.execute(
                 "SELECT count(*), count(model_id) FROM docs WHERE deleted = 0"
             ).fetchone()
             dims = get_meta(self._conn, "dims")
             return IndexInfo(
                 backend=self.name,
-                name=str(self.path),
+                name=str(self._alias or self.path),
                 physical=str(self.path),
                 documents=int(documents),
                 with_vectors=int(with_vectors),
@@ -464,11 +502,13 @@ class EmbeddedBackend:
     def model_id(self) -> str | None:
         """The model that made the stored vectors (None while the index has none)."""
         with self._lock:
+            self._follow_alias()
             return get_meta(self._conn, "model_id")
 
     def refresh(self) -> None:
         """Reload whatever other processes wrote (searches do this on their own too)."""
         with self._lock:
+            self._follow_alias()
             self._stale = True
             self._sync()
 

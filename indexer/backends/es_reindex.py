@@ -30,6 +30,8 @@ PAGE_SIZE = 500
 LOCK_TTL = timedelta(hours=6)  # a lock older than this was left by a crashed run
 
 Progress = Callable[[int, int], None]  # (copied so far, total)
+# A page of raw hits → the hits to write instead (e.g. re-embedded with a new model); same ids.
+Rewrite = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 class ReindexError(RuntimeError):
@@ -94,10 +96,14 @@ def lock_holder(client: Elasticsearch, prefix: str) -> dict[str, Any] | None:
 def copy_documents(
     client: Elasticsearch, source: str, target: str, total: int, progress: Progress | None = None,
     page_size: int = PAGE_SIZE,
+    rewrite: Rewrite | None = None,
 ) -> int:
-    """Copy every document of ``source`` into ``target`` keeping ids and versions; returns the count."""
+    """Copy every document of ``source`` into ``target`` keeping ids and versions; returns the count.
+    ``rewrite`` transforms each page on the way (the model-change reindex re-embeds there)."""
     copied = 0
     for hits in scan_pages(client, source, page_size):
+        if rewrite is not None:
+            hits = rewrite(hits)
         actions = (
             {"_op_type": "index", "_index": target, "_id": hit["_id"], "version": hit["_version"],
              "version_type": "external_gte", "_source": hit["_source"]}
@@ -119,25 +125,28 @@ def reindex(
     progress: Progress | None = None,
     page_size: int = PAGE_SIZE,
     drain_seconds: float = 2.0,
+    rewrite: Rewrite | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> ReindexResult:
     """Rebuild the live index into a new physical index and swap the alias; see the module doc.
 
     The old index is deleted ``drain_seconds`` after the swap, so searches that resolved the
-    alias just before it still finish on the old index."""
+    alias just before it still finish on the old index. ``rewrite`` and ``meta`` (``model_id``,
+    ``dims`` of the new index's ``_meta``) serve a model change: documents re-embedded per page."""
     with reindex_lock(client, prefix):
         old = es_lifecycle.current_index(client, prefix)
         if old is None:
             raise ReindexError(f"nothing to reindex: alias {es_lifecycle.alias_name(prefix)} does not exist")
-        meta = es_lifecycle.index_meta(client, old)
-        dims = meta.get("dims")
-        new = es_lifecycle.create_index(client, prefix, version=mapping_version, dims=dims, bulk_load=True)
+        old_meta = es_lifecycle.index_meta(client, old)
+        carried: dict[str, Any] = {k: old_meta[k] for k in ("model_id", "dims") if k in old_meta}
+        carried.update(meta or {})
+        new = es_lifecycle.create_index(client, prefix, version=mapping_version, dims=carried.get("dims"), bulk_load=True)
         try:
-            carried = {k: meta[k] for k in ("model_id", "dims") if k in meta}
             if carried:
                 es_lifecycle.update_meta(client, new, **carried)
             with backend_errors("counting documents"):
                 total = int(client.count(index=old)["count"])
-            copied = copy_documents(client, old, new, total, progress, page_size)
+            copied = copy_documents(client, old, new, total, progress, page_size, rewrite)
             es_lifecycle.restore_settings(client, new)
             with backend_errors("verifying counts"):
                 in_new = int(client.count(index=new)["count"])

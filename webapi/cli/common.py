@@ -45,7 +45,9 @@ def services_for(data_dir: Path | None) -> Services:
 def require_index(services: Services) -> None:
     """Refuse to query an embedded index that does not exist (instead of creating an empty one)."""
     settings = services.settings
-    if settings.backend == "embedded" and not settings.embedded_path.exists():
+    from indexer.backends.embedded_alias import resolve
+
+    if settings.backend == "embedded" and not resolve(settings.embedded_path).exists():
         raise click.ClickException(
             f"no index at {settings.embedded_path}; build one with 'mapsearch demo' or 'mapsearch import', "
             "or point --data-dir / MAPSEARCH_DATA_DIR at an existing one"

@@ -57,8 +57,10 @@ def rebuild_if_other_model(services: Services, demo_ids: list[str]) -> None:
         )
     click.echo(f"the demo index was built with model {indexed_model!r}; rebuilding it with {services.embedder.model_id!r}")
     services.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{settings.embedded_path}{suffix}").unlink(missing_ok=True)
+    from indexer.backends import embedded_alias
+
+    embedded_alias.delete_physical(embedded_alias.resolve(settings.embedded_path))
+    embedded_alias.pointer_path(settings.embedded_path).unlink(missing_ok=True)
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -66,7 +68,9 @@ def serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     settings = services_of(app).settings
-    if settings.backend == "embedded" and not settings.embedded_path.exists():
+    from indexer.backends.embedded_alias import resolve
+
+    if settings.backend == "embedded" and not resolve(settings.embedded_path).exists():
         click.echo(f"note: no index at {settings.embedded_path} yet; 'mapsearch demo' or 'mapsearch import' builds one", err=True)
     click.echo(f"mapsearch is serving {settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")
     run_simple(host, port, app, threaded=True, use_reloader=False)

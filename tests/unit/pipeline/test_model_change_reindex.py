@@ -1,0 +1,171 @@
+"""A full reindex after a model change on the embedded backend: a new SQLite file re-embedded with
+the new model behind the pointer (searches never fail meanwhile), a same-model reindex still
+copies, a fault mid-build leaves the old file serving, one reindex at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from flask import Flask
+
+import indexer.reembed
+from celery_tasks.runner import start_job
+from indexer.backends import embedded_alias, open_backend
+from indexer.backends.base import BackendQuery
+from indexer.model_specs import load_model, save_checkpoint
+from indexer.records import ImageRef, MapRecord
+from indexer.settings import load_settings
+from tests.pipeline_support import png_bytes
+from webapi.app import create_app
+
+N_RECORDS = 10  # record 7 names no image, record 8's image breaks after the first build
+
+
+@pytest.fixture(scope="module")
+def model_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second small model: the demo weights, perturbed (another checkpoint, another model id)."""
+    loaded = load_model("demo")
+    with torch.no_grad():
+        for parameter in loaded.model.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    directory = tmp_path_factory.mktemp("model-b")
+    save_checkpoint(loaded.model, loaded.model_cfg, directory, model_name="demo-b")
+    return directory
+
+
+def _app(data: Path, model: str) -> Flask:
+    return create_app({"data_dir": data, "pipeline_batch_size": 4, "model": model, "device": "cpu"})
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> Path:
+    """A data dir indexed with the demo model (model A), the legacy plain ``index.sqlite``."""
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    records = []
+    for n in range(N_RECORDS):
+        image = None if n == 7 else ImageRef(url=f"images/{n}.png")
+        if image is not None:
+            (data / "images" / f"{n}.png").write_bytes(png_bytes(n))
+        records.append(MapRecord(id=f"m:{n}", source="m", title=f"Harbor map {n}", image=image))
+    records_file = tmp_path / "records.jsonl"
+    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    assert start_job(_app(data, "demo"), "harvest", {"source": "records", "path": str(records_file)}, inline=True).state == "succeeded"
+    return data
+
+
+def _model_ids(data: Path) -> dict[str, str | None]:
+    backend = open_backend(load_settings({"data_dir": data}))
+    try:
+        docs = backend.fetch([f"m:{n}" for n in range(N_RECORDS)])
+    finally:
+        backend.close()
+    return {doc_id: doc.model_id for doc_id, doc in docs.items()}
+
+
+def test_new_model_re_embeds_into_a_new_file_while_searches_go_on(indexed: Path, model_b: Path) -> None:
+    data = indexed
+    model_a = set(_model_ids(data).values()) - {None}
+    (data / "images" / "8.png").write_bytes(b"no longer an image")
+    reader = open_backend(load_settings({"data_dir": data}))  # opened before the swap, kept open
+    failures: list[BaseException] = []
+    totals: set[int] = set()
+    searches = 0
+    stop = threading.Event()
+
+    def search_in_a_loop() -> None:
+        nonlocal searches
+        while not stop.is_set():
+            try:
+                totals.add(reader.search(BackendQuery(text="harbor map", num_candidates=50)).total)
+                totals.add(reader.search(BackendQuery(browse_limit=50)).total)
+                searches += 1
+            except BaseException as exc:  # noqa: BLE001 - any failure is the finding
+                failures.append(exc)
+
+    thread = threading.Thread(target=search_in_a_loop)
+    thread.start()
+    try:
+        app = _app(data, str(model_b))
+        job = start_job(app, "reindex", {"source": "index", "full": True}, inline=True)
+    finally:
+        time.sleep(0.2)
+        stop.set()
+        thread.join(timeout=30)
+    assert job.state == "succeeded", job
+    assert (job.total, job.done, job.without_vector) == (N_RECORDS, N_RECORDS, 1)
+    assert any(error.startswith("m:8") for error in job.errors), job.errors
+    assert not failures, failures[:3]
+    assert totals == {N_RECORDS} and searches > 0
+
+    model_ids = _model_ids(data)
+    new_model = load_model(str(model_b)).model_id
+    assert len(model_ids) == N_RECORDS
+    assert {model_ids[f"m:{n}"] for n in range(N_RECORDS) if n not in (7, 8)} == {new_model} and new_model not in model_a
+    assert model_ids["m:7"] is None and model_ids["m:8"] is None  # no image; broken image: no vector, never model A's
+    physical = embedded_alias.resolve(data / "index.sqlite")
+    assert physical.name.startswith("index-v1-") and physical.exists()
+    assert not (data / "index.sqlite").exists() and not Path(f"{data / 'index.sqlite'}-wal").exists()
+    assert embedded_alias.leftovers(data / "index.sqlite") == []
+    assert reader.info().physical == str(physical) and reader.model_id() == new_model
+    reader.close()
+
+    client = app.test_client()
+    response = client.get("/api/search?q=harbor%20map&mode=semantic")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["total"] > 0
+    # the old model is now refused: the index is model B's
+    assert _app(data, "demo").test_client().get("/api/search?q=harbor&mode=semantic").status_code >= 400
+
+
+def test_same_model_reindex_copies_and_keeps_the_file(indexed: Path) -> None:
+    data = indexed
+    for path in (data / "images").iterdir():
+        path.unlink()  # copying needs no image
+    job = start_job(_app(data, "demo"), "reindex", {"source": "index", "full": True}, inline=True)
+    assert job.state == "succeeded", job
+    assert not embedded_alias.pointer_path(data / "index.sqlite").exists()  # no rebuild: same file
+
+
+def test_a_fault_mid_build_leaves_the_old_file_serving(indexed: Path, model_b: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = indexed
+    before = _model_ids(data)
+    real = indexer.reembed.reembed_documents
+    calls = 0
+
+    def fail_on_second_page(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("injected failure mid-build")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(indexer.reembed, "reembed_documents", fail_on_second_page)
+    job = start_job(_app(data, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
+
+    assert job.state == "failed" and "injected failure" in job.message and "old index still serves" in job.message
+    assert _model_ids(data) == before
+    alias = data / "index.sqlite"
+    assert embedded_alias.resolve(alias) == alias and not embedded_alias.pointer_path(alias).exists()
+    assert embedded_alias.leftovers(alias) == [] and not list(data.glob("index-v*"))
+    assert not embedded_alias.lock_path(alias).exists()
+    response = _app(data, "demo").test_client().get("/api/search?q=harbor%20map&mode=semantic")
+    assert response.status_code == 200 and response.get_json()["total"] > 0
+
+
+def test_one_reindex_at_a_time_and_a_stale_lock_expires(indexed: Path, model_b: Path) -> None:
+    alias = indexed / "index.sqlite"
+    with embedded_alias.reindex_lock(alias):
+        job = start_job(_app(indexed, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
+        assert job.state == "failed" and "already running" in job.message
+        with pytest.raises(embedded_alias.EmbeddedReindexLocked):
+            with embedded_alias.reindex_lock(alias):
+                pass
+    embedded_alias.lock_path(alias).write_text('{"owner": "crashed:1", "acquired_at": 0}')
+    with embedded_alias.reindex_lock(alias):  # expired: taken over
+        assert "crashed" not in embedded_alias.lock_path(alias).read_text()
+    assert not embedded_alias.lock_path(alias).exists()
