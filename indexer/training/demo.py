@@ -33,7 +33,7 @@ VAL_WORLD_SEED = 1002
 TRAIN_START = 100_001  # ids demo:100001.. (the demo collection uses demo:00001..)
 VAL_START = 200_001
 IMAGE_SIZE = 128
-MODEL_ID_PREFIX = "mapsearch-demo-clip"
+MODEL_ID_PREFIX = "demo-clip"  # the embedder treats ids starting with "demo" as the demo model
 
 
 def demo_model_cfg(image_size: int = IMAGE_SIZE) -> dict[str, Any]:

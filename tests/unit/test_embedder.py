@@ -21,7 +21,7 @@ from indexer.embedder import (
     get_embedder,
     letterbox,
 )
-from indexer.model_specs import DEMO_MODEL_CFG, load_model, save_checkpoint
+from indexer.model_specs import load_model, save_checkpoint
 from indexer.settings import Settings, load_settings
 
 
@@ -72,7 +72,7 @@ def test_letterbox_keeps_the_whole_map() -> None:
 
 def test_embedding_uses_the_letterboxed_image(embedder: ClipEmbedder) -> None:
     wide = Image.fromarray(np.random.default_rng(1).integers(0, 256, (80, 320, 3), dtype=np.uint8))
-    boxed = letterbox(wide, embedder.image_size, tuple(round(v * 255) for v in (0.48145466, 0.4578275, 0.40821073)))
+    boxed = letterbox(wide, embedder.image_size, embedder._fill)  # the checkpoint's declared fill (mean colour when undeclared)
     np.testing.assert_allclose(embedder.embed_images([wide]), embedder.embed_images([boxed]), atol=1e-5)
 
 
@@ -105,7 +105,9 @@ def test_get_embedder_loads_once_per_process(tmp_path: Path) -> None:
 
 
 def test_checkpoint_directory_round_trip(tmp_path: Path, embedder: ClipEmbedder) -> None:
-    save_checkpoint(embedder.model, DEMO_MODEL_CFG, tmp_path / "ckpt", model_name="tiny")
+    fill = embedder._require().fill  # keep the demo checkpoint's letterbox fill so vectors match
+    save_checkpoint(embedder.model, embedder._require().model_cfg, tmp_path / "ckpt", model_name="tiny",
+                    preprocess_cfg={"size": embedder.image_size, "fill_color": list(fill) if fill else None})
     loaded = ClipEmbedder(str(tmp_path / "ckpt"), device="cpu").load()
     assert loaded.model_id.startswith("tiny/") and len(loaded.model_id) == len("tiny/") + 12
     images = _maps()[:2]
@@ -121,7 +123,7 @@ def test_training_checkpoint_layout_keeps_its_declared_id_and_fill(tmp_path: Pat
     folder.mkdir()
     save_file({k: v.half().contiguous() for k, v in embedder.model.state_dict().items()}, str(folder / "model.safetensors"))
     preprocess = {"size": 128, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25], "resize_mode": "longest", "fill_color": 0}
-    (folder / "config.json").write_text(json.dumps({"model_id": "trained-clip/0123abcd", "model_cfg": DEMO_MODEL_CFG, "preprocess_cfg": preprocess}))
+    (folder / "config.json").write_text(json.dumps({"model_id": "trained-clip/0123abcd", "model_cfg": embedder._require().model_cfg, "preprocess_cfg": preprocess}))
     loaded = ClipEmbedder(str(folder), device="cpu").load()
     assert loaded.model_id == "trained-clip/0123abcd"
     tall = Image.new("RGB", (40, 160), (255, 255, 255))
@@ -131,7 +133,7 @@ def test_training_checkpoint_layout_keeps_its_declared_id_and_fill(tmp_path: Pat
 
 def test_self_describing_torch_file(tmp_path: Path, embedder: ClipEmbedder) -> None:
     path = tmp_path / "model.pt"
-    torch.save({"model_cfg": DEMO_MODEL_CFG, "state_dict": embedder.model.state_dict(), "model_name": "mine"}, path)
+    torch.save({"model_cfg": embedder._require().model_cfg, "state_dict": embedder.model.state_dict(), "model_name": "mine"}, path)
     loaded = load_model(str(path))
     assert loaded.model_id.startswith("mine/")
     bare = tmp_path / "bare" / "weights.pt"
