@@ -162,9 +162,8 @@ def test_one_reindex_at_a_time_and_a_stale_lock_expires(indexed: Path, model_b: 
     with embedded_alias.reindex_lock(alias):
         job = start_job(_app(indexed, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
         assert job.state == "failed" and "already running" in job.message
-        with pytest.raises(embedded_alias.EmbeddedReindexLocked):
-            with embedded_alias.reindex_lock(alias):
-                pass
+        with pytest.raises(embedded_alias.EmbeddedReindexLocked), embedded_alias.reindex_lock(alias):
+            pass
     embedded_alias.lock_path(alias).write_text('{"owner": "crashed:1", "acquired_at": 0}')
     with embedded_alias.reindex_lock(alias):  # expired: taken over
         assert "crashed" not in embedded_alias.lock_path(alias).read_text()
