@@ -15,13 +15,18 @@ from webapi.cli.job_progress import JobBar, follow, report_and_exit
 
 
 def _run_harvest(params: dict[str, Any], wait: bool) -> None:
+    run_job("harvest", params, wait)
+
+
+def run_job(kind: str, params: dict[str, Any], wait: bool) -> None:
+    """Start a job: queued (and followed with ``wait``) with a broker, else run here with a bar."""
     from celery_tasks.runner import read_job, start_job
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ctx = pipeline_context(app)
     try:
         if ctx.settings.broker_url:
-            job = start_job(app, "harvest", params)
+            job = start_job(app, kind, params)
             click.echo(f"job {job.id} queued on {ctx.settings.broker_url.split('@')[-1]}")
             if not wait:
                 return
@@ -34,7 +39,7 @@ def _run_harvest(params: dict[str, Any], wait: bool) -> None:
                 bar = bar or JobBar(snapshot.id)
                 bar.update(snapshot)
 
-            job = start_job(app, "harvest", params, inline=True, progress=progress)
+            job = start_job(app, kind, params, inline=True, progress=progress)
             if bar is not None:
                 bar.close()
     except SourceError as exc:

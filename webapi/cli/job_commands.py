@@ -1,4 +1,5 @@
-"""CLI: ``jobs [list|show ID|cancel ID] [--watch]`` — the staff view of harvest and reindex jobs."""
+"""CLI: ``jobs [list|show ID|cancel ID|reindex] [--watch]`` — the staff view of harvest and reindex
+jobs."""
 
 from __future__ import annotations
 
@@ -67,3 +68,14 @@ def register(cli: click.Group) -> None:
         _job(job_id)
         job = cancel_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
         click.echo(describe(job))
+
+    @jobs.command("reindex")
+    @click.option("--id", "ids", multiple=True, help="Reindex only this document (repeatable; default: every document).")
+    @click.option("--wait/--no-wait", default=True, show_default=True, help="With a broker: follow the job until it ends.")
+    def reindex_job(ids: tuple[str, ...], wait: bool) -> None:
+        """Re-derive documents from their stored records; a full reindex after a model change
+        re-embeds into a new index and swaps it in (docs/pipeline.md)."""
+        from webapi.cli.harvest_commands import run_job
+
+        params = {"source": "index", "ids": list(dict.fromkeys(ids))} if ids else {"source": "index", "full": True}
+        run_job("reindex", params, wait)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from click.testing import CliRunner
 from flask import Flask
 
 import indexer.reembed
@@ -21,6 +22,7 @@ from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
 from tests.pipeline_support import png_bytes
 from webapi.app import create_app
+from webapi.cli import cli
 
 N_RECORDS = 10  # record 7 names no image, record 8's image breaks after the first build
 
@@ -168,3 +170,27 @@ def test_one_reindex_at_a_time_and_a_stale_lock_expires(indexed: Path, model_b: 
     with embedded_alias.reindex_lock(alias):  # expired: taken over
         assert "crashed" not in embedded_alias.lock_path(alias).read_text()
     assert not embedded_alias.lock_path(alias).exists()
+
+
+def test_the_staff_api_and_the_cli_start_it(indexed: Path, model_b: Path) -> None:
+    """Same model through ``POST /api/admin/reindex``: vectors copied, no new file; then the new
+    model through ``mapsearch jobs reindex``: re-embedded behind the pointer."""
+    app = create_app({"data_dir": indexed, "pipeline_batch_size": 4, "model": "demo", "device": "cpu",
+                      "admin_tokens": ["staff-token"]})
+    response = app.test_client().post("/api/admin/reindex", json={}, headers={"Authorization": "Bearer staff-token"})
+    assert response.status_code == 202, response.get_json()
+    job_id = response.get_json()["id"]
+    deadline = time.monotonic() + 30
+    while (state := app.test_client().get(f"/api/admin/jobs/{job_id}", headers={"Authorization": "Bearer staff-token"})
+           .get_json()["state"]) not in {"succeeded", "failed", "cancelled"} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert state == "succeeded"
+    assert not embedded_alias.pointer_path(indexed / "index.sqlite").exists()
+
+    runner = CliRunner(env={"MAPSEARCH_DATA_DIR": str(indexed), "MAPSEARCH_PIPELINE_BATCH_SIZE": "4",
+                            "MAPSEARCH_MODEL": str(model_b), "MAPSEARCH_DEVICE": "cpu", "MAPSEARCH_BROKER_URL": None})
+    result = runner.invoke(cli, ["jobs", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output
+    assert embedded_alias.resolve(indexed / "index.sqlite").name.startswith("index-v1-")
+    assert set(_model_ids(indexed).values()) - {None} == {load_model(str(model_b)).model_id}
