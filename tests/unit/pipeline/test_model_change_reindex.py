@@ -4,6 +4,8 @@ copies, a fault mid-build leaves the old file serving, one reindex at a time."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,7 +22,7 @@ from indexer.backends.base import BackendQuery
 from indexer.model_specs import load_model, save_checkpoint
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
-from tests.pipeline_support import png_bytes
+from tests.pipeline_support import REPO, png_bytes
 from webapi.app import create_app
 from webapi.cli import cli
 
@@ -194,3 +196,42 @@ def test_the_staff_api_and_the_cli_start_it(indexed: Path, model_b: Path) -> Non
     assert "succeeded" in result.output
     assert embedded_alias.resolve(indexed / "index.sqlite").name.startswith("index-v1-")
     assert set(_model_ids(indexed).values()) - {None} == {load_model(str(model_b)).model_id}
+
+
+READER = """
+import sys
+from pathlib import Path
+from indexer.backends import open_backend
+from indexer.backends.base import BackendQuery
+from indexer.settings import load_settings
+
+backend = open_backend(load_settings({"data_dir": sys.argv[1]}))
+stop = Path(sys.argv[2])
+while not stop.exists():
+    total = backend.search(BackendQuery(text="harbor map", num_candidates=50)).total
+    print(total, backend.info().physical, flush=True)
+"""
+
+
+def test_a_reader_in_another_process_moves_to_the_new_file(indexed: Path, model_b: Path, tmp_path: Path) -> None:
+    """A process that holds the old WAL database open keeps answering across the swap and
+    continues on the new file (the new file was never renamed over the live one)."""
+    stop, out = tmp_path / "stop", tmp_path / "reader.out"
+    with out.open("w") as sink:
+        reader = subprocess.Popen([sys.executable, "-c", READER, str(indexed), str(stop)], cwd=REPO,
+                                  stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not out.read_text().strip() and time.monotonic() < deadline and reader.poll() is None:
+            time.sleep(0.1)
+        job = start_job(_app(indexed, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
+        assert job.state == "succeeded", job
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        reader.wait(timeout=30)
+    lines = [line.split(" ", 1) for line in out.read_text().splitlines()]
+    assert reader.returncode == 0, out.read_text()[-2000:]
+    new = str(embedded_alias.resolve(indexed / "index.sqlite"))
+    assert {total for total, _ in lines} == {str(N_RECORDS)}
+    assert lines[0][1] == str(indexed / "index.sqlite") and lines[-1][1] == new
