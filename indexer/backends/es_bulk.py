@@ -4,18 +4,23 @@ overwrites newer data), retried with backoff on 429, every per-document failure 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
 from indexer.backends.base import WriteReport
 from indexer.backends.es_client import backend_errors
-from indexer.backends.es_documents import to_source
+from indexer.backends.es_documents import source_json
 from indexer.records import IndexDocument
 
 MAX_ERROR_SAMPLES = 20
 CHUNK_SIZE = 500
 MAX_RETRIES = 5  # per chunk, on 429 only; backoff 1 s, 2 s, 4 s ...
+# Requests in flight at once: while ES indexes one chunk (one write thread, CPU-bound on the
+# HNSW graph) the next is being serialized and sent, so both ES write threads stay busy.
+BULK_THREADS = 2
 
 
 def record_failure(report: WriteReport, doc_id: str, reason: str) -> None:
@@ -29,7 +34,7 @@ def index_actions(index: str, docs: Iterable[IndexDocument], report: WriteReport
     """Bulk index actions with external_gte versioning; unconvertible documents go to the report."""
     for doc in docs:
         try:
-            source = to_source(doc)
+            source = source_json(doc)
         except (ValueError, TypeError) as exc:
             record_failure(report, doc.id, str(exc))
             continue
@@ -53,12 +58,11 @@ def _reason(item: dict[str, Any]) -> tuple[int, str]:
     return int(result.get("status", 0)), text
 
 
-def run_bulk(client: Elasticsearch, actions: Iterable[dict[str, Any]], report: WriteReport) -> WriteReport:
-    """Send ``actions``; 409 version conflicts count as stale skips, other failures as errors."""
-    with backend_errors("writing documents"):
-        for ok, item in helpers.streaming_bulk(
+def _send_chunk(client: Elasticsearch, chunk: list[dict[str, Any]]) -> list[tuple[bool, dict[str, Any]]]:
+    return list(
+        helpers.streaming_bulk(
             client,
-            actions,
+            chunk,
             chunk_size=CHUNK_SIZE,
             raise_on_error=False,
             raise_on_exception=True,
@@ -66,7 +70,42 @@ def run_bulk(client: Elasticsearch, actions: Iterable[dict[str, Any]], report: W
             initial_backoff=1,
             max_backoff=30,
             yield_ok=True,
-        ):
+        )
+    )
+
+
+def _chunk_ids(chunk: list[dict[str, Any]]) -> set[str]:
+    return {str(action.get("_id")) for action in chunk}
+
+
+def _results(
+    client: Elasticsearch, actions: Iterable[dict[str, Any]], threads: int
+) -> Iterator[tuple[bool, dict[str, Any]]]:
+    """Per-action results of ``actions`` sent in chunks, up to ``threads`` requests in flight.
+    A chunk that shares an id with one in flight waits for it, so the later action still lands
+    last (equal revisions: last write wins, as with one request at a time)."""
+    pending: list[tuple[Future[list[tuple[bool, dict[str, Any]]]], set[str]]] = []
+    iterator = iter(actions)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="es-bulk") as pool:
+        try:
+            while chunk := list(islice(iterator, CHUNK_SIZE)):
+                ids = _chunk_ids(chunk)
+                while pending and (len(pending) >= threads or any(ids & busy for _, busy in pending)):
+                    yield from pending.pop(0)[0].result()
+                pending.append((pool.submit(_send_chunk, client, chunk), ids))
+            while pending:
+                yield from pending.pop(0)[0].result()
+        finally:
+            for future, _ in pending:
+                future.cancel()
+
+
+def run_bulk(
+    client: Elasticsearch, actions: Iterable[dict[str, Any]], report: WriteReport, threads: int = BULK_THREADS
+) -> WriteReport:
+    """Send ``actions``; 409 version conflicts count as stale skips, other failures as errors."""
+    with backend_errors("writing documents"):
+        for ok, item in _results(client, actions, threads):
             if ok:
                 report.written += 1
                 continue

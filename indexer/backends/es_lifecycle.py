@@ -71,6 +71,17 @@ def index_definition(version: int, dims: int | None, english: bool) -> dict[str,
     return {"settings": settings, "mappings": mappings}
 
 
+# A new index is filled from data that still exists elsewhere (the catalogue, the old index), so a
+# crash mid-load only means loading again: no refreshes, no replicas, and a translog fsynced every
+# 5 s and flushed rarely instead of fsynced per bulk request. ``restore_settings`` undoes all of it.
+BULK_LOAD_SETTINGS: dict[str, Any] = {
+    "refresh_interval": "-1",
+    "number_of_replicas": 0,
+    "translog.durability": "async",
+    "translog.flush_threshold_size": "2gb",
+}
+
+
 def create_index(
     client: Elasticsearch,
     prefix: str,
@@ -78,14 +89,14 @@ def create_index(
     dims: int | None = None,
     bulk_load: bool = False,
 ) -> str:
-    """Create a new physical index (not yet behind the alias); ``bulk_load`` = refresh off, no replicas."""
+    """Create a new physical index (not yet behind the alias); ``bulk_load``: ``BULK_LOAD_SETTINGS``."""
     version = version or es_mappings.latest_version()
     definition = index_definition(version, dims, has_analysis_common(client))
     if cluster_major_version(client) >= 9:
         # 9.x leaves vectors out of _source by default; fetch and reindex read them from there
         definition["settings"]["index.mapping.exclude_source_vectors"] = False
     if bulk_load:
-        definition["settings"].update({"refresh_interval": "-1", "number_of_replicas": 0})
+        definition["settings"].update(BULK_LOAD_SETTINGS)
     name = physical_name(prefix, version)
     with backend_errors("creating an index"):
         client.indices.create(index=name, settings=definition["settings"], mappings=definition["mappings"])
@@ -94,14 +105,21 @@ def create_index(
 
 
 def restore_settings(client: Elasticsearch, index: str) -> None:
-    """Undo ``bulk_load``: the mapping file's refresh interval and replicas, then refresh."""
+    """Undo ``bulk_load``: the mapping file's (or default) settings, then flush and refresh."""
     _, version = parse_physical(index) or ("", es_mappings.latest_version())
     settings = es_mappings.load_mapping(version)["settings"]
     with backend_errors("restoring index settings"):
         client.indices.put_settings(
             index=index,
-            settings={"refresh_interval": settings["refresh_interval"], "number_of_replicas": settings["number_of_replicas"]},
+            settings={
+                "refresh_interval": settings["refresh_interval"],
+                "number_of_replicas": settings["number_of_replicas"],
+                # back to the defaults (or the mapping file's values): fsync per request
+                "translog.durability": settings.get("translog.durability"),
+                "translog.flush_threshold_size": settings.get("translog.flush_threshold_size"),
+            },
         )
+        client.indices.flush(index=index)
         client.indices.refresh(index=index)
 
 
