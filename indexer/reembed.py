@@ -99,6 +99,8 @@ def rebuild_embedded(
     alias = settings.embedded_path
     report = IndexReport()
     with embedded_alias.reindex_lock(alias):
+        for leftover in embedded_alias.leftovers(alias):  # from a crash after a swap, before its delete
+            embedded_alias.delete_physical(leftover)
         old_path = embedded_alias.resolve(alias)
         if not old_path.exists():
             raise RebuildError(f"nothing to reindex: no index at {old_path}")
