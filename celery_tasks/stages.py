@@ -161,7 +161,11 @@ def fail_batch(ctx: PipelineContext, job_id: str, batch_id: str, why: str) -> No
 
 
 def fail_job(ctx: PipelineContext, job_id: str, why: str) -> None:
-    """Close the job as failed (the harvest itself could not go on)."""
+    """Close the job as failed (the harvest itself could not go on); a job staff cancelled stays
+    cancelled, since the error is usually the interruption itself."""
+    if is_cancelled(ctx, job_id):
+        log.info("job %s was cancelled; not marking it failed (%s)", job_id, why)
+        return
     log.error("job %s failed: %s", job_id, why)
     ctx.jobs.update(job_id, state="failed", message=why, finished_at=time.time())
 
