@@ -63,6 +63,14 @@ def test_facets_count_the_union_of_keyword_matches_and_semantic_top_k(small_wind
     assert facet(response, "collection") == {"Carta Marina": 2, "Coastal Survey": 2}
 
 
+def test_facet_size_keeps_the_largest_buckets(small_window: SearchService) -> None:
+    response = small_window.search(SearchParams(q="sea monsters", facet=["place", "decade"], facet_size=1))
+    assert [(b.value, b.count) for b in response.facets["place"]] == [("Norway", 2)]
+    assert [b.value for b in response.facets["decade"]] == ["1530"]  # ties: value ascending
+    browse = small_window.search(SearchParams(facet=["source"], facet_size=1))
+    assert [(b.value, b.count) for b in browse.facets["source"]] == [("loc", 7)]
+
+
 def test_facets_respect_filters(service: SearchService) -> None:
     response = service.search(SearchParams(q="sea monsters", year_to=1700, facet=["subject"]))
     # passing the filter: c:01 (1539), c:08 (1600), c:02 (1700-1710)

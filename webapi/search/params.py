@@ -56,6 +56,7 @@ class SearchParams(BaseModel):
     bbox: str | None = Field(default=None, description="W,S,E,N in degrees.")
     has_image: bool | None = None
     facet: list[FacetName] = Field(default_factory=list)
+    facet_size: int = Field(default=50, ge=1, le=1000, description="Buckets per requested facet (long lists: the UI filters them).")
     min_similarity: float | None = Field(default=None, ge=-1, le=1)
     size: int = Field(default=20, ge=1, le=100)
     page: int = Field(default=1, ge=1)

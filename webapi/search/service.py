@@ -210,6 +210,7 @@ class SearchService:
             num_candidates=self.settings.num_candidates,
             min_similarity=params.min_similarity,
             facets=tuple(params.facet),
+            facet_size=params.facet_size,
         )
         result = self._backend_search(query)
         fused = self._fuse(params, result)
@@ -270,6 +271,7 @@ class SearchService:
         query = BackendQuery(
             filters=filters,
             facets=tuple(params.facet),
+            facet_size=params.facet_size,
             browse_sort=params.sort,
             browse_offset=(params.page - 1) * params.size,
             browse_limit=params.size,

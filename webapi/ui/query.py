@@ -23,6 +23,7 @@ SIDEBAR_FACETS: dict[str, str] = {
 }
 # decade feeds the year histogram; it is requested with every search.
 REQUESTED_FACETS: tuple[str, ...] = (*SIDEBAR_FACETS, "decade")
+SIDEBAR_FACET_SIZE = 300
 
 _LIST_FIELDS = {"modify", "place", "subject", "collection", "format", "language", "source", "facet"}
 _BOOL_FIELDS = {"has_image", "collapse", "explain"}
@@ -57,6 +58,8 @@ def params_from_args(args: MultiDict[str, str], *, facets: bool = True) -> Searc
             data[key] = values[-1]
     if facets:
         data["facet"] = list(REQUESTED_FACETS)
+        # places and subjects run to thousands: fetch many so the sidebar's filter box can find them
+        data.setdefault("facet_size", SIDEBAR_FACET_SIZE)
     data["explain"] = True
     return SearchParams.model_validate(data)
 

@@ -43,6 +43,7 @@ def test_params_from_args_validates_like_the_api_and_asks_for_facets() -> None:
     params = params_from_args(MultiDict([("q", "x"), ("collapse", "on"), ("modify", "grayscale:0.5")]))
     assert params.collapse is True and params.explain is True
     assert tuple(params.facet) == REQUESTED_FACETS
+    assert params.facet_size == 300  # long place/subject lists reach the sidebar's filter box
     with pytest.raises(ValidationError):
         params_from_args(MultiDict([("year_from", "1900"), ("year_to", "1800")]))
 
