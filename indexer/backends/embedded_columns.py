@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.backends.base import Filters
+from indexer.backends.base import FACET_FIELDS, Filters
 from indexer.backends.embedded_schema import MULTI_FIELDS, SEPARATOR
 
 # Filters name the API's plural fields; these are the stored columns behind them.
@@ -21,13 +21,9 @@ FILTER_FIELDS: dict[str, str] = {
     "languages": "languages",
     "sources": "source",
 }
+# Facets counted from (document, value) pairs; decade and has_image are computed columns.
 FACET_COLUMNS: dict[str, str] = {
-    "place": "places",
-    "subject": "subjects",
-    "collection": "collections",
-    "format": "formats",
-    "language": "languages",
-    "source": "source",
+    name: column for name, column in FACET_FIELDS.items() if name not in {"decade", "has_image"}
 }
 
 
