@@ -138,3 +138,49 @@ def png_bytes(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def perturbed_demo_model(directory: Path) -> Path:
+    """A second small model in `directory`: the demo weights, perturbed (another checkpoint, another model id)."""
+    import torch  # imported here: most pipeline tests need no torch
+
+    from indexer.model_specs import load_model, save_checkpoint
+
+    loaded = load_model("demo")
+    with torch.no_grad():
+        for parameter in loaded.model.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    save_checkpoint(loaded.model, loaded.model_cfg, directory, model_name="demo-b")
+    return directory
+
+
+def write_harbor_records(data: Path, records_file: Path, count: int) -> Path:
+    """`count` "Harbor map n" records with PNGs under `data`/images (record 7 names no image), as JSON lines."""
+    from indexer.records import ImageRef, MapRecord
+
+    (data / "images").mkdir(parents=True)
+    records = []
+    for n in range(count):
+        image = None if n == 7 else ImageRef(url=f"images/{n}.png")
+        if image is not None:
+            (data / "images" / f"{n}.png").write_bytes(png_bytes(n))
+        records.append(MapRecord(id=f"m:{n}", source="m", title=f"Harbor map {n}", image=image))
+    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    return records_file
+
+
+def fail_reembed_on_call(monkeypatch: Any, call: int, message: str) -> None:
+    """Make the `call`-th page of re-embedding raise RuntimeError(`message`) (the others run for real)."""
+    import indexer.reembed
+
+    real = indexer.reembed.reembed_documents
+    calls = 0
+
+    def failing(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise RuntimeError(message)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(indexer.reembed, "reembed_documents", failing)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,19 @@ class LiveApp:
     data_dir: Path
 
 
+@contextmanager
+def served(app: Flask, thread_name: str) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 from a werkzeug thread; yields its base URL, stops it on exit."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=thread_name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The real app over a freshly built demo index, served by werkzeug in a thread."""
@@ -50,14 +64,10 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     records = write_demo_collection(data_dir, DEMO_SIZE, DEMO_SEED)
     report = index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)
     assert report.with_vector == DEMO_SIZE, report
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
-    thread.start()
     try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", app, data_dir)
+        with served(app, "browser-test-server") as url:
+            yield LiveApp(url, app, data_dir)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         services.close()
 
 

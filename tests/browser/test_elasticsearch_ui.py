@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, served
 from tests.browser.support import api_ids, api_search, query_of, result_count, result_ids
 from tests.integration.es_support import ES_URL, es_client, fresh_prefix, remove_prefix
 from webapi.app import create_app
@@ -37,14 +35,10 @@ def es_app(live_app: LiveApp, tmp_path_factory: pytest.TempPathFactory) -> Itera
     report = backend.write(source.backend.fetch(ids).values())
     assert report.written == len(ids) == 60, report
     backend.refresh()  # type: ignore[attr-defined]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="browser-es-server", daemon=True)
-    thread.start()
     try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", app, data_dir)
+        with served(app, "browser-es-server") as url:
+            yield LiveApp(url, app, data_dir)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         services_of(app).close()
         remove_prefix(client, prefix)
 

@@ -17,7 +17,7 @@ from indexer.backends import es_attach
 from indexer.backends.base import BackendError, BackendQuery, Filters
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.settings import Settings, load_settings
-from tests.integration.es_support import ES_URL, es_client, fresh_prefix, remove_prefix
+from tests.integration.es_support import ES_URL, fresh_prefix, remove_prefix
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -88,11 +88,6 @@ place = "dct_spatial_sm.keyword"
 field = "mapsearch_vector"
 model_field = "mapsearch_model_id"
 """
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Elasticsearch]:
-    yield es_client()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.records import IndexDocument, MapRecord
 from tests.integration.es_support import (
     MODEL_ID,
-    es_client,
     fresh_prefix,
     make_doc,
     remove_prefix,
@@ -30,11 +29,6 @@ DOCS = [
     make_doc("t:4", "Pacific islands", [0, 0, 1], year_start=1850, year_end=1860, subjects=["Islands"], places=["Fiji"], extent={"west": 170, "south": -20, "east": -170, "north": -10}),
     make_doc("t:5", "Boston harbor", None, year_start=1785, subjects=["Sea monsters", "Harbors"], places=["Boston"]),
 ]
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Elasticsearch]:
-    yield es_client()
 
 
 @pytest.fixture(scope="module")

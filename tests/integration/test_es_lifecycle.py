@@ -15,7 +15,6 @@ from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from tests.integration.es_support import (
     MODEL_ID,
-    es_client,
     fresh_prefix,
     make_doc,
     remove_prefix,
@@ -25,11 +24,6 @@ from tests.integration.es_support import (
 pytestmark = pytest.mark.elasticsearch
 
 N_DOCS = 240
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Elasticsearch]:
-    yield es_client()
 
 
 @pytest.fixture

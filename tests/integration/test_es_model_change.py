@@ -10,19 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from elasticsearch import Elasticsearch
 from flask import Flask
 
-import indexer.reembed
 from celery_tasks.runner import start_job
 from indexer.backends import es_lifecycle, es_reindex
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
-from indexer.model_specs import load_model, save_checkpoint
-from indexer.records import ImageRef, MapRecord
-from tests.integration.es_support import ES_URL, es_client, fresh_prefix, remove_prefix
-from tests.pipeline_support import png_bytes
+from indexer.model_specs import load_model
+from tests.integration.es_support import ES_URL, fresh_prefix, remove_prefix
+from tests.pipeline_support import (
+    fail_reembed_on_call,
+    perturbed_demo_model,
+    write_harbor_records,
+)
 from webapi.app import create_app
 
 pytestmark = pytest.mark.elasticsearch
@@ -32,20 +33,8 @@ IDS = [f"m:{n}" for n in range(N_RECORDS)]
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Elasticsearch]:
-    yield es_client()
-
-
-@pytest.fixture(scope="module")
 def model_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second small model: the demo weights, perturbed (another checkpoint, another model id)."""
-    loaded = load_model("demo")
-    with torch.no_grad():
-        for parameter in loaded.model.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
-    directory = tmp_path_factory.mktemp("model-b")
-    save_checkpoint(loaded.model, loaded.model_cfg, directory, model_name="demo-b")
-    return directory
+    return perturbed_demo_model(tmp_path_factory.mktemp("model-b"))
 
 
 @pytest.fixture
@@ -53,15 +42,7 @@ def world(tmp_path: Path, client: Elasticsearch) -> Iterator[tuple[Path, str]]:
     """(data dir, index prefix) of an index built by the pipeline with the demo model (model A)."""
     prefix = fresh_prefix("modelchange")
     data = tmp_path / "data"
-    (data / "images").mkdir(parents=True)
-    records = []
-    for n in range(N_RECORDS):
-        image = None if n == 7 else ImageRef(url=f"images/{n}.png")
-        if image is not None:
-            (data / "images" / f"{n}.png").write_bytes(png_bytes(n))
-        records.append(MapRecord(id=f"m:{n}", source="m", title=f"Harbor map {n}", image=image))
-    records_file = tmp_path / "records.jsonl"
-    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    records_file = write_harbor_records(data, tmp_path / "records.jsonl", N_RECORDS)
     job = start_job(_app(data, prefix, "demo"), "harvest", {"source": "records", "path": str(records_file)}, inline=True)
     assert job.state == "succeeded", job
     yield data, prefix
@@ -132,17 +113,7 @@ def test_a_fault_mid_copy_leaves_the_alias_on_the_old_index(
     data, prefix = world
     old = es_lifecycle.current_index(client, prefix)
     before = _model_ids(client, prefix)
-    real = indexer.reembed.reembed_documents
-    calls = 0
-
-    def fail_on_second_page(*args: object, **kwargs: object) -> object:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("injected failure mid-copy")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(indexer.reembed, "reembed_documents", fail_on_second_page)
+    fail_reembed_on_call(monkeypatch, 2, "injected failure mid-copy")
     job = start_job(_app(data, prefix, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
 
     assert job.state == "failed" and "injected failure" in job.message, job

@@ -10,7 +10,6 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,12 +112,6 @@ def image_result(n: int, year: int) -> dict[str, Any]:
         "image_url": [IIIF.format(n=n) + "/full/pct:25/0/default.jpg#h=1000&w=800"],
         "language": [{"english": "https://www.loc.gov/search/?fa=language:english"}],
     }
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as running:
-        yield running
 
 
 def loc_settings(tmp_path: Path, server: ScriptedServer, **overrides: Any) -> Settings:

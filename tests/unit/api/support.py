@@ -4,13 +4,18 @@ records, and a deterministic colour embedder (a model whose right answers are kn
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from flask import Flask
 from PIL import Image, ImageDraw
 
+from indexer.pipeline import index_records
 from indexer.records import ImageRef, MapRecord, Place
+from webapi.app import create_app
+from webapi.services import services_of
 
 # colour word -> RGB of the map's land
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -107,3 +112,19 @@ def make_collection(data_dir: Path, per_colour: int = 3) -> list[MapRecord]:
     records.append(MapRecord(id="test:broken", source="test", title="A map whose scan is corrupt", image=ImageRef(url="images/broken.png")))
     records.append(MapRecord(id="test:noimage", source="test", title="A catalogued map without a scan", subjects=["Roads"], year_start=1900))
     return records
+
+
+@contextmanager
+def indexed_app(data_dir: Path, **config: object) -> Iterator[Flask]:
+    """An app whose index holds the test collection (12 maps with vectors, 1 broken, 1 without
+    image), embedded by the colour embedder; `config` adds app settings."""
+    app = create_app({"data_dir": data_dir, "TESTING": True, **config})
+    services = services_of(app)
+    embedder = ColourEmbedder()
+    services.use_embedder(lambda: embedder)
+    records = make_collection(services.settings.data_dir)
+    index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)
+    try:
+        yield app
+    finally:
+        services.close()

@@ -11,18 +11,20 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from click.testing import CliRunner
 from flask import Flask
 
-import indexer.reembed
 from celery_tasks.runner import start_job
 from indexer.backends import embedded_alias, open_backend
 from indexer.backends.base import BackendQuery
-from indexer.model_specs import load_model, save_checkpoint
-from indexer.records import ImageRef, MapRecord
+from indexer.model_specs import load_model
 from indexer.settings import load_settings
-from tests.pipeline_support import REPO, png_bytes
+from tests.pipeline_support import (
+    REPO,
+    fail_reembed_on_call,
+    perturbed_demo_model,
+    write_harbor_records,
+)
 from webapi.app import create_app
 from webapi.cli import cli
 
@@ -31,14 +33,7 @@ N_RECORDS = 10  # record 7 names no image, record 8's image breaks after the fir
 
 @pytest.fixture(scope="module")
 def model_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second small model: the demo weights, perturbed (another checkpoint, another model id)."""
-    loaded = load_model("demo")
-    with torch.no_grad():
-        for parameter in loaded.model.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
-    directory = tmp_path_factory.mktemp("model-b")
-    save_checkpoint(loaded.model, loaded.model_cfg, directory, model_name="demo-b")
-    return directory
+    return perturbed_demo_model(tmp_path_factory.mktemp("model-b"))
 
 
 def _app(data: Path, model: str) -> Flask:
@@ -49,15 +44,7 @@ def _app(data: Path, model: str) -> Flask:
 def indexed(tmp_path: Path) -> Path:
     """A data dir indexed with the demo model (model A), the legacy plain ``index.sqlite``."""
     data = tmp_path / "data"
-    (data / "images").mkdir(parents=True)
-    records = []
-    for n in range(N_RECORDS):
-        image = None if n == 7 else ImageRef(url=f"images/{n}.png")
-        if image is not None:
-            (data / "images" / f"{n}.png").write_bytes(png_bytes(n))
-        records.append(MapRecord(id=f"m:{n}", source="m", title=f"Harbor map {n}", image=image))
-    records_file = tmp_path / "records.jsonl"
-    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    records_file = write_harbor_records(data, tmp_path / "records.jsonl", N_RECORDS)
     assert start_job(_app(data, "demo"), "harvest", {"source": "records", "path": str(records_file)}, inline=True).state == "succeeded"
     return data
 
@@ -138,17 +125,7 @@ def test_same_model_reindex_copies_and_keeps_the_file(indexed: Path) -> None:
 def test_a_fault_mid_build_leaves_the_old_file_serving(indexed: Path, model_b: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = indexed
     before = _model_ids(data)
-    real = indexer.reembed.reembed_documents
-    calls = 0
-
-    def fail_on_second_page(*args: object, **kwargs: object) -> object:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("injected failure mid-build")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(indexer.reembed, "reembed_documents", fail_on_second_page)
+    fail_reembed_on_call(monkeypatch, 2, "injected failure mid-build")
     job = start_job(_app(data, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
 
     assert job.state == "failed" and "injected failure" in job.message and "old index still serves" in job.message

@@ -15,9 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.backends.base import BackendError
-from indexer.pipeline import index_records
-from tests.unit.api.support import ColourEmbedder, make_collection
-from webapi.app import create_app
+from tests.unit.api.support import indexed_app
 from webapi.services import services_of
 
 CARD_ID = re.compile(r'<li class="card" data-id="([^"]+)"')
@@ -25,14 +23,8 @@ CARD_ID = re.compile(r'<li class="card" data-id="([^"]+)"')
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"data_dir": tmp_path / "data", "TESTING": True})
-    services = services_of(app)
-    embedder = ColourEmbedder()
-    services.use_embedder(lambda: embedder)
-    records = make_collection(services.settings.data_dir)
-    index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)
-    yield app
-    services.close()
+    with indexed_app(tmp_path / "data") as app:
+        yield app
 
 
 @pytest.fixture
