@@ -44,20 +44,10 @@ def aardvark_records(
             report.record_broken(where, str(exc))
             continue
         except ValidationError as exc:
-            report.record_broken(where, _first_validation_error(exc))
+            report.record_invalid(where, exc)
             continue
-        for warning in warnings:
-            report.record_warning(where, warning)
-        report.ok += 1
-        if not record.has_image:
-            report.without_image += 1
+        report.record_ok(where, record, warnings)
         yield record
-
-
-def _first_validation_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    location = ".".join(str(part) for part in error["loc"])
-    return f"{location}: {error['msg']}"
 
 
 def parse_references(value: Any) -> dict[str, Any]:

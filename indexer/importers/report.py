@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from indexer.records import MapRecord
 
 MAX_SAMPLES = 20
 
@@ -28,6 +35,20 @@ class ImportReport:
         self.broken += 1
         if len(self.errors) < MAX_SAMPLES:
             self.errors.append(f"{where}: {reason}")
+
+    def record_invalid(self, where: str, exc: ValidationError) -> None:
+        """Count a record the model refused, naming its first bad field."""
+        error = exc.errors()[0]
+        location = ".".join(str(part) for part in error["loc"])
+        self.record_broken(where, f"{location}: {error['msg']}")
+
+    def record_ok(self, where: str, record: MapRecord, warnings: Iterable[str] = ()) -> None:
+        """Count a kept record, with any fields it lost."""
+        for warning in warnings:
+            self.record_warning(where, warning)
+        self.ok += 1
+        if not record.has_image:
+            self.without_image += 1
 
     def record_warning(self, where: str, reason: str) -> None:
         """Count a record kept with a field dropped (e.g. an unreadable bounding box)."""

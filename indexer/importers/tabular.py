@@ -150,14 +150,9 @@ def _emit(
         report.record_broken(where, str(exc))
         return None
     except ValidationError as exc:
-        error = exc.errors()[0]
-        report.record_broken(where, f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
+        report.record_invalid(where, exc)
         return None
-    for warning in warnings:
-        report.record_warning(where, warning)
-    report.ok += 1
-    if not record.has_image:
-        report.without_image += 1
+    report.record_ok(where, record, warnings)
     return record
 
 
