@@ -29,7 +29,9 @@ DIMS = 512
 CLUSTERS = 2_000
 NOISE = 0.04  # per-dimension noise around a cluster centre: cosine to the centre ≈ 0.74
 MODEL_ID = "bench-synthetic-512"
-STANFORD = Path(__file__).resolve().parents[2] / "shared" / "data" / "aardvark" / "stanford-maps.jsonl.gz"
+STANFORD = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "aardvark" / "stanford-maps.jsonl.gz"
+)
 FALLBACK_STANFORD = Path("/work/shared/data/aardvark/stanford-maps.jsonl.gz")
 BATCH = 5_000
 YEAR_FILTER = (1850, 1950)
@@ -56,19 +58,37 @@ def sample_records() -> list[MapRecord]:
     if path.exists():
         return list(aardvark_records(path, ImportReport(source=str(path))))
     rng = np.random.default_rng(3)
-    words = ["county", "survey", "chart", "plan", "city", "harbor", "river", "railroad", "coast", "island", "atlas", "sheet"]
+    words = [
+        "county",
+        "survey",
+        "chart",
+        "plan",
+        "city",
+        "harbor",
+        "river",
+        "railroad",
+        "coast",
+        "island",
+        "atlas",
+        "sheet",
+    ]
     places = ["California", "Texas", "France", "China", "Mexico", "Alaska", "Ohio", "Peru"]
     return [
         MapRecord(
-            id=f"synthetic:{n}", source="synthetic", title=" ".join(rng.choice(words, 4)).title(),
-            subjects=[f"{rng.choice(words).title()} maps"], places=[{"name": str(rng.choice(places))}],  # type: ignore[list-item]
+            id=f"synthetic:{n}",
+            source="synthetic",
+            title=" ".join(rng.choice(words, 4)).title(),
+            subjects=[f"{rng.choice(words).title()} maps"],
+            places=[{"name": str(rng.choice(places))}],  # type: ignore[list-item]
             year_start=int(rng.integers(1600, 2000)),
         )
         for n in range(2000)
     ]
 
 
-def documents(records: list[MapRecord], size: int, centres: np.ndarray) -> Iterator[tuple[list[IndexDocument], float]]:
+def documents(
+    records: list[MapRecord], size: int, centres: np.ndarray
+) -> Iterator[tuple[list[IndexDocument], float]]:
     """Batches of documents (records sampled with replacement, new ids), with the seconds spent
     generating their vectors (the stand-in for embedding, excluded from build speed)."""
     rng = np.random.default_rng(11)
@@ -81,7 +101,9 @@ def documents(records: list[MapRecord], size: int, centres: np.ndarray) -> Itera
         batch = []
         for offset, pick in enumerate(picks.tolist()):
             number = start + offset
-            record = records[pick].model_copy(update={"id": f"bench:{number}/1", "item_id": f"bench:{number // 3}"})
+            record = records[pick].model_copy(
+                update={"id": f"bench:{number}/1", "item_id": f"bench:{number // 3}"}
+            )
             batch.append(IndexDocument(record=record, vector=vectors[offset], model_id=MODEL_ID))
         yield batch, vector_seconds
 
@@ -159,7 +181,11 @@ def query_texts(records: list[MapRecord], count: int) -> list[str]:
     rng = np.random.default_rng(5)
     texts: list[str] = []
     while len(texts) < count:
-        words = [w for w in records[int(rng.integers(len(records)))].title.lower().split() if w.isalpha() and len(w) >= 4]
+        words = [
+            w
+            for w in records[int(rng.integers(len(records)))].title.lower().split()
+            if w.isalpha() and len(w) >= 4
+        ]
         if words:
             picks = rng.choice(len(words), size=min(2, len(words)), replace=False)
             texts.append(" ".join(words[int(p)] for p in sorted(picks)))
@@ -191,7 +217,9 @@ def measure_queries(directory: Path, count: int) -> dict[str, object]:
     texts = query_texts(records, count)
     centres = cluster_centres()
     query_vectors = clustered_vectors(centres, count, seed=99)
-    table = {f"q{i}": query_vectors[i] for i in range(count)} | {t: query_vectors[i] for i, t in enumerate(texts)}
+    table = {f"q{i}": query_vectors[i] for i in range(count)} | {
+        t: query_vectors[i] for i, t in enumerate(texts)
+    }
     settings = load_settings({"data_dir": directory})
     service = SearchService(settings, backend, VectorTable(table))
     year_from, year_to = YEAR_FILTER
@@ -206,7 +234,10 @@ def measure_queries(directory: Path, count: int) -> dict[str, object]:
     def hybrid(i: int) -> object:
         return service.search(SearchParams(q=texts[i], mode="hybrid", **common))  # type: ignore[arg-type]
 
-    totals = [service.search(SearchParams(q=texts[i], mode="keyword")).total for i in range(min(count, 20))]
+    totals = [
+        service.search(SearchParams(q=texts[i], mode="keyword")).total
+        for i in range(min(count, 20))
+    ]
     results["keyword_matches_median"] = statistics.median(totals)
     browse = service.search(SearchParams(year_from=year_from, year_to=year_to))
     results["year_filter_selectivity"] = round(browse.total / max(1, info.documents), 3)
@@ -219,7 +250,9 @@ def measure_queries(directory: Path, count: int) -> dict[str, object]:
 
     import torch
 
-    matrix = torch.from_numpy(backend._columns.vectors[: backend._columns.size])  # the same vectors, no copy
+    matrix = torch.from_numpy(
+        backend._columns.vectors[: backend._columns.size]
+    )  # the same vectors, no copy
     torch_vectors = torch.from_numpy(query_vectors)
 
     def baseline(i: int) -> object:
@@ -252,8 +285,15 @@ def measure_text_embedding(count: int = 5) -> dict[str, float]:
     embedder = ClipEmbedder.from_loaded(loaded, device="cpu")
     embedder.embed_query_text("warm-up")
     cold = timed(lambda i: embedder.embed_query_text(f"sea monsters number {i}"), count, warmup=0)
-    cached = timed(lambda i: embedder.embed_query_text(f"sea monsters number {i % count}"), count * 10, warmup=0)
-    return {"cold_p50_ms": percentiles(cold)["p50_ms"], "cached_p50_us": round(statistics.median(cached) * 1e6, 1)}
+    cached = timed(
+        lambda i: embedder.embed_query_text(f"sea monsters number {i % count}"),
+        count * 10,
+        warmup=0,
+    )
+    return {
+        "cold_p50_ms": percentiles(cold)["p50_ms"],
+        "cached_p50_us": round(statistics.median(cached) * 1e6, 1),
+    }
 
 
 def disk_mb(directory: Path) -> float:
@@ -276,8 +316,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     figures: dict[str, object] = {"size": args.size}
     if not args.skip_build:
         child = subprocess.run(
-            [sys.executable, __file__, "--build-only", "--size", str(args.size), "--dir", str(args.dir)],
-            check=True, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--build-only",
+                "--size",
+                str(args.size),
+                "--dir",
+                str(args.dir),
+            ],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         figures["build"] = json.loads(child.stdout.strip().splitlines()[-1])
     figures["disk_mb"] = round(disk_mb(args.dir))

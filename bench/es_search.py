@@ -57,7 +57,11 @@ def build(backend: ElasticsearchBackend, size: int) -> dict[str, float]:
         write_seconds += time.perf_counter() - started
         written, failed = written + report.written, failed + report.failed
         if written % 50_000 < BATCH:
-            print(f"  wrote {written:,} docs ({written / write_seconds:,.0f}/s)", file=sys.stderr, flush=True)
+            print(
+                f"  wrote {written:,} docs ({written / write_seconds:,.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
     started = time.perf_counter()
     es_lifecycle.restore_settings(client, index)
     refresh_seconds = time.perf_counter() - started
@@ -71,7 +75,9 @@ def build(backend: ElasticsearchBackend, size: int) -> dict[str, float]:
         "docs_per_second_bulk": round(written / write_seconds),
         "refresh_seconds": round(refresh_seconds, 1),
         "forcemerge_seconds": round(merge_seconds, 1),
-        "docs_per_second_incl_merge": round(written / (write_seconds + refresh_seconds + merge_seconds)),
+        "docs_per_second_incl_merge": round(
+            written / (write_seconds + refresh_seconds + merge_seconds)
+        ),
     }
 
 
@@ -89,8 +95,12 @@ def measure_queries(backend: ElasticsearchBackend, count: int) -> dict[str, obje
 
     texts = query_texts(sample_records(), count)
     query_vectors = clustered_vectors(cluster_centres(), count, seed=99)
-    table = {f"q{i}": query_vectors[i] for i in range(count)} | {t: query_vectors[i] for i, t in enumerate(texts)}
-    service = SearchService(load_settings({"backend": "elasticsearch"}), backend, VectorTable(table))
+    table = {f"q{i}": query_vectors[i] for i in range(count)} | {
+        t: query_vectors[i] for i, t in enumerate(texts)
+    }
+    service = SearchService(
+        load_settings({"backend": "elasticsearch"}), backend, VectorTable(table)
+    )
     year_from, year_to = YEAR_FILTER
     common = {"year_from": year_from, "year_to": year_to, "facet": list(FACETS)}
     runs = {
@@ -105,10 +115,14 @@ def measure_queries(backend: ElasticsearchBackend, count: int) -> dict[str, obje
     return results
 
 
-def measure_recall(backend: ElasticsearchBackend, size: int, count: int, k: int = 10) -> dict[str, float]:
+def measure_recall(
+    backend: ElasticsearchBackend, size: int, count: int, k: int = 10
+) -> dict[str, float]:
     """recall@k of the backend's semantic list (HNSW int8 + float rescoring) vs exact cosine."""
     centres = cluster_centres()
-    matrix = np.concatenate([clustered_vectors(centres, min(BATCH, size - s), seed=s) for s in range(0, size, BATCH)])
+    matrix = np.concatenate(
+        [clustered_vectors(centres, min(BATCH, size - s), seed=s) for s in range(0, size, BATCH)]
+    )
     queries = clustered_vectors(centres, count, seed=1234)
     recalls, latencies = [], []
     for vector in queries:
@@ -118,8 +132,11 @@ def measure_recall(backend: ElasticsearchBackend, size: int, count: int, k: int 
         result = backend.search(BackendQuery(vector=vector, num_candidates=1000))
         latencies.append(time.perf_counter() - started)
         recalls.append(len(expected & {h.id for h in result.semantic[:k]}) / k)
-    return {"recall_at_10": round(float(np.mean(recalls)), 4), "min_recall_at_10": float(np.min(recalls)),
-            "backend_semantic_k1000": percentiles(latencies)}  # type: ignore[dict-item]
+    return {
+        "recall_at_10": round(float(np.mean(recalls)), 4),
+        "min_recall_at_10": float(np.min(recalls)),
+        "backend_semantic_k1000": percentiles(latencies),
+    }  # type: ignore[dict-item]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -66,17 +66,22 @@ def embedder_rates(embedder: Any, images: list[Image.Image], batch: int) -> dict
         model.encode_image(tensors[:batch].to(embedder.device))  # warm-up
         started, cpu = time.perf_counter(), time.process_time()
         for start in range(0, len(tensors), batch):
-            model.encode_image(tensors[start:start + batch].to(embedder.device))
+            model.encode_image(tensors[start : start + batch].to(embedder.device))
         tensor_rate = len(tensors) / (time.perf_counter() - started)
         tensor_cpu = len(tensors) / (time.process_time() - cpu)
     started = time.perf_counter()
     embedder.embed_images(images)
     decoded_rate = len(images) / (time.perf_counter() - started)
-    return {"model_on_tensors": tensor_rate, "model_on_tensors_per_cpu_s": tensor_cpu,
-            "embed_images_on_decoded": decoded_rate}
+    return {
+        "model_on_tensors": tensor_rate,
+        "model_on_tensors_per_cpu_s": tensor_cpu,
+        "embed_images_on_decoded": decoded_rate,
+    }
 
 
-def pipeline_rate(model: str, urls: list[str], batch: int, fetch_workers: int, device: str) -> dict[str, Any]:
+def pipeline_rate(
+    model: str, urls: list[str], batch: int, fetch_workers: int, device: str
+) -> dict[str, Any]:
     """images/s through ``mapsearch harvest records`` in-process: fetch, decode, embed, index."""
     from celery_tasks.runner import start_job
     from indexer.records import ImageRef, MapRecord
@@ -84,26 +89,48 @@ def pipeline_rate(model: str, urls: list[str], batch: int, fetch_workers: int, d
 
     with tempfile.TemporaryDirectory(prefix="mapsearch-bench-") as tmp:
         records = Path(tmp) / "records.jsonl"
-        records.write_text("\n".join(
-            MapRecord(id=f"bench:{n}", source="bench", title=f"Bench map {n}", image=ImageRef(url=url)).model_dump_json()
-            for n, url in enumerate(urls)))
-        app = create_app({
-            "data_dir": Path(tmp) / "data", "model": model, "device": device, "allow_private_urls": True,
-            "image_cache": False, "pipeline_batch_size": batch, "embed_batch_size": batch,
-            "image_fetch_workers": fetch_workers,
-        })
+        records.write_text(
+            "\n".join(
+                MapRecord(
+                    id=f"bench:{n}", source="bench", title=f"Bench map {n}", image=ImageRef(url=url)
+                ).model_dump_json()
+                for n, url in enumerate(urls)
+            )
+        )
+        app = create_app(
+            {
+                "data_dir": Path(tmp) / "data",
+                "model": model,
+                "device": device,
+                "allow_private_urls": True,
+                "image_cache": False,
+                "pipeline_batch_size": batch,
+                "embed_batch_size": batch,
+                "image_fetch_workers": fetch_workers,
+            }
+        )
         started, cpu = time.perf_counter(), time.process_time()
         job = start_job(app, "harvest", {"source": "records", "path": str(records)}, inline=True)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         if job.state != "succeeded" or job.without_vector:
             raise SystemExit(f"pipeline run did not embed everything: {job.to_dict()}")
-        return {"images_per_s": len(urls) / elapsed, "images_per_cpu_s": len(urls) / cpu, "seconds": elapsed}
+        return {
+            "images_per_s": len(urls) / elapsed,
+            "images_per_cpu_s": len(urls) / cpu,
+            "seconds": elapsed,
+        }
 
 
 def main() -> None:
     """Print a JSON line per model with both rates and their ratio."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", help="MAPSEARCH_MODEL spec (repeatable); default: demo and ViT-B-32:random")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        help="MAPSEARCH_MODEL spec (repeatable); default: demo and ViT-B-32:random",
+    )
     parser.add_argument("--images", type=int, default=256)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--fetch-workers", type=int, default=4)
@@ -120,26 +147,46 @@ def main() -> None:
     urls = [f"{base}/img/{n}.jpg" for n in range(len(jpegs))]
     try:
         for model in args.model or ["demo", "ViT-B-32:random"]:
-            settings = load_settings({"model": model, "device": args.device, "embed_batch_size": args.batch})
+            settings = load_settings(
+                {"model": model, "device": args.device, "embed_batch_size": args.batch}
+            )
             embedder = get_embedder(settings)
             decoded = [decode_upload(data, settings) for data in jpegs]
             model_rates = embedder_rates(embedder, decoded, args.batch)
             end_to_end = pipeline_rate(model, urls, args.batch, args.fetch_workers, args.device)
-            print(json.dumps({
-                "model": model, "model_id": embedder.model_id, "images": args.images, "batch": args.batch,
-                "fetch_workers": args.fetch_workers, "device": embedder.device,
-                "torch_threads": __import__("torch").get_num_threads(), "cpus": os.cpu_count(),
-                "model_on_tensors_per_s": round(model_rates["model_on_tensors"], 1),
-                "embed_images_per_s": round(model_rates["embed_images_on_decoded"], 1),
-                "pipeline_per_s": round(end_to_end["images_per_s"], 1),
-                "ratio_pipeline_vs_model": round(end_to_end["images_per_s"] / model_rates["model_on_tensors"], 3),
-                # per CPU-second of this process: meaningful on a busy machine, and the share of
-                # the work that is the model (1.0 = fetch, decode, preprocess, index cost nothing)
-                "model_on_tensors_per_cpu_s": round(model_rates["model_on_tensors_per_cpu_s"], 1),
-                "pipeline_per_cpu_s": round(end_to_end["images_per_cpu_s"], 1),
-                "cpu_ratio_pipeline_vs_model": round(end_to_end["images_per_cpu_s"] / model_rates["model_on_tensors_per_cpu_s"], 3),
-                "load_avg": [round(v, 2) for v in os.getloadavg()],
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "model": model,
+                        "model_id": embedder.model_id,
+                        "images": args.images,
+                        "batch": args.batch,
+                        "fetch_workers": args.fetch_workers,
+                        "device": embedder.device,
+                        "torch_threads": __import__("torch").get_num_threads(),
+                        "cpus": os.cpu_count(),
+                        "model_on_tensors_per_s": round(model_rates["model_on_tensors"], 1),
+                        "embed_images_per_s": round(model_rates["embed_images_on_decoded"], 1),
+                        "pipeline_per_s": round(end_to_end["images_per_s"], 1),
+                        "ratio_pipeline_vs_model": round(
+                            end_to_end["images_per_s"] / model_rates["model_on_tensors"], 3
+                        ),
+                        # per CPU-second of this process: meaningful on a busy machine, and the share of
+                        # the work that is the model (1.0 = fetch, decode, preprocess, index cost nothing)
+                        "model_on_tensors_per_cpu_s": round(
+                            model_rates["model_on_tensors_per_cpu_s"], 1
+                        ),
+                        "pipeline_per_cpu_s": round(end_to_end["images_per_cpu_s"], 1),
+                        "cpu_ratio_pipeline_vs_model": round(
+                            end_to_end["images_per_cpu_s"]
+                            / model_rates["model_on_tensors_per_cpu_s"],
+                            3,
+                        ),
+                        "load_avg": [round(v, 2) for v in os.getloadavg()],
+                    }
+                ),
+                flush=True,
+            )
     finally:
         server.shutdown()
 

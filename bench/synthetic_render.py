@@ -22,7 +22,9 @@ def main() -> None:
             synthetic.render(max_side=side)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         label = "full size (384-512 px)" if side is None else f"{side} px"
-        print(f"{label:>24}: {args.maps / cpu:6.1f} maps/s per core ({1000 * cpu / args.maps:.1f} ms CPU, {1000 * wall / args.maps:.1f} ms wall per map)")
+        print(
+            f"{label:>24}: {args.maps / cpu:6.1f} maps/s per core ({1000 * cpu / args.maps:.1f} ms CPU, {1000 * wall / args.maps:.1f} ms wall per map)"
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "unacked_restore_throttle": 1,
         },
         # Publishing the next step of a chain rides out a short broker restart.
-        "task_publish_retry_policy": {"max_retries": 20, "interval_start": 0.2, "interval_step": 0.5,
-                                      "interval_max": 3},
+        "task_publish_retry_policy": {
+            "max_retries": 20,
+            "interval_start": 0.2,
+            "interval_step": 0.5,
+            "interval_max": 3,
+        },
         "broker_connection_retry_on_startup": True,
         "broker_connection_max_retries": None,
         "task_serializer": "json",

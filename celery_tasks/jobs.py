@@ -114,7 +114,14 @@ class JobStore(Protocol):
         ...
 
     def complete_batch(
-        self, job_id: str, batch_id: str, *, done: int, failed: int, without_vector: int, errors: Sequence[str]
+        self,
+        job_id: str,
+        batch_id: str,
+        *,
+        done: int,
+        failed: int,
+        without_vector: int,
+        errors: Sequence[str],
     ) -> bool:
         """Count a finished batch once; False (and nothing counted) when it was counted before."""
         ...
@@ -182,8 +189,14 @@ class RedisJobStore:
 
     def create(self, kind: str, params: dict[str, Any]) -> Job:
         job = Job(id=new_job_id(), kind=kind, params=params)
-        mapping = {"id": job.id, "kind": kind, "params": json.dumps(params), "state": job.state,
-                   "message": "", "created_at": repr(job.created_at)}
+        mapping = {
+            "id": job.id,
+            "kind": kind,
+            "params": json.dumps(params),
+            "state": job.state,
+            "message": "",
+            "created_at": repr(job.created_at),
+        }
         mapping.update({name: "0" for name in _INT_FIELDS + _BOOL_FIELDS})
         with self.client.pipeline() as pipe:
             pipe.hset(self._key(job.id), mapping=mapping)
@@ -192,7 +205,10 @@ class RedisJobStore:
         return job
 
     def get(self, job_id: str) -> Job:
-        raw, errors = self.client.hgetall(self._key(job_id)), self.client.lrange(self._key(job_id, "errors"), 0, -1)
+        raw, errors = (
+            self.client.hgetall(self._key(job_id)),
+            self.client.lrange(self._key(job_id, "errors"), 0, -1),
+        )
         if not raw:
             raise JobNotFound(job_id)
         data: dict[str, Any] = dict(raw)
@@ -220,8 +236,12 @@ class RedisJobStore:
         if not self.client.exists(self._key(job_id)):
             raise JobNotFound(job_id)
         fields = {**fields, "updated_at": time.time()}
-        mapping = {k: ("1" if v else "0") if isinstance(v, bool) else ("" if v is None else repr(v) if isinstance(v, float) else str(v))
-                   for k, v in fields.items()}
+        mapping = {
+            k: ("1" if v else "0")
+            if isinstance(v, bool)
+            else ("" if v is None else repr(v) if isinstance(v, float) else str(v))
+            for k, v in fields.items()
+        }
         self.client.hset(self._key(job_id), mapping=mapping)
 
     def add_errors(self, job_id: str, errors: Sequence[str]) -> None:
@@ -232,16 +252,29 @@ class RedisJobStore:
             self.client.ltrim(key, 0, MAX_SAMPLE_ERRORS - 1)
 
     def add_batch(self, job_id: str, batch_id: str, record_ids: Sequence[str]) -> bool:
-        return bool(self._add_batch(keys=[self._key(job_id), self._key(job_id, "batches")],
-                                    args=[batch_id, json.dumps(list(record_ids)), len(record_ids), repr(time.time())]))
+        return bool(
+            self._add_batch(
+                keys=[self._key(job_id), self._key(job_id, "batches")],
+                args=[batch_id, json.dumps(list(record_ids)), len(record_ids), repr(time.time())],
+            )
+        )
 
     def complete_batch(
-        self, job_id: str, batch_id: str, *, done: int, failed: int, without_vector: int, errors: Sequence[str]
+        self,
+        job_id: str,
+        batch_id: str,
+        *,
+        done: int,
+        failed: int,
+        without_vector: int,
+        errors: Sequence[str],
     ) -> bool:
-        counted = bool(self._complete_batch(
-            keys=[self._key(job_id), self._key(job_id, "counted")],
-            args=[batch_id, done, failed, without_vector, repr(time.time())],
-        ))
+        counted = bool(
+            self._complete_batch(
+                keys=[self._key(job_id), self._key(job_id, "counted")],
+                args=[batch_id, done, failed, without_vector, repr(time.time())],
+            )
+        )
         if counted:
             self.add_errors(job_id, errors)
         return counted
@@ -308,7 +341,10 @@ class SqliteJobStore:
     def create(self, kind: str, params: dict[str, Any]) -> Job:
         job = Job(id=new_job_id(), kind=kind, params=params)
         with self._lock, self._connect() as db:
-            db.execute("INSERT INTO jobs VALUES (?, ?, ?)", (job.id, job.created_at, json.dumps(asdict(job))))
+            db.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?)",
+                (job.id, job.created_at, json.dumps(asdict(job))),
+            )
         return job
 
     def get(self, job_id: str) -> Job:
@@ -320,7 +356,9 @@ class SqliteJobStore:
 
     def recent(self, limit: int = 50) -> list[Job]:
         with self._connect() as db:
-            rows = db.execute("SELECT data FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(
+                "SELECT data FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,)
+            ).fetchall()
         return [_job_from_fields(json.loads(row[0])) for row in rows]
 
     def update(self, job_id: str, **fields: Any) -> None:
@@ -328,8 +366,10 @@ class SqliteJobStore:
 
     def add_errors(self, job_id: str, errors: Sequence[str]) -> None:
         """Keep a sample of errors (the first few)."""
+
         def mutate(_db: sqlite3.Connection, data: dict[str, Any]) -> None:
             data["errors"] = (data["errors"] + list(errors))[:MAX_SAMPLE_ERRORS]
+
         if errors:
             self._write(job_id, mutate)
 
@@ -343,10 +383,18 @@ class SqliteJobStore:
                 data["total"] += len(record_ids)
                 data["batches_total"] += 1
             return bool(inserted)
+
         return bool(self._write(job_id, mutate))
 
     def complete_batch(
-        self, job_id: str, batch_id: str, *, done: int, failed: int, without_vector: int, errors: Sequence[str]
+        self,
+        job_id: str,
+        batch_id: str,
+        *,
+        done: int,
+        failed: int,
+        without_vector: int,
+        errors: Sequence[str],
     ) -> bool:
         def mutate(db: sqlite3.Connection, data: dict[str, Any]) -> bool:
             changed = db.execute(
@@ -360,22 +408,29 @@ class SqliteJobStore:
                 data["batches_done"] += 1
                 data["errors"] = (data["errors"] + list(errors))[:MAX_SAMPLE_ERRORS]
             return bool(changed)
+
         return bool(self._write(job_id, mutate))
 
     def batch_ids(self, job_id: str) -> list[str]:
         with self._connect() as db:
-            rows = db.execute("SELECT batch_id FROM job_batches WHERE job_id = ?", (job_id,)).fetchall()
+            rows = db.execute(
+                "SELECT batch_id FROM job_batches WHERE job_id = ?", (job_id,)
+            ).fetchall()
         return [row[0] for row in rows]
 
     def batch_record_ids(self, job_id: str, batch_id: str) -> list[str]:
         with self._connect() as db:
-            row = db.execute("SELECT record_ids FROM job_batches WHERE job_id = ? AND batch_id = ?",
-                             (job_id, batch_id)).fetchone()
+            row = db.execute(
+                "SELECT record_ids FROM job_batches WHERE job_id = ? AND batch_id = ?",
+                (job_id, batch_id),
+            ).fetchone()
         return json.loads(row[0]) if row else []
 
     def claim_finalize(self, job_id: str) -> bool:
         with self._lock, self._connect() as db:
-            return bool(db.execute("INSERT OR IGNORE INTO job_finalizers VALUES (?)", (job_id,)).rowcount)
+            return bool(
+                db.execute("INSERT OR IGNORE INTO job_finalizers VALUES (?)", (job_id,)).rowcount
+            )
 
 
 def open_job_store(settings: Settings) -> RedisJobStore | SqliteJobStore:

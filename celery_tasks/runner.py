@@ -37,8 +37,14 @@ def validate_params(params: dict[str, Any]) -> None:
         raise SourceError("limit must be a positive integer")
 
 
-def start_job(flask_app: Flask, kind: str, params: dict[str, Any], *, inline: bool = False,
-              progress: JobProgress | None = None) -> Job:
+def start_job(
+    flask_app: Flask,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    inline: bool = False,
+    progress: JobProgress | None = None,
+) -> Job:
     """Create a job and get it going; ``inline`` runs it to the end here when there is no broker."""
     validate_params(params)
     ctx = pipeline_context(flask_app)
@@ -53,8 +59,12 @@ def start_job(flask_app: Flask, kind: str, params: dict[str, Any], *, inline: bo
     elif inline:
         run_in_process(flask_app, job.id, progress)
     else:
-        thread = threading.Thread(target=run_in_process, args=(flask_app, job.id, None),
-                                  name=f"mapsearch-job-{job.id}", daemon=True)
+        thread = threading.Thread(
+            target=run_in_process,
+            args=(flask_app, job.id, None),
+            name=f"mapsearch-job-{job.id}",
+            daemon=True,
+        )
         thread.start()
     return ctx.jobs.get(job.id)
 
@@ -82,7 +92,10 @@ def run_in_process(flask_app: Flask, job_id: str, progress: JobProgress | None =
         while len(pending) > 1:
             finish(*pending.pop(0))
 
-    with flask_app.app_context(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as loader:
+    with (
+        flask_app.app_context(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as loader,
+    ):
         try:
             stages.harvest(ctx, job_id, submit)
         except Exception as exc:
@@ -103,9 +116,13 @@ def read_job(flask_app: Flask, job_id: str) -> Job:
     ctx = pipeline_context(flask_app)
     job = ctx.jobs.get(job_id)
     if job.state not in FINAL_STATES and job.idle_seconds > ctx.settings.job_stall_timeout:
-        stages.fail_job(ctx, job_id, f"no progress for {job.idle_seconds:.0f} s "
-                                     f"({job.batches_done}/{job.batches_total} batches counted): batches were lost; "
-                                     f"start the job again (indexed records are kept)")
+        stages.fail_job(
+            ctx,
+            job_id,
+            f"no progress for {job.idle_seconds:.0f} s "
+            f"({job.batches_done}/{job.batches_total} batches counted): batches were lost; "
+            f"start the job again (indexed records are kept)",
+        )
         job = ctx.jobs.get(job_id)
     return job
 
@@ -115,6 +132,11 @@ def cancel_job(flask_app: Flask, job_id: str) -> Job:
     ctx = pipeline_context(flask_app)
     job = ctx.jobs.get(job_id)
     if job.state not in FINAL_STATES:
-        ctx.jobs.update(job_id, cancel_requested=True, state="cancelled", finished_at=time.time(),
-                        message="cancelled by staff")
+        ctx.jobs.update(
+            job_id,
+            cancel_requested=True,
+            state="cancelled",
+            finished_at=time.time(),
+            message="cancelled by staff",
+        )
     return ctx.jobs.get(job_id)

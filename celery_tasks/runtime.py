@@ -34,8 +34,13 @@ def build_context(settings: Settings) -> PipelineContext:
         model: Embedder = get_embedder(settings)
         return model
 
-    return PipelineContext(settings=settings, jobs=open_job_store(settings), stage=open_stage(settings),
-                           backend_factory=backend, embedder_factory=embedder)
+    return PipelineContext(
+        settings=settings,
+        jobs=open_job_store(settings),
+        stage=open_stage(settings),
+        backend_factory=backend,
+        embedder_factory=embedder,
+    )
 
 
 def pipeline_context(flask_app: Flask | None = None) -> PipelineContext:

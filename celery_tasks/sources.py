@@ -52,7 +52,9 @@ def _all_indexed_ids(backend: SearchBackend, page: int = 1000) -> list[str]:
 
     ids: list[str] = []
     while True:
-        result = backend.search(BackendQuery(browse_sort="title", browse_offset=len(ids), browse_limit=page))
+        result = backend.search(
+            BackendQuery(browse_sort="title", browse_offset=len(ids), browse_limit=page)
+        )
         ids.extend(hit.id for hit in result.browse)
         if len(result.browse) < page or len(ids) >= result.total:
             return ids
@@ -66,7 +68,7 @@ def _indexed_records(settings: Settings, ids: list[str] | None) -> Iterator[MapR
     try:
         wanted = ids if ids is not None else _all_indexed_ids(backend)
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             found = backend.fetch(chunk)
             yield from (found[doc_id].record for doc_id in chunk if doc_id in found)
     finally:
@@ -78,7 +80,9 @@ def is_resumable(params: dict[str, Any]) -> bool:
     return params.get("source") == "loc"
 
 
-def open_source(params: dict[str, Any], settings: Settings, *, job_id: str) -> Iterator[list[MapRecord]]:
+def open_source(
+    params: dict[str, Any], settings: Settings, *, job_id: str
+) -> Iterator[list[MapRecord]]:
     """Batches of ``settings.pipeline_batch_size`` records from the source the job names."""
     source = params.get("source")
     size = settings.pipeline_batch_size

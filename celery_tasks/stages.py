@@ -76,7 +76,9 @@ def mark_started(ctx: PipelineContext, job_id: str) -> None:
         ctx.jobs.update(job_id, state="running", started_at=job.started_at or time.time())
 
 
-def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch, budget_s: float | None = None) -> bool:
+def harvest(
+    ctx: PipelineContext, job_id: str, submit: SubmitBatch, budget_s: float | None = None
+) -> bool:
     """Read the job's source batch by batch, stage, register and submit each. True when the
     source is exhausted; False when ``budget_s`` ran out first on a source that resumes from its
     persisted cursor (the caller continues it in a new task).
@@ -100,7 +102,12 @@ def harvest(ctx: PipelineContext, job_id: str, submit: SubmitBatch, budget_s: fl
         new = ctx.jobs.add_batch(job_id, batch_id, ids)
         submit(job_id, batch_id)  # even when known: a redelivered harvest may have died before it
         # Stop only after a new batch: a resumed source replays its unfinished page first.
-        if new and budget_s is not None and is_resumable(job.params) and time.monotonic() - started > budget_s:
+        if (
+            new
+            and budget_s is not None
+            and is_resumable(job.params)
+            and time.monotonic() - started > budget_s
+        ):
             return False
     ctx.jobs.update(job_id, harvest_complete=True)
     maybe_finalize(ctx, job_id)
@@ -136,26 +143,47 @@ def rebuild_for_model(ctx: PipelineContext, job_id: str) -> None:
         return  # cancel_job already closed the job
     except Exception as exc:
         log.exception("job %s: model-change reindex failed", job_id)
-        fail_job(ctx, job_id, f"reindex with {model_id} failed, the old index still serves: {type(exc).__name__}: {exc}")
+        fail_job(
+            ctx,
+            job_id,
+            f"reindex with {model_id} failed, the old index still serves: {type(exc).__name__}: {exc}",
+        )
         return
     ctx.backend.refresh()
     report = result.report
     ctx.jobs.add_errors(job_id, report.image_failure_samples)  # type: ignore[attr-defined]
     ctx.jobs.update(
-        job_id, state="succeeded", harvest_complete=True, finished_at=time.time(),
-        total=result.documents, done=result.documents, without_vector=report.image_failures,
+        job_id,
+        state="succeeded",
+        harvest_complete=True,
+        finished_at=time.time(),
+        total=result.documents,
+        done=result.documents,
+        without_vector=report.image_failures,
         message=f"{result.documents} records re-embedded with {model_id} ({report.embedded} embedded, "
-                f"{report.reused_vectors} reused, {report.image_failures} image failures, "
-                f"{report.without_image} without image); now serving {result.new_index}",
+        f"{report.reused_vectors} reused, {report.image_failures} image failures, "
+        f"{report.without_image} without image); now serving {result.new_index}",
     )
 
 
 def fail_batch(ctx: PipelineContext, job_id: str, batch_id: str, why: str) -> None:
     """Count a batch's records as failed, with the reason (a no-op if the batch was counted)."""
     ids = ctx.jobs.batch_record_ids(job_id, batch_id)
-    if ctx.jobs.complete_batch(job_id, batch_id, done=0, failed=len(ids), without_vector=0,
-                               errors=[f"batch {batch_id}: {why}"]):
-        log.error("job %s: batch %s failed (%s); %d records counted as failed", job_id, batch_id, why, len(ids))
+    if ctx.jobs.complete_batch(
+        job_id,
+        batch_id,
+        done=0,
+        failed=len(ids),
+        without_vector=0,
+        errors=[f"batch {batch_id}: {why}"],
+    ):
+        log.error(
+            "job %s: batch %s failed (%s); %d records counted as failed",
+            job_id,
+            batch_id,
+            why,
+            len(ids),
+        )
     ctx.stage.drop(batch_id)
     maybe_finalize(ctx, job_id)
 
@@ -186,7 +214,9 @@ def prefetch_images(ctx: PipelineContext, job_id: str, batch_id: str) -> LoadedI
         return None
 
 
-def embed(ctx: PipelineContext, job_id: str, batch_id: str, images: LoadedImages | None = None) -> bool:
+def embed(
+    ctx: PipelineContext, job_id: str, batch_id: str, images: LoadedImages | None = None
+) -> bool:
     """Fetch, decode and embed a staged batch; stage the documents. False when nothing to index.
     ``images``: the batch's images when they were prefetched."""
     if is_cancelled(ctx, job_id):
@@ -202,21 +232,41 @@ def embed(ctx: PipelineContext, job_id: str, batch_id: str, images: LoadedImages
     job = ctx.jobs.get(job_id)
     with_images = bool(job.params.get("with_images", True))
     kept: list[MapRecord] = []
-    if job.kind == "reindex" and with_images and any(doc.vector is not None for doc in stored.values()):
+    if (
+        job.kind == "reindex"
+        and with_images
+        and any(doc.vector is not None for doc in stored.values())
+    ):
         # A reindex keeps every vector the configured model made (no fetch); the rest are
         # (re-)embedded. Another model's vectors are refused by the backend's write: loudly.
         kept, records = _split_current_vectors(records, stored, ctx.embedder.model_id)
     embedder = ctx.embedder if with_images and any(record.has_image for record in records) else None
     if with_images and images is None:
         images = load_images(records, ctx.settings)  # the batch's images in parallel
-    documents = build_documents(kept, stored, settings=ctx.settings, embedder=None, with_images=False,
-                                report=report) if kept else []
-    documents += build_documents(records, stored, settings=ctx.settings, embedder=embedder,
-                                 with_images=with_images, report=report, images=images)
-    ctx.stage.put(batch_id, "documents", {
-        "documents": [document_to_json(doc) for doc in documents],
-        "image_errors": report.image_failure_samples,
-    })
+    documents = (
+        build_documents(
+            kept, stored, settings=ctx.settings, embedder=None, with_images=False, report=report
+        )
+        if kept
+        else []
+    )
+    documents += build_documents(
+        records,
+        stored,
+        settings=ctx.settings,
+        embedder=embedder,
+        with_images=with_images,
+        report=report,
+        images=images,
+    )
+    ctx.stage.put(
+        batch_id,
+        "documents",
+        {
+            "documents": [document_to_json(doc) for doc in documents],
+            "image_errors": report.image_failure_samples,
+        },
+    )
     return True
 
 
@@ -224,9 +274,11 @@ def _split_current_vectors(
     records: list[MapRecord], stored: dict[str, Any], model_id: str
 ) -> tuple[list[MapRecord], list[MapRecord]]:
     """(records whose stored vector is this model's, the others)."""
+
     def current(record: MapRecord) -> bool:
         doc = stored.get(record.id)
         return doc is not None and doc.vector is not None and doc.model_id == model_id
+
     return [r for r in records if current(r)], [r for r in records if not current(r)]
 
 
@@ -246,8 +298,10 @@ def index(ctx: PipelineContext, job_id: str, batch_id: str) -> None:
     ctx.backend.refresh()
     # A stale skip means a newer revision is already indexed: the record is there, so it is done.
     ctx.jobs.complete_batch(
-        job_id, batch_id,
-        done=report.written + report.skipped_stale, failed=report.failed,
+        job_id,
+        batch_id,
+        done=report.written + report.skipped_stale,
+        failed=report.failed,
         without_vector=sum(1 for doc in documents if doc.vector is None and doc.record.has_image),
         errors=[*report.errors, *image_errors],
     )
@@ -277,17 +331,29 @@ def maybe_finalize(ctx: PipelineContext, job_id: str) -> None:
     ctx.backend.refresh()
     missing: list[str] = []
     for start in range(0, len(expected), VERIFY_CHUNK):
-        chunk = expected[start:start + VERIFY_CHUNK]
+        chunk = expected[start : start + VERIFY_CHUNK]
         present = ctx.backend.fetch(chunk)
         missing.extend(doc_id for doc_id in chunk if doc_id not in present)
     job = ctx.jobs.get(job_id)
     if missing:
-        ctx.jobs.update(job_id, state="failed", finished_at=time.time(),
-                        message=f"{len(missing)} of {len(expected)} records are not in the index "
-                                f"(e.g. {', '.join(missing[:5])})")
+        ctx.jobs.update(
+            job_id,
+            state="failed",
+            finished_at=time.time(),
+            message=f"{len(missing)} of {len(expected)} records are not in the index "
+            f"(e.g. {', '.join(missing[:5])})",
+        )
     elif job.done < len(expected):
-        ctx.jobs.update(job_id, state="failed", finished_at=time.time(),
-                        message=f"counted {job.done} written records for {len(expected)} expected")
+        ctx.jobs.update(
+            job_id,
+            state="failed",
+            finished_at=time.time(),
+            message=f"counted {job.done} written records for {len(expected)} expected",
+        )
     else:
-        ctx.jobs.update(job_id, state="succeeded", finished_at=time.time(),
-                        message=f"{len(expected)} records indexed ({job.without_vector} without a vector)")
+        ctx.jobs.update(
+            job_id,
+            state="succeeded",
+            finished_at=time.time(),
+            message=f"{len(expected)} records indexed ({job.without_vector} without a vector)",
+        )

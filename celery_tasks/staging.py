@@ -34,16 +34,34 @@ def batch_id_for(job_id: str, record_ids: Sequence[str]) -> str:
 
 def document_to_json(doc: IndexDocument) -> dict[str, Any]:
     """A JSON-safe form of a document; the vector as base64 float32."""
-    vector = None if doc.vector is None else base64.b64encode(np.asarray(doc.vector, dtype=np.float32).tobytes()).decode()
-    return {"record": doc.record.model_dump(mode="json"), "vector": vector, "model_id": doc.model_id,
-            "image_hash": doc.image_hash, "indexed_at": doc.indexed_at.isoformat()}
+    vector = (
+        None
+        if doc.vector is None
+        else base64.b64encode(np.asarray(doc.vector, dtype=np.float32).tobytes()).decode()
+    )
+    return {
+        "record": doc.record.model_dump(mode="json"),
+        "vector": vector,
+        "model_id": doc.model_id,
+        "image_hash": doc.image_hash,
+        "indexed_at": doc.indexed_at.isoformat(),
+    }
 
 
 def document_from_json(data: dict[str, Any]) -> IndexDocument:
     """Inverse of ``document_to_json``."""
-    vector = None if data["vector"] is None else np.frombuffer(base64.b64decode(data["vector"]), dtype=np.float32).copy()
-    return IndexDocument(record=MapRecord.model_validate(data["record"]), vector=vector, model_id=data["model_id"],
-                         image_hash=data["image_hash"], indexed_at=data["indexed_at"])
+    vector = (
+        None
+        if data["vector"] is None
+        else np.frombuffer(base64.b64decode(data["vector"]), dtype=np.float32).copy()
+    )
+    return IndexDocument(
+        record=MapRecord.model_validate(data["record"]),
+        vector=vector,
+        model_id=data["model_id"],
+        image_hash=data["image_hash"],
+        indexed_at=data["indexed_at"],
+    )
 
 
 class BatchStage(Protocol):
@@ -70,7 +88,9 @@ class RedisStage:
         self.prefix = prefix
 
     def put(self, batch_id: str, kind: str, payload: Any) -> None:
-        self.client.set(f"{self.prefix}:{batch_id}:{kind}", json.dumps(payload), ex=STAGE_TTL_SECONDS)
+        self.client.set(
+            f"{self.prefix}:{batch_id}:{kind}", json.dumps(payload), ex=STAGE_TTL_SECONDS
+        )
 
     def get(self, batch_id: str, kind: str) -> Any:
         raw = self.client.get(f"{self.prefix}:{batch_id}:{kind}")
@@ -79,7 +99,9 @@ class RedisStage:
         return json.loads(raw)
 
     def drop(self, batch_id: str) -> None:
-        self.client.delete(f"{self.prefix}:{batch_id}:records", f"{self.prefix}:{batch_id}:documents")
+        self.client.delete(
+            f"{self.prefix}:{batch_id}:records", f"{self.prefix}:{batch_id}:documents"
+        )
 
 
 class DirectoryStage:

@@ -50,9 +50,17 @@ def _run(task: Task, job_id: str, work: Callable[[], Any], give_up: Callable[[st
             if attempt >= settings.task_max_retries:
                 give_up(f"{type(exc).__name__}: {exc} (gave up after {attempt} retries)")
                 raise
-            delay = retry_delay(settings.task_retry_backoff, settings.task_retry_backoff_max, attempt)
-            log.warning("job %s: %s failed transiently (%s); retry %d in %.1fs",
-                        job_id, task.name, exc, attempt + 1, delay)
+            delay = retry_delay(
+                settings.task_retry_backoff, settings.task_retry_backoff_max, attempt
+            )
+            log.warning(
+                "job %s: %s failed transiently (%s); retry %d in %.1fs",
+                job_id,
+                task.name,
+                exc,
+                attempt + 1,
+                delay,
+            )
             time.sleep(delay)
         except Exception as exc:
             give_up(f"{type(exc).__name__}: {exc}")
@@ -74,8 +82,14 @@ def harvest_task(self: Task, job_id: str) -> bool:
     outlives the timeout, so Redis never hands a live harvest to a second worker."""
     ctx = pipeline_context()
     budget = ctx.settings.broker_visibility_timeout / 2
-    finished = bool(_run(self, job_id, lambda: stages.harvest(ctx, job_id, submit_batch, budget_s=budget),
-                         lambda why: stages.fail_job(ctx, job_id, f"harvest failed: {why}")))
+    finished = bool(
+        _run(
+            self,
+            job_id,
+            lambda: stages.harvest(ctx, job_id, submit_batch, budget_s=budget),
+            lambda why: stages.fail_job(ctx, job_id, f"harvest failed: {why}"),
+        )
+    )
     if not finished:
         harvest_task.apply_async(args=[job_id])
     return finished
@@ -85,13 +99,23 @@ def harvest_task(self: Task, job_id: str) -> bool:
 def embed_task(self: Task, job_id: str, batch_id: str) -> bool:
     """Fetch, decode and embed one batch."""
     ctx = pipeline_context()
-    return bool(_run(self, job_id, lambda: stages.embed(ctx, job_id, batch_id),
-                     lambda why: stages.fail_batch(ctx, job_id, batch_id, why)))
+    return bool(
+        _run(
+            self,
+            job_id,
+            lambda: stages.embed(ctx, job_id, batch_id),
+            lambda why: stages.fail_batch(ctx, job_id, batch_id, why),
+        )
+    )
 
 
 @shared_task(bind=True, name="celery_tasks.tasks.index_task")
 def index_task(self: Task, job_id: str, batch_id: str) -> None:
     """Write one batch to the index and count it."""
     ctx = pipeline_context()
-    _run(self, job_id, lambda: stages.index(ctx, job_id, batch_id),
-         lambda why: stages.fail_batch(ctx, job_id, batch_id, why))
+    _run(
+        self,
+        job_id,
+        lambda: stages.index(ctx, job_id, batch_id),
+        lambda why: stages.fail_batch(ctx, job_id, batch_id, why),
+    )

@@ -20,8 +20,10 @@ _preload_model = False
 @celeryd_after_setup.connect
 def _remember_queues(sender: Any, instance: Any, **_: Any) -> None:
     global _preload_model
-    _preload_model = ("embed" in instance.app.amqp.queues.consume_from
-                      and pipeline_context(flask_app).settings.worker_preload_model)
+    _preload_model = (
+        "embed" in instance.app.amqp.queues.consume_from
+        and pipeline_context(flask_app).settings.worker_preload_model
+    )
 
 
 @worker_process_init.connect

@@ -17,8 +17,15 @@ from indexer.model_specs import LoadedModel, ModelUnavailableError, load_model
 if TYPE_CHECKING:
     from indexer.settings import Settings
 
-__all__ = ["ClipEmbedder", "Embedder", "ModelUnavailableError", "apply_prompt_template", "clear_embedder_cache",
-           "get_embedder", "letterbox"]
+__all__ = [
+    "ClipEmbedder",
+    "Embedder",
+    "ModelUnavailableError",
+    "apply_prompt_template",
+    "clear_embedder_cache",
+    "get_embedder",
+    "letterbox",
+]
 
 MAP_WORD = re.compile(r"\bmaps?\b", re.IGNORECASE)
 
@@ -54,7 +61,9 @@ def apply_prompt_template(text: str, template: str) -> str:
 def letterbox(image: Image.Image, size: int, fill: tuple[int, int, int]) -> Image.Image:
     """The whole image scaled to fit a ``size`` square, centred on ``fill`` (never cropped)."""
     if image.mode != "RGB":
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        if image.mode in ("RGBA", "LA", "PA") or (
+            image.mode == "P" and "transparency" in image.info
+        ):
             rgba = image.convert("RGBA")
             background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
             image = Image.alpha_composite(background, rgba).convert("RGB")
@@ -75,11 +84,15 @@ def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelUnavailableError(f"MAPSEARCH_DEVICE={device!r} but no CUDA device is available; use 'auto' or 'cpu'")
+        raise ModelUnavailableError(
+            f"MAPSEARCH_DEVICE={device!r} but no CUDA device is available; use 'auto' or 'cpu'"
+        )
     try:
         torch.device(device)
     except (RuntimeError, ValueError):
-        raise ModelUnavailableError(f"MAPSEARCH_DEVICE={device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+        raise ModelUnavailableError(
+            f"MAPSEARCH_DEVICE={device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+        ) from None
     return device
 
 
@@ -91,9 +104,17 @@ class ClipEmbedder:
     normalised with its own mean/std; inference runs under ``torch.inference_mode``.
     """
 
-    def __init__(self, spec: str = "demo", *, device: str = "auto", prompt_template: str = "{} map",
-                 text_cache_size: int = 4096, batch_size: int = 32, allow_download: bool = False,
-                 cache_dir: Any = None) -> None:
+    def __init__(
+        self,
+        spec: str = "demo",
+        *,
+        device: str = "auto",
+        prompt_template: str = "{} map",
+        text_cache_size: int = 4096,
+        batch_size: int = 32,
+        allow_download: bool = False,
+        cache_dir: Any = None,
+    ) -> None:
         self.spec = spec
         self.device_setting = device
         self.prompt_template = prompt_template
@@ -112,19 +133,33 @@ class ClipEmbedder:
     @classmethod
     def from_settings(cls, settings: Settings) -> ClipEmbedder:
         """An (unloaded) embedder configured from settings."""
-        return cls(settings.model, device=settings.device, prompt_template=settings.prompt_template,
-                   text_cache_size=settings.text_cache_size, batch_size=settings.embed_batch_size,
-                   allow_download=settings.model_download, cache_dir=settings.model_cache_dir)
+        return cls(
+            settings.model,
+            device=settings.device,
+            prompt_template=settings.prompt_template,
+            text_cache_size=settings.text_cache_size,
+            batch_size=settings.embed_batch_size,
+            allow_download=settings.model_download,
+            cache_dir=settings.model_cache_dir,
+        )
 
     @classmethod
-    def from_loaded(cls, loaded: LoadedModel, *, device: str = "cpu", prompt_template: str = "{} map",
-                    batch_size: int = 32) -> ClipEmbedder:
+    def from_loaded(
+        cls,
+        loaded: LoadedModel,
+        *,
+        device: str = "cpu",
+        prompt_template: str = "{} map",
+        batch_size: int = 32,
+    ) -> ClipEmbedder:
         """Wrap a model already in memory (training and evaluation use this for in-progress weights).
 
         The model is moved to ``device`` and put in eval mode; call ``model.train()`` before
         training it further.
         """
-        embedder = cls(loaded.model_id, device=device, prompt_template=prompt_template, batch_size=batch_size)
+        embedder = cls(
+            loaded.model_id, device=device, prompt_template=prompt_template, batch_size=batch_size
+        )
         embedder.device = _resolve_device(device)
         embedder._install(loaded)
         return embedder
@@ -149,7 +184,9 @@ class ClipEmbedder:
         with self._load_lock:
             if self._loaded is None:
                 device = _resolve_device(self.device_setting)
-                loaded = load_model(self.spec, allow_download=self.allow_download, cache_dir=self.cache_dir)
+                loaded = load_model(
+                    self.spec, allow_download=self.allow_download, cache_dir=self.cache_dir
+                )
                 self.device = device
                 self._install(loaded)
         return self
@@ -188,11 +225,13 @@ class ClipEmbedder:
         loaded = self._require()
         out = np.zeros((len(images), self.dims), dtype=np.float32)
         for start in range(0, len(images), self.batch_size):
-            batch = np.stack([self.preprocess(image) for image in images[start:start + self.batch_size]])
+            batch = np.stack(
+                [self.preprocess(image) for image in images[start : start + self.batch_size]]
+            )
             with torch.inference_mode():
                 features = loaded.model.encode_image(torch.from_numpy(batch).to(self.device))
                 features = torch.nn.functional.normalize(features.float(), dim=-1)
-            out[start:start + len(batch)] = features.cpu().numpy()
+            out[start : start + len(batch)] = features.cpu().numpy()
         return out
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -202,11 +241,13 @@ class ClipEmbedder:
         loaded = self._require()
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            chunk = list(texts[start:start + self.batch_size])
+            chunk = list(texts[start : start + self.batch_size])
             with torch.inference_mode():
                 tokens = loaded.tokenizer(chunk).to(self.device)
-                features = torch.nn.functional.normalize(loaded.model.encode_text(tokens).float(), dim=-1)
-            out[start:start + len(chunk)] = features.cpu().numpy()
+                features = torch.nn.functional.normalize(
+                    loaded.model.encode_text(tokens).float(), dim=-1
+                )
+            out[start : start + len(chunk)] = features.cpu().numpy()
         return out
 
     def embed_query_text(self, text: str) -> np.ndarray:
@@ -238,8 +279,15 @@ _EMBEDDERS_LOCK = threading.Lock()
 
 def get_embedder(settings: Settings) -> ClipEmbedder:
     """The process's loaded embedder for these settings (loaded on first call, then reused)."""
-    key = (settings.model, settings.device, settings.prompt_template, settings.text_cache_size,
-           settings.embed_batch_size, settings.model_download, str(settings.model_cache_dir))
+    key = (
+        settings.model,
+        settings.device,
+        settings.prompt_template,
+        settings.text_cache_size,
+        settings.embed_batch_size,
+        settings.model_download,
+        str(settings.model_cache_dir),
+    )
     with _EMBEDDERS_LOCK:
         embedder = _EMBEDDERS.get(key)
         if embedder is None:

@@ -30,8 +30,15 @@ import torch
 
 DEMO_MODEL_DIR = Path(__file__).resolve().parent / "models" / "demo"
 CONFIG_FILES = ("open_clip_config.json", "config.json")
-WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.safetensors", "model.safetensors",
-                "open_clip_pytorch_model.bin", "pytorch_model.bin", "model.pt", "model.pth")
+WEIGHT_FILES = (
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+    "model.safetensors",
+    "open_clip_pytorch_model.bin",
+    "pytorch_model.bin",
+    "model.pt",
+    "model.pth",
+)
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 RANDOM_SEED = 0
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -41,10 +48,20 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 #: most of them the 49,408-token embedding table), small enough to train on two CPU cores.
 DEMO_MODEL_CFG: dict[str, Any] = {
     "embed_dim": 128,
-    "vision_cfg": {"image_size": 128, "layers": 3, "width": 128, "head_width": 32, "patch_size": 16},
+    "vision_cfg": {
+        "image_size": 128,
+        "layers": 3,
+        "width": 128,
+        "head_width": 32,
+        "patch_size": 16,
+    },
     "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 128, "heads": 4, "layers": 3},
 }
-DEMO_PREPROCESS_CFG: dict[str, Any] = {"size": 128, "mean": list(OPENAI_MEAN), "std": list(OPENAI_STD)}
+DEMO_PREPROCESS_CFG: dict[str, Any] = {
+    "size": 128,
+    "mean": list(OPENAI_MEAN),
+    "std": list(OPENAI_STD),
+}
 
 ENV_HINT = (
     "Set MAPSEARCH_MODEL to a local checkpoint (a directory with config.json and model.safetensors "
@@ -68,7 +85,9 @@ class LoadedModel:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     model_cfg: dict[str, Any] = field(default_factory=dict)
-    fill: tuple[int, int, int] | None = None  # letterbox padding (0-255); None = the model's mean colour
+    fill: tuple[int, int, int] | None = (
+        None  # letterbox padding (0-255); None = the model's mean colour
+    )
 
 
 def file_digest(path: Path, length: int = 12) -> str:
@@ -146,12 +165,19 @@ def _tokenizer_for(model_cfg: dict[str, Any]) -> Any:
 
     text_cfg = model_cfg.get("text_cfg", {})
     if text_cfg.get("hf_tokenizer_name"):
-        raise ModelUnavailableError("checkpoints with Hugging Face tokenizers are not supported offline; " + ENV_HINT)
+        raise ModelUnavailableError(
+            "checkpoints with Hugging Face tokenizers are not supported offline; " + ENV_HINT
+        )
     return SimpleTokenizer(context_length=int(text_cfg.get("context_length", 77)))
 
 
-def _finish(model: Any, tokenizer: Any, model_id: str, model_cfg: dict[str, Any],
-            preprocess_cfg: dict[str, Any] | None = None) -> LoadedModel:
+def _finish(
+    model: Any,
+    tokenizer: Any,
+    model_id: str,
+    model_cfg: dict[str, Any],
+    preprocess_cfg: dict[str, Any] | None = None,
+) -> LoadedModel:
     preprocess_cfg = preprocess_cfg or {}
     visual_cfg = getattr(model.visual, "preprocess_cfg", None) or {}
     size = preprocess_cfg.get("size") or visual_cfg.get("size") or model.visual.image_size
@@ -164,9 +190,16 @@ def _finish(model: Any, tokenizer: Any, model_id: str, model_cfg: dict[str, Any]
     elif isinstance(fill_color, list | tuple) and len(fill_color) == 3:
         fill = (int(fill_color[0]), int(fill_color[1]), int(fill_color[2]))
     model.eval()
-    return LoadedModel(model=model, tokenizer=tokenizer, model_id=model_id, image_size=_size_of(size),
-                       mean=tuple(float(v) for v in mean), std=tuple(float(v) for v in std),  # type: ignore[arg-type]
-                       model_cfg=model_cfg, fill=fill)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        model_id=model_id,
+        image_size=_size_of(size),
+        mean=tuple(float(v) for v in mean),
+        std=tuple(float(v) for v in std),  # type: ignore[arg-type]
+        model_cfg=model_cfg,
+        fill=fill,
+    )
 
 
 def _seeded(model_cfg: dict[str, Any]) -> torch.nn.Module:
@@ -189,10 +222,16 @@ def read_checkpoint_config(directory: Path) -> tuple[dict[str, Any], dict[str, A
             except (OSError, ValueError) as error:
                 raise ModelUnavailableError(f"cannot read model config {path}: {error}") from None
             if "model_cfg" in config:
-                return config["model_cfg"], config.get("preprocess_cfg", {}), config.get("model_id") or config.get("model_name")
+                return (
+                    config["model_cfg"],
+                    config.get("preprocess_cfg", {}),
+                    config.get("model_id") or config.get("model_name"),
+                )
             if "embed_dim" in config:
                 return config, {}, None
-            raise ModelUnavailableError(f"{path} has neither 'model_cfg' nor 'embed_dim'; it is not an open_clip config")
+            raise ModelUnavailableError(
+                f"{path} has neither 'model_cfg' nor 'embed_dim'; it is not an open_clip config"
+            )
     raise ModelUnavailableError(f"no {' or '.join(CONFIG_FILES)} in {directory}. " + ENV_HINT)
 
 
@@ -211,7 +250,9 @@ def _load_weights(model: torch.nn.Module, weights: Path) -> None:
     try:
         load_checkpoint(model, str(weights))
     except (RuntimeError, OSError, ValueError, KeyError) as error:
-        raise ModelUnavailableError(f"weights {weights} do not fit the model config: {str(error).splitlines()[0]}") from None
+        raise ModelUnavailableError(
+            f"weights {weights} do not fit the model config: {str(error).splitlines()[0]}"
+        ) from None
 
 
 def _checkpoint_id(name: str | None, declared: str | None, fallback: str, weights: Path) -> str:
@@ -226,10 +267,18 @@ def load_checkpoint_dir(directory: Path, name: str | None = None) -> LoadedModel
     model_cfg, preprocess_cfg, config_name = read_checkpoint_config(directory)
     weights = find_weights(directory)
     if weights is None:
-        raise ModelUnavailableError(f"no weights ({', '.join(WEIGHT_FILES[:2])}, ...) in {directory}. " + ENV_HINT)
+        raise ModelUnavailableError(
+            f"no weights ({', '.join(WEIGHT_FILES[:2])}, ...) in {directory}. " + ENV_HINT
+        )
     model = build_model(model_cfg)
     _load_weights(model, weights)
-    return _finish(model, _tokenizer_for(model_cfg), _checkpoint_id(name, config_name, directory.name, weights), model_cfg, preprocess_cfg)
+    return _finish(
+        model,
+        _tokenizer_for(model_cfg),
+        _checkpoint_id(name, config_name, directory.name, weights),
+        model_cfg,
+        preprocess_cfg,
+    )
 
 
 def load_checkpoint_file(path: Path) -> LoadedModel:
@@ -238,11 +287,23 @@ def load_checkpoint_file(path: Path) -> LoadedModel:
         model_cfg, preprocess_cfg, config_name = read_checkpoint_config(path.parent)
         model = build_model(model_cfg)
         _load_weights(model, path)
-        return _finish(model, _tokenizer_for(model_cfg), _checkpoint_id(None, config_name, path.stem, path), model_cfg, preprocess_cfg)
+        return _finish(
+            model,
+            _tokenizer_for(model_cfg),
+            _checkpoint_id(None, config_name, path.stem, path),
+            model_cfg,
+            preprocess_cfg,
+        )
     try:
-        payload = torch.load(str(path), map_location="cpu", weights_only=True) if path.suffix != ".safetensors" else None
+        payload = (
+            torch.load(str(path), map_location="cpu", weights_only=True)
+            if path.suffix != ".safetensors"
+            else None
+        )
     except Exception as error:  # torch raises many types for foreign files
-        raise ModelUnavailableError(f"cannot read checkpoint {path}: {str(error).splitlines()[0]}") from None
+        raise ModelUnavailableError(
+            f"cannot read checkpoint {path}: {str(error).splitlines()[0]}"
+        ) from None
     if not (isinstance(payload, dict) and "model_cfg" in payload and "state_dict" in payload):
         raise ModelUnavailableError(
             f"{path} does not say which architecture it holds: put an open_clip_config.json beside it, "
@@ -253,17 +314,31 @@ def load_checkpoint_file(path: Path) -> LoadedModel:
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as error:
-        raise ModelUnavailableError(f"{path}: state_dict does not fit model_cfg: {str(error).splitlines()[0]}") from None
+        raise ModelUnavailableError(
+            f"{path}: state_dict does not fit model_cfg: {str(error).splitlines()[0]}"
+        ) from None
     model_id = f"{payload.get('model_name') or path.stem}/{file_digest(path)}"
-    return _finish(model, _tokenizer_for(model_cfg), model_id, model_cfg, payload.get("preprocess_cfg"))
+    return _finish(
+        model, _tokenizer_for(model_cfg), model_id, model_cfg, payload.get("preprocess_cfg")
+    )
 
 
 def load_demo() -> LoadedModel:
     """The shipped demo checkpoint if present, else the built-in config with seeded random weights."""
-    if DEMO_MODEL_DIR.is_dir() and find_weights(DEMO_MODEL_DIR) is not None and any((DEMO_MODEL_DIR / n).is_file() for n in CONFIG_FILES):
+    if (
+        DEMO_MODEL_DIR.is_dir()
+        and find_weights(DEMO_MODEL_DIR) is not None
+        and any((DEMO_MODEL_DIR / n).is_file() for n in CONFIG_FILES)
+    ):
         return load_checkpoint_dir(DEMO_MODEL_DIR)
     model = _seeded(DEMO_MODEL_CFG)
-    return _finish(model, _tokenizer_for(DEMO_MODEL_CFG), f"demo-untrained/{weights_digest(model)}", DEMO_MODEL_CFG, DEMO_PREPROCESS_CFG)
+    return _finish(
+        model,
+        _tokenizer_for(DEMO_MODEL_CFG),
+        f"demo-untrained/{weights_digest(model)}",
+        DEMO_MODEL_CFG,
+        DEMO_PREPROCESS_CFG,
+    )
 
 
 def _load_named(name: str, tag: str, allow_download: bool, cache_dir: Path | None) -> LoadedModel:
@@ -271,12 +346,19 @@ def _load_named(name: str, tag: str, allow_download: bool, cache_dir: Path | Non
 
     config = open_clip.get_model_config(name)
     if config is None:
-        raise ModelUnavailableError(f"unknown open_clip architecture {name!r} (e.g. ViT-B-32-quickgelu, ViT-B-32, ViT-L-14). " + ENV_HINT)
+        raise ModelUnavailableError(
+            f"unknown open_clip architecture {name!r} (e.g. ViT-B-32-quickgelu, ViT-B-32, ViT-L-14). "
+            + ENV_HINT
+        )
     try:  # most tokenizers are bundled; Hugging Face ones (SigLIP, ...) come from the hub cache
         with hub_offline(not allow_download), _quiet_open_clip():
-            tokenizer = open_clip.get_tokenizer(name, cache_dir=str(cache_dir) if cache_dir else None)
+            tokenizer = open_clip.get_tokenizer(
+                name, cache_dir=str(cache_dir) if cache_dir else None
+            )
     except Exception as error:  # hub and tokenizer libraries raise many types
-        raise ModelUnavailableError(f"cannot load the tokenizer of {name}: {str(error).splitlines()[0]}. " + ENV_HINT) from None
+        raise ModelUnavailableError(
+            f"cannot load the tokenizer of {name}: {str(error).splitlines()[0]}. " + ENV_HINT
+        ) from None
     if tag == "random":
         model = _seeded(config)
         return _finish(model, tokenizer, f"{name}/random-seed{RANDOM_SEED}", config)
@@ -291,21 +373,41 @@ def _load_named(name: str, tag: str, allow_download: bool, cache_dir: Path | Non
     if not pretrained:
         known = open_clip.list_pretrained_tags_by_model(name)
         tags = ", ".join(known[:6]) + (", ..." if len(known) > 6 else "") if known else "none"
-        raise ModelUnavailableError(f"{name} has no pretrained tag {tag!r} (known tags: {tags}; or use {name}:random). " + ENV_HINT)
+        raise ModelUnavailableError(
+            f"{name} has no pretrained tag {tag!r} (known tags: {tags}; or use {name}:random). "
+            + ENV_HINT
+        )
     if not allow_download and not pretrained.get("hf_hub"):
-        cached = Path(cache_dir or Path.home() / ".cache" / "clip") / os.path.basename(pretrained.get("url", ""))
+        cached = Path(cache_dir or Path.home() / ".cache" / "clip") / os.path.basename(
+            pretrained.get("url", "")
+        )
         if not cached.is_file():
-            raise ModelUnavailableError(f"weights for {name}:{tag} are not in the local cache and downloads are off. " + ENV_HINT)
+            raise ModelUnavailableError(
+                f"weights for {name}:{tag} are not in the local cache and downloads are off. "
+                + ENV_HINT
+            )
     try:
         with hub_offline(not allow_download), _quiet_open_clip():
-            model = open_clip.create_model(name, pretrained=tag, cache_dir=str(cache_dir) if cache_dir else None)
-    except Exception as error:  # open_clip wraps hub errors in RuntimeError; keep the message, drop the trace
-        reason = "downloads are off and they are not in the local cache" if not allow_download else str(error).splitlines()[0]
-        raise ModelUnavailableError(f"cannot load weights for {name}:{tag}: {reason}. " + ENV_HINT) from None
+            model = open_clip.create_model(
+                name, pretrained=tag, cache_dir=str(cache_dir) if cache_dir else None
+            )
+    except (
+        Exception
+    ) as error:  # open_clip wraps hub errors in RuntimeError; keep the message, drop the trace
+        reason = (
+            "downloads are off and they are not in the local cache"
+            if not allow_download
+            else str(error).splitlines()[0]
+        )
+        raise ModelUnavailableError(
+            f"cannot load weights for {name}:{tag}: {reason}. " + ENV_HINT
+        ) from None
     return _finish(model, tokenizer, f"{name}/{tag}", config)
 
 
-def load_model(spec: str, allow_download: bool = False, cache_dir: Path | None = None) -> LoadedModel:
+def load_model(
+    spec: str, allow_download: bool = False, cache_dir: Path | None = None
+) -> LoadedModel:
     """Load the model a ``MAPSEARCH_MODEL`` spec names, on the CPU; ModelUnavailableError if impossible."""
     spec = spec.strip()
     if not spec:
@@ -313,25 +415,37 @@ def load_model(spec: str, allow_download: bool = False, cache_dir: Path | None =
     if spec == "demo":
         return load_demo()
     path = Path(spec).expanduser()
-    looks_like_path = spec.startswith(("/", "./", "../", "~")) or path.suffix in WEIGHT_SUFFIXES or path.exists()
+    looks_like_path = (
+        spec.startswith(("/", "./", "../", "~")) or path.suffix in WEIGHT_SUFFIXES or path.exists()
+    )
     if looks_like_path and ":" not in spec.split("/", 1)[0]:
         if path.is_dir():
             return load_checkpoint_dir(path)
         if path.is_file():
             return load_checkpoint_file(path)
-        raise ModelUnavailableError(f"MAPSEARCH_MODEL={spec!r}: no such file or directory. " + ENV_HINT)
+        raise ModelUnavailableError(
+            f"MAPSEARCH_MODEL={spec!r}: no such file or directory. " + ENV_HINT
+        )
     name, separator, tag = spec.partition(":")
     if not separator or not tag:
         raise ModelUnavailableError(
             f"MAPSEARCH_MODEL={spec!r} names an architecture without weights: use NAME:TAG "
-            f"(e.g. ViT-B-32-quickgelu:openai), NAME:random for random weights, or a checkpoint path. " + ENV_HINT
+            f"(e.g. ViT-B-32-quickgelu:openai), NAME:random for random weights, or a checkpoint path. "
+            + ENV_HINT
         )
     return _load_named(name.strip(), tag.strip(), allow_download, cache_dir)
 
 
-def save_checkpoint(model: torch.nn.Module, model_cfg: dict[str, Any], directory: Path, *, model_name: str = "demo",
-                    preprocess_cfg: dict[str, Any] | None = None, half: bool = True,
-                    extra: dict[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    model: torch.nn.Module,
+    model_cfg: dict[str, Any],
+    directory: Path,
+    *,
+    model_name: str = "demo",
+    preprocess_cfg: dict[str, Any] | None = None,
+    half: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``open_clip_config.json`` + ``open_clip_model.safetensors`` (fp16 by default) to ``directory``.
 
     The result loads with ``MAPSEARCH_MODEL=<directory>`` (and with open_clip's own
@@ -340,13 +454,29 @@ def save_checkpoint(model: torch.nn.Module, model_cfg: dict[str, Any], directory
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu()).contiguous()
-             for k, v in model.state_dict().items()}
+    state = {
+        k: (
+            v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu()
+        ).contiguous()
+        for k, v in model.state_dict().items()
+    }
     size = _size_of(model_cfg.get("vision_cfg", {}).get("image_size", 224))
-    preprocess = {"size": size, "mean": list(OPENAI_MEAN), "std": list(OPENAI_STD), **(preprocess_cfg or {})}
-    config = {"model_name": model_name, "model_cfg": model_cfg, "preprocess_cfg": preprocess, **(extra or {})}
+    preprocess = {
+        "size": size,
+        "mean": list(OPENAI_MEAN),
+        "std": list(OPENAI_STD),
+        **(preprocess_cfg or {}),
+    }
+    config = {
+        "model_name": model_name,
+        "model_cfg": model_cfg,
+        "preprocess_cfg": preprocess,
+        **(extra or {}),
+    }
     weights = directory / "open_clip_model.safetensors"
     save_file(state, str(weights.with_suffix(".tmp")))
     weights.with_suffix(".tmp").replace(weights)
-    (directory / "open_clip_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (directory / "open_clip_config.json").write_text(
+        json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return weights

@@ -48,8 +48,16 @@ class IndexReport:
     def add(self, other: IndexReport) -> None:
         """Accumulate another (batch) report into this one."""
         for name in (
-            "seen", "indexed", "with_vector", "embedded", "reused_vectors", "without_image", "images_skipped",
-            "image_failures", "skipped_stale", "write_failures",
+            "seen",
+            "indexed",
+            "with_vector",
+            "embedded",
+            "reused_vectors",
+            "without_image",
+            "images_skipped",
+            "image_failures",
+            "skipped_stale",
+            "write_failures",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         _extend_samples(self.image_failure_samples, other.image_failure_samples)
@@ -105,7 +113,15 @@ def index_records(
         total = len(records)
     report = IndexReport()
     for batch in batched(records, settings.pipeline_batch_size):
-        report.add(index_batch(batch, settings=settings, backend=backend, embedder=embedder, with_images=with_images))
+        report.add(
+            index_batch(
+                batch,
+                settings=settings,
+                backend=backend,
+                embedder=embedder,
+                with_images=with_images,
+            )
+        )
         if progress is not None:
             progress(report.seen, total)
     backend.refresh()
@@ -124,7 +140,15 @@ def index_batch(
     report = IndexReport(seen=len(records))
     stored = backend.fetch([record.id for record in records])
     images = load_images(records, settings) if with_images and embedder is not None else None
-    docs = build_documents(records, stored, settings=settings, embedder=embedder, with_images=with_images, report=report, images=images)
+    docs = build_documents(
+        records,
+        stored,
+        settings=settings,
+        embedder=embedder,
+        with_images=with_images,
+        report=report,
+        images=images,
+    )
     written = backend.write(docs)
     report.indexed = written.written
     report.skipped_stale = written.skipped_stale
@@ -144,13 +168,17 @@ def reindex_ids(
     """Re-read these documents' current records from the index and index them again (re-embedding
     only where the image or the model changed)."""
     records = [doc.record for doc in backend.fetch(ids).values()]
-    return index_batch(records, settings=settings, backend=backend, embedder=embedder, with_images=with_images)
+    return index_batch(
+        records, settings=settings, backend=backend, embedder=embedder, with_images=with_images
+    )
 
 
 LoadedImages = dict[str, "Image.Image | Exception"]  # record id → decoded image, or why it failed
 
 
-def load_images(records: Sequence[MapRecord], settings: Settings, *, workers: int | None = None) -> LoadedImages:
+def load_images(
+    records: Sequence[MapRecord], settings: Settings, *, workers: int | None = None
+) -> LoadedImages:
     """Fetch and decode the images of ``records`` on a thread pool (network waits and Pillow's
     decoders release the GIL), so loading overlaps embedding; a failure is kept per record."""
     targets = [record for record in records if record.has_image]
@@ -165,7 +193,9 @@ def load_images(records: Sequence[MapRecord], settings: Settings, *, workers: in
         return {}
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(workers or settings.image_fetch_workers, len(targets))) as pool:
+    with ThreadPoolExecutor(
+        max_workers=min(workers or settings.image_fetch_workers, len(targets))
+    ) as pool:
         return dict(pool.map(one, targets))
 
 
@@ -183,7 +213,11 @@ def build_documents(
     ``images``: already loaded by ``load_images`` (the pipeline prefetches); else loaded here."""
     docs = {record.id: IndexDocument(record=record) for record in records}
     to_embed: list[tuple[str, Image.Image, str]] = []  # (id, image, hash)
-    model_id = embedder.model_id if (with_images and embedder is not None and any(r.has_image for r in records)) else None
+    model_id = (
+        embedder.model_id
+        if (with_images and embedder is not None and any(r.has_image for r in records))
+        else None
+    )
 
     for record in records:
         doc, previous = docs[record.id], stored.get(record.id)
@@ -200,11 +234,18 @@ def build_documents(
                 raise preloaded
             image = preloaded if preloaded is not None else _load(record, settings)
             content_hash = image_content_hash(image)
-        except Exception as exc:  # decoders raise anything on hostile files; the record still counts
+        except (
+            Exception
+        ) as exc:  # decoders raise anything on hostile files; the record still counts
             _image_failed(report, record.id, exc)
             _keep_previous_vector(doc, previous)  # a transient fetch failure must not wipe a vector
             continue
-        if previous is not None and previous.vector is not None and previous.image_hash == content_hash and previous.model_id == model_id:
+        if (
+            previous is not None
+            and previous.vector is not None
+            and previous.image_hash == content_hash
+            and previous.model_id == model_id
+        ):
             _keep_previous_vector(doc, previous)
             report.reused_vectors += 1
             continue
@@ -242,17 +283,26 @@ def _image_failed(report: IndexReport, doc_id: str, exc: BaseException) -> None:
     log.info("image of %s not embedded: %s", doc_id, reason)
 
 
-def _embed(embedder: Embedder, items: list[tuple[str, Image.Image, str]], report: IndexReport) -> list[tuple[str, np.ndarray]]:
+def _embed(
+    embedder: Embedder, items: list[tuple[str, Image.Image, str]], report: IndexReport
+) -> list[tuple[str, np.ndarray]]:
     """Embed a batch; if the batch fails, embed one by one so only the bad image loses its vector."""
     try:
         vectors = embedder.embed_images([image for _, image, _ in items])
-        return [(doc_id, np.asarray(vectors[i], dtype=np.float32)) for i, (doc_id, _, _) in enumerate(items)]
+        return [
+            (doc_id, np.asarray(vectors[i], dtype=np.float32))
+            for i, (doc_id, _, _) in enumerate(items)
+        ]
     except Exception:  # one bad image must not cost the batch its vectors
-        log.warning("batch embedding failed; retrying the %d images one by one", len(items), exc_info=True)
+        log.warning(
+            "batch embedding failed; retrying the %d images one by one", len(items), exc_info=True
+        )
     results = []
     for doc_id, image, _ in items:
         try:
-            results.append((doc_id, np.asarray(embedder.embed_images([image])[0], dtype=np.float32)))
+            results.append(
+                (doc_id, np.asarray(embedder.embed_images([image])[0], dtype=np.float32))
+            )
         except Exception as exc:
             _image_failed(report, doc_id, exc)
     return results

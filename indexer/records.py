@@ -83,8 +83,12 @@ class MapRecord(BaseModel):
     image: ImageRef | None = None
     thumbnail_url: str | None = None
     rights: str | None = None
-    revision: int = Field(default=0, description="Monotonic source revision; used for versioned writes.")
-    raw: dict[str, Any] = Field(default_factory=dict, description="Source record, stored not indexed.")
+    revision: int = Field(
+        default=0, description="Monotonic source revision; used for versioned writes."
+    )
+    raw: dict[str, Any] = Field(
+        default_factory=dict, description="Source record, stored not indexed."
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> MapRecord:
@@ -94,7 +98,11 @@ class MapRecord(BaseModel):
             self.year_end = self.year_start
         if self.year_end is not None and self.year_start is None:
             self.year_start = self.year_end
-        if self.year_start is not None and self.year_end is not None and self.year_start > self.year_end:
+        if (
+            self.year_start is not None
+            and self.year_end is not None
+            and self.year_start > self.year_end
+        ):
             self.year_start, self.year_end = self.year_end, self.year_start
         return self
 

@@ -46,10 +46,19 @@ def reembed_documents(
     vector (reported), never with the old model's vector."""
     records = [doc.record for doc in docs]
     # Only this model's vectors may be kept: build_documents keeps a stored vector on failures.
-    current = {doc.id: doc for doc in docs if doc.vector is not None and doc.model_id == embedder.model_id}
+    current = {
+        doc.id: doc for doc in docs if doc.vector is not None and doc.model_id == embedder.model_id
+    }
     images = load_images(records, settings)  # the hash decides reuse, so every image is read
-    rebuilt = build_documents(records, current, settings=settings, embedder=embedder, with_images=True,
-                              report=report, images=images)
+    rebuilt = build_documents(
+        records,
+        current,
+        settings=settings,
+        embedder=embedder,
+        with_images=True,
+        report=report,
+        images=images,
+    )
     for new, old in zip(rebuilt, docs, strict=True):
         new.indexed_at = old.indexed_at
     report.seen += len(docs)
@@ -57,14 +66,18 @@ def reembed_documents(
     return rebuilt
 
 
-def rebuild_for_model(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> RebuildResult:
+def rebuild_for_model(
+    settings: Settings, embedder: Embedder, progress: Progress | None = None
+) -> RebuildResult:
     """Re-embed the whole index of the configured backend with ``embedder`` and swap it in."""
     if settings.backend == "elasticsearch":
         return rebuild_elasticsearch(settings, embedder, progress)
     return rebuild_embedded(settings, embedder, progress)
 
 
-def rebuild_elasticsearch(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> RebuildResult:
+def rebuild_elasticsearch(
+    settings: Settings, embedder: Embedder, progress: Progress | None = None
+) -> RebuildResult:
     """The lifecycle's copy (PIT scan → bulk → verify → alias swap) with a re-embed step per page."""
     from indexer.backends import es_reindex
     from indexer.backends.es_client import make_client
@@ -79,15 +92,26 @@ def rebuild_elasticsearch(settings: Settings, embedder: Embedder, progress: Prog
 
     client = make_client(settings.es_url, settings.es_timeout)
     try:
-        result = es_reindex.reindex(client, settings.es_prefix, progress=progress, page_size=settings.pipeline_batch_size,
-                                    rewrite=reembed_page, meta={"model_id": embedder.model_id, "dims": embedder.dims})
+        result = es_reindex.reindex(
+            client,
+            settings.es_prefix,
+            progress=progress,
+            page_size=settings.pipeline_batch_size,
+            rewrite=reembed_page,
+            meta={"model_id": embedder.model_id, "dims": embedder.dims},
+        )
     finally:
         client.close()
-    return RebuildResult(result.old_index or "", result.new_index, result.copied, embedder.model_id, report)
+    return RebuildResult(
+        result.old_index or "", result.new_index, result.copied, embedder.model_id, report
+    )
 
 
 def rebuild_embedded(
-    settings: Settings, embedder: Embedder, progress: Progress | None = None, drain_seconds: float = 2.0
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    drain_seconds: float = 2.0,
 ) -> RebuildResult:
     """A new SQLite file with the new model's vectors, verified, then the pointer swapped.
 
@@ -99,7 +123,9 @@ def rebuild_embedded(
     alias = settings.embedded_path
     report = IndexReport()
     with embedded_alias.reindex_lock(alias):
-        for leftover in embedded_alias.leftovers(alias):  # from a crash after a swap, before its delete
+        for leftover in embedded_alias.leftovers(
+            alias
+        ):  # from a crash after a swap, before its delete
             embedded_alias.delete_physical(leftover)
         old_path = embedded_alias.resolve(alias)
         if not old_path.exists():
@@ -112,18 +138,24 @@ def rebuild_embedded(
                 ids = old.document_ids()
                 written = 0
                 for start in range(0, len(ids), settings.pipeline_batch_size):
-                    chunk = ids[start:start + settings.pipeline_batch_size]
+                    chunk = ids[start : start + settings.pipeline_batch_size]
                     stored = old.fetch(chunk)
                     docs = [stored[doc_id] for doc_id in chunk if doc_id in stored]
-                    outcome = new.write(reembed_documents(docs, settings=settings, embedder=embedder, report=report))
+                    outcome = new.write(
+                        reembed_documents(docs, settings=settings, embedder=embedder, report=report)
+                    )
                     if outcome.failed:
-                        raise RebuildError(f"{outcome.failed} documents could not be written, e.g. {outcome.errors[:3]}")
+                        raise RebuildError(
+                            f"{outcome.failed} documents could not be written, e.g. {outcome.errors[:3]}"
+                        )
                     written += outcome.written
                     if progress is not None:
                         progress(written, len(ids))
                 in_new = new.info().documents
                 if in_new != len(ids) or written != len(ids):
-                    raise RebuildError(f"count check failed: {len(ids)} documents, wrote {written}, new file holds {in_new}")
+                    raise RebuildError(
+                        f"count check failed: {len(ids)} documents, wrote {written}, new file holds {in_new}"
+                    )
             finally:
                 new.close()
             embedded_alias.swap(alias, new_path)
@@ -132,7 +164,12 @@ def rebuild_embedded(
             raise
         finally:
             old.close()
-        log.info("embedded index now %s (%d documents, model %s)", new_path.name, len(ids), embedder.model_id)
+        log.info(
+            "embedded index now %s (%d documents, model %s)",
+            new_path.name,
+            len(ids),
+            embedder.model_id,
+        )
         time.sleep(drain_seconds)
         embedded_alias.delete_physical(old_path)
     return RebuildResult(str(old_path), str(new_path), len(ids), embedder.model_id, report)

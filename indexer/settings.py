@@ -15,16 +15,27 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAPSEARCH_", extra="forbid")
 
     # storage
-    data_dir: Path = Field(default=Path("./mapsearch-data"), description="Where the embedded index, image cache and jobs live.")
+    data_dir: Path = Field(
+        default=Path("./mapsearch-data"),
+        description="Where the embedded index, image cache and jobs live.",
+    )
     backend: Literal["embedded", "elasticsearch"] = "embedded"
 
     # model: "demo" (the bundled synthetic-world CLIP), "ViT-B-32-quickgelu:openai", or a checkpoint path
     model: str = "demo"
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
-    prompt_template: str = Field(default="{} map", description="Applied to text lacking the word 'map'.")
+    prompt_template: str = Field(
+        default="{} map", description="Applied to text lacking the word 'map'."
+    )
     text_cache_size: int = 4096
-    model_download: bool = Field(default=False, description="Let the embedder download pretrained weights (off: the local Hugging Face cache only, failing at once).")
-    model_cache_dir: Path | None = Field(default=None, description="Where pretrained weights are cached (default: the Hugging Face cache).")
+    model_download: bool = Field(
+        default=False,
+        description="Let the embedder download pretrained weights (off: the local Hugging Face cache only, failing at once).",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where pretrained weights are cached (default: the Hugging Face cache).",
+    )
     embed_batch_size: int = 32
 
     # search defaults
@@ -37,49 +48,109 @@ class Settings(BaseSettings):
     es_url: str = "http://127.0.0.1:9200"
     es_prefix: str = "mapsearch"
     es_timeout: float = 30.0
-    es_attach_config: Path | None = Field(default=None, description="TOML of an attached catalogue index (docs/elasticsearch.md); the backend then searches it.")
+    es_attach_config: Path | None = Field(
+        default=None,
+        description="TOML of an attached catalogue index (docs/elasticsearch.md); the backend then searches it.",
+    )
 
     # pipeline
-    broker_url: str | None = Field(default=None, description="Redis URL; unset = run tasks in-process.")
+    broker_url: str | None = Field(
+        default=None, description="Redis URL; unset = run tasks in-process."
+    )
     result_backend: str | None = None
     loc_base_url: str = "https://www.loc.gov"
-    pipeline_batch_size: int = Field(default=64, ge=1, description="Records per harvest/embed/index batch.")
-    broker_visibility_timeout: int = Field(default=3600, ge=1, description="Seconds before an unacknowledged task (dead worker) is redelivered; longer than the slowest batch.")
-    task_max_retries: int = Field(default=8, ge=0, description="Retries of a task failing on a transient error.")
-    task_retry_backoff: float = Field(default=5.0, gt=0, description="First retry delay in seconds; doubles per retry (with jitter).")
+    pipeline_batch_size: int = Field(
+        default=64, ge=1, description="Records per harvest/embed/index batch."
+    )
+    broker_visibility_timeout: int = Field(
+        default=3600,
+        ge=1,
+        description="Seconds before an unacknowledged task (dead worker) is redelivered; longer than the slowest batch.",
+    )
+    task_max_retries: int = Field(
+        default=8, ge=0, description="Retries of a task failing on a transient error."
+    )
+    task_retry_backoff: float = Field(
+        default=5.0,
+        gt=0,
+        description="First retry delay in seconds; doubles per retry (with jitter).",
+    )
     task_retry_backoff_max: float = Field(default=600.0, gt=0)
-    image_fetch_workers: int = Field(default=8, ge=1, description="Threads fetching and decoding a batch's images while the model embeds the previous batch.")
-    job_stall_timeout: float = Field(default=7200.0, gt=0, description="A running job without progress for this long is failed (its batches were lost).")
-    worker_preload_model: bool = Field(default=True, description="An embed worker loads the model as each process starts (off: on its first batch).")
+    image_fetch_workers: int = Field(
+        default=8,
+        ge=1,
+        description="Threads fetching and decoding a batch's images while the model embeds the previous batch.",
+    )
+    job_stall_timeout: float = Field(
+        default=7200.0,
+        gt=0,
+        description="A running job without progress for this long is failed (its batches were lost).",
+    )
+    worker_preload_model: bool = Field(
+        default=True,
+        description="An embed worker loads the model as each process starts (off: on its first batch).",
+    )
 
     # images
     max_upload_bytes: int = 20 * 1024 * 1024
-    upload_ttl_seconds: int = Field(default=24 * 3600, description="How long an uploaded example image (image_token) stays usable.")
+    upload_ttl_seconds: int = Field(
+        default=24 * 3600,
+        description="How long an uploaded example image (image_token) stays usable.",
+    )
     max_image_pixels: int = 100_000_000
     image_fetch_size: int = 1024
     image_timeout: float = 30.0
-    allow_private_urls: bool = Field(default=False, description="Let image URLs resolve to loopback/private addresses (tests only).")
-    url_allowlist: list[str] = Field(default_factory=list, description="If set, only these hosts may be fetched.")
-    image_max_bytes: int = Field(default=40 * 1024 * 1024, ge=1, description="Largest fetched image body; bigger downloads are cut off.")
-    image_retries: int = Field(default=3, ge=0, description="Retries of an image fetch on connection errors and 429/5xx.")
-    image_backoff: float = Field(default=0.5, ge=0, description="First retry delay of an image fetch in seconds (doubles).")
-    image_max_retry_after: float = Field(default=60.0, ge=0, description="Longest Retry-After an image fetch waits.")
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let image URLs resolve to loopback/private addresses (tests only).",
+    )
+    url_allowlist: list[str] = Field(
+        default_factory=list, description="If set, only these hosts may be fetched."
+    )
+    image_max_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        ge=1,
+        description="Largest fetched image body; bigger downloads are cut off.",
+    )
+    image_retries: int = Field(
+        default=3, ge=0, description="Retries of an image fetch on connection errors and 429/5xx."
+    )
+    image_backoff: float = Field(
+        default=0.5, ge=0, description="First retry delay of an image fetch in seconds (doubles)."
+    )
+    image_max_retry_after: float = Field(
+        default=60.0, ge=0, description="Longest Retry-After an image fetch waits."
+    )
     image_max_redirects: int = Field(default=5, ge=0)
-    image_cache: bool = Field(default=True, description="Keep fetched image derivatives under data_dir/cache/images.")
+    image_cache: bool = Field(
+        default=True, description="Keep fetched image derivatives under data_dir/cache/images."
+    )
     http_user_agent: str = "mapsearch/0.1 (+https://github.com/mapsearch)"
 
     # sources (Library of Congress JSON API; limits from its published documentation)
-    loc_page_size: int = Field(default=100, ge=1, le=1000, description="Search results per page ('c').")
+    loc_page_size: int = Field(
+        default=100, ge=1, le=1000, description="Search results per page ('c')."
+    )
     loc_search_per_10s: int = Field(default=20, ge=1)
     loc_search_per_min: int = Field(default=80, ge=1)
     loc_item_per_10s: int = Field(default=10, ge=1)
     loc_item_per_min: int = Field(default=200, ge=1)
-    loc_backoff: float = Field(default=5.0, ge=0, description="First back-off after 429/503/HTML, seconds (doubles).")
+    loc_backoff: float = Field(
+        default=5.0, ge=0, description="First back-off after 429/503/HTML, seconds (doubles)."
+    )
     loc_backoff_max: float = Field(default=600.0, ge=0)
-    loc_block_wait_max: float = Field(default=3600.0, ge=0, description="Longest total wait through 403 blocks before giving up.")
+    loc_block_wait_max: float = Field(
+        default=3600.0, ge=0, description="Longest total wait through 403 blocks before giving up."
+    )
     loc_timeout: float = Field(default=60.0, gt=0)
-    loc_max_results: int = Field(default=100_000, ge=1, description="Deepest result the API pages to; larger sets are split by dates.")
-    iiif_max_manifests: int = Field(default=100_000, ge=1, description="Cap on manifests one IIIF harvest walks.")
+    loc_max_results: int = Field(
+        default=100_000,
+        ge=1,
+        description="Deepest result the API pages to; larger sets are split by dates.",
+    )
+    iiif_max_manifests: int = Field(
+        default=100_000, ge=1, description="Cap on manifests one IIIF harvest walks."
+    )
 
     # staff
     admin_tokens: list[str] = Field(default_factory=list)

@@ -55,13 +55,34 @@ def claim_redis_db(base_url: str) -> Iterator[str]:
 class Worker:
     """A real ``celery worker`` subprocess in its own process group."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, name: str, queues: str = "harvest,embed,index") -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, name: str, queues: str = "harvest,embed,index"
+    ) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "celery_tasks.worker", "worker", "-Q", queues,
-             "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "info"],
-            cwd=REPO, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "celery_tasks.worker",
+                "worker",
+                "-Q",
+                queues,
+                "-c",
+                "1",
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

@@ -27,7 +27,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
 
     app = OpenAPI(
         __name__,
-        info=Info(title="mapsearch", version="1", description="Search digitized maps by words, by example image and by both."),
+        info=Info(
+            title="mapsearch",
+            version="1",
+            description="Search digitized maps by words, by example image and by both.",
+        ),
         validation_error_status=400,
         validation_error_model=Problem,
         validation_error_callback=openapi_validation_callback,
@@ -43,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
 
     # --- UI blueprint (webapi/ui, owned by the UI work): register it on the line below ---
     from webapi.ui import ui_blueprint
+
     app.register_blueprint(ui_blueprint)
 
     # --- staff admin/jobs API (webapi/api/admin.py, owned by the pipeline work): register below ---

@@ -116,7 +116,9 @@ class Services:
                 if self._search is None:
                     from webapi.search.service import SearchService
 
-                    self._search = SearchService(self.settings, self.backend, self.embedder, self.image_resolver)
+                    self._search = SearchService(
+                        self.settings, self.backend, self.embedder, self.image_resolver
+                    )
         return self._search
 
     def close(self) -> None:

@@ -54,7 +54,9 @@ class UploadStore:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-        return StoredUpload(token, time.time() + self.settings.upload_ttl_seconds, image.width, image.height)
+        return StoredUpload(
+            token, time.time() + self.settings.upload_ttl_seconds, image.width, image.height
+        )
 
     def load(self, token: str) -> Image.Image:
         """The decoded image of a live token."""
@@ -66,7 +68,9 @@ class UploadStore:
         try:
             uploaded_at = path.stat().st_mtime
         except FileNotFoundError:
-            raise UploadNotFound("image_token is unknown or has expired; upload the image again") from None
+            raise UploadNotFound(
+                "image_token is unknown or has expired; upload the image again"
+            ) from None
         if uploaded_at + self.settings.upload_ttl_seconds < time.time():
             path.unlink(missing_ok=True)
             raise UploadNotFound("image_token has expired; upload the image again")

@@ -19,4 +19,6 @@ def open_backend(settings: Settings) -> SearchBackend:
         from indexer.backends.elasticsearch import ElasticsearchBackend
 
         return ElasticsearchBackend.open(settings)
-    raise ValueError(f"unknown backend {settings.backend!r} (MAPSEARCH_BACKEND: embedded or elasticsearch)")
+    raise ValueError(
+        f"unknown backend {settings.backend!r} (MAPSEARCH_BACKEND: embedded or elasticsearch)"
+    )

@@ -38,7 +38,27 @@ KEYWORD_FIELD_WEIGHTS: dict[str, float] = {
 # Words dropped from keyword queries: they say nothing in a map catalogue ("maps with sea
 # monsters" → sea, monsters). Only dropped when something else is left.
 KEYWORD_STOPWORDS: frozenset[str] = frozenset(
-    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "without", "map", "maps"]
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "without",
+        "map",
+        "maps",
+    ]
 )
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)

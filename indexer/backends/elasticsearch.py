@@ -50,7 +50,9 @@ class ElasticsearchBackend:
 
     name = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, prefix: str, attached: AttachConfig | None = None) -> None:
+    def __init__(
+        self, client: Elasticsearch, prefix: str, attached: AttachConfig | None = None
+    ) -> None:
         self.client = client
         self.prefix = prefix
         # Our own indices live behind the alias; an attached catalogue index is named directly.
@@ -67,7 +69,9 @@ class ElasticsearchBackend:
         """Connect to ``settings.es_url``; our indices are created on first write (or by ``index
         create``); with ``es_attach_config`` the backend searches that catalogue index instead."""
         client = make_client(settings.es_url, settings.es_timeout)
-        config = load_attach_config(settings.es_attach_config) if settings.es_attach_config else None
+        config = (
+            load_attach_config(settings.es_attach_config) if settings.es_attach_config else None
+        )
         return cls(client, settings.es_prefix, attached=config)
 
     # ---- index metadata ----------------------------------------------------------------
@@ -78,7 +82,11 @@ class ElasticsearchBackend:
             if self._meta is not None and time.monotonic() - self._meta_read_at < META_TTL_SECONDS:
                 return self._meta
         try:
-            meta = self._attached_meta() if self.attached else es_lifecycle.index_meta(self.client, self.target)
+            meta = (
+                self._attached_meta()
+                if self.attached
+                else es_lifecycle.index_meta(self.client, self.target)
+            )
         except NotFoundError:
             return None
         with self._lock:
@@ -91,7 +99,9 @@ class ElasticsearchBackend:
         with backend_errors("reading the catalogue mapping"):
             mapping = self.client.indices.get_mapping(index=self.target)
             models = self.client.search(
-                index=self.target, size=0, aggs={"model": {"terms": {"field": self.base_fields.model_id, "size": 1}}}
+                index=self.target,
+                size=0,
+                aggs={"model": {"terms": {"field": self.base_fields.model_id, "size": 1}}},
             )
         properties = next(iter(mapping.values()))["mappings"].get("properties", {})
         buckets = models.get("aggregations", {}).get("model", {}).get("buckets", [])
@@ -103,7 +113,9 @@ class ElasticsearchBackend:
 
     def _refuse_attached_writes(self) -> None:
         if self.attached:
-            raise BackendError(f"{self.target} is the library's catalogue index: only `mapsearch attach` writes to it")
+            raise BackendError(
+                f"{self.target} is the library's catalogue index: only `mapsearch attach` writes to it"
+            )
 
     def _forget_meta(self) -> None:
         with self._lock:
@@ -112,7 +124,11 @@ class ElasticsearchBackend:
     def fields(self) -> FieldMap:
         """The field map for queries: English subfields where the index was built with them."""
         meta = self._index_meta() or {}
-        return self.base_fields.with_english() if meta.get("analysis") == "english" else self.base_fields
+        return (
+            self.base_fields.with_english()
+            if meta.get("analysis") == "english"
+            else self.base_fields
+        )
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -139,7 +155,11 @@ class ElasticsearchBackend:
 
     def _check_model(self, docs: list[IndexDocument]) -> None:
         first = next((d for d in docs if d.vector is not None), None)
-        dims = int(np.asarray(first.vector).shape[-1]) if first is not None and first.vector is not None else None
+        dims = (
+            int(np.asarray(first.vector).shape[-1])
+            if first is not None and first.vector is not None
+            else None
+        )
         index = es_lifecycle.ensure_alias(self.client, self.prefix, dims=dims)
         meta = self._index_meta() or {}
         stored_model, stored_dims = meta.get("model_id"), meta.get("dims")
@@ -149,9 +169,13 @@ class ElasticsearchBackend:
             doc_dims = int(np.asarray(doc.vector).shape[-1])
             if stored_model is None:
                 stored_model, stored_dims = doc.model_id, doc_dims
-                es_lifecycle.update_meta(self.client, index, model_id=stored_model, dims=stored_dims)
+                es_lifecycle.update_meta(
+                    self.client, index, model_id=stored_model, dims=stored_dims
+                )
                 self._forget_meta()
-            if doc.model_id != stored_model or (stored_dims is not None and doc_dims != stored_dims):
+            if doc.model_id != stored_model or (
+                stored_dims is not None and doc_dims != stored_dims
+            ):
                 raise ModelMismatchError(
                     f"document {doc.id} has a {doc_dims}-d vector of model {doc.model_id!r}; the index "
                     f"holds {stored_dims}-d vectors of {stored_model!r} (reindex to change models)"
@@ -174,7 +198,9 @@ class ElasticsearchBackend:
         if query.vector is not None and meta.get("dims") is not None:
             dims = int(np.asarray(query.vector).reshape(-1).shape[0])
             if dims != int(meta["dims"]):
-                raise ModelMismatchError(f"query vector has {dims} dims; the index holds {meta['dims']}-d vectors")
+                raise ModelMismatchError(
+                    f"query vector has {dims} dims; the index holds {meta['dims']}-d vectors"
+                )
         fields = self.fields()
         if es_queries.is_browse(query):
             return self._browse(query, fields)
@@ -223,7 +249,9 @@ class ElasticsearchBackend:
             return {}
         found = self._get_sources(list(ids))
         if self.attached:
-            return {d["_id"]: catalogue_document(d["_id"], d["_source"], self.attached) for d in found}
+            return {
+                d["_id"]: catalogue_document(d["_id"], d["_source"], self.attached) for d in found
+            }
         return {d["_id"]: from_source(d["_source"]) for d in found}
 
     def get_vector(self, doc_id: str) -> np.ndarray | None:
@@ -243,7 +271,9 @@ class ElasticsearchBackend:
         with backend_errors("fetching documents"):
             if self.attached and self._cluster_major() >= 9:
                 response = self.client.search(
-                    index=self.target, query={"ids": {"values": ids}}, size=len(ids),
+                    index=self.target,
+                    query={"ids": {"values": ids}},
+                    size=len(ids),
                     source={"exclude_vectors": False},  # type: ignore[arg-type]  # 9.x option the 8.x client lacks
                 )
                 return list(response["hits"]["hits"])
@@ -260,10 +290,16 @@ class ElasticsearchBackend:
         meta = self._index_meta()
         if meta is None:
             return IndexInfo(self.name, self.target, None, 0, 0, None, None)
-        physical = self.target if self.attached else es_lifecycle.current_index(self.client, self.prefix)
+        physical = (
+            self.target if self.attached else es_lifecycle.current_index(self.client, self.prefix)
+        )
         with backend_errors("counting documents"):
             documents = int(self.client.count(index=self.target)["count"])
-            with_vectors = int(self.client.count(index=self.target, query={"exists": {"field": self.base_fields.vector}})["count"])
+            with_vectors = int(
+                self.client.count(
+                    index=self.target, query={"exists": {"field": self.base_fields.vector}}
+                )["count"]
+            )
         return IndexInfo(
             backend=self.name,
             name=self.target,

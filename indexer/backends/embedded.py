@@ -165,15 +165,29 @@ class EmbeddedBackend:
                     f"holds {stored_dims}-d vectors of {stored_model!r} (reindex to change models)"
                 )
 
-    def _write_rows(self, rows: list[DocRow | None], chunk: list[IndexDocument], report: WriteReport) -> None:
+    def _write_rows(
+        self, rows: list[DocRow | None], chunk: list[IndexDocument], report: WriteReport
+    ) -> None:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")  # the write lock: docnos and seq below are ours until COMMIT
+        conn.execute(
+            "BEGIN IMMEDIATE"
+        )  # the write lock: docnos and seq below are ours until COMMIT
         try:
             stored = self._existing([row.values["id"] for row in rows if row is not None])
             accepted = self._accept(rows, stored, report)
             seq = int(get_meta(conn, "seq") or 0)
-            next_docno = int(conn.execute("SELECT coalesce(max(docno), 0) + 1 FROM docs").fetchone()[0])
-            inserts, updates, fts_deletes, fts_inserts, records, vectors, no_vectors = [], [], [], [], [], [], []
+            next_docno = int(
+                conn.execute("SELECT coalesce(max(docno), 0) + 1 FROM docs").fetchone()[0]
+            )
+            inserts, updates, fts_deletes, fts_inserts, records, vectors, no_vectors = (
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+            )
             for row in accepted:
                 seq += 1
                 values = {**row.values, "seq": seq, "deleted": 0}
@@ -195,14 +209,25 @@ class EmbeddedBackend:
             if accepted:
                 columns = ["docno", *accepted[0].values, "seq", "deleted"]
                 marks = ", ".join("?" * len(columns))
-                conn.executemany(f"INSERT INTO docs({', '.join(columns)}) VALUES ({marks})", inserts)
+                conn.executemany(
+                    f"INSERT INTO docs({', '.join(columns)}) VALUES ({marks})", inserts
+                )
                 assignments = ", ".join(f"{c} = ?" for c in columns[1:])
                 conn.executemany(f"UPDATE docs SET {assignments} WHERE docno = ?", updates)
                 # External-content FTS5 forgets a row only when given the exact values it indexed.
-                conn.executemany(f"INSERT INTO fts(fts, rowid, {FTS_LIST}) VALUES ('delete', ?{FTS_MARKS})", fts_deletes)
-                conn.executemany(f"INSERT INTO fts(rowid, {FTS_LIST}) VALUES (?{FTS_MARKS})", fts_inserts)
-                conn.executemany("INSERT OR REPLACE INTO records(docno, record) VALUES (?, ?)", records)
-                conn.executemany("INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", vectors)
+                conn.executemany(
+                    f"INSERT INTO fts(fts, rowid, {FTS_LIST}) VALUES ('delete', ?{FTS_MARKS})",
+                    fts_deletes,
+                )
+                conn.executemany(
+                    f"INSERT INTO fts(rowid, {FTS_LIST}) VALUES (?{FTS_MARKS})", fts_inserts
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO records(docno, record) VALUES (?, ?)", records
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", vectors
+                )
                 conn.executemany("DELETE FROM vectors WHERE docno = ?", no_vectors)
                 self._record_model(chunk)
             set_meta(conn, "seq", str(seq))
@@ -213,7 +238,9 @@ class EmbeddedBackend:
 
     @staticmethod
     def _accept(
-        rows: list[DocRow | None], stored: dict[str, tuple[int, int, int, tuple[str, ...]]], report: WriteReport
+        rows: list[DocRow | None],
+        stored: dict[str, tuple[int, int, int, tuple[str, ...]]],
+        report: WriteReport,
     ) -> list[DocRow]:
         """The rows that win, one per id: a lower revision than stored (or earlier in the batch) loses."""
         winners: dict[str, DocRow] = {}
@@ -256,7 +283,11 @@ class EmbeddedBackend:
                 f"LEFT JOIN records r ON r.docno = d.docno WHERE d.id IN ({marks})"
             )
             for doc_id, docno, revision, deleted, blob in self._conn.execute(sql, part):
-                text = () if deleted or blob is None else fts_text(MapRecord.model_validate_json(record_from_blob(blob)))
+                text = (
+                    ()
+                    if deleted or blob is None
+                    else fts_text(MapRecord.model_validate_json(record_from_blob(blob)))
+                )
                 found[doc_id] = (docno, revision, deleted, text)
         return found
 
@@ -280,7 +311,9 @@ class EmbeddedBackend:
                         continue
                     seq += 1
                     self._fts_delete(docno, fts)
-                    conn.execute("UPDATE docs SET deleted = 1, seq = ? WHERE docno = ?", (seq, docno))
+                    conn.execute(
+                        "UPDATE docs SET deleted = 1, seq = ? WHERE docno = ?", (seq, docno)
+                    )
                     conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
                     conn.execute("DELETE FROM records WHERE docno = ?", (docno,))
                     removed += 1
@@ -308,7 +341,9 @@ class EmbeddedBackend:
             columns = self._columns
             if seq != columns.seq:
                 dims_text = get_meta(conn, "dims")
-                max_docno = int(conn.execute("SELECT coalesce(max(docno), 0) FROM docs").fetchone()[0])
+                max_docno = int(
+                    conn.execute("SELECT coalesce(max(docno), 0) FROM docs").fetchone()[0]
+                )
                 columns.reserve(max_docno + 1, int(dims_text) if dims_text else None)
                 full = columns.seq == 0
                 where = "" if full else " WHERE seq > ?"
@@ -359,7 +394,9 @@ class EmbeddedBackend:
             in_result[np.array([d for d, _ in ranked], np.int64)] = True
             result.semantic = self._list_hits(columns, ranked)
         result.total = int(np.count_nonzero(in_result))
-        result.facets = {name: columns.facet_counts(name, in_result, query.facet_size) for name in query.facets}
+        result.facets = {
+            name: columns.facet_counts(name, in_result, query.facet_size) for name in query.facets
+        }
         return result
 
     def _keyword_matches(self, text: str, mask: np.ndarray) -> np.ndarray:
@@ -372,7 +409,9 @@ class EmbeddedBackend:
         docnos = docnos[docnos < len(mask)]
         return docnos[mask[docnos]]
 
-    def _keyword_top(self, text: str, mask: np.ndarray, filtered_matches: int, k: int) -> list[tuple[int, float]]:
+    def _keyword_top(
+        self, text: str, mask: np.ndarray, filtered_matches: int, k: int
+    ) -> list[tuple[int, float]]:
         """The k best filtered matches by weighted BM25 (higher is better), ties by id; exact.
 
         Scoring every match of a common word is the slow part, so ask FTS5 for the best ``limit``
@@ -387,7 +426,10 @@ class EmbeddedBackend:
         while True:
             rows = self._conn.execute(sql, (expression, limit)).fetchall()
             matched = np.array(rows, dtype=np.float64).reshape(-1, 2)
-            docnos, scores = matched[:, 0].astype(np.int64), -matched[:, 1]  # bm25() is lower-is-better
+            docnos, scores = (
+                matched[:, 0].astype(np.int64),
+                -matched[:, 1],
+            )  # bm25() is lower-is-better
             inside = docnos < len(mask)
             docnos, scores = docnos[inside], scores[inside]
             complete = len(rows) < limit
@@ -399,7 +441,9 @@ class EmbeddedBackend:
                 return self._columns.top_k(docnos[keep], scores[keep], k)
             limit *= 4
 
-    def _semantic_top(self, columns: Columns, query: BackendQuery, mask: np.ndarray) -> list[tuple[int, float]]:
+    def _semantic_top(
+        self, columns: Columns, query: BackendQuery, mask: np.ndarray
+    ) -> list[tuple[int, float]]:
         """Exact cosine top ``num_candidates`` among filtered documents with vectors."""
         vectors = columns.vectors
         assert query.vector is not None
@@ -407,7 +451,9 @@ class EmbeddedBackend:
         if vectors is None:
             return []
         if vector.shape[0] != vectors.shape[1]:
-            raise ModelMismatchError(f"query vector has {vector.shape[0]} dims; the index holds {vectors.shape[1]}-d vectors")
+            raise ModelMismatchError(
+                f"query vector has {vector.shape[0]} dims; the index holds {vectors.shape[1]}-d vectors"
+            )
         candidates = np.flatnonzero(mask & columns.has_vector[: columns.size])
         if len(candidates) < GATHER_FRACTION * columns.size:
             scores = vectors[candidates] @ vector
@@ -421,11 +467,19 @@ class EmbeddedBackend:
     @staticmethod
     def _list_hits(columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:
         docnos = np.array([docno for docno, _ in ranked], np.int64)
-        years = columns.year_start[docnos].tolist()  # bulk conversion: per-element numpy access is slow
+        years = columns.year_start[
+            docnos
+        ].tolist()  # bulk conversion: per-element numpy access is slow
         dated = columns.dated[docnos].tolist()
         ids, item_ids, titles = columns.ids, columns.item_ids, columns.titles
         return [
-            ListHit(id=ids[docno], score=score, item_id=item_ids[docno], year_start=year if has_year else None, title=titles[docno])
+            ListHit(
+                id=ids[docno],
+                score=score,
+                item_id=item_ids[docno],
+                year_start=year if has_year else None,
+                title=titles[docno],
+            )
             for (docno, score), year, has_year in zip(ranked, years, dated, strict=True)
         ]
 
@@ -437,7 +491,9 @@ class EmbeddedBackend:
         return BackendResult(
             browse=self._list_hits(columns, [(int(d), 0.0) for d in page]),
             total=len(docnos),
-            facets={name: columns.facet_counts(name, mask, query.facet_size) for name in query.facets},
+            facets={
+                name: columns.facet_counts(name, mask, query.facet_size) for name in query.facets
+            },
         )
 
     # ---- reads by id ---------------------------------------------------------------------
@@ -455,7 +511,14 @@ class EmbeddedBackend:
                     "JOIN records r ON r.docno = d.docno LEFT JOIN vectors v ON v.docno = d.docno "
                     f"WHERE d.deleted = 0 AND d.id IN ({marks})"
                 )
-                for doc_id, record_blob, blob, model_id, image_hash, indexed_at in self._conn.execute(sql, part):
+                for (
+                    doc_id,
+                    record_blob,
+                    blob,
+                    model_id,
+                    image_hash,
+                    indexed_at,
+                ) in self._conn.execute(sql, part):
                     found[doc_id] = IndexDocument(
                         record=MapRecord.model_validate_json(record_from_blob(record_blob)),
                         vector=None if blob is None else np.frombuffer(blob, dtype="<f4").copy(),
@@ -469,7 +532,12 @@ class EmbeddedBackend:
         """Every live document id, in storage order (what a full rebuild walks)."""
         with self._lock:
             self._follow_alias()
-            return [row[0] for row in self._conn.execute("SELECT id FROM docs WHERE deleted = 0 ORDER BY docno")]
+            return [
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT id FROM docs WHERE deleted = 0 ORDER BY docno"
+                )
+            ]
 
     def get_vector(self, doc_id: str) -> np.ndarray | None:
         """The stored image vector of one document, or None."""

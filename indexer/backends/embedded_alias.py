@@ -92,7 +92,9 @@ def leftovers(alias: Path) -> list[Path]:
 def reindex_lock(alias: Path, ttl_s: float = LOCK_TTL_S) -> Iterator[None]:
     """Hold the alias's reindex lock (a create-exclusive file); an expired lock is taken over."""
     path = lock_path(alias)
-    body = json.dumps({"owner": f"{socket.gethostname()}:{os.getpid()}", "acquired_at": time.time()})
+    body = json.dumps(
+        {"owner": f"{socket.gethostname()}:{os.getpid()}", "acquired_at": time.time()}
+    )
     for _attempt in range(2):
         try:
             descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -103,7 +105,9 @@ def reindex_lock(alias: Path, ttl_s: float = LOCK_TTL_S) -> Iterator[None]:
                 held = {}
             acquired = float(held.get("acquired_at", path.stat().st_mtime if path.exists() else 0))
             if time.time() - acquired < ttl_s:
-                raise EmbeddedReindexLocked(f"a reindex is already running ({held.get('owner', '?')})") from None
+                raise EmbeddedReindexLocked(
+                    f"a reindex is already running ({held.get('owner', '?')})"
+                ) from None
             path.unlink(missing_ok=True)  # stale: its owner crashed; the second attempt creates it
             continue
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

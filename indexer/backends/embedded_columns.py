@@ -70,7 +70,9 @@ def _grow(array: np.ndarray, size: int, fill: object = 0) -> np.ndarray:
     return grown
 
 
-def _lon_intervals(west: np.ndarray, east: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _lon_intervals(
+    west: np.ndarray, east: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split antimeridian-crossing boxes (west > east) into two ordinary longitude intervals."""
     crosses = west > east
     a_lo, a_hi = west, np.where(crosses, 180.0, east)
@@ -148,7 +150,9 @@ class Columns:
         self.alive[docnos] = live
         self.has_vector[docnos] = False
         year_start = [r[5] for r in rows]
-        self.dated[docnos] = np.fromiter((y is not None for y in year_start), bool, len(rows)) & live
+        self.dated[docnos] = (
+            np.fromiter((y is not None for y in year_start), bool, len(rows)) & live
+        )
         self.year_start[docnos] = np.fromiter((y or 0 for y in year_start), np.int32, len(rows))
         self.year_end[docnos] = np.fromiter((r[6] or 0 for r in rows), np.int32, len(rows))
         self.has_image[docnos] = np.fromiter((bool(r[7]) for r in rows), bool, len(rows)) & live
@@ -158,13 +162,17 @@ class Columns:
             with_extent = [r[8:12] for r, e in zip(rows, has_extent.tolist(), strict=True) if e]
             self.extent[docnos[has_extent]] = np.array(with_extent, np.float64)
         for offset, name in enumerate(MULTI_FIELDS):
-            self._apply_pairs(name, docnos, [r[12 + offset] if not r[2] else "" for r in rows], replace)
+            self._apply_pairs(
+                name, docnos, [r[12 + offset] if not r[2] else "" for r in rows], replace
+            )
         self._id_rank = self._title_rank = None
 
     def _apply_pairs(self, name: str, docnos: np.ndarray, joined: list[str], replace: bool) -> None:
         pairs = self.pairs[name]
         # One split over all rows and C-level dict lookups: loading 562k documents stays fast.
-        present = [(docno, text) for docno, text in zip(docnos.tolist(), joined, strict=True) if text]
+        present = [
+            (docno, text) for docno, text in zip(docnos.tolist(), joined, strict=True) if text
+        ]
         values = SEPARATOR.join(text for _, text in present).split(SEPARATOR) if present else []
         for value in dict.fromkeys(values):
             if value not in pairs.vocab:
@@ -183,7 +191,9 @@ class Columns:
         """Store documents' vectors (their rows were applied before)."""
         assert self.vectors is not None
         docnos = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        self.vectors[docnos] = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+        self.vectors[docnos] = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(
+            len(rows), -1
+        )
         self.has_vector[docnos] = self.alive[docnos]
 
     # ---- filters -------------------------------------------------------------------------
@@ -250,7 +260,10 @@ class Columns:
             if len(present) > size:  # only values tying with the size-th count can make the cut
                 kth = np.partition(counts[present], len(present) - size)[len(present) - size]
                 present = present[counts[present] >= kth]
-            buckets = [(pairs.values[i], c) for i, c in zip(present.tolist(), counts[present].tolist(), strict=True)]
+            buckets = [
+                (pairs.values[i], c)
+                for i, c in zip(present.tolist(), counts[present].tolist(), strict=True)
+            ]
         elif name == "decade":
             years = self.year_start[: self.size][result & self.dated[: self.size]]
             decades, counts = np.unique((years // 10) * 10, return_counts=True)
@@ -273,7 +286,8 @@ class Columns:
             keep = scores >= kth
             docnos, scores = docnos[keep], scores[keep]
         ranked = sorted(
-            zip(docnos.tolist(), scores.tolist(), strict=True), key=lambda p: (-p[1], self.ids[p[0]])
+            zip(docnos.tolist(), scores.tolist(), strict=True),
+            key=lambda p: (-p[1], self.ids[p[0]]),
         )
         return ranked[:k]
 

@@ -19,7 +19,14 @@ from indexer.records import IndexDocument, MapRecord
 
 SCHEMA_VERSION = 3  # bump whenever the layout or fts_text() changes
 # Multi-valued filter/facet fields stored as one string joined by the ASCII unit separator.
-MULTI_FIELDS: tuple[str, ...] = ("places", "subjects", "collections", "formats", "languages", "source")
+MULTI_FIELDS: tuple[str, ...] = (
+    "places",
+    "subjects",
+    "collections",
+    "formats",
+    "languages",
+    "source",
+)
 SEPARATOR = "\x1f"
 FTS_COLUMNS: tuple[str, ...] = tuple(KEYWORD_FIELD_WEIGHTS)
 
@@ -82,7 +89,9 @@ def fts_text(record: MapRecord) -> tuple[str, ...]:
         "title": record.title,
         "subjects_places": " ; ".join(record.subjects + record.place_names),
         "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
-        "contributors": " ; ".join(record.contributors + ([record.publisher] if record.publisher else [])),
+        "contributors": " ; ".join(
+            record.contributors + ([record.publisher] if record.publisher else [])
+        ),
     }
     return tuple(fields[c] for c in FTS_COLUMNS)
 
@@ -135,10 +144,16 @@ def connect(path: str) -> sqlite3.Connection:
     # Before anything is written: 16 KiB pages hold seven 2 KiB vectors (4 KiB pages hold one).
     conn.execute("PRAGMA page_size=16384")
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")  # a committed write survives power loss, not just a crash
+    conn.execute(
+        "PRAGMA synchronous=FULL"
+    )  # a committed write survives power loss, not just a crash
     conn.execute("PRAGMA busy_timeout=30000")
-    has_docs = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone() is not None
-    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+    has_docs = (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone() is not None
+    )
+    has_meta = (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
+    )
     found = get_meta(conn, "schema_version") if has_meta else None
     if has_docs and found != str(SCHEMA_VERSION):
         conn.close()
@@ -147,7 +162,10 @@ def connect(path: str) -> sqlite3.Connection:
             "delete the file and import again (the catalogue is the source of truth)"
         )
     conn.executescript(DDL)
-    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
     return conn
 
@@ -160,4 +178,7 @@ def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
 
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     """Set one value of the meta table (inside the caller's transaction)."""
-    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

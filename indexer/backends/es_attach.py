@@ -28,8 +28,14 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 32
 FACET_NAMES = ("place", "subject", "collection", "format", "language", "source")
-_FACET_TO_ATTRIBUTE = {"place": "places", "subject": "subjects", "collection": "collections",
-                       "format": "formats", "language": "languages", "source": "source"}
+_FACET_TO_ATTRIBUTE = {
+    "place": "places",
+    "subject": "subjects",
+    "collection": "collections",
+    "format": "formats",
+    "language": "languages",
+    "source": "source",
+}
 
 Progress = Callable[[int, int], None]
 
@@ -42,7 +48,9 @@ class AttachConfig:
     title_field: str
     text_fields: dict[str, float]
     image_field: str
-    image_key: str | None = None  # the image field is a JSON object (GeoBlacklight dct_references_s): take this key
+    image_key: str | None = (
+        None  # the image field is a JSON object (GeoBlacklight dct_references_s): take this key
+    )
     image_is_iiif: bool = False  # the value is a IIIF Image API service, not an image URL
     id_field: str = "id"  # a keyword field equal to the document _id (ES cannot sort on _id)
     item_id_field: str | None = None
@@ -57,7 +65,11 @@ class AttachConfig:
 
     def field_map(self) -> FieldMap:
         """The query builders' view of this index."""
-        facets = {_FACET_TO_ATTRIBUTE[name]: value for name, value in self.facets.items() if name in _FACET_TO_ATTRIBUTE}
+        facets = {
+            _FACET_TO_ATTRIBUTE[name]: value
+            for name, value in self.facets.items()
+            if name in _FACET_TO_ATTRIBUTE
+        }
         return FieldMap(
             id=self.id_field,
             item_id=self.item_id_field,
@@ -94,18 +106,30 @@ def parse_attach_config(data: dict[str, Any], where: str = "attach config") -> A
     index = data.get("index", {})
     fields = data.get("fields", {})
     vector = data.get("vector", {})
-    for table, key in (("index", "name"), ("fields", "id"), ("fields", "title"), ("fields", "text"), ("fields", "image")):
+    for table, key in (
+        ("index", "name"),
+        ("fields", "id"),
+        ("fields", "title"),
+        ("fields", "text"),
+        ("fields", "image"),
+    ):
         if not data.get(table, {}).get(key):
             raise ValueError(f"{where}: [{table}] {key} is required")
     text = fields["text"]
     if isinstance(text, list):
         text = {name: 1.0 for name in text}
-    if not isinstance(text, dict) or not all(isinstance(w, int | float) and w > 0 for w in text.values()):
-        raise ValueError(f"{where}: [fields] text must be a list of fields or a table of field = weight")
+    if not isinstance(text, dict) or not all(
+        isinstance(w, int | float) and w > 0 for w in text.values()
+    ):
+        raise ValueError(
+            f"{where}: [fields] text must be a list of fields or a table of field = weight"
+        )
     facets = data.get("facets", {})
     unknown = sorted(set(facets) - set(FACET_NAMES))
     if unknown:
-        raise ValueError(f"{where}: [facets] {', '.join(unknown)}: unknown facet (known: {', '.join(FACET_NAMES)})")
+        raise ValueError(
+            f"{where}: [facets] {', '.join(unknown)}: unknown facet (known: {', '.join(FACET_NAMES)})"
+        )
     return AttachConfig(
         index=str(index["name"]),
         id_field=str(fields["id"]),
@@ -150,12 +174,23 @@ def ensure_vector_field(client: Elasticsearch, config: AttachConfig, dims: int) 
         mapping = client.indices.get_mapping(index=config.index)
     for index_mapping in mapping.values():
         existing = index_mapping["mappings"].get("properties", {}).get(config.vector_field)
-        if existing is not None and (existing.get("type") != "dense_vector" or existing.get("dims") not in (None, dims)):
-            raise ValueError(f"{config.index}.{config.vector_field} exists as {existing}; expected a {dims}-d dense_vector")
+        if existing is not None and (
+            existing.get("type") != "dense_vector" or existing.get("dims") not in (None, dims)
+        ):
+            raise ValueError(
+                f"{config.index}.{config.vector_field} exists as {existing}; expected a {dims}-d dense_vector"
+            )
     properties: dict[str, Any] = {
         config.vector_field: {
-            "type": "dense_vector", "dims": dims, "index": True, "similarity": "cosine",
-            "index_options": {"type": "int8_hnsw", "m": config.m, "ef_construction": config.ef_construction},
+            "type": "dense_vector",
+            "dims": dims,
+            "index": True,
+            "similarity": "cosine",
+            "index_options": {
+                "type": "int8_hnsw",
+                "m": config.m,
+                "ef_construction": config.ef_construction,
+            },
         },
         config.model_field: {"type": "keyword"},
     }
@@ -187,7 +222,9 @@ def image_ref(source: dict[str, Any], config: AttachConfig) -> ImageRef | None:
     return ImageRef(iiif_service=value) if config.image_is_iiif else ImageRef(url=value)
 
 
-def pending_documents(client: Elasticsearch, config: AttachConfig, model_id: str) -> Iterator[list[dict[str, Any]]]:
+def pending_documents(
+    client: Elasticsearch, config: AttachConfig, model_id: str
+) -> Iterator[list[dict[str, Any]]]:
     """Pages of documents without this model's vector (so a rerun resumes), in a PIT snapshot."""
     query = {"bool": {"must_not": [{"term": {config.model_field: model_id}}]}}
     return scan_pages(client, config.index, BATCH_SIZE, query=query, source=[config.image_field])
@@ -210,7 +247,11 @@ def attach(
     ensure_vector_field(client, config, embedder.dims)
     with backend_errors("counting catalogue documents"):
         total = int(client.count(index=config.index)["count"])
-        report.already_done = int(client.count(index=config.index, query={"term": {config.model_field: embedder.model_id}})["count"])
+        report.already_done = int(
+            client.count(
+                index=config.index, query={"term": {config.model_field: embedder.model_id}}
+            )["count"]
+        )
     done = report.already_done
     for hits in pending_documents(client, config, embedder.model_id):
         if limit is not None and report.embedded + report.failed >= limit:
@@ -230,8 +271,16 @@ def attach(
             vectors = np.asarray(embedder.embed_images(images), dtype=np.float32)
             write = WriteReport()
             actions = (
-                {"_op_type": "update", "_index": config.index, "_id": doc_id, "retry_on_conflict": 3,
-                 "doc": {config.vector_field: vector.tolist(), config.model_field: embedder.model_id}}
+                {
+                    "_op_type": "update",
+                    "_index": config.index,
+                    "_id": doc_id,
+                    "retry_on_conflict": 3,
+                    "doc": {
+                        config.vector_field: vector.tolist(),
+                        config.model_field: embedder.model_id,
+                    },
+                }
                 for doc_id, vector in zip(ids, vectors, strict=True)
             )
             run_bulk(client, actions, write)
@@ -263,7 +312,9 @@ def catalogue_document(doc_id: str, source: dict[str, Any], config: AttachConfig
         return config.facets.get(name)
 
     years = [int(y) for y in values(config.year_start_field) if str(y).lstrip("-").isdigit()]
-    end_years = [int(y) for y in values(config.year_end_field) if str(y).lstrip("-").isdigit()] or years
+    end_years = [
+        int(y) for y in values(config.year_end_field) if str(y).lstrip("-").isdigit()
+    ] or years
     title = values(config.title_field)
     vector = source.get(config.vector_field)
     record = MapRecord(

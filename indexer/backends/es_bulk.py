@@ -30,7 +30,9 @@ def record_failure(report: WriteReport, doc_id: str, reason: str) -> None:
         report.errors.append(f"{doc_id}: {reason}")
 
 
-def index_actions(index: str, docs: Iterable[IndexDocument], report: WriteReport) -> Iterator[dict[str, Any]]:
+def index_actions(
+    index: str, docs: Iterable[IndexDocument], report: WriteReport
+) -> Iterator[dict[str, Any]]:
     """Bulk index actions with external_gte versioning; unconvertible documents go to the report."""
     for doc in docs:
         try:
@@ -58,7 +60,9 @@ def _reason(item: dict[str, Any]) -> tuple[int, str]:
     return int(result.get("status", 0)), text
 
 
-def _send_chunk(client: Elasticsearch, chunk: list[dict[str, Any]]) -> list[tuple[bool, dict[str, Any]]]:
+def _send_chunk(
+    client: Elasticsearch, chunk: list[dict[str, Any]]
+) -> list[tuple[bool, dict[str, Any]]]:
     return list(
         helpers.streaming_bulk(
             client,
@@ -90,7 +94,9 @@ def _results(
         try:
             while chunk := list(islice(iterator, CHUNK_SIZE)):
                 ids = _chunk_ids(chunk)
-                while pending and (len(pending) >= threads or any(ids & busy for _, busy in pending)):
+                while pending and (
+                    len(pending) >= threads or any(ids & busy for _, busy in pending)
+                ):
                     yield from pending.pop(0)[0].result()
                 pending.append((pool.submit(_send_chunk, client, chunk), ids))
             while pending:
@@ -101,7 +107,10 @@ def _results(
 
 
 def run_bulk(
-    client: Elasticsearch, actions: Iterable[dict[str, Any]], report: WriteReport, threads: int = BULK_THREADS
+    client: Elasticsearch,
+    actions: Iterable[dict[str, Any]],
+    report: WriteReport,
+    threads: int = BULK_THREADS,
 ) -> WriteReport:
     """Send ``actions``; 409 version conflicts count as stale skips, other failures as errors."""
     with backend_errors("writing documents"):
@@ -118,7 +127,9 @@ def run_bulk(
     return report
 
 
-def write_documents(client: Elasticsearch, index: str, docs: Iterable[IndexDocument]) -> WriteReport:
+def write_documents(
+    client: Elasticsearch, index: str, docs: Iterable[IndexDocument]
+) -> WriteReport:
     """Upsert ``docs`` into ``index`` (an alias or physical name)."""
     report = WriteReport()
     return run_bulk(client, index_actions(index, docs, report), report)
@@ -130,7 +141,12 @@ def delete_documents(client: Elasticsearch, index: str, ids: Iterable[str]) -> i
     deleted = 0
     with backend_errors("deleting documents"):
         for ok, item in helpers.streaming_bulk(
-            client, actions, chunk_size=CHUNK_SIZE, raise_on_error=False, max_retries=MAX_RETRIES, initial_backoff=1
+            client,
+            actions,
+            chunk_size=CHUNK_SIZE,
+            raise_on_error=False,
+            max_retries=MAX_RETRIES,
+            initial_backoff=1,
         ):
             result = next(iter(item.values()))
             if ok and result.get("result") == "deleted":

@@ -29,7 +29,9 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "title": record.title,
         "subjects_places": " ; ".join(record.subjects + record.place_names),
         "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
-        "contributors": " ; ".join(record.contributors + ([record.publisher] if record.publisher else [])),
+        "contributors": " ; ".join(
+            record.contributors + ([record.publisher] if record.publisher else [])
+        ),
         "places": _unique(record.place_names),
         "subjects": _unique(record.subjects),
         "collections": _unique(record.collections),

@@ -51,7 +51,9 @@ class FieldMap:
 
     def with_english(self) -> FieldMap:
         """Query the English-stemmed subfields (present when the cluster had analysis-common)."""
-        return replace(self, text_fields={f"{name}.english": w for name, w in self.text_fields.items()})
+        return replace(
+            self, text_fields={f"{name}.english": w for name, w in self.text_fields.items()}
+        )
 
 
 MAPS_FIELDS = FieldMap()

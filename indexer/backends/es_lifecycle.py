@@ -65,7 +65,11 @@ def index_definition(version: int, dims: int | None, english: bool) -> dict[str,
         settings["analysis"].setdefault("analyzer", {}).update(extra["analyzer"])
         for name in extra["text_fields"]:
             properties[name].setdefault("fields", {}).update(copy.deepcopy(extra["subfield"]))
-    mappings["_meta"] = {**mappings.get("_meta", {}), "mapping_version": version, "analysis": "english" if english else "standard"}
+    mappings["_meta"] = {
+        **mappings.get("_meta", {}),
+        "mapping_version": version,
+        "analysis": "english" if english else "standard",
+    }
     if dims is not None:
         mappings["_meta"]["dims"] = dims
     return {"settings": settings, "mappings": mappings}
@@ -99,7 +103,9 @@ def create_index(
         definition["settings"].update(BULK_LOAD_SETTINGS)
     name = physical_name(prefix, version)
     with backend_errors("creating an index"):
-        client.indices.create(index=name, settings=definition["settings"], mappings=definition["mappings"])
+        client.indices.create(
+            index=name, settings=definition["settings"], mappings=definition["mappings"]
+        )
         client.cluster.health(index=name, wait_for_status="yellow", timeout="30s")
     return name
 
@@ -131,7 +137,9 @@ def current_index(client: Elasticsearch, prefix: str) -> str | None:
         except NotFoundError:
             return None
     if len(indices) != 1:
-        raise RuntimeError(f"alias {alias_name(prefix)} points at {len(indices)} indices: {indices}")
+        raise RuntimeError(
+            f"alias {alias_name(prefix)} points at {len(indices)} indices: {indices}"
+        )
     return indices[0]
 
 
@@ -210,7 +218,9 @@ def index_status(client: Elasticsearch, prefix: str) -> IndexStatus:
     if current is not None:
         with backend_errors("counting documents"):
             documents = int(client.count(index=current)["count"])
-            with_vectors = int(client.count(index=current, query={"exists": {"field": "vector"}})["count"])
+            with_vectors = int(
+                client.count(index=current, query={"exists": {"field": "vector"}})["count"]
+            )
         meta = index_meta(client, current)
     leftovers = [n for n in physical_indices(client, prefix) if n != current]
     return IndexStatus(alias_name(prefix), current, documents, with_vectors, meta, leftovers)

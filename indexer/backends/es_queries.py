@@ -77,7 +77,11 @@ def bbox_clause(bbox: tuple[float, float, float, float], prefix: str) -> Body:
     doc_west, doc_east = f"{prefix}.west", f"{prefix}.east"
     crosses = f"{prefix}.crosses_antimeridian"
     plain_overlap = [
-        {"bool": {"filter": [{"range": {doc_west: {"lte": hi}}}, {"range": {doc_east: {"gte": lo}}}]}}
+        {
+            "bool": {
+                "filter": [{"range": {doc_west: {"lte": hi}}}, {"range": {doc_east: {"gte": lo}}}]
+            }
+        }
         for lo, hi in _lon_intervals(west, east)
     ]
     # A crossing extent covers [west, 180] ∪ [-180, east].
@@ -93,8 +97,20 @@ def bbox_clause(bbox: tuple[float, float, float, float], prefix: str) -> Body:
                 {"range": {f"{prefix}.north": {"gte": south}}},
             ],
             "should": [
-                {"bool": {"must_not": [{"term": {crosses: True}}], "should": plain_overlap, "minimum_should_match": 1}},
-                {"bool": {"filter": [{"term": {crosses: True}}], "should": crossing_overlap, "minimum_should_match": 1}},
+                {
+                    "bool": {
+                        "must_not": [{"term": {crosses: True}}],
+                        "should": plain_overlap,
+                        "minimum_should_match": 1,
+                    }
+                },
+                {
+                    "bool": {
+                        "filter": [{"term": {crosses: True}}],
+                        "should": crossing_overlap,
+                        "minimum_should_match": 1,
+                    }
+                },
             ],
             "minimum_should_match": 1,
         }
@@ -121,7 +137,11 @@ def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
         clauses.append(bbox_clause(filters.bbox, fields.extent_prefix))
     if filters.has_image is not None:
         # Without a has_image field (attached catalogues), "has an image" = "has a vector".
-        present: Body = {"term": {fields.has_image: True}} if fields.has_image else {"exists": {"field": fields.vector}}
+        present: Body = (
+            {"term": {fields.has_image: True}}
+            if fields.has_image
+            else {"exists": {"field": fields.vector}}
+        )
         clauses.append(present if filters.has_image else {"bool": {"must_not": [present]}})
     return clauses
 
@@ -152,17 +172,27 @@ def facet_aggs(facets: tuple[str, ...], facet_size: int, fields: FieldMap) -> Bo
         if facet == "decade":
             aggs[facet] = {"histogram": {"field": field, "interval": DECADE, "min_doc_count": 1}}
         else:
-            aggs[facet] = {"terms": {"field": field, "size": facet_size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+            aggs[facet] = {
+                "terms": {
+                    "field": field,
+                    "size": facet_size,
+                    "order": [{"_count": "desc"}, {"_key": "asc"}],
+                }
+            }
     return aggs
 
 
 def hit_fields(fields: FieldMap) -> Body:
     """What each hit returns: just what a ListHit needs, read as cheaply as the index allows."""
     if fields.title_docvalue:
-        values = [f for f in (fields.id, fields.item_id, fields.year_start, fields.title_docvalue) if f]
+        values = [
+            f for f in (fields.id, fields.item_id, fields.year_start, fields.title_docvalue) if f
+        ]
         # "_none_" also skips _id, whose stored-field block would be decompressed per hit
         return {"_source": False, "stored_fields": "_none_", "docvalue_fields": values}
-    return {"_source": [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]}
+    return {
+        "_source": [f for f in (fields.id, fields.item_id, fields.year_start, fields.title) if f]
+    }
 
 
 def keyword_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
@@ -225,7 +255,11 @@ def search_plan(query: BackendQuery, fields: FieldMap) -> list[tuple[tuple[str, 
     keyword = keyword_list_body(query, fields)
     semantic = semantic_list_body(query, fields)
     if keyword is not None and semantic is not None:
-        return [(("keyword",), keyword), (("semantic",), semantic), (("result_set",), result_set_body(query, fields))]
+        return [
+            (("keyword",), keyword),
+            (("semantic",), semantic),
+            (("result_set",), result_set_body(query, fields)),
+        ]
     if keyword is not None:
         return [(("keyword", "result_set"), with_result_set(keyword, query, fields))]
     if semantic is not None:

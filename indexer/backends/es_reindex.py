@@ -69,11 +69,17 @@ def reindex_lock(client: Elasticsearch, prefix: str, ttl: timedelta = LOCK_TTL) 
         except ConflictError:
             held = client.get(index=index, id="reindex")
             if datetime.fromisoformat(held["_source"]["expires_at"]) > now:
-                raise ReindexLocked(f"a reindex is already running ({held['_source']['owner']} since {held['_source']['acquired_at']})") from None
+                raise ReindexLocked(
+                    f"a reindex is already running ({held['_source']['owner']} since {held['_source']['acquired_at']})"
+                ) from None
             try:  # take over the stale lock only if nobody else did in between
                 client.index(
-                    index=index, id="reindex", document=body, refresh="wait_for",
-                    if_seq_no=held["_seq_no"], if_primary_term=held["_primary_term"],
+                    index=index,
+                    id="reindex",
+                    document=body,
+                    refresh="wait_for",
+                    if_seq_no=held["_seq_no"],
+                    if_primary_term=held["_primary_term"],
                 )
             except ConflictError:
                 raise ReindexLocked("another process took over the stale reindex lock") from None
@@ -94,7 +100,11 @@ def lock_holder(client: Elasticsearch, prefix: str) -> dict[str, Any] | None:
 
 
 def copy_documents(
-    client: Elasticsearch, source: str, target: str, total: int, progress: Progress | None = None,
+    client: Elasticsearch,
+    source: str,
+    target: str,
+    total: int,
+    progress: Progress | None = None,
     page_size: int = PAGE_SIZE,
     rewrite: Rewrite | None = None,
 ) -> int:
@@ -105,13 +115,21 @@ def copy_documents(
         if rewrite is not None:
             hits = rewrite(hits)
         actions = (
-            {"_op_type": "index", "_index": target, "_id": hit["_id"], "version": hit["_version"],
-             "version_type": "external_gte", "_source": hit["_source"]}
+            {
+                "_op_type": "index",
+                "_index": target,
+                "_id": hit["_id"],
+                "version": hit["_version"],
+                "version_type": "external_gte",
+                "_source": hit["_source"],
+            }
             for hit in hits
         )
         report = run_bulk(client, actions, WriteReport())
         if report.failed:
-            raise ReindexError(f"{report.failed} documents failed to copy, e.g. {report.errors[:3]}")
+            raise ReindexError(
+                f"{report.failed} documents failed to copy, e.g. {report.errors[:3]}"
+            )
         copied += report.written
         if progress is not None:
             progress(copied, total)
@@ -136,11 +154,15 @@ def reindex(
     with reindex_lock(client, prefix):
         old = es_lifecycle.current_index(client, prefix)
         if old is None:
-            raise ReindexError(f"nothing to reindex: alias {es_lifecycle.alias_name(prefix)} does not exist")
+            raise ReindexError(
+                f"nothing to reindex: alias {es_lifecycle.alias_name(prefix)} does not exist"
+            )
         old_meta = es_lifecycle.index_meta(client, old)
         carried: dict[str, Any] = {k: old_meta[k] for k in ("model_id", "dims") if k in old_meta}
         carried.update(meta or {})
-        new = es_lifecycle.create_index(client, prefix, version=mapping_version, dims=carried.get("dims"), bulk_load=True)
+        new = es_lifecycle.create_index(
+            client, prefix, version=mapping_version, dims=carried.get("dims"), bulk_load=True
+        )
         try:
             if carried:
                 es_lifecycle.update_meta(client, new, **carried)
@@ -166,11 +188,15 @@ def cleanup(client: Elasticsearch, prefix: str) -> list[str]:
     """Delete leftover physical indices, unless a reindex is running (its new index is one)."""
     holder = lock_holder(client, prefix)
     if holder is not None and datetime.fromisoformat(holder["expires_at"]) > datetime.now(UTC):
-        raise ReindexLocked(f"a reindex is running ({holder['owner']}); cleanup would delete its new index")
+        raise ReindexLocked(
+            f"a reindex is running ({holder['owner']}); cleanup would delete its new index"
+        )
     return es_lifecycle.cleanup(client, prefix)
 
 
-def reindex_with_settings(settings: Settings, mapping_version: int | None = None, progress: Progress | None = None) -> ReindexResult:
+def reindex_with_settings(
+    settings: Settings, mapping_version: int | None = None, progress: Progress | None = None
+) -> ReindexResult:
     """``reindex`` for the cluster and prefix the settings name (the staff job's entry point)."""
     client = make_client(settings.es_url, settings.es_timeout)
     try:

@@ -58,9 +58,13 @@ def _synonym(rng: random.Random, attribute: str, value: str) -> str:
     return rng.choice(words[1:] or words) if rng.random() < 0.6 else words[0]
 
 
-def text_queries(truth: Mapping[str, Facts], rng: random.Random, per_shape: int = 4, min_relevant: int = 5) -> list[GoldQuery]:
+def text_queries(
+    truth: Mapping[str, Facts], rng: random.Random, per_shape: int = 4, min_relevant: int = 5
+) -> list[GoldQuery]:
     """Attribute text queries over every query shape (kind, colour, ornament and combinations)."""
-    values = {name: sorted(ATTRIBUTE_WORDS[name]) for name in ("colour_scheme", "kind", "ornaments")}
+    values = {
+        name: sorted(ATTRIBUTE_WORDS[name]) for name in ("colour_scheme", "kind", "ornaments")
+    }
     queries: list[GoldQuery] = []
     for shape, templates in TEXT_TEMPLATES.items():
         combos = list(itertools.product(*(values[name] for name in shape)))
@@ -74,22 +78,32 @@ def text_queries(truth: Mapping[str, Facts], rng: random.Random, per_shape: int 
             if sum(1 for g in grades.values() if g == 2) < min_relevant:
                 continue
             words = {
-                "colour": _synonym(rng, "colour_scheme", wanted["colour_scheme"]) if "colour_scheme" in wanted else "",
+                "colour": _synonym(rng, "colour_scheme", wanted["colour_scheme"])
+                if "colour_scheme" in wanted
+                else "",
                 "kind": _synonym(rng, "kind", wanted["kind"]) if "kind" in wanted else "",
-                "orn": _synonym(rng, "ornaments", wanted["ornaments"]) if "ornaments" in wanted else "",
+                "orn": _synonym(rng, "ornaments", wanted["ornaments"])
+                if "ornaments" in wanted
+                else "",
             }
             text = rng.choice(templates).format(**words)
             queries.append(
                 GoldQuery(
-                    id=f"text-{len(queries) + 1:03d}", type="text", variant="+".join(shape), q=text,
-                    relevant=grades, note=", ".join(f"{k}={v}" for k, v in wanted.items()),
+                    id=f"text-{len(queries) + 1:03d}",
+                    type="text",
+                    variant="+".join(shape),
+                    q=text,
+                    relevant=grades,
+                    note=", ".join(f"{k}={v}" for k, v in wanted.items()),
                 )
             )
             made += 1
     return queries
 
 
-def image_queries(truth: Mapping[str, Facts], rng: random.Random, count: int = 40) -> list[GoldQuery]:
+def image_queries(
+    truth: Mapping[str, Facts], rng: random.Random, count: int = 40
+) -> list[GoldQuery]:
     """Reverse image search: grade 2 = same kind and colour scheme, 1 = same kind only."""
     ids = sorted(truth)
     queries: list[GoldQuery] = []
@@ -102,8 +116,13 @@ def image_queries(truth: Mapping[str, Facts], rng: random.Random, count: int = 4
             grades[other] = 2 if o.get("colour_scheme") == attrs.get("colour_scheme") else 1
         queries.append(
             GoldQuery(
-                id=f"image-{len(queries) + 1:03d}", type="image", variant="same kind+colour", image_id=doc_id,
-                relevant=grades, exclude=[doc_id], note=f"kind={attrs.get('kind')}, colour_scheme={attrs.get('colour_scheme')}",
+                id=f"image-{len(queries) + 1:03d}",
+                type="image",
+                variant="same kind+colour",
+                image_id=doc_id,
+                relevant=grades,
+                exclude=[doc_id],
+                note=f"kind={attrs.get('kind')}, colour_scheme={attrs.get('colour_scheme')}",
             )
         )
     return queries
@@ -117,9 +136,13 @@ GRAYSCALE_MODIFIER_WEIGHT = 2.0
 GRAYSCALE_DIFFERENCE_WEIGHT = 1.5
 
 
-def grayscale_queries(truth: Mapping[str, Facts], rng: random.Random, count: int = 25,
-                      difference_weight: float = GRAYSCALE_DIFFERENCE_WEIGHT) -> list[GoldQuery]:
-    """"This map, but grayscale" for non-grayscale maps, three ways per map."""
+def grayscale_queries(
+    truth: Mapping[str, Facts],
+    rng: random.Random,
+    count: int = 25,
+    difference_weight: float = GRAYSCALE_DIFFERENCE_WEIGHT,
+) -> list[GoldQuery]:
+    """ "This map, but grayscale" for non-grayscale maps, three ways per map."""
     candidates = sorted(d for d, a in truth.items() if a.get("colour_scheme") != "grayscale")
     queries: list[GoldQuery] = []
     for doc_id in rng.sample(candidates, min(count, len(candidates))):
@@ -132,13 +155,32 @@ def grayscale_queries(truth: Mapping[str, Facts], rng: random.Random, count: int
         own_colour = ATTRIBUTE_WORDS["colour_scheme"][attrs["colour_scheme"]][0]
         note = f"kind={attrs.get('kind')}, from colour_scheme={attrs.get('colour_scheme')}"
         n = len(queries) // 3 + 1
-        common: dict[str, Any] = {"type": "multimodal", "image_id": doc_id, "relevant": grades, "exclude": [doc_id], "note": note}
-        queries.append(GoldQuery(id=f"gray-{n:03d}-mix", variant="mix", q="grayscale", mix=GRAYSCALE_MIX, **common))
-        queries.append(GoldQuery(id=f"gray-{n:03d}-modifier", variant="modifier", modify=[f"grayscale:{GRAYSCALE_MODIFIER_WEIGHT:g}"], **common))
+        common: dict[str, Any] = {
+            "type": "multimodal",
+            "image_id": doc_id,
+            "relevant": grades,
+            "exclude": [doc_id],
+            "note": note,
+        }
         queries.append(
             GoldQuery(
-                id=f"gray-{n:03d}-difference", variant="difference",
-                modify=[f"grayscale:{difference_weight:g}", f"{own_colour}:{-difference_weight:g}"], **common,
+                id=f"gray-{n:03d}-mix", variant="mix", q="grayscale", mix=GRAYSCALE_MIX, **common
+            )
+        )
+        queries.append(
+            GoldQuery(
+                id=f"gray-{n:03d}-modifier",
+                variant="modifier",
+                modify=[f"grayscale:{GRAYSCALE_MODIFIER_WEIGHT:g}"],
+                **common,
+            )
+        )
+        queries.append(
+            GoldQuery(
+                id=f"gray-{n:03d}-difference",
+                variant="difference",
+                modify=[f"grayscale:{difference_weight:g}", f"{own_colour}:{-difference_weight:g}"],
+                **common,
             )
         )
     return queries

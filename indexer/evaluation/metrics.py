@@ -14,13 +14,17 @@ def _relevant(judgements: Mapping[str, int], min_grade: int) -> set[str]:
     return {doc for doc, grade in judgements.items() if grade >= min_grade}
 
 
-def precision_at_k(ranking: Sequence[str], judgements: Mapping[str, int], k: int = 10, min_grade: int = 2) -> float:
+def precision_at_k(
+    ranking: Sequence[str], judgements: Mapping[str, int], k: int = 10, min_grade: int = 2
+) -> float:
     """Relevant among the first k, divided by k (a short ranking is not rewarded)."""
     relevant = _relevant(judgements, min_grade)
     return sum(1 for doc in ranking[:k] if doc in relevant) / k
 
 
-def recall_at_k(ranking: Sequence[str], judgements: Mapping[str, int], k: int = 10, min_grade: int = 2) -> float:
+def recall_at_k(
+    ranking: Sequence[str], judgements: Mapping[str, int], k: int = 10, min_grade: int = 2
+) -> float:
     """Share of all relevant ids found in the first k (0 when nothing is relevant)."""
     relevant = _relevant(judgements, min_grade)
     if not relevant:
@@ -28,7 +32,9 @@ def recall_at_k(ranking: Sequence[str], judgements: Mapping[str, int], k: int = 
     return sum(1 for doc in ranking[:k] if doc in relevant) / len(relevant)
 
 
-def reciprocal_rank(ranking: Sequence[str], judgements: Mapping[str, int], min_grade: int = 2) -> float:
+def reciprocal_rank(
+    ranking: Sequence[str], judgements: Mapping[str, int], min_grade: int = 2
+) -> float:
     """1 / rank of the first relevant id (0 when none is ranked)."""
     relevant = _relevant(judgements, min_grade)
     for rank, doc in enumerate(ranking, 1):
@@ -50,7 +56,9 @@ def ndcg_at_k(ranking: Sequence[str], judgements: Mapping[str, int], k: int = 10
     return dcg_at_k(gains, k) / best if best > 0 else 0.0
 
 
-def query_metrics(ranking: Sequence[str], judgements: Mapping[str, int], ks: Sequence[int] = (10, 100)) -> dict[str, float]:
+def query_metrics(
+    ranking: Sequence[str], judgements: Mapping[str, int], ks: Sequence[int] = (10, 100)
+) -> dict[str, float]:
     """Every metric the reports show, for one query."""
     out = {
         "p@10": precision_at_k(ranking, judgements, 10),

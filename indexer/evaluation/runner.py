@@ -46,19 +46,35 @@ class EvalRun:
             if r.error is None:
                 groups[f"{r.type}/{r.variant}"].append(r.metrics)
                 groups[r.type].append(r.metrics)
-        return {name: {**mean_metrics(rows), "queries": float(len(rows))} for name, rows in sorted(groups.items())}
+        return {
+            name: {**mean_metrics(rows), "queries": float(len(rows))}
+            for name, rows in sorted(groups.items())
+        }
 
     def to_json(self) -> dict[str, Any]:
         """Everything, JSON-ready."""
-        return {"mode": self.mode, "fusion": self.fusion, "model_id": self.model_id, "summary": self.summary(), "results": [asdict(r) for r in self.results]}
+        return {
+            "mode": self.mode,
+            "fusion": self.fusion,
+            "model_id": self.model_id,
+            "summary": self.summary(),
+            "results": [asdict(r) for r in self.results],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvalRun:
         """Inverse of :meth:`to_json`."""
-        return cls(data["mode"], data["fusion"], data.get("model_id"), [QueryResult(**r) for r in data["results"]])
+        return cls(
+            data["mode"],
+            data["fusion"],
+            data.get("model_id"),
+            [QueryResult(**r) for r in data["results"]],
+        )
 
 
-def search_params(query: GoldQuery, mode: str, fusion: str, size: int, page: int = 1) -> dict[str, Any]:
+def search_params(
+    query: GoldQuery, mode: str, fusion: str, size: int, page: int = 1
+) -> dict[str, Any]:
     """The SearchParams fields for one gold query."""
     return {
         "q": query.q,
@@ -72,7 +88,15 @@ def search_params(query: GoldQuery, mode: str, fusion: str, size: int, page: int
     }
 
 
-def run_gold(service: Searcher, queries: Sequence[GoldQuery], *, mode: str = "semantic", fusion: str = "rrf", depth: int = 100, model_id: str | None = None) -> EvalRun:
+def run_gold(
+    service: Searcher,
+    queries: Sequence[GoldQuery],
+    *,
+    mode: str = "semantic",
+    fusion: str = "rrf",
+    depth: int = 100,
+    model_id: str | None = None,
+) -> EvalRun:
     """Search every query (``depth`` results, excluded ids removed) and score it."""
     from webapi.search.params import SearchParams
 
@@ -83,17 +107,23 @@ def run_gold(service: Searcher, queries: Sequence[GoldQuery], *, mode: str = "se
         try:
             page = 1
             while len(ranking) < depth + len(query.exclude):
-                response = service.search(SearchParams(**search_params(query, mode, fusion, 100, page)))
+                response = service.search(
+                    SearchParams(**search_params(query, mode, fusion, 100, page))
+                )
                 ranking.extend(hit.id for hit in response.hits)
                 if len(response.hits) < 100:
                     break
                 page += 1
-        except Exception as exc:  # a refused query (e.g. keyword mode with an image) is reported, not fatal
+        except (
+            Exception
+        ) as exc:  # a refused query (e.g. keyword mode with an image) is reported, not fatal
             error = f"{type(exc).__name__}: {exc}"
         excluded = set(query.exclude)
         ranking = [doc for doc in ranking if doc not in excluded][:depth]
         metrics = query_metrics(ranking, query.relevant) if error is None else {}
-        run.results.append(QueryResult(query.id, query.type, query.variant, ranking, metrics, error))
+        run.results.append(
+            QueryResult(query.id, query.type, query.variant, ranking, metrics, error)
+        )
     return run
 
 
@@ -123,9 +153,13 @@ def compare_runs(a: EvalRun, b: EvalRun, k: int = 10) -> list[Change]:
             continue
         changes.append(
             Change(
-                ra.id, ra.type, len(set(top_a) & set(top_b)),
-                [d for d in top_a if d not in top_b], [d for d in top_b if d not in top_a],
-                ra.metrics.get("ndcg@10", 0.0), rb.metrics.get("ndcg@10", 0.0),
+                ra.id,
+                ra.type,
+                len(set(top_a) & set(top_b)),
+                [d for d in top_a if d not in top_b],
+                [d for d in top_b if d not in top_a],
+                ra.metrics.get("ndcg@10", 0.0),
+                rb.metrics.get("ndcg@10", 0.0),
             )
         )
     return sorted(changes, key=lambda c: (-abs(c.ndcg_b - c.ndcg_a), c.id))

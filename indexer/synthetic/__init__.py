@@ -15,4 +15,12 @@ from indexer.synthetic.world import (
     write_demo_collection,
 )
 
-__all__ = ["GROUND_TRUTH_FILE", "RENDER_VERSION", "SyntheticMap", "generate_world", "read_ground_truth", "synthetic_map", "write_demo_collection"]
+__all__ = [
+    "GROUND_TRUTH_FILE",
+    "RENDER_VERSION",
+    "SyntheticMap",
+    "generate_world",
+    "read_ground_truth",
+    "synthetic_map",
+    "write_demo_collection",
+]

@@ -14,7 +14,13 @@ import numpy as np
 
 from indexer.synthetic.vocabulary import KINDS, ORNAMENTS, era_of
 
-KIND_WEIGHTS = {"world_map": 0.18, "regional_map": 0.24, "city_plan": 0.22, "nautical_chart": 0.19, "birds_eye_view": 0.17}
+KIND_WEIGHTS = {
+    "world_map": 0.18,
+    "regional_map": 0.24,
+    "city_plan": 0.22,
+    "nautical_chart": 0.19,
+    "birds_eye_view": 0.17,
+}
 YEAR_RANGES = {
     "world_map": (1500, 1960),
     "regional_map": (1550, 1960),
@@ -33,11 +39,29 @@ def _choice(rng: np.random.Generator, weights: dict[str, float]) -> str:
 
 def _colour_scheme(rng: np.random.Generator, kind: str, year: int) -> str:
     if year < 1700:
-        weights = {"sepia": 0.32, "hand_coloured": 0.30, "full_colour": 0.14, "grayscale": 0.18, "blueprint": 0.06}
+        weights = {
+            "sepia": 0.32,
+            "hand_coloured": 0.30,
+            "full_colour": 0.14,
+            "grayscale": 0.18,
+            "blueprint": 0.06,
+        }
     elif year < 1850:
-        weights = {"hand_coloured": 0.32, "sepia": 0.18, "full_colour": 0.2, "grayscale": 0.22, "blueprint": 0.08}
+        weights = {
+            "hand_coloured": 0.32,
+            "sepia": 0.18,
+            "full_colour": 0.2,
+            "grayscale": 0.22,
+            "blueprint": 0.08,
+        }
     else:
-        weights = {"full_colour": 0.32, "grayscale": 0.24, "blueprint": 0.16, "hand_coloured": 0.12, "sepia": 0.16}
+        weights = {
+            "full_colour": 0.32,
+            "grayscale": 0.24,
+            "blueprint": 0.16,
+            "hand_coloured": 0.12,
+            "sepia": 0.16,
+        }
     if kind == "city_plan":
         weights["blueprint"] *= 2.0
     if kind == "birds_eye_view":
@@ -49,11 +73,31 @@ def _ornaments(rng: np.random.Generator, kind: str, year: int) -> list[str]:
     early = year < 1700
     sea = kind in ("world_map", "nautical_chart")
     probability = {
-        "sea_monster": (0.5 if early else 0.22 if year < 1800 else 0.1) if sea else (0.1 if early else 0.04),
-        "ship": {"world_map": 0.4, "nautical_chart": 0.6, "regional_map": 0.2, "city_plan": 0.12, "birds_eye_view": 0.35}[kind],
-        "compass_rose": {"world_map": 0.35, "nautical_chart": 0.75, "regional_map": 0.3, "city_plan": 0.3, "birds_eye_view": 0.06}[kind],
+        "sea_monster": (0.5 if early else 0.22 if year < 1800 else 0.1)
+        if sea
+        else (0.1 if early else 0.04),
+        "ship": {
+            "world_map": 0.4,
+            "nautical_chart": 0.6,
+            "regional_map": 0.2,
+            "city_plan": 0.12,
+            "birds_eye_view": 0.35,
+        }[kind],
+        "compass_rose": {
+            "world_map": 0.35,
+            "nautical_chart": 0.75,
+            "regional_map": 0.3,
+            "city_plan": 0.3,
+            "birds_eye_view": 0.06,
+        }[kind],
         "cartouche": (0.6 if year < 1800 else 0.25) * (0.4 if kind == "birds_eye_view" else 1.0),
-        "coat_of_arms": {"world_map": 0.1, "nautical_chart": 0.1, "regional_map": 0.32, "city_plan": 0.36, "birds_eye_view": 0.15}[kind]
+        "coat_of_arms": {
+            "world_map": 0.1,
+            "nautical_chart": 0.1,
+            "regional_map": 0.32,
+            "city_plan": 0.36,
+            "birds_eye_view": 0.15,
+        }[kind]
         * (1.3 if year < 1800 else 1.0),
     }
     return [name for name in ORNAMENTS if rng.random() < probability[name]]
@@ -72,13 +116,16 @@ def _relief(rng: np.random.Generator, kind: str, year: int) -> str:
 
 
 def _text_density(rng: np.random.Generator, kind: str) -> str:
-    return _choice(rng, {
-        "world_map": {"sparse": 0.35, "moderate": 0.4, "dense": 0.25},
-        "regional_map": {"sparse": 0.2, "moderate": 0.35, "dense": 0.45},
-        "city_plan": {"sparse": 0.15, "moderate": 0.35, "dense": 0.5},
-        "nautical_chart": {"sparse": 0.3, "moderate": 0.45, "dense": 0.25},
-        "birds_eye_view": {"sparse": 0.6, "moderate": 0.3, "dense": 0.1},
-    }[kind])
+    return _choice(
+        rng,
+        {
+            "world_map": {"sparse": 0.35, "moderate": 0.4, "dense": 0.25},
+            "regional_map": {"sparse": 0.2, "moderate": 0.35, "dense": 0.45},
+            "city_plan": {"sparse": 0.15, "moderate": 0.35, "dense": 0.5},
+            "nautical_chart": {"sparse": 0.3, "moderate": 0.45, "dense": 0.25},
+            "birds_eye_view": {"sparse": 0.6, "moderate": 0.3, "dense": 0.1},
+        }[kind],
+    )
 
 
 def _wear(rng: np.random.Generator, year: int) -> str:
@@ -89,9 +136,23 @@ def _wear(rng: np.random.Generator, year: int) -> str:
 
 def _language(rng: np.random.Generator, year: int) -> str:
     if year < 1700:
-        weights = {"latin": 0.3, "dutch": 0.25, "english": 0.2, "french": 0.12, "spanish": 0.08, "german": 0.05}
+        weights = {
+            "latin": 0.3,
+            "dutch": 0.25,
+            "english": 0.2,
+            "french": 0.12,
+            "spanish": 0.08,
+            "german": 0.05,
+        }
     elif year < 1850:
-        weights = {"english": 0.5, "french": 0.25, "german": 0.1, "dutch": 0.08, "spanish": 0.05, "latin": 0.02}
+        weights = {
+            "english": 0.5,
+            "french": 0.25,
+            "german": 0.1,
+            "dutch": 0.08,
+            "spanish": 0.05,
+            "latin": 0.02,
+        }
     else:
         weights = {"english": 0.75, "french": 0.1, "german": 0.1, "spanish": 0.05}
     return _choice(rng, weights)
@@ -102,8 +163,16 @@ def _size(rng: np.random.Generator, kind: str, projection: str | None) -> tuple[
     if kind == "world_map":
         aspect = 2.0 if projection == "hemispheres" else 1.6
     else:
-        aspect = float(rng.choice({"regional_map": [0.78, 1.25, 1.33], "city_plan": [1.0, 1.2, 0.85],
-                                   "nautical_chart": [1.4, 1.5, 1.25], "birds_eye_view": [1.5, 1.6, 1.4]}[kind]))
+        aspect = float(
+            rng.choice(
+                {
+                    "regional_map": [0.78, 1.25, 1.33],
+                    "city_plan": [1.0, 1.2, 0.85],
+                    "nautical_chart": [1.4, 1.5, 1.25],
+                    "birds_eye_view": [1.5, 1.6, 1.4],
+                }[kind]
+            )
+        )
     if aspect >= 1:
         return long_side, max(256, round(long_side / aspect))
     return max(256, round(long_side * aspect)), long_side
@@ -117,7 +186,9 @@ def sample_attributes(rng: np.random.Generator) -> dict[str, Any]:
     year = int(rng.integers(first, last + 1))
     projection = None
     if kind == "world_map":
-        projection = "hemispheres" if rng.random() < (0.7 if year < 1800 else 0.25) else "rectangular"
+        projection = (
+            "hemispheres" if rng.random() < (0.7 if year < 1800 else 0.25) else "rectangular"
+        )
     width, height = _size(rng, kind, projection)
     attributes: dict[str, Any] = {
         "kind": kind,

@@ -29,8 +29,13 @@ from indexer.synthetic.terrain import (
 )
 
 
-def _colour_land(canvas: Canvas, pixels: np.ndarray, land: np.ndarray, regions: int,
-                 rng: np.random.Generator | None = None) -> np.ndarray:
+def _colour_land(
+    canvas: Canvas,
+    pixels: np.ndarray,
+    land: np.ndarray,
+    regions: int,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Fill land with region colours (full colour) or wash region outlines (hand colouring)."""
     pal, rng = canvas.palette, rng or canvas.rng
     h, w = land.shape
@@ -82,7 +87,9 @@ def _pictorial_hills(canvas: Canvas, land: np.ndarray, count: int) -> None:
             if not (0 <= hx < canvas.width and 0 <= hy < canvas.height and land[int(hy), int(hx)]):
                 continue
             s = size * rng.uniform(0.8, 1.3)
-            draw.polygon([(hx - s, hy), (hx, hy - s * 1.1), (hx + s, hy)], fill=pal.land, outline=pal.ink)
+            draw.polygon(
+                [(hx - s, hy), (hx, hy - s * 1.1), (hx + s, hy)], fill=pal.land, outline=pal.ink
+            )
             draw.polygon([(hx, hy - s * 1.1), (hx + s, hy), (hx + s * 0.2, hy)], fill=pal.faint_ink)
 
 
@@ -119,7 +126,10 @@ def world_map(canvas: Canvas) -> None:
     ys, xs = np.mgrid[0:h, 0:w]
     if canvas.attributes.get("projection") == "hemispheres":
         radius = min((x1 - x0) / 4, (y1 - y0) / 2) * 0.94
-        centres = [((x0 + x1) / 2 - radius * 1.04, (y0 + y1) / 2), ((x0 + x1) / 2 + radius * 1.04, (y0 + y1) / 2)]
+        centres = [
+            ((x0 + x1) / 2 - radius * 1.04, (y0 + y1) / 2),
+            ((x0 + x1) / 2 + radius * 1.04, (y0 + y1) / 2),
+        ]
         inside = np.zeros((h, w), dtype=bool)
         for cx, cy in centres:
             inside |= (xs - cx) ** 2 + (ys - cy) ** 2 <= radius**2
@@ -144,28 +154,52 @@ def world_map(canvas: Canvas) -> None:
         for cx, cy in centres:
             for k in (1, 2):  # meridians at 30 and 60 degrees either side of the central one
                 half = radius * math.sin(k * math.pi / 6)
-                draw.ellipse((cx - half, cy - radius, cx + half, cy + radius), outline=pal.faint_ink, width=1)
+                draw.ellipse(
+                    (cx - half, cy - radius, cx + half, cy + radius), outline=pal.faint_ink, width=1
+                )
             draw.line([(cx, cy - radius), (cx, cy + radius)], fill=pal.faint_ink, width=1)
             for k in range(-2, 3):  # parallels as chords
                 yy = cy + radius * math.sin(k * math.pi / 6)
                 half = radius * math.cos(k * math.pi / 6)
-                draw.line([(cx - half, yy), (cx + half, yy)], fill=pal.ink if k == 0 else pal.faint_ink, width=line_w if k == 0 else 1)
-            draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=pal.ink, width=canvas.px(2))
-            draw.ellipse((cx - radius - canvas.px(3), cy - radius - canvas.px(3), cx + radius + canvas.px(3), cy + radius + canvas.px(3)),
-                         outline=pal.ink, width=1)
+                draw.line(
+                    [(cx - half, yy), (cx + half, yy)],
+                    fill=pal.ink if k == 0 else pal.faint_ink,
+                    width=line_w if k == 0 else 1,
+                )
+            draw.ellipse(
+                (cx - radius, cy - radius, cx + radius, cy + radius),
+                outline=pal.ink,
+                width=canvas.px(2),
+            )
+            draw.ellipse(
+                (
+                    cx - radius - canvas.px(3),
+                    cy - radius - canvas.px(3),
+                    cx + radius + canvas.px(3),
+                    cy + radius + canvas.px(3),
+                ),
+                outline=pal.ink,
+                width=1,
+            )
     else:
         for k in range(1, 12):
             xx = x0 + (x1 - x0) * k / 12
             draw.line([(xx, y0), (xx, y1)], fill=pal.faint_ink, width=1)
         for k in range(1, 6):
             yy = y0 + (y1 - y0) * k / 6
-            draw.line([(x0, yy), (x1, yy)], fill=pal.ink if k == 3 else pal.faint_ink, width=line_w if k == 3 else 1)
+            draw.line(
+                [(x0, yy), (x1, yy)],
+                fill=pal.ink if k == 3 else pal.faint_ink,
+                width=line_w if k == 3 else 1,
+            )
     canvas.land, canvas.water = land, water
     _pictorial_hills(canvas, land, 30)
     size = canvas.px(8)
     draw_labels(canvas, label_count(canvas.attributes["text_density"], w, h), land, size)
     for x, y in sample_points(rng, water, 2, margin=canvas.px(30)):
-        draw_label(draw, (x - canvas.px(20), y), spaced_capitals(place_name(rng)), canvas.px(9), pal.ink)
+        draw_label(
+            draw, (x - canvas.px(20), y), spaced_capitals(place_name(rng)), canvas.px(9), pal.ink
+        )
 
 
 def regional_map(canvas: Canvas) -> None:
@@ -225,20 +259,32 @@ def city_plan(canvas: Canvas) -> None:
     if canvas.early:  # old towns grew along crooked lanes
         crooked = smooth_noise(rng, w, h, 5, octaves=1) * canvas.px(5)
         u, v = u + crooked, v - crooked
-    spacing_u, spacing_v = canvas.px(float(rng.uniform(14, 22))), canvas.px(float(rng.uniform(11, 18)))
+    spacing_u, spacing_v = (
+        canvas.px(float(rng.uniform(14, 22))),
+        canvas.px(float(rng.uniform(11, 18))),
+    )
     street = canvas.px(2.2)
     mod_u, mod_v = np.mod(u, spacing_u), np.mod(v, spacing_v)
     streets = (mod_u < street) | (mod_v < street)
-    kerbs = (np.abs(mod_u - street) < 0.8) | (np.abs(mod_u - spacing_u + 0.5) < 0.8) | (np.abs(mod_v - street) < 0.8) | (np.abs(mod_v - spacing_v + 0.5) < 0.8)
+    kerbs = (
+        (np.abs(mod_u - street) < 0.8)
+        | (np.abs(mod_u - spacing_u + 0.5) < 0.8)
+        | (np.abs(mod_v - street) < 0.8)
+        | (np.abs(mod_v - spacing_v + 0.5) < 0.8)
+    )
     avenue_angle = angle + rng.choice([-1, 1]) * rng.uniform(0.5, 0.9)
-    avenue = np.abs((xs - cx) * math.sin(avenue_angle) - (ys - cy) * math.cos(avenue_angle)) < canvas.px(3.5)
+    avenue = np.abs(
+        (xs - cx) * math.sin(avenue_angle) - (ys - cy) * math.cos(avenue_angle)
+    ) < canvas.px(3.5)
     block_id = (np.floor(u / spacing_u) * 7919 + np.floor(v / spacing_v)).astype(np.int64)
     parks = (block_id % 11 == int(rng.integers(11))) & city
     pixels = np.empty((h, w, 3), dtype=np.uint8)
     pixels[:] = pal.paper
     blocks = city & ~streets & ~avenue
     pixels[blocks] = pal.block if pal.fill_regions else pal.paper
-    if not pal.fill_regions or canvas.early:  # hatched blocks of engraved and outline-coloured plans
+    if (
+        not pal.fill_regions or canvas.early
+    ):  # hatched blocks of engraved and outline-coloured plans
         hatch = blocks & (((xs + ys).astype(np.int32) % canvas.px(3)) == 0)
         pixels[hatch] = pal.faint_ink if pal.fill_regions else pal.block
     pixels[parks & ~streets & ~avenue] = pal.park
@@ -259,7 +305,13 @@ def city_plan(canvas: Canvas) -> None:
     _paint(canvas, pixels)
     canvas.land, canvas.water = land, water & ~bridges
     _pictorial_hills(canvas, land & ~city, 18)
-    draw_labels(canvas, round(label_count(canvas.attributes["text_density"], w, h) * 1.5), city & blocks, canvas.px(7), dot=False)
+    draw_labels(
+        canvas,
+        round(label_count(canvas.attributes["text_density"], w, h) * 1.5),
+        city & blocks,
+        canvas.px(7),
+        dot=False,
+    )
 
 
 def nautical_chart(canvas: Canvas) -> None:
@@ -298,15 +350,28 @@ def nautical_chart(canvas: Canvas) -> None:
     _paint(canvas, pixels)
     canvas.land, canvas.water = land, water
     draw = canvas.draw
-    colours = [pal.accents[0], pal.accents[3], pal.ink] if pal.fill_regions else [pal.regions[0], pal.regions[1], pal.faint_ink]
+    colours = (
+        [pal.accents[0], pal.accents[3], pal.ink]
+        if pal.fill_regions
+        else [pal.regions[0], pal.regions[1], pal.faint_ink]
+    )
     for _ in range(int(rng.integers(1, 3))):
         hub_x, hub_y = rng.uniform(x0, x1), rng.uniform(y0, y1)
         for k in range(16):
             angle = k * math.pi / 8
-            reach = (w + h)
-            draw.line([(hub_x, hub_y), (hub_x + math.cos(angle) * reach, hub_y + math.sin(angle) * reach)], fill=colours[k % len(colours)], width=1)
+            reach = w + h
+            draw.line(
+                [
+                    (hub_x, hub_y),
+                    (hub_x + math.cos(angle) * reach, hub_y + math.sin(angle) * reach),
+                ],
+                fill=colours[k % len(colours)],
+                width=1,
+            )
     # rhumb lines run to the neat line, not into the margin
-    canvas.paste_array(np.where(inside[..., None], np.asarray(canvas.image), np.array(pal.paper, dtype=np.uint8)))
+    canvas.paste_array(
+        np.where(inside[..., None], np.asarray(canvas.image), np.array(pal.paper, dtype=np.uint8))
+    )
     draw = canvas.draw
     size = canvas.px(6)
     for x, y in sample_points(rng, water, int(55 * w * h / (384 * 300)), margin=size * 2):
@@ -333,7 +398,10 @@ def birds_eye_view(canvas: Canvas) -> None:
     sky_colour = (sky_top * (1 - t) + np.array(pal.paper, dtype=np.float32) * t).astype(np.uint8)
     pixels[sky] = sky_colour[sky]
     ground: RGB = pal.park if pal.fill_regions else pal.land
-    ridge = horizon - (np.abs(smooth_noise(rng, w, 1, 6, octaves=1)[0]) * canvas.px(14 if canvas.attributes["relief"] == "pictorial" else 3))
+    ridge = horizon - (
+        np.abs(smooth_noise(rng, w, 1, 6, octaves=1)[0])
+        * canvas.px(14 if canvas.attributes["relief"] == "pictorial" else 3)
+    )
     hills = inside & (ys >= ridge[None, :]) & (ys < horizon + canvas.px(4))
     hill_colour: RGB = tuple(int(c * 0.8) for c in ground)  # type: ignore[assignment]
     pixels[hills] = hill_colour
@@ -343,7 +411,9 @@ def birds_eye_view(canvas: Canvas) -> None:
     river_start = rng.uniform(x0, x1)
     depth = np.clip((ys - horizon) / max(1, y1 - horizon), 0, 1)
     river_x = vanish_x + (river_start - vanish_x) * depth
-    water = inside & (ys > horizon) & (np.abs(xs - river_x) < canvas.px(2) + depth * (x1 - x0) * 0.08)
+    water = (
+        inside & (ys > horizon) & (np.abs(xs - river_x) < canvas.px(2) + depth * (x1 - x0) * 0.08)
+    )
     pixels[water] = pal.water
     _paint(canvas, pixels)
     canvas.land, canvas.water = inside & ~water & ~sky, water
@@ -351,9 +421,17 @@ def birds_eye_view(canvas: Canvas) -> None:
     # streets converge on the vanishing point
     for k in range(-6, 7):
         bottom_x = vanish_x + k * (x1 - x0) * 0.16
-        draw.line([(vanish_x + k * canvas.px(3), horizon + canvas.px(4)), (bottom_x, y1)], fill=pal.paper, width=canvas.px(1.5))
+        draw.line(
+            [(vanish_x + k * canvas.px(3), horizon + canvas.px(4)), (bottom_x, y1)],
+            fill=pal.paper,
+            width=canvas.px(1.5),
+        )
     # rows of houses, far (small) to near (large)
-    roofs = [pal.accents[0], (110, 100, 96), (150, 70, 50)] if pal.fill_regions else [pal.faint_ink, pal.regions[0]]
+    roofs = (
+        [pal.accents[0], (110, 100, 96), (150, 70, 50)]
+        if pal.fill_regions
+        else [pal.faint_ink, pal.regions[0]]
+    )
     walls = [(236, 226, 200), (220, 200, 170), (200, 170, 140)] if pal.fill_regions else [pal.paper]
     rows = 9
     for row in range(rows):
@@ -363,24 +441,53 @@ def birds_eye_view(canvas: Canvas) -> None:
         x = x0 + rng.uniform(0, size)
         while x < x1 - size:
             row_river = vanish_x + (river_start - vanish_x) * ((y - horizon) / max(1, y1 - horizon))
-            if abs(x - row_river) > size + canvas.px(2) + ((y - horizon) / max(1, y1 - horizon)) * (x1 - x0) * 0.08 and rng.random() < 0.85:
+            if (
+                abs(x - row_river)
+                > size + canvas.px(2) + ((y - horizon) / max(1, y1 - horizon)) * (x1 - x0) * 0.08
+                and rng.random() < 0.85
+            ):
                 bw, bh = size * rng.uniform(0.7, 1.2), size * rng.uniform(0.6, 1.4)
                 wall = walls[int(rng.integers(len(walls)))]
                 roof = roofs[int(rng.integers(len(roofs)))]
                 outline_colour = pal.ink if d > 0.35 else None
                 draw.rectangle((x, y - bh, x + bw, y), fill=wall, outline=outline_colour)
-                draw.polygon([(x - size * 0.1, y - bh), (x + bw / 2, y - bh - size * 0.5), (x + bw + size * 0.1, y - bh)], fill=roof, outline=outline_colour)
+                draw.polygon(
+                    [
+                        (x - size * 0.1, y - bh),
+                        (x + bw / 2, y - bh - size * 0.5),
+                        (x + bw + size * 0.1, y - bh),
+                    ],
+                    fill=roof,
+                    outline=outline_colour,
+                )
                 if d > 0.5:
                     for wx in range(2):
-                        draw.rectangle((x + bw * (0.2 + 0.45 * wx), y - bh * 0.7, x + bw * (0.35 + 0.45 * wx), y - bh * 0.45), fill=pal.ink)
+                        draw.rectangle(
+                            (
+                                x + bw * (0.2 + 0.45 * wx),
+                                y - bh * 0.7,
+                                x + bw * (0.35 + 0.45 * wx),
+                                y - bh * 0.45,
+                            ),
+                            fill=pal.ink,
+                        )
             elif rng.random() < 0.5 and not water[min(h - 1, int(y)), min(w - 1, int(x))]:
                 r = size * 0.35
-                draw.ellipse((x, y - 2 * r, x + 2 * r, y), fill=(70, 120, 60) if pal.fill_regions else pal.faint_ink)
+                draw.ellipse(
+                    (x, y - 2 * r, x + 2 * r, y),
+                    fill=(70, 120, 60) if pal.fill_regions else pal.faint_ink,
+                )
             x += size * rng.uniform(1.05, 1.5)
     count = label_count(canvas.attributes["text_density"], w, h)
     draw_labels(canvas, count, canvas.land & (ys > horizon), canvas.px(7), dot=False)
     name = drawable(canvas.title)[:40]
-    draw.text(((x0 + x1) / 2, y1 - canvas.px(8)), name, fill=pal.ink, font=font(canvas.px(11)), anchor="mm")
+    draw.text(
+        ((x0 + x1) / 2, y1 - canvas.px(8)),
+        name,
+        fill=pal.ink,
+        font=font(canvas.px(11)),
+        anchor="mm",
+    )
 
 
 PAINTERS = {

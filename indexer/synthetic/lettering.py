@@ -11,9 +11,40 @@ from PIL import ImageDraw, ImageFont
 from indexer.synthetic.canvas import Canvas
 from indexer.synthetic.terrain import sample_points
 
-SYLLABLES = ("ar", "bel", "cor", "dun", "el", "fen", "gar", "ham", "is", "kel", "lan", "mor", "nor",
-             "ost", "pel", "quin", "ros", "sal", "tor", "ul", "ven", "wick", "yar", "zan", "ber", "ford",
-             "ton", "ville", "burg", "mouth", "port", "stad")
+SYLLABLES = (
+    "ar",
+    "bel",
+    "cor",
+    "dun",
+    "el",
+    "fen",
+    "gar",
+    "ham",
+    "is",
+    "kel",
+    "lan",
+    "mor",
+    "nor",
+    "ost",
+    "pel",
+    "quin",
+    "ros",
+    "sal",
+    "tor",
+    "ul",
+    "ven",
+    "wick",
+    "yar",
+    "zan",
+    "ber",
+    "ford",
+    "ton",
+    "ville",
+    "burg",
+    "mouth",
+    "port",
+    "stad",
+)
 LABELS_PER_DENSITY = {"sparse": 4, "moderate": 14, "dense": 40}
 
 
@@ -44,8 +75,14 @@ def label_count(density: str, width: int, height: int) -> int:
     return max(1, round(LABELS_PER_DENSITY[density] * (width * height) / (384 * 300)))
 
 
-def draw_label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int, fill: tuple[int, int, int],
-               dot: bool = False) -> None:
+def draw_label(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    size: int,
+    fill: tuple[int, int, int],
+    dot: bool = False,
+) -> None:
     """Text anchored at its left-middle; with ``dot`` a town symbol precedes it."""
     x, y = xy
     if dot:
@@ -60,12 +97,14 @@ def text_width(text: str, size: int) -> float:
     return float(font(size).getlength(text))
 
 
-def draw_labels(canvas: Canvas, count: int, mask: np.ndarray | None, size: int, dot: bool = True) -> None:
+def draw_labels(
+    canvas: Canvas, count: int, mask: np.ndarray | None, size: int, dot: bool = True
+) -> None:
     """Scatter ``count`` invented place names over ``mask`` (or anywhere inside the frame)."""
     rng = canvas.rng
     x0, y0, x1, y1 = canvas.frame
     frame_mask = np.zeros((canvas.height, canvas.width), dtype=bool)
-    frame_mask[y0 + size: y1 - size, x0 + size: x1 - size * 5] = True
+    frame_mask[y0 + size : y1 - size, x0 + size : x1 - size * 5] = True
     where = frame_mask if mask is None else (mask & frame_mask)
     draw = canvas.draw
     for x, y in sample_points(rng, where, count):

@@ -12,7 +12,14 @@ from indexer.synthetic.lettering import drawable, font, text_width
 from indexer.synthetic.terrain import sample_points
 
 MONSTER_GREENS = ((92, 138, 96), (118, 150, 88), (80, 120, 130))
-HERALDIC = ((180, 30, 30), (30, 60, 150), (220, 180, 50), (40, 120, 60), (240, 240, 240), (30, 30, 30))
+HERALDIC = (
+    (180, 30, 30),
+    (30, 60, 150),
+    (220, 180, 50),
+    (40, 120, 60),
+    (240, 240, 240),
+    (30, 30, 30),
+)
 
 
 def sea_monster(canvas: Canvas, cx: float, cy: float, size: float) -> None:
@@ -34,40 +41,117 @@ def sea_monster(canvas: Canvas, cx: float, cy: float, size: float) -> None:
     # body: an ink outline, then the colour, then a paler belly stripe; waves hide the troughs
     draw.line(points, fill=ink, width=round(thick + 2), joint="curve")
     draw.line(points, fill=body, width=round(thick), joint="curve")
-    draw.line([(x, y + thick * 0.25) for x, y in points], fill=belly, width=max(1, round(thick / 4)))
+    draw.line(
+        [(x, y + thick * 0.25) for x, y in points], fill=belly, width=max(1, round(thick / 4))
+    )
     for x, y in points[2::4]:  # scales / spines along the back
-        draw.polygon([(x - thick * 0.3, y - thick * 0.45), (x, y - thick * 1.0), (x + thick * 0.3, y - thick * 0.45)], fill=ink)
+        draw.polygon(
+            [
+                (x - thick * 0.3, y - thick * 0.45),
+                (x, y - thick * 1.0),
+                (x + thick * 0.3, y - thick * 0.45),
+            ],
+            fill=ink,
+        )
     # tail: a forked fin at the start of the body
     tx, ty = points[0]
-    draw.polygon([(tx, ty), (tx - facing * thick * 1.6, ty - thick * 1.4), (tx - facing * thick * 0.8, ty),
-                  (tx - facing * thick * 1.6, ty + thick * 1.0)], fill=body, outline=ink)
+    draw.polygon(
+        [
+            (tx, ty),
+            (tx - facing * thick * 1.6, ty - thick * 1.4),
+            (tx - facing * thick * 0.8, ty),
+            (tx - facing * thick * 1.6, ty + thick * 1.0),
+        ],
+        fill=body,
+        outline=ink,
+    )
     # head: big, horned, jaws open, at the end of the body and raised
     hx, hy = points[-1]
     hy -= thick * 1.2
     head = thick * 1.3
     draw.line([points[-1], (hx, hy)], fill=ink, width=round(thick + 2))
     draw.line([points[-1], (hx, hy)], fill=body, width=round(thick))
-    draw.ellipse((hx - head, hy - head * 0.8, hx + head, hy + head * 0.8), fill=body, outline=ink, width=max(1, round(thick / 5)))
+    draw.ellipse(
+        (hx - head, hy - head * 0.8, hx + head, hy + head * 0.8),
+        fill=body,
+        outline=ink,
+        width=max(1, round(thick / 5)),
+    )
     jaw = hx + facing * head * 2.2
-    draw.polygon([(hx + facing * head * 0.6, hy - head * 0.3), (jaw, hy - head * 0.9), (jaw - facing * head * 0.3, hy - head * 0.1)], fill=body, outline=ink)
-    draw.polygon([(hx + facing * head * 0.6, hy + head * 0.2), (jaw, hy + head * 0.8), (jaw - facing * head * 0.3, hy + head * 0.1)], fill=body, outline=ink)
-    draw.polygon([(hx + facing * head * 0.7, hy - head * 0.05), (jaw - facing * head * 0.35, hy - head * 0.35),
-                  (jaw - facing * head * 0.35, hy + head * 0.35)], fill=(200, 50, 40))
+    draw.polygon(
+        [
+            (hx + facing * head * 0.6, hy - head * 0.3),
+            (jaw, hy - head * 0.9),
+            (jaw - facing * head * 0.3, hy - head * 0.1),
+        ],
+        fill=body,
+        outline=ink,
+    )
+    draw.polygon(
+        [
+            (hx + facing * head * 0.6, hy + head * 0.2),
+            (jaw, hy + head * 0.8),
+            (jaw - facing * head * 0.3, hy + head * 0.1),
+        ],
+        fill=body,
+        outline=ink,
+    )
+    draw.polygon(
+        [
+            (hx + facing * head * 0.7, hy - head * 0.05),
+            (jaw - facing * head * 0.35, hy - head * 0.35),
+            (jaw - facing * head * 0.35, hy + head * 0.35),
+        ],
+        fill=(200, 50, 40),
+    )
     for side in (-0.5, 0.2):  # horns
-        draw.polygon([(hx + side * head, hy - head * 0.6), (hx + (side - 0.5 * facing) * head, hy - head * 1.9), (hx + (side + 0.4) * head, hy - head * 0.7)],
-                     fill=ink)
+        draw.polygon(
+            [
+                (hx + side * head, hy - head * 0.6),
+                (hx + (side - 0.5 * facing) * head, hy - head * 1.9),
+                (hx + (side + 0.4) * head, hy - head * 0.7),
+            ],
+            fill=ink,
+        )
     eye = max(1.0, head * 0.22)
-    draw.ellipse((hx + facing * head * 0.2 - eye, hy - head * 0.3 - eye, hx + facing * head * 0.2 + eye, hy - head * 0.3 + eye), fill=(250, 240, 200), outline=ink)
+    draw.ellipse(
+        (
+            hx + facing * head * 0.2 - eye,
+            hy - head * 0.3 - eye,
+            hx + facing * head * 0.2 + eye,
+            hy - head * 0.3 + eye,
+        ),
+        fill=(250, 240, 200),
+        outline=ink,
+    )
     if rng.random() < 0.6:  # a water spout fanning up from the head
         for spread in (-0.9, 0.0, 0.9):
-            draw.line([(hx, hy - head * 0.8), (hx + spread * head, hy - head * 2.6)], fill=ink, width=max(1, round(thick / 5)))
+            draw.line(
+                [(hx, hy - head * 0.8), (hx + spread * head, hy - head * 2.6)],
+                fill=ink,
+                width=max(1, round(thick / 5)),
+            )
             drop = max(1.0, thick / 6)
-            draw.ellipse((hx + spread * head * 1.2 - drop, hy - head * 2.9 - drop, hx + spread * head * 1.2 + drop, hy - head * 2.9 + drop), fill=ink)
+            draw.ellipse(
+                (
+                    hx + spread * head * 1.2 - drop,
+                    hy - head * 2.9 - drop,
+                    hx + spread * head * 1.2 + drop,
+                    hy - head * 2.9 + drop,
+                ),
+                fill=ink,
+            )
     # waves along the waterline
     wave = thick * 0.9
     for k in range(9):
         wx = cx + facing * (k / 8 - 0.5) * size * 0.9
-        draw.arc((wx - wave, cy - wave * 0.2, wx + wave, cy + wave * 0.9), 200, 340, fill=ink, width=max(1, round(thick / 5)))
+        draw.arc(
+            (wx - wave, cy - wave * 0.2, wx + wave, cy + wave * 0.9),
+            200,
+            340,
+            fill=ink,
+            width=max(1, round(thick / 5)),
+        )
 
 
 def ship(canvas: Canvas, cx: float, cy: float, size: float) -> None:
@@ -78,8 +162,16 @@ def ship(canvas: Canvas, cx: float, cy: float, size: float) -> None:
     facing = 1 if rng.random() < 0.5 else -1
     half = size / 2
     line = max(1, round(size / 30))
-    draw.polygon([(cx - half, cy - size * 0.12), (cx + half, cy - size * 0.12), (cx + half * 0.72, cy + size * 0.12),
-                  (cx - half * 0.72, cy + size * 0.12)], fill=hull, outline=ink)
+    draw.polygon(
+        [
+            (cx - half, cy - size * 0.12),
+            (cx + half, cy - size * 0.12),
+            (cx + half * 0.72, cy + size * 0.12),
+            (cx - half * 0.72, cy + size * 0.12),
+        ],
+        fill=hull,
+        outline=ink,
+    )
     masts = 3 if rng.random() < 0.6 else 2
     for m in range(masts):
         mx = cx + (m - (masts - 1) / 2) * size * 0.3
@@ -88,10 +180,25 @@ def ship(canvas: Canvas, cx: float, cy: float, size: float) -> None:
         for tier in range(2):
             y0 = top + size * 0.06 + tier * size * 0.24
             w = size * (0.11 + 0.03 * tier)
-            draw.polygon([(mx - w, y0), (mx + w, y0), (mx + w * 1.1 + facing * size * 0.03, y0 + size * 0.2),
-                          (mx - w * 0.9 + facing * size * 0.03, y0 + size * 0.2)], fill=sail, outline=ink)
-        draw.polygon([(mx, top), (mx + facing * size * 0.14, top + size * 0.03), (mx, top + size * 0.06)], fill=canvas.palette.accents[0])
-    draw.line([(cx - half * 1.1, cy + size * 0.14), (cx + half * 1.1, cy + size * 0.14)], fill=ink, width=line)
+            draw.polygon(
+                [
+                    (mx - w, y0),
+                    (mx + w, y0),
+                    (mx + w * 1.1 + facing * size * 0.03, y0 + size * 0.2),
+                    (mx - w * 0.9 + facing * size * 0.03, y0 + size * 0.2),
+                ],
+                fill=sail,
+                outline=ink,
+            )
+        draw.polygon(
+            [(mx, top), (mx + facing * size * 0.14, top + size * 0.03), (mx, top + size * 0.06)],
+            fill=canvas.palette.accents[0],
+        )
+    draw.line(
+        [(cx - half * 1.1, cy + size * 0.14), (cx + half * 1.1, cy + size * 0.14)],
+        fill=ink,
+        width=line,
+    )
 
 
 def compass_rose(canvas: Canvas, cx: float, cy: float, radius: float) -> None:
@@ -99,22 +206,42 @@ def compass_rose(canvas: Canvas, cx: float, cy: float, radius: float) -> None:
     draw, ink = canvas.draw, canvas.palette.ink
     accents = canvas.palette.accents
     line = max(1, round(radius / 30))
-    draw.ellipse((cx - radius * 0.72, cy - radius * 0.72, cx + radius * 0.72, cy + radius * 0.72), outline=ink, width=line)
-    draw.ellipse((cx - radius * 0.66, cy - radius * 0.66, cx + radius * 0.66, cy + radius * 0.66), outline=ink, width=1)
-    for ring, (length, width_frac, colour) in enumerate(((0.62, 0.08, accents[2]), (0.8, 0.11, accents[1]), (1.0, 0.14, accents[0]))):
+    draw.ellipse(
+        (cx - radius * 0.72, cy - radius * 0.72, cx + radius * 0.72, cy + radius * 0.72),
+        outline=ink,
+        width=line,
+    )
+    draw.ellipse(
+        (cx - radius * 0.66, cy - radius * 0.66, cx + radius * 0.66, cy + radius * 0.66),
+        outline=ink,
+        width=1,
+    )
+    for ring, (length, width_frac, colour) in enumerate(
+        ((0.62, 0.08, accents[2]), (0.8, 0.11, accents[1]), (1.0, 0.14, accents[0]))
+    ):
         points = 8 if ring == 0 else 4
         offset = math.pi / 8 if ring == 0 else (math.pi / 4 if ring == 1 else 0.0)
         for k in range(points):
             angle = offset + k * 2 * math.pi / points - math.pi / 2
             tip = (cx + math.cos(angle) * radius * length, cy + math.sin(angle) * radius * length)
-            left = (cx + math.cos(angle - math.pi / 2) * radius * width_frac, cy + math.sin(angle - math.pi / 2) * radius * width_frac)
-            right = (cx + math.cos(angle + math.pi / 2) * radius * width_frac, cy + math.sin(angle + math.pi / 2) * radius * width_frac)
+            left = (
+                cx + math.cos(angle - math.pi / 2) * radius * width_frac,
+                cy + math.sin(angle - math.pi / 2) * radius * width_frac,
+            )
+            right = (
+                cx + math.cos(angle + math.pi / 2) * radius * width_frac,
+                cy + math.sin(angle + math.pi / 2) * radius * width_frac,
+            )
             draw.polygon([(cx, cy), left, tip], fill=colour, outline=ink)
             draw.polygon([(cx, cy), right, tip], fill=canvas.palette.paper, outline=ink)
     # fleur-de-lis stand-in: a small crowned triangle above north
     ny = cy - radius * 1.02
-    draw.polygon([(cx, ny - radius * 0.2), (cx - radius * 0.09, ny), (cx + radius * 0.09, ny)], fill=ink)
-    draw.ellipse((cx - radius * 0.06, cy - radius * 0.06, cx + radius * 0.06, cy + radius * 0.06), fill=ink)
+    draw.polygon(
+        [(cx, ny - radius * 0.2), (cx - radius * 0.09, ny), (cx + radius * 0.09, ny)], fill=ink
+    )
+    draw.ellipse(
+        (cx - radius * 0.06, cy - radius * 0.06, cx + radius * 0.06, cy + radius * 0.06), fill=ink
+    )
 
 
 def cartouche(canvas: Canvas, box: tuple[float, float, float, float], lines: list[str]) -> None:
@@ -123,16 +250,33 @@ def cartouche(canvas: Canvas, box: tuple[float, float, float, float], lines: lis
     x0, y0, x1, y1 = box
     trim = pal.accents[2] if pal.fill_regions else pal.regions[2]
     pad = (y1 - y0) * 0.12
-    draw.rounded_rectangle(box, radius=pad * 1.5, fill=pal.paper, outline=ink, width=max(1, round(pad / 3)))
-    draw.rounded_rectangle((x0 + pad, y0 + pad, x1 - pad, y1 - pad), radius=pad, outline=trim, width=max(1, round(pad / 2)))
+    draw.rounded_rectangle(
+        box, radius=pad * 1.5, fill=pal.paper, outline=ink, width=max(1, round(pad / 3))
+    )
+    draw.rounded_rectangle(
+        (x0 + pad, y0 + pad, x1 - pad, y1 - pad),
+        radius=pad,
+        outline=trim,
+        width=max(1, round(pad / 2)),
+    )
     curl = pad * 1.4
     for cx, cy in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)):
         draw.ellipse((cx - curl, cy - curl, cx + curl, cy + curl), fill=trim, outline=ink)
-        draw.arc((cx - curl * 0.6, cy - curl * 0.6, cx + curl * 0.6, cy + curl * 0.6), 0, 270, fill=ink)
+        draw.arc(
+            (cx - curl * 0.6, cy - curl * 0.6, cx + curl * 0.6, cy + curl * 0.6), 0, 270, fill=ink
+        )
     # a swag across the top and a pendant below, the usual baroque frame
     mid = (x0 + x1) / 2
-    draw.chord((mid - (x1 - x0) * 0.18, y0 - pad * 2.2, mid + (x1 - x0) * 0.18, y0 + pad * 1.4), 180, 360, fill=trim, outline=ink)
-    draw.polygon([(mid - pad * 2, y1), (mid + pad * 2, y1), (mid, y1 + pad * 2.5)], fill=trim, outline=ink)
+    draw.chord(
+        (mid - (x1 - x0) * 0.18, y0 - pad * 2.2, mid + (x1 - x0) * 0.18, y0 + pad * 1.4),
+        180,
+        360,
+        fill=trim,
+        outline=ink,
+    )
+    draw.polygon(
+        [(mid - pad * 2, y1), (mid + pad * 2, y1), (mid, y1 + pad * 2.5)], fill=trim, outline=ink
+    )
     inner_w = (x1 - x0) - 4 * pad
     available = (y1 - y0) - 4 * pad
     size = max(7, int(min(available / max(1, len(lines)) * 0.8, 16 * canvas.scale)))
@@ -150,26 +294,75 @@ def coat_of_arms(canvas: Canvas, cx: float, cy: float, size: float) -> None:
     first, second = (HERALDIC[int(i)] for i in rng.choice(len(HERALDIC), size=2, replace=False))
     w, h = size * 0.8, size
     top = cy - h * 0.4
-    shield = [(cx - w / 2, top), (cx + w / 2, top), (cx + w / 2, top + h * 0.5), (cx + w * 0.3, top + h * 0.78), (cx, top + h * 0.92),
-              (cx - w * 0.3, top + h * 0.78), (cx - w / 2, top + h * 0.5)]
+    shield = [
+        (cx - w / 2, top),
+        (cx + w / 2, top),
+        (cx + w / 2, top + h * 0.5),
+        (cx + w * 0.3, top + h * 0.78),
+        (cx, top + h * 0.92),
+        (cx - w * 0.3, top + h * 0.78),
+        (cx - w / 2, top + h * 0.5),
+    ]
     draw.polygon(shield, fill=first, outline=ink)
     division = int(rng.integers(4))
     if division == 0:  # per pale
-        draw.polygon([(cx, top), (cx + w / 2, top), (cx + w / 2, top + h * 0.5), (cx + w * 0.3, top + h * 0.78), (cx, top + h * 0.92)], fill=second, outline=ink)
+        draw.polygon(
+            [
+                (cx, top),
+                (cx + w / 2, top),
+                (cx + w / 2, top + h * 0.5),
+                (cx + w * 0.3, top + h * 0.78),
+                (cx, top + h * 0.92),
+            ],
+            fill=second,
+            outline=ink,
+        )
     elif division == 1:  # per fess
-        draw.polygon([(cx - w / 2, top + h * 0.4), (cx + w / 2, top + h * 0.4), (cx + w / 2, top + h * 0.5), (cx + w * 0.3, top + h * 0.78),
-                      (cx, top + h * 0.92), (cx - w * 0.3, top + h * 0.78), (cx - w / 2, top + h * 0.5)], fill=second, outline=ink)
+        draw.polygon(
+            [
+                (cx - w / 2, top + h * 0.4),
+                (cx + w / 2, top + h * 0.4),
+                (cx + w / 2, top + h * 0.5),
+                (cx + w * 0.3, top + h * 0.78),
+                (cx, top + h * 0.92),
+                (cx - w * 0.3, top + h * 0.78),
+                (cx - w / 2, top + h * 0.5),
+            ],
+            fill=second,
+            outline=ink,
+        )
     elif division == 2:  # a cross
         draw.rectangle((cx - w * 0.09, top, cx + w * 0.09, top + h * 0.9), fill=second)
         draw.rectangle((cx - w / 2, top + h * 0.28, cx + w / 2, top + h * 0.44), fill=second)
     else:  # a chevron
-        draw.polygon([(cx - w / 2, top + h * 0.6), (cx, top + h * 0.2), (cx + w / 2, top + h * 0.6), (cx + w / 2, top + h * 0.75),
-                      (cx, top + h * 0.38), (cx - w / 2, top + h * 0.75)], fill=second, outline=ink)
+        draw.polygon(
+            [
+                (cx - w / 2, top + h * 0.6),
+                (cx, top + h * 0.2),
+                (cx + w / 2, top + h * 0.6),
+                (cx + w / 2, top + h * 0.75),
+                (cx, top + h * 0.38),
+                (cx - w / 2, top + h * 0.75),
+            ],
+            fill=second,
+            outline=ink,
+        )
     draw.polygon(shield, outline=ink, width=max(1, round(size / 25)))
     crown_y = top - h * 0.04
     gold = HERALDIC[2]
-    draw.polygon([(cx - w * 0.4, crown_y), (cx + w * 0.4, crown_y), (cx + w * 0.45, crown_y - h * 0.22), (cx + w * 0.2, crown_y - h * 0.1),
-                  (cx, crown_y - h * 0.26), (cx - w * 0.2, crown_y - h * 0.1), (cx - w * 0.45, crown_y - h * 0.22)], fill=gold, outline=ink)
+    draw.polygon(
+        [
+            (cx - w * 0.4, crown_y),
+            (cx + w * 0.4, crown_y),
+            (cx + w * 0.45, crown_y - h * 0.22),
+            (cx + w * 0.2, crown_y - h * 0.1),
+            (cx, crown_y - h * 0.26),
+            (cx - w * 0.2, crown_y - h * 0.1),
+            (cx - w * 0.45, crown_y - h * 0.22),
+        ],
+        fill=gold,
+        outline=ink,
+    )
 
 
 def place_ornaments(canvas: Canvas) -> None:
@@ -184,13 +377,24 @@ def place_ornaments(canvas: Canvas) -> None:
         margin = int(max(half_w, half_h)) + 2
         candidates: list[tuple[float, float]] = []
         if mask is not None and mask.any():
-            candidates += [(float(x), float(y)) for x, y in sample_points(rng, mask, 40, margin=margin)]
-        candidates += [(float(rng.uniform(x0 + half_w, x1 - half_w)), float(rng.uniform(y0 + half_h, y1 - half_h))) for _ in range(20)]
+            candidates += [
+                (float(x), float(y)) for x, y in sample_points(rng, mask, 40, margin=margin)
+            ]
+        candidates += [
+            (
+                float(rng.uniform(x0 + half_w, x1 - half_w)),
+                float(rng.uniform(y0 + half_h, y1 - half_h)),
+            )
+            for _ in range(20)
+        ]
         for x, y in candidates:
             if not (x0 + half_w <= x <= x1 - half_w and y0 + half_h <= y <= y1 - half_h):
                 continue
             box = (x - half_w, y - half_h, x + half_w, y + half_h)
-            if all(box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3] for o in canvas.occupied):
+            if all(
+                box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3]
+                for o in canvas.occupied
+            ):
                 canvas.occupied.append(box)
                 return x, y
         x, y = candidates[0]
@@ -206,9 +410,15 @@ def place_ornaments(canvas: Canvas) -> None:
         canvas.occupied.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
         date = str(canvas.attributes["year"])
         words = canvas.title.split()
-        first = " ".join(words[: max(1, len(words) // 2)]) if len(canvas.title) > 24 else canvas.title
-        rest = " ".join(words[max(1, len(words) // 2):]) if len(canvas.title) > 24 else ""
-        cartouche(canvas, (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), [line for line in (first, rest, date) if line])
+        first = (
+            " ".join(words[: max(1, len(words) // 2)]) if len(canvas.title) > 24 else canvas.title
+        )
+        rest = " ".join(words[max(1, len(words) // 2) :]) if len(canvas.title) > 24 else ""
+        cartouche(
+            canvas,
+            (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2),
+            [line for line in (first, rest, date) if line],
+        )
     if "compass_rose" in ornaments:
         r = short * float(rng.uniform(0.1, 0.15))
         x, y = free_spot(water, r, r * 1.2)

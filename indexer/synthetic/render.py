@@ -36,16 +36,27 @@ def _neat_line(canvas: Canvas) -> None:
 
 def _title_strip(canvas: Canvas) -> None:
     """Without a cartouche the title runs along the top margin (bird's-eye views letter their own)."""
-    if "cartouche" in canvas.attributes["ornaments"] or canvas.attributes["kind"] == "birds_eye_view":
+    if (
+        "cartouche" in canvas.attributes["ornaments"]
+        or canvas.attributes["kind"] == "birds_eye_view"
+    ):
         return
     size = canvas.px(9)
     title = drawable(canvas.title)
     while len(title) > 8 and text_width(title, size) > canvas.width * 0.9:
         title = title[:-4] + "…"
-    canvas.draw.text((canvas.width / 2, canvas.frame[1] / 2 - 1), title, fill=canvas.palette.ink, font=font(size), anchor="mm")
+    canvas.draw.text(
+        (canvas.width / 2, canvas.frame[1] / 2 - 1),
+        title,
+        fill=canvas.palette.ink,
+        font=font(size),
+        anchor="mm",
+    )
 
 
-def render_map(attributes: dict[str, Any], title: str, seed: int, max_side: int | None = None) -> Image.Image:
+def render_map(
+    attributes: dict[str, Any], title: str, seed: int, max_side: int | None = None
+) -> Image.Image:
     """The RGB image of a map with these attributes; the same inputs always give the same pixels.
 
     ``max_side`` draws the same map at a smaller size (training at 128 px renders much faster).
@@ -56,8 +67,13 @@ def render_map(attributes: dict[str, Any], title: str, seed: int, max_side: int 
         width, height = max(32, round(width * factor)), max(32, round(height * factor))
     palette = palette_for(str(attributes["colour_scheme"]))
     rng = np.random.default_rng(seed)
-    canvas = Canvas(image=Image.new("RGB", (width, height), palette.paper), palette=palette, rng=rng,
-                    attributes=attributes, title=title)
+    canvas = Canvas(
+        image=Image.new("RGB", (width, height), palette.paper),
+        palette=palette,
+        rng=rng,
+        attributes=attributes,
+        title=title,
+    )
     top = canvas.px(16)
     side = canvas.px(9)
     canvas.frame = (side, top, width - side, height - side)

@@ -7,7 +7,9 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 
-def smooth_noise(rng: np.random.Generator, width: int, height: int, cells: int, octaves: int = 2) -> np.ndarray:
+def smooth_noise(
+    rng: np.random.Generator, width: int, height: int, cells: int, octaves: int = 2
+) -> np.ndarray:
     """A (height, width) float32 field of smooth noise, standardised to mean 0 and std 1."""
     field = np.zeros((height, width), dtype=np.float32)
     amplitude = 1.0
@@ -16,7 +18,9 @@ def smooth_noise(rng: np.random.Generator, width: int, height: int, cells: int, 
         grid_w = max(2, round(n * width / max(width, height)) + 1)
         grid_h = max(2, round(n * height / max(width, height)) + 1)
         coarse = rng.random((grid_h, grid_w), dtype=np.float32)
-        field += amplitude * np.asarray(Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC))
+        field += amplitude * np.asarray(
+            Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
+        )
         amplitude *= 0.35
     field -= field.mean()
     std = float(field.std())
@@ -57,7 +61,9 @@ def hillshade(height_field: np.ndarray) -> np.ndarray:
     return np.clip(0.5 + 0.5 * shade, 0.0, 1.0).astype(np.float32)
 
 
-def sample_points(rng: np.random.Generator, mask: np.ndarray, count: int, margin: int = 0) -> list[tuple[int, int]]:
+def sample_points(
+    rng: np.random.Generator, mask: np.ndarray, count: int, margin: int = 0
+) -> list[tuple[int, int]]:
     """Up to ``count`` random (x, y) points inside ``mask``, at least ``margin`` px from the edge."""
     if margin:
         mask = mask.copy()
@@ -73,7 +79,9 @@ def sample_points(rng: np.random.Generator, mask: np.ndarray, count: int, margin
     return [(int(i % width), int(i // width)) for i in chosen]
 
 
-def voronoi_labels(rng: np.random.Generator, width: int, height: int, regions: int, wobble: np.ndarray) -> np.ndarray:
+def voronoi_labels(
+    rng: np.random.Generator, width: int, height: int, regions: int, wobble: np.ndarray
+) -> np.ndarray:
     """(height, width) int labels of ``regions`` cells with boundaries wobbled by a noise field."""
     seeds_x = rng.random(regions, dtype=np.float32) * width
     seeds_y = rng.random(regions, dtype=np.float32) * height

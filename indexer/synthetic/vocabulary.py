@@ -28,39 +28,123 @@ ATTRIBUTE_VALUES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 COLOUR_SCHEME_WORDS: Final[dict[str, list[str]]] = {
-    "full_colour": ["colour", "color", "full colour", "coloured", "colored", "colorful", "polychrome", "printed in colour"],
-    "hand_coloured": ["hand-coloured", "hand colored", "hand-colored outlines", "outline colour", "coloured outlines", "watercolour outlines"],
-    "grayscale": ["grayscale", "greyscale", "black and white", "black-and-white", "monochrome", "gray", "grey"],
+    "full_colour": [
+        "colour",
+        "color",
+        "full colour",
+        "coloured",
+        "colored",
+        "colorful",
+        "polychrome",
+        "printed in colour",
+    ],
+    "hand_coloured": [
+        "hand-coloured",
+        "hand colored",
+        "hand-colored outlines",
+        "outline colour",
+        "coloured outlines",
+        "watercolour outlines",
+    ],
+    "grayscale": [
+        "grayscale",
+        "greyscale",
+        "black and white",
+        "black-and-white",
+        "monochrome",
+        "gray",
+        "grey",
+    ],
     "sepia": ["sepia", "brown", "brownish", "sepia-toned", "old brown ink", "yellowed"],
     "blueprint": ["blueprint", "blue print", "cyanotype", "white lines on blue", "blue-line print"],
 }
 
 KIND_WORDS: Final[dict[str, list[str]]] = {
-    "world_map": ["world map", "map of the world", "mappa mundi", "world", "globe map", "hemispheres"],
-    "regional_map": ["regional map", "map of a region", "country map", "provincial map", "topographic map", "state map"],
-    "city_plan": ["city plan", "town plan", "street map", "plan of a city", "city map", "street plan"],
-    "nautical_chart": ["nautical chart", "sea chart", "marine chart", "coastal chart", "portolan chart", "chart"],
-    "birds_eye_view": ["bird's-eye view", "birds eye view", "panoramic map", "aerial view", "panorama", "view of a town"],
+    "world_map": [
+        "world map",
+        "map of the world",
+        "mappa mundi",
+        "world",
+        "globe map",
+        "hemispheres",
+    ],
+    "regional_map": [
+        "regional map",
+        "map of a region",
+        "country map",
+        "provincial map",
+        "topographic map",
+        "state map",
+    ],
+    "city_plan": [
+        "city plan",
+        "town plan",
+        "street map",
+        "plan of a city",
+        "city map",
+        "street plan",
+    ],
+    "nautical_chart": [
+        "nautical chart",
+        "sea chart",
+        "marine chart",
+        "coastal chart",
+        "portolan chart",
+        "chart",
+    ],
+    "birds_eye_view": [
+        "bird's-eye view",
+        "birds eye view",
+        "panoramic map",
+        "aerial view",
+        "panorama",
+        "view of a town",
+    ],
 }
 
 ORNAMENT_WORDS: Final[dict[str, list[str]]] = {
-    "sea_monster": ["sea monster", "sea serpent", "sea monsters", "sea creature", "leviathan", "kraken"],
+    "sea_monster": [
+        "sea monster",
+        "sea serpent",
+        "sea monsters",
+        "sea creature",
+        "leviathan",
+        "kraken",
+    ],
     "ship": ["ship", "ships", "sailing ship", "galleon", "vessel", "boat"],
     "compass_rose": ["compass rose", "compass", "wind rose", "compass star", "north arrow"],
-    "cartouche": ["cartouche", "decorative cartouche", "ornate title", "title frame", "decorative title"],
+    "cartouche": [
+        "cartouche",
+        "decorative cartouche",
+        "ornate title",
+        "title frame",
+        "decorative title",
+    ],
     "coat_of_arms": ["coat of arms", "heraldic shield", "arms", "crest", "heraldry", "shield"],
 }
 
 RELIEF_WORDS: Final[dict[str, list[str]]] = {
     "none": ["flat", "no relief"],
-    "pictorial": ["pictorial relief", "relief shown pictorially", "drawn mountains", "molehill hills", "hills"],
+    "pictorial": [
+        "pictorial relief",
+        "relief shown pictorially",
+        "drawn mountains",
+        "molehill hills",
+        "hills",
+    ],
     "shaded": ["shaded relief", "relief shading", "hill shading", "terrain", "mountains"],
 }
 
 TEXT_DENSITY_WORDS: Final[dict[str, list[str]]] = {
     "sparse": ["sparse lettering", "few labels", "little text", "uncluttered"],
     "moderate": ["labelled", "some lettering"],
-    "dense": ["dense lettering", "many place names", "lots of text", "crowded with names", "detailed"],
+    "dense": [
+        "dense lettering",
+        "many place names",
+        "lots of text",
+        "crowded with names",
+        "detailed",
+    ],
 }
 
 WEAR_WORDS: Final[dict[str, list[str]]] = {

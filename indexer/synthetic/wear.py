@@ -36,7 +36,12 @@ def age_paper(image: Image.Image, wear: str, rng: np.random.Generator) -> Image.
             x, y = rng.uniform(0, w / 4), rng.uniform(0, h / 4)
             rx, ry = rng.uniform(w / 24, w / 10), rng.uniform(h / 24, h / 10)
             draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=120, outline=230, width=1)
-    alpha = np.asarray(spots.filter(ImageFilter.GaussianBlur(1.2)).resize((w, h), Image.Resampling.BILINEAR)).astype(np.float32)[..., None] / 255.0
+    alpha = (
+        np.asarray(
+            spots.filter(ImageFilter.GaussianBlur(1.2)).resize((w, h), Image.Resampling.BILINEAR)
+        ).astype(np.float32)[..., None]
+        / 255.0
+    )
     pixels = pixels * (1 - 0.6 * alpha) + STAIN * (0.6 * alpha)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
@@ -49,5 +54,7 @@ def apply_colour_scheme(image: Image.Image, scheme: str) -> Image.Image:
         return ImageOps.colorize(image.convert("L"), black=(58, 36, 18), white=(240, 222, 184))
     if scheme == "blueprint":
         gray = ImageOps.autocontrast(image.convert("L"), cutoff=1)
-        return ImageOps.colorize(gray, black=(236, 242, 252), white=(24, 66, 148), mid=(70, 110, 180))
+        return ImageOps.colorize(
+            gray, black=(236, 242, 252), white=(24, 66, 148), mid=(70, 110, 180)
+        )
     return image

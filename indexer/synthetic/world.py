@@ -76,8 +76,9 @@ def _manifest(seed: int) -> dict[str, int]:
     return {"seed": seed, "render_version": RENDER_VERSION}
 
 
-def write_demo_collection(data_dir: Path, size: int, seed: int = 0,
-                          progress: Callable[[int, int], Any] | None = None) -> list[MapRecord]:
+def write_demo_collection(
+    data_dir: Path, size: int, seed: int = 0, progress: Callable[[int, int], Any] | None = None
+) -> list[MapRecord]:
     """Write ``images/demo-XXXXX.png`` and ``ground_truth.jsonl`` under ``data_dir``; return the records.
 
     Idempotent: images drawn earlier for the same seed and ``RENDER_VERSION`` are kept; after a
@@ -104,7 +105,11 @@ def write_demo_collection(data_dir: Path, size: int, seed: int = 0,
             synthetic.render().save(temporary, format="PNG", compress_level=3)
             temporary.replace(path)  # atomic: an interrupted run never leaves a half-written image
         records.append(synthetic.record)
-        truth_lines.append(json.dumps({"id": synthetic.record.id, "attributes": synthetic.attributes}, sort_keys=True))
+        truth_lines.append(
+            json.dumps(
+                {"id": synthetic.record.id, "attributes": synthetic.attributes}, sort_keys=True
+            )
+        )
         if progress is not None:
             progress(done, size)
     truth_path = data_dir / GROUND_TRUTH_FILE

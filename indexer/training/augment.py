@@ -8,7 +8,9 @@ import torch
 import torch.nn.functional as F
 
 
-def to_model_input(images_u8: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
+def to_model_input(
+    images_u8: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]
+) -> torch.Tensor:
     """(n, H, W, 3) uint8 → (n, 3, H, W) float, normalised like open_clip's eval transform."""
     x = images_u8.permute(0, 3, 1, 2).float() / 255.0
     m = torch.tensor(mean, dtype=x.dtype).view(1, 3, 1, 1)

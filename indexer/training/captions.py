@@ -79,7 +79,9 @@ def _ornament_phrase(ornaments: list[str], rng: random.Random) -> tuple[str, lis
     return joined, chosen
 
 
-def attribute_caption(record: MapRecord, attributes: Mapping[str, Any], rng: random.Random) -> Caption:
+def attribute_caption(
+    record: MapRecord, attributes: Mapping[str, Any], rng: random.Random
+) -> Caption:
     """A varied caption mixing attribute words with catalogue fields; claims list what it says."""
     claims: set[str] = set()
     mention = {name: rng.random() < p for name, p in _MENTION_PROBABILITY.items()}
@@ -117,7 +119,11 @@ def attribute_caption(record: MapRecord, attributes: Mapping[str, Any], rng: ran
     if extras:
         text += (", " if rng.random() < 0.5 else " ") + ", ".join(extras)
     if record.title and rng.random() < 0.15:
-        text = f"{record.title.rstrip('.')}. {text}" if rng.random() < 0.5 else f"{text}. {record.title}"
+        text = (
+            f"{record.title.rstrip('.')}. {text}"
+            if rng.random() < 0.5
+            else f"{text}. {record.title}"
+        )
     return Caption(text=text.strip(), claims=frozenset(claims))
 
 
@@ -139,11 +145,16 @@ def build_caption(
 def canonical_caption(attributes: Mapping[str, Any]) -> str:
     """The deterministic, canonical-word caption ("grayscale nautical chart with sea monster")
     used for validation recall, so the metric does not depend on sampling."""
-    words = [ATTRIBUTE_WORDS["colour_scheme"][attributes["colour_scheme"]][0], ATTRIBUTE_WORDS["kind"][attributes["kind"]][0]]
+    words = [
+        ATTRIBUTE_WORDS["colour_scheme"][attributes["colour_scheme"]][0],
+        ATTRIBUTE_WORDS["kind"][attributes["kind"]][0],
+    ]
     ornaments = list(attributes.get("ornaments") or [])
     text = " ".join(words)
     if ornaments:
-        text += " with " + " and ".join(ATTRIBUTE_WORDS["ornaments"][o][0] for o in sorted(ornaments))
+        text += " with " + " and ".join(
+            ATTRIBUTE_WORDS["ornaments"][o][0] for o in sorted(ornaments)
+        )
     return text
 
 

@@ -65,7 +65,9 @@ def save_checkpoint(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = {
-        name: (t.detach().to(torch.float16) if fp16 and t.is_floating_point() else t.detach()).contiguous().cpu()
+        name: (t.detach().to(torch.float16) if fp16 and t.is_floating_point() else t.detach())
+        .contiguous()
+        .cpu()
         for name, t in model.state_dict().items()
     }
     save_file(state, str(out / WEIGHTS_FILE), metadata={"model_id": model_id})

@@ -58,7 +58,9 @@ class PairSet:
     def subset(self, indices: Sequence[int]) -> PairSet:
         """The pairs at ``indices``."""
         idx = list(indices)
-        return PairSet([self.records[i] for i in idx], self.images[idx], [self.attributes[i] for i in idx])
+        return PairSet(
+            [self.records[i] for i in idx], self.images[idx], [self.attributes[i] for i in idx]
+        )
 
     def save(self, path: str | Path) -> None:
         """Cache to one ``.npz`` (images + records JSON + attributes JSON)."""

@@ -41,12 +41,26 @@ def demo_model_cfg(image_size: int = IMAGE_SIZE) -> dict[str, Any]:
     128 px: cheap enough to train on 2 shared cores), text 3 × 128 over 24 tokens."""
     return {
         "embed_dim": 128,
-        "vision_cfg": {"image_size": image_size, "layers": 3, "width": 128, "patch_size": image_size // 4, "head_width": 32},
-        "text_cfg": {"context_length": 24, "vocab_size": 49408, "width": 128, "heads": 4, "layers": 3},
+        "vision_cfg": {
+            "image_size": image_size,
+            "layers": 3,
+            "width": 128,
+            "patch_size": image_size // 4,
+            "head_width": 32,
+        },
+        "text_cfg": {
+            "context_length": 24,
+            "vocab_size": 49408,
+            "width": 128,
+            "heads": 4,
+            "layers": 3,
+        },
     }
 
 
-def world_items(size: int, seed: int, start: int = 1) -> Iterator[tuple[MapRecord, Mapping[str, Any], Callable[[], Image.Image]]]:
+def world_items(
+    size: int, seed: int, start: int = 1
+) -> Iterator[tuple[MapRecord, Mapping[str, Any], Callable[[], Image.Image]]]:
     """(record, attributes, render) for each map of the synthetic world ``(size, seed)``, ids
     from ``start``. Maps are drawn at full size, exactly as the demo collection stores them,
     and letterboxed down like the embedder does (small renders draw ornaments differently)."""
@@ -56,12 +70,16 @@ def world_items(size: int, seed: int, start: int = 1) -> Iterator[tuple[MapRecor
         yield smap.record, dict(smap.attributes), smap.render
 
 
-def world_pairs(size: int, seed: int, image_size: int, cache_dir: Path | None, start: int = 1) -> PairSet:
+def world_pairs(
+    size: int, seed: int, image_size: int, cache_dir: Path | None, start: int = 1
+) -> PairSet:
     """The rendered world, cached as ``world-<seed>-<start>-<size>-<px>.npz`` (rendering is deterministic)."""
     path = cache_dir / f"world-{seed}-{start}-{size}-{image_size}.npz" if cache_dir else None
     if path is not None and path.is_file():
         return PairSet.load(path)
-    pairs = build_pairs(world_items(size, seed, start), image_size, total=size, desc=f"rendering world {seed}")
+    pairs = build_pairs(
+        world_items(size, seed, start), image_size, total=size, desc=f"rendering world {seed}"
+    )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         pairs.save(path)
@@ -129,15 +147,21 @@ def train_demo_model(
     model = build_model(model_cfg)
     pre = default_preprocess_cfg(image_size)
     trainer = Trainer(
-        model, train, val, cfg,
-        mean=pre["mean"], std=pre["std"],
+        model,
+        train,
+        val,
+        cfg,
+        mean=pre["mean"],
+        std=pre["std"],
         work_dir=Path(work_dir) if work_dir else Path(out_dir) / ".work",
         val_captions=validation_captions(val, seed),
         progress=progress,
     )
     before = trainer.evaluate()
     result = trainer.fit(resume=True, on_epoch=on_epoch)
-    model_id = f"{MODEL_ID_PREFIX}/{weights_digest(model)}"  # "name/digest", as the embedder expects
+    model_id = (
+        f"{MODEL_ID_PREFIX}/{weights_digest(model)}"  # "name/digest", as the embedder expects
+    )
     save_checkpoint(model, model_cfg, pre, model_id, out_dir)
     write_model_card(
         out_dir,
@@ -149,7 +173,12 @@ def train_demo_model(
             "captions": "rule-based: attribute words (varied synonyms from indexer/synthetic/vocabulary.py) + place/date/title",
             "held out": "the demo collection and gold query sets use other world seeds (docs/quality.md)",
         },
-        settings={**asdict(cfg), "seed": seed, "stopped": result.stopped, "best_epoch": result.best_epoch},
+        settings={
+            **asdict(cfg),
+            "seed": seed,
+            "stopped": result.stopped,
+            "best_epoch": result.best_epoch,
+        },
         model_cfg=model_cfg,
         before=before,
         after=result.best_metrics,

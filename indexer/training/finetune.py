@@ -48,7 +48,11 @@ def load_base(spec: str | Path) -> tuple[CLIP, dict[str, Any], dict[str, Any], s
     if model_cfg is None:
         raise ValueError(f"{spec!r} is neither a checkpoint folder nor an open_clip model name")
     model = open_clip.create_model(name, pretrained=pretrained or None)
-    pre = asdict(model.visual.preprocess_cfg) if hasattr(model.visual, "preprocess_cfg") else default_preprocess_cfg(224)
+    pre = (
+        asdict(model.visual.preprocess_cfg)
+        if hasattr(model.visual, "preprocess_cfg")
+        else default_preprocess_cfg(224)
+    )
     if isinstance(pre, dict):
         pre["resize_mode"] = "longest"
     return model, model_cfg, pre, str(spec)  # type: ignore[return-value]
@@ -58,7 +62,9 @@ def indexed_records(backend: SearchBackend, page: int = 500) -> Iterator[Any]:
     """Every indexed document with an image (browse pages through the whole index)."""
     offset = 0
     while True:
-        result = backend.search(BackendQuery(browse_sort="title", browse_offset=offset, browse_limit=page))
+        result = backend.search(
+            BackendQuery(browse_sort="title", browse_offset=offset, browse_limit=page)
+        )
         if not result.browse:
             return
         docs = backend.fetch([h.id for h in result.browse])
@@ -81,7 +87,9 @@ def read_ground_truth(path: str | Path) -> dict[str, dict[str, Any]]:
             row = json.loads(line)
             out[str(row["id"])] = dict(row["attributes"])
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: expected {{'id': ..., 'attributes': {{...}}}} ({exc})") from exc
+            raise ValueError(
+                f"{path}:{n}: expected {{'id': ..., 'attributes': {{...}}}} ({exc})"
+            ) from exc
     return out
 
 
@@ -100,7 +108,11 @@ def collection_pairs(
             if limit is not None and n >= limit:
                 return
             image_ref = record.image
-            yield record, (ground_truth or {}).get(record.id), (lambda ref=image_ref: load_image(ref, settings, settings.data_dir))
+            yield (
+                record,
+                (ground_truth or {}).get(record.id),
+                (lambda ref=image_ref: load_image(ref, settings, settings.data_dir)),
+            )
 
     return build_pairs(items(), image_size, desc="loading images")
 
@@ -138,15 +150,23 @@ def finetune(
 ) -> dict[str, Any]:
     """Fine-tune ``base`` on ``train``, validate on ``val``, apply WiSE-FT, write checkpoint + card."""
     if len(val) < 2:
-        raise ValueError("the held-out validation split has fewer than 2 pairs; index more maps or raise --val-fraction")
+        raise ValueError(
+            "the held-out validation split has fewer than 2 pairs; index more maps or raise --val-fraction"
+        )
     torch.manual_seed(config.seed)
     model, model_cfg, pre, base_id = load_base(base)
     base_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     out = Path(out_dir)
     trainer = Trainer(
-        model, train, val, config,
-        mean=pre["mean"], std=pre["std"], work_dir=out / ".work",
-        val_captions=fixed_captions(val, config.seed + 1), progress=progress,
+        model,
+        train,
+        val,
+        config,
+        mean=pre["mean"],
+        std=pre["std"],
+        work_dir=out / ".work",
+        val_captions=fixed_captions(val, config.seed + 1),
+        progress=progress,
     )
     before = trainer.evaluate()
     result = trainer.fit(resume=True)
@@ -168,12 +188,21 @@ def finetune(
         model_id=model_id,
         title=f"Fine-tuned from {base_id}",
         data={"train pairs": len(train), "held-out pairs": len(val), "base": str(base)},
-        settings={**asdict(config), "wise_ft_alpha": wise_alpha, "stopped": result.stopped, "best_epoch": result.best_epoch},
+        settings={
+            **asdict(config),
+            "wise_ft_alpha": wise_alpha,
+            "stopped": result.stopped,
+            "best_epoch": result.best_epoch,
+        },
         model_cfg=model_cfg,
         before=before,
         after=after,
         history=[asdict(h) for h in result.history],
-        notes=[f"before WiSE-FT the fine-tuned weights scored {json.dumps({k: round(v, 4) for k, v in after_ft.items()})}"] if wise_alpha < 1.0 else None,
+        notes=[
+            f"before WiSE-FT the fine-tuned weights scored {json.dumps({k: round(v, 4) for k, v in after_ft.items()})}"
+        ]
+        if wise_alpha < 1.0
+        else None,
     )
     return {"model_id": model_id, "before": before, "after": after, **result.summary()}
 

@@ -10,7 +10,9 @@ import torch.nn.functional as F
 from open_clip.loss import ClipLoss
 
 
-def positive_mask(claims: Sequence[frozenset[str]], facts: Sequence[frozenset[str]]) -> torch.Tensor:
+def positive_mask(
+    claims: Sequence[frozenset[str]], facts: Sequence[frozenset[str]]
+) -> torch.Tensor:
     """(n_text, n_image) bool: caption ``i`` truthfully describes image ``j`` (claims ⊆ facts).
 
     The diagonal is always positive (a caption describes its own image even when it claims
@@ -50,7 +52,10 @@ class MultiPositiveClipLoss(torch.nn.Module):
         image_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         logits_per_text = logit_scale * text_features @ image_features.T
-        loss = (_soft_cross_entropy(logits_per_text, mask) + _soft_cross_entropy(logits_per_text.T, mask.T)) / 2
+        loss = (
+            _soft_cross_entropy(logits_per_text, mask)
+            + _soft_cross_entropy(logits_per_text.T, mask.T)
+        ) / 2
         if self.image_weight > 0 and image_mask is not None:
             logits_ii = logit_scale * image_features @ image_features.T
             eye = torch.eye(len(image_features), dtype=torch.bool, device=logits_ii.device)
@@ -58,10 +63,14 @@ class MultiPositiveClipLoss(torch.nn.Module):
             others = image_mask & ~eye
             has_pos = others.any(dim=1)
             if has_pos.any():
-                loss = loss + self.image_weight * _soft_cross_entropy(logits_ii[has_pos], others[has_pos])
+                loss = loss + self.image_weight * _soft_cross_entropy(
+                    logits_ii[has_pos], others[has_pos]
+                )
         return loss
 
 
-def clip_loss(image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+def clip_loss(
+    image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor
+) -> torch.Tensor:
     """open_clip's plain ``ClipLoss`` (one positive per row: the diagonal)."""
     return ClipLoss()(image_features, text_features, logit_scale)

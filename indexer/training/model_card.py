@@ -18,7 +18,9 @@ def _metrics_table(before: dict[str, float], after: dict[str, float]) -> list[st
     lines = ["| metric | before | after |", "|---|---|---|"]
     for name in sorted(set(before) | set(after)):
         b, a = before.get(name), after.get(name)
-        lines.append(f"| {name} | {'' if b is None else f'{b:.3f}'} | {'' if a is None else f'{a:.3f}'} |")
+        lines.append(
+            f"| {name} | {'' if b is None else f'{b:.3f}'} | {'' if a is None else f'{a:.3f}'} |"
+        )
     return lines
 
 
@@ -80,7 +82,18 @@ def write_model_card(
     card = out / CARD_FILE
     card.write_text("\n".join(lines) + "\n")
     (out / METRICS_FILE).write_text(
-        json.dumps({"model_id": model_id, "before": before, "after": after, "history": history, "data": data, "settings": settings}, indent=2, default=str)
+        json.dumps(
+            {
+                "model_id": model_id,
+                "before": before,
+                "after": after,
+                "history": history,
+                "data": data,
+                "settings": settings,
+            },
+            indent=2,
+            default=str,
+        )
         + "\n"
     )
     return card

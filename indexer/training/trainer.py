@@ -37,8 +37,12 @@ class TrainConfig:
     weight_decay: float = 0.1
     warmup_steps: int = 50
     lock_image: bool = False  # LiT: the image tower is frozen, indexed vectors stay valid
-    multi_positive: bool = True  # captions true of several images in the batch have several positives
-    image_loss_weight: float = 0.0  # image–image term over shared ``image_keys`` facts (needs ground truth)
+    multi_positive: bool = (
+        True  # captions true of several images in the batch have several positives
+    )
+    image_loss_weight: float = (
+        0.0  # image–image term over shared ``image_keys`` facts (needs ground truth)
+    )
     image_keys: tuple[str, ...] = ("kind", "colour_scheme")
     min_scale: float = 0.8  # random crop keeps at least this fraction of each side
     brightness: float = 0.1
@@ -87,10 +91,14 @@ def _image_keys_mask(attributes: Sequence[Any], keys: Sequence[str]) -> torch.Te
         return None
     signature = [tuple(a.get(k) for k in keys) for a in attributes]
     n = len(signature)
-    return torch.tensor([[signature[i] == signature[j] for j in range(n)] for i in range(n)], dtype=torch.bool)
+    return torch.tensor(
+        [[signature[i] == signature[j] for j in range(n)] for i in range(n)], dtype=torch.bool
+    )
 
 
-def _lr_factor(step: int, total_steps: int, elapsed: float, budget: float | None, warmup: int) -> float:
+def _lr_factor(
+    step: int, total_steps: int, elapsed: float, budget: float | None, warmup: int
+) -> float:
     if step < warmup:
         return (step + 1) / warmup
     progress = step / max(1, total_steps)
@@ -138,7 +146,10 @@ class Trainer:
         decay = [p for p in params if p.ndim >= 2]
         no_decay = [p for p in params if p.ndim < 2]
         self.optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            [
+                {"params": decay, "weight_decay": config.weight_decay},
+                {"params": no_decay, "weight_decay": 0.0},
+            ],
             lr=config.lr,
             betas=(0.9, 0.98),
             eps=1e-6,
@@ -166,7 +177,9 @@ class Trainer:
         if cfg.lock_image:
             model.visual.eval()
         images = torch.from_numpy(self.train_set.images[indices])
-        images = augment_batch(images, gen, min_scale=cfg.min_scale, brightness=cfg.brightness, contrast=cfg.contrast)
+        images = augment_batch(
+            images, gen, min_scale=cfg.min_scale, brightness=cfg.brightness, contrast=cfg.contrast
+        )
         x = to_model_input(images, self.mean, self.std)
         captions = self.train_set.captions(indices, rng)
         tokens = tokenize([c.text for c in captions], model.context_length)
@@ -180,7 +193,9 @@ class Trainer:
         facts = [self.train_facts[i] for i in indices]
         if cfg.multi_positive and any(facts):
             mask = positive_mask([c.claims for c in captions], facts)
-            image_mask = _image_keys_mask([self.train_set.attributes[i] for i in indices], cfg.image_keys)
+            image_mask = _image_keys_mask(
+                [self.train_set.attributes[i] for i in indices], cfg.image_keys
+            )
             loss = self.loss_fn(image_features, text_features, scale, mask, image_mask)
         else:
             loss = clip_loss(image_features, text_features, scale)
@@ -200,7 +215,9 @@ class Trainer:
         for old in sorted(self.work_dir.glob(f"{EPOCH_PREFIX}*.pt"))[:-2]:
             old.unlink()
 
-    def fit(self, *, resume: bool = True, on_epoch: Callable[[EpochLog], None] | None = None) -> TrainResult:
+    def fit(
+        self, *, resume: bool = True, on_epoch: Callable[[EpochLog], None] | None = None
+    ) -> TrainResult:
         """Train until epochs, budget, max_steps or patience run out; returns the best weights."""
         cfg = self.config
         total_steps = cfg.epochs * self.steps_per_epoch
@@ -218,7 +235,11 @@ class Trainer:
             start_epoch, step, elapsed = saved["epoch"] + 1, saved["step"], saved["elapsed"]
             history = [EpochLog(**h) for h in saved["history"]]
             losses = list(saved["losses"])
-            best_score, best_epoch, best_metrics = saved["best_score"], saved["best_epoch"], saved["best_metrics"]
+            best_score, best_epoch, best_metrics = (
+                saved["best_score"],
+                saved["best_epoch"],
+                saved["best_metrics"],
+            )
             best_state = saved["best_state"]
         rng = random.Random(cfg.seed * 1_000_003 + start_epoch)
         gen = torch.Generator().manual_seed(cfg.seed * 7919 + start_epoch)
@@ -229,11 +250,22 @@ class Trainer:
             t0 = time.monotonic()
             order = np_rng.permutation(len(self.train_set))
             epoch_losses: list[float] = []
-            bar = tqdm(range(self.steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", disable=not self.progress, leave=False)
+            bar = tqdm(
+                range(self.steps_per_epoch),
+                desc=f"epoch {epoch}/{cfg.epochs}",
+                disable=not self.progress,
+                leave=False,
+            )
             out_of_time = False
             for b in bar:
                 for group in self.optimizer.param_groups:
-                    group["lr"] = cfg.lr * _lr_factor(step, total_steps, elapsed + time.monotonic() - t0, cfg.minutes and cfg.minutes * 60, cfg.warmup_steps)
+                    group["lr"] = cfg.lr * _lr_factor(
+                        step,
+                        total_steps,
+                        elapsed + time.monotonic() - t0,
+                        cfg.minutes and cfg.minutes * 60,
+                        cfg.warmup_steps,
+                    )
                 indices = order[b * self.batch_size : (b + 1) * self.batch_size].tolist()
                 epoch_losses.append(self._step(indices, rng, gen))
                 step += 1
@@ -247,7 +279,13 @@ class Trainer:
             elapsed += time.monotonic() - t0
             losses.extend(epoch_losses)
             metrics = self.evaluate()
-            log = EpochLog(epoch, len(epoch_losses), float(np.mean(epoch_losses)) if epoch_losses else float("nan"), metrics, round(time.monotonic() - t0, 1))
+            log = EpochLog(
+                epoch,
+                len(epoch_losses),
+                float(np.mean(epoch_losses)) if epoch_losses else float("nan"),
+                metrics,
+                round(time.monotonic() - t0, 1),
+            )
             history.append(log)
             score = metrics.get(cfg.select_metric, 0.0)
             if score > best_score:

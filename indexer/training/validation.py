@@ -15,12 +15,20 @@ from indexer.training.losses import positive_mask
 
 
 @torch.no_grad()
-def encode_images(model: CLIP, images_u8: np.ndarray, mean: Sequence[float], std: Sequence[float], batch: int = 256) -> torch.Tensor:
+def encode_images(
+    model: CLIP,
+    images_u8: np.ndarray,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch: int = 256,
+) -> torch.Tensor:
     """(n, d) unit-norm image features of cached uint8 images."""
     model.eval()
     out = []
     for start in range(0, len(images_u8), batch):
-        x = to_model_input(torch.from_numpy(images_u8[start : start + batch]), tuple(mean), tuple(std))
+        x = to_model_input(
+            torch.from_numpy(images_u8[start : start + batch]), tuple(mean), tuple(std)
+        )
         out.append(model.encode_image(x, normalize=True))
     return torch.cat(out) if out else torch.zeros(0, 1)
 
@@ -52,7 +60,12 @@ def pair_recall(similarity: torch.Tensor, ks: Sequence[int] = (1, 5, 10)) -> dic
     return metrics
 
 
-def attribute_precision(similarity: torch.Tensor, claims: Sequence[frozenset[str]], facts: Sequence[frozenset[str]], k: int = 10) -> float:
+def attribute_precision(
+    similarity: torch.Tensor,
+    claims: Sequence[frozenset[str]],
+    facts: Sequence[frozenset[str]],
+    k: int = 10,
+) -> float:
     """Mean fraction of each caption's top-k images whose facts include all its claims."""
     mask = positive_mask(claims, facts)
     top = similarity.topk(min(k, similarity.shape[1]), dim=1).indices

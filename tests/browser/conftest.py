@@ -23,8 +23,14 @@ from webapi.services import services_of
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DEMO_SIZE = 60
 DEMO_SEED = 1
@@ -59,10 +65,19 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """The real app over a freshly built demo index, served by werkzeug in a thread."""
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     # private URLs allowed: the staff harvest test harvests from a local test server
-    app = create_app({"data_dir": data_dir, "admin_tokens": [STAFF_TOKEN], "allow_private_urls": True, "TESTING": True})
+    app = create_app(
+        {
+            "data_dir": data_dir,
+            "admin_tokens": [STAFF_TOKEN],
+            "allow_private_urls": True,
+            "TESTING": True,
+        }
+    )
     services = services_of(app)
     records = write_demo_collection(data_dir, DEMO_SIZE, DEMO_SEED)
-    report = index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)
+    report = index_records(
+        records, settings=services.settings, backend=services.backend, embedder=services.embedder
+    )
     assert report.with_vector == DEMO_SIZE, report
     try:
         with served(app, "browser-test-server") as url:

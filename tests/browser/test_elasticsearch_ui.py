@@ -28,7 +28,15 @@ def es_app(live_app: LiveApp, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data_dir = tmp_path_factory.mktemp("browser-es") / "data"
     data_dir.mkdir(parents=True)
     (data_dir / "images").symlink_to(live_app.data_dir / "images")
-    app = create_app({"data_dir": data_dir, "backend": "elasticsearch", "es_url": ES_URL, "es_prefix": prefix, "TESTING": True})
+    app = create_app(
+        {
+            "data_dir": data_dir,
+            "backend": "elasticsearch",
+            "es_url": ES_URL,
+            "es_prefix": prefix,
+            "TESTING": True,
+        }
+    )
     source = services_of(live_app.app)
     ids = [hit.id for hit in source.search.search(SearchParams(size=100)).hits]
     backend = services_of(app).backend
@@ -43,7 +51,9 @@ def es_app(live_app: LiveApp, tmp_path_factory: pytest.TempPathFactory) -> Itera
         remove_prefix(client, prefix)
 
 
-def test_text_search_and_facets_on_elasticsearch(page: Page, es_app: LiveApp, live_app: LiveApp) -> None:
+def test_text_search_and_facets_on_elasticsearch(
+    page: Page, es_app: LiveApp, live_app: LiveApp
+) -> None:
     page.goto(f"{es_app.url}/?q=sea+monsters")
     ids = result_ids(page)
     assert ids and ids == api_ids(es_app, page)
@@ -78,4 +88,6 @@ def test_year_bar_and_csv_export_on_elasticsearch(page: Page, es_app: LiveApp) -
     csv_url = page.locator('.export-link[data-format="CSV"]').get_attribute("href")
     rows = list(csv.DictReader(io.StringIO(page.request.get(f"{es_app.url}{csv_url}").text())))
     assert len(rows) == total > 0
-    assert all(int(row["year_end"]) >= decade and int(row["year_start"]) <= decade + 9 for row in rows)
+    assert all(
+        int(row["year_end"]) >= decade and int(row["year_start"]) <= decade + 9 for row in rows
+    )

@@ -39,7 +39,7 @@ def test_item_page_zooms_and_cites(page: Page, live_app: LiveApp) -> None:
         page.wait_for_timeout(100)
     page.wait_for_function(f"window.mapsearchViewer.viewport.getZoom() > {start} * 1.5")
     # the keyboard zooms too: focus the viewer canvas, press "-" until back out
-    page.locator("#viewer .openseadragon-canvas[tabindex=\"0\"]").first.focus()
+    page.locator('#viewer .openseadragon-canvas[tabindex="0"]').first.focus()
     zoomed = page.evaluate("window.mapsearchViewer.viewport.getZoom()")
     page.keyboard.press("-")
     page.wait_for_function(f"window.mapsearchViewer.viewport.getZoom() < {zoomed}")
@@ -68,31 +68,51 @@ def test_unknown_item_is_a_404_page(page: Page) -> None:
     expect(page.locator(".problem-detail")).to_contain_text("demo:nope")
 
 
-def test_iiif_record_gets_size_requests_and_deep_zoom_from_its_image_service(page: Page, live_app: LiveApp) -> None:
+def test_iiif_record_gets_size_requests_and_deep_zoom_from_its_image_service(
+    page: Page, live_app: LiveApp
+) -> None:
     buffer = io.BytesIO()
-    Image.open(live_app.data_dir / "images" / "demo-00009.png").convert("RGB").resize((400, 300)).save(buffer, "JPEG")
+    Image.open(live_app.data_dir / "images" / "demo-00009.png").convert("RGB").resize(
+        (400, 300)
+    ).save(buffer, "JPEG")
     cors = {"Access-Control-Allow-Origin": "*"}
     with ScriptedServer() as iiif:
         service = iiif.url("/iiif/map-1")
         info = {
-            "@context": "http://iiif.io/api/image/3/context.json", "id": service, "type": "ImageService3",
-            "protocol": "http://iiif.io/api/image", "profile": "level0", "width": 400, "height": 300,
+            "@context": "http://iiif.io/api/image/3/context.json",
+            "id": service,
+            "type": "ImageService3",
+            "protocol": "http://iiif.io/api/image",
+            "profile": "level0",
+            "width": 400,
+            "height": 300,
             "sizes": [{"width": 400, "height": 300}],
         }
         iiif.add("/iiif/map-1/info.json", Reply.json(info, **cors))
-        iiif.handle("/iiif/map-1/full/400,300/0/default.jpg", lambda seen: Reply(200, buffer.getvalue(), cors, "image/jpeg"))
-        record = MapRecord(id="iiif:map-1", source="iiif", title="A IIIF test sheet",
-                           image=ImageRef(iiif_service=service, width=400, height=300))
+        iiif.handle(
+            "/iiif/map-1/full/400,300/0/default.jpg",
+            lambda seen: Reply(200, buffer.getvalue(), cors, "image/jpeg"),
+        )
+        record = MapRecord(
+            id="iiif:map-1",
+            source="iiif",
+            title="A IIIF test sheet",
+            image=ImageRef(iiif_service=service, width=400, height=300),
+        )
         backend = services_of(live_app.app).backend
         backend.write([IndexDocument(record=record)])
         try:
             page.goto("/?q=IIIF+test+sheet&mode=keyword")
             image = page.locator('.card[data-id="iiif:map-1"] img')
             expect(image).to_have_attribute("src", f"{service}/full/!200,200/0/default.jpg")
-            assert f"{service}/full/!800,800/0/default.jpg 800w" in (image.get_attribute("srcset") or "")
+            assert f"{service}/full/!800,800/0/default.jpg 800w" in (
+                image.get_attribute("srcset") or ""
+            )
             page.goto("/items/iiif:map-1")
             expect(page.locator("#viewer")).to_have_attribute("data-ready", "true")
-            expect(page.locator("#viewer")).to_have_attribute("data-tile-source", re.compile("info.json"))
+            expect(page.locator("#viewer")).to_have_attribute(
+                "data-tile-source", re.compile("info.json")
+            )
             page.wait_for_function("window.mapsearchViewer.world.getItemAt(0).getFullyLoaded()")
             assert iiif.requests_to("/iiif/map-1/info.json")
             assert iiif.requests_to("/iiif/map-1/full/400,300/0/default.jpg")

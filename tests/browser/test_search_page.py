@@ -37,7 +37,10 @@ def test_text_search_shows_the_api_results_with_explain(page: Page, live_app: Li
     assert first.locator("img").get_attribute("alt") == first.locator(".card-title").inner_text()
     first.locator(".explain summary").click()
     expect(first.locator(".explain-semantic-rank")).to_be_visible()
-    rank_texts = [first.locator(sel).inner_text() for sel in (".explain-keyword-rank", ".explain-semantic-rank")]
+    rank_texts = [
+        first.locator(sel).inner_text()
+        for sel in (".explain-keyword-rank", ".explain-semantic-rank")
+    ]
     assert any(re.match(r"^\d+", text) for text in rank_texts), rank_texts
     assert re.match(r"^-?\d\.\d{3}$", first.locator(".explain-similarity").inner_text())
     save_screenshot(page, "search-page")
@@ -72,7 +75,10 @@ def test_uploaded_map_finds_itself_and_its_permalink_reloads(page: Page, live_ap
     page.reload()
     assert result_ids(page) == ids
     # a file that is not an image: the API's problem is shown, the page stays usable
-    page.set_input_files("#image-file", files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}])
+    page.set_input_files(
+        "#image-file",
+        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image"}],
+    )
     expect(page.locator("#upload-status.error")).to_contain_text("Not an image")
     assert result_ids(page) == ids
 
@@ -106,10 +112,14 @@ def test_pasted_image_url_is_fetched_as_the_example(page: Page, live_app: LiveAp
     with page.expect_navigation():
         page.press("#image_url", "Enter")
     assert result_ids(page)[0] == "demo:00021"
-    expect(page.locator(".example-preview img")).to_have_attribute("src", f"{live_app.url}/images/demo-00021.png")
+    expect(page.locator(".example-preview img")).to_have_attribute(
+        "src", f"{live_app.url}/images/demo-00021.png"
+    )
 
 
-def test_search_with_this_map_then_mix_slider_moves_between_image_and_words(page: Page, live_app: LiveApp) -> None:
+def test_search_with_this_map_then_mix_slider_moves_between_image_and_words(
+    page: Page, live_app: LiveApp
+) -> None:
     search(page, "railroad")
     card = page.locator("#results .card").nth(3)
     chosen = card.get_attribute("data-id")
@@ -143,7 +153,9 @@ def test_modifier_chips_add_raise_and_remove(page: Page, live_app: LiveApp) -> N
     page.fill("#new-modifier", "grayscale")
     with page.expect_navigation():
         page.press("#new-modifier", "Enter")
-    assert query_of(page)["modify"] == ["grayscale:0.5"] or query_of(page)["modify"] == ["grayscale"]
+    assert query_of(page)["modify"] == ["grayscale:0.5"] or query_of(page)["modify"] == [
+        "grayscale"
+    ]
     chip = page.locator(".chip")
     expect(chip.locator(".chip-weight")).to_have_text("+0.5")
     modified = result_ids(page)
@@ -177,7 +189,11 @@ def test_facets_filter_multi_select_and_typeahead(page: Page, live_app: LiveApp)
         second.check()
     chosen = query_of(page)["collection"]
     assert len(chosen) == 2
-    assert result_count(page) == api_search(live_app, [("collection", c) for c in chosen])["total"] >= count
+    assert (
+        result_count(page)
+        == api_search(live_app, [("collection", c) for c in chosen])["total"]
+        >= count
+    )
     # typeahead over a long list: only matching values stay visible
     page.goto("/")
     places = page.locator('.facet[data-facet="place"]')
@@ -213,9 +229,12 @@ def test_drawing_a_box_on_the_world_map_filters_by_area(page: Page, live_app: Li
     page.goto("/")
     box = page.locator("#bbox-map svg").bounding_box()
     assert box is not None
+
     # drag over Europe: lon -10..30, lat 35..60 on an equirectangular map
     def at(lon: float, lat: float) -> tuple[float, float]:
-        return box["x"] + (lon + 180) / 360 * box["width"], box["y"] + (90 - lat) / 180 * box["height"]
+        return box["x"] + (lon + 180) / 360 * box["width"], box["y"] + (90 - lat) / 180 * box[
+            "height"
+        ]
 
     page.mouse.move(*at(-10, 60))
     page.mouse.down()
@@ -248,13 +267,18 @@ def test_sorting_by_year_orders_the_results_oldest_first(page: Page, live_app: L
     with page.expect_navigation(url=re.compile(r"sort=year")):
         page.select_option('select[name="sort"]', "year")
     ids = result_ids(page)
-    hits = {hit["id"]: hit for hit in api_search(live_app, {"q": "sea monsters", "sort": "year"})["hits"]}
+    hits = {
+        hit["id"]: hit
+        for hit in api_search(live_app, {"q": "sea monsters", "sort": "year"})["hits"]
+    }
     assert ids == list(hits)
     years = [hits[i]["year_start"] for i in ids if hits[i]["year_start"] is not None]
     assert years == sorted(years) and len(years) > 10
 
 
-def test_permalink_of_a_full_query_reloads_the_same_results(page: Page, browser: Browser, live_app: LiveApp) -> None:
+def test_permalink_of_a_full_query_reloads_the_same_results(
+    page: Page, browser: Browser, live_app: LiveApp
+) -> None:
     search(page, "chart")
     page.fill("#new-modifier", "colour:-0.25")
     with page.expect_navigation():
@@ -263,7 +287,9 @@ def test_permalink_of_a_full_query_reloads_the_same_results(page: Page, browser:
     with page.expect_navigation():
         page.select_option('select[name="fusion"]', "linear")
     with page.expect_navigation():
-        page.locator('.pagination a[rel="next"]').click() if page.locator('.pagination a[rel="next"]').count() else page.reload()
+        page.locator('.pagination a[rel="next"]').click() if page.locator(
+            '.pagination a[rel="next"]'
+        ).count() else page.reload()
     ids = result_ids(page)
     permalink = page.locator("#permalink").get_attribute("href")
     assert permalink and "fusion=linear" in permalink and "modify=" in permalink
@@ -275,13 +301,20 @@ def test_permalink_of_a_full_query_reloads_the_same_results(page: Page, browser:
 
 def test_exports_parse_as_csv_json_and_iiif(page: Page, live_app: LiveApp) -> None:
     search(page, "sea monsters")
-    links = {link.get_attribute("data-format"): link.get_attribute("href") for link in page.locator(".export-link").all()}
+    links = {
+        link.get_attribute("data-format"): link.get_attribute("href")
+        for link in page.locator(".export-link").all()
+    }
     total = result_count(page)
     with page.expect_download() as download_info:
         page.locator('.export-link[data-format="CSV"]').click()
-    rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8"))))
+    rows = list(
+        csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8")))
+    )
     assert len(rows) == min(total, 1000)
-    assert rows[0]["id"] == result_ids(page)[0] and rows[0]["page_url"].endswith("/items/" + rows[0]["id"])
+    assert rows[0]["id"] == result_ids(page)[0] and rows[0]["page_url"].endswith(
+        "/items/" + rows[0]["id"]
+    )
     exported = json.loads(page.request.get(str(links["JSON"])).text())
     assert [hit["id"] for hit in exported["hits"]] == [row["id"] for row in rows]
     collection = page.request.get(str(links["IIIF Collection"])).json()
@@ -296,7 +329,9 @@ def test_exports_parse_as_csv_json_and_iiif(page: Page, live_app: LiveApp) -> No
 def test_a_failed_search_shows_the_api_problem(page: Page, live_app: LiveApp) -> None:
     response = page.goto("/?q=maps&year_from=1900&year_to=1800")
     assert response is not None and response.status == 400
-    api = live_app.app.test_client().get("/api/search?q=maps&year_from=1900&year_to=1800").get_json()
+    api = (
+        live_app.app.test_client().get("/api/search?q=maps&year_from=1900&year_to=1800").get_json()
+    )
     expect(page.locator(".problem-title")).to_have_text(api["title"])
     expect(page.locator(".problem-detail")).to_have_text(api["detail"])
     expect(page.locator("#q")).to_have_value("maps")  # the form is still there to fix the query
@@ -308,7 +343,11 @@ def test_a_failed_search_shows_the_api_problem(page: Page, live_app: LiveApp) ->
 def test_layout_holds_at_360_px(browser: Browser, live_app: LiveApp) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 780}, base_url=live_app.url)
     page = context.new_page()
-    for path in ("/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5", "/items/demo:00003", "/staff"):
+    for path in (
+        "/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5",
+        "/items/demo:00003",
+        "/staff",
+    ):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     page.goto("/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5")
@@ -331,7 +370,10 @@ def test_keyboard_reaches_search_with_visible_focus(page: Page) -> None:
     page.keyboard.press("Tab")  # the Search button
     page.keyboard.press("Tab")  # the (visually hidden) file input: its label shows the focus
     expect(page.locator("#image-file")).to_be_focused()
-    assert page.locator(".dropzone-label .linkish").evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    assert (
+        page.locator(".dropzone-label .linkish").evaluate("el => getComputedStyle(el).outlineStyle")
+        != "none"
+    )
     # "Skip to results" leads past the filters to the result cards and their Explain toggles
     page.goto("/?q=sea+monsters")
     page.keyboard.press("Tab")
@@ -354,7 +396,16 @@ UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll('input:not([
 
 
 def test_every_control_has_a_label_and_every_image_alt_text(page: Page) -> None:
-    for path in ("/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5", "/items/demo:00003", "/staff"):
+    for path in (
+        "/?q=sea+monsters&image_id=demo:00003&modify=grayscale:0.5",
+        "/items/demo:00003",
+        "/staff",
+    ):
         page.goto(path)
         assert page.evaluate(UNLABELLED_CONTROLS) == [], path
-        assert page.evaluate("Array.from(document.images).filter(img => !img.hasAttribute('alt')).length") == 0, path
+        assert (
+            page.evaluate(
+                "Array.from(document.images).filter(img => !img.hasAttribute('alt')).length"
+            )
+            == 0
+        ), path

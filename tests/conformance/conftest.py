@@ -69,6 +69,8 @@ def service(settings: Settings, backend: SearchBackend, embedder: FakeEmbedder) 
 
 
 @pytest.fixture
-def small_window(settings: Settings, backend: SearchBackend, embedder: FakeEmbedder) -> SearchService:
+def small_window(
+    settings: Settings, backend: SearchBackend, embedder: FakeEmbedder
+) -> SearchService:
     """The search service with a candidate window of 3."""
     return SearchService(settings.model_copy(update={"num_candidates": 3}), backend, embedder)

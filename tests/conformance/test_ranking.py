@@ -21,7 +21,9 @@ def test_semantic_mode_ranks_by_cosine_with_ties_by_id(service: SearchService) -
     assert [round(h.score, 4) for h in response.hits[:5]] == [1.0, 0.8, 0.6, 0.5, 0.5]
 
 
-def test_keyword_mode_requires_every_token_and_never_embeds(settings: Settings, backend, embedder: FakeEmbedder) -> None:
+def test_keyword_mode_requires_every_token_and_never_embeds(
+    settings: Settings, backend, embedder: FakeEmbedder
+) -> None:
     def no_model() -> FakeEmbedder:
         raise AssertionError("keyword mode must not load the model")
 
@@ -33,7 +35,9 @@ def test_keyword_mode_requires_every_token_and_never_embeds(settings: Settings, 
 
 def test_keyword_title_outweighs_other_fields(service: SearchService) -> None:
     paris = service.search(SearchParams(q="paris", mode="keyword"))
-    assert sorted(ids(paris)[:2]) == ["c:03", "c:04"] and ids(paris)[2] == "c:10"  # c:10 only as contributor
+    assert (
+        sorted(ids(paris)[:2]) == ["c:03", "c:04"] and ids(paris)[2] == "c:10"
+    )  # c:10 only as contributor
     norway = service.search(SearchParams(q="norway", mode="keyword"))
     assert ids(norway) == ["c:02", "c:01"]  # title beats places
 
@@ -59,8 +63,13 @@ def test_image_only_query_is_the_image_vector(service: SearchService) -> None:
         (-1.0, ["c:04", "c:05", "c:06"]),  # image only (c:04 and c:05 tie at .8: id)
     ],
 )
-def test_mix_weights_text_against_image(service: SearchService, mix: float, expected_top: list[str]) -> None:
-    response = service.search(SearchParams(q="paris", mode="semantic", mix=mix, size=len(expected_top)), image=solid_image((255, 0, 0)))
+def test_mix_weights_text_against_image(
+    service: SearchService, mix: float, expected_top: list[str]
+) -> None:
+    response = service.search(
+        SearchParams(q="paris", mode="semantic", mix=mix, size=len(expected_top)),
+        image=solid_image((255, 0, 0)),
+    )
     assert ids(response) == expected_top
 
 
@@ -69,7 +78,9 @@ def test_modifiers_push_the_query_vector(service: SearchService) -> None:
     assert ids(plain) == ["c:03", "c:09", "c:04"]
     colour = service.search(SearchParams(q="paris", mode="semantic", modify=["color:2"], size=3))
     assert ids(colour) == ["c:04", "c:05", "c:06"]  # v ∝ city + 2·colour
-    less_gray = service.search(SearchParams(q="paris", mode="semantic", modify=["gray:-1"], size=100))
+    less_gray = service.search(
+        SearchParams(q="paris", mode="semantic", modify=["gray:-1"], size=100)
+    )
     assert ids(less_gray)[:3] == ["c:03", "c:04", "c:09"] and ids(less_gray)[-1] == "c:10"
 
 
@@ -78,7 +89,9 @@ def test_hybrid_rrf_order_and_explain(service: SearchService) -> None:
     semantic = ids(service.search(SearchParams(q="sea monsters", mode="semantic", size=100)))
     response = service.search(SearchParams(q="sea monsters", explain=True, size=100))
     expected_scores = {
-        doc_id: sum(1 / (60 + lst.index(doc_id) + 1) for lst in (keyword, semantic) if doc_id in lst)
+        doc_id: sum(
+            1 / (60 + lst.index(doc_id) + 1) for lst in (keyword, semantic) if doc_id in lst
+        )
         for doc_id in set(keyword) | set(semantic)
     }
     expected = sorted(expected_scores, key=lambda d: (-expected_scores[d], d))
@@ -86,8 +99,12 @@ def test_hybrid_rrf_order_and_explain(service: SearchService) -> None:
     assert response.hits[0].id == "c:01"  # first in both lists
     for hit in response.hits:
         assert hit.explain is not None
-        assert hit.explain.keyword.rank == (keyword.index(hit.id) + 1 if hit.id in keyword else None)
-        assert hit.explain.semantic.rank == (semantic.index(hit.id) + 1 if hit.id in semantic else None)
+        assert hit.explain.keyword.rank == (
+            keyword.index(hit.id) + 1 if hit.id in keyword else None
+        )
+        assert hit.explain.semantic.rank == (
+            semantic.index(hit.id) + 1 if hit.id in semantic else None
+        )
         assert hit.explain.fused == pytest.approx(expected_scores[hit.id])
         assert hit.score == pytest.approx(expected_scores[hit.id])
     c08 = next(h for h in response.hits if h.id == "c:08")
@@ -106,7 +123,10 @@ def test_hybrid_linear_fusion(service: SearchService) -> None:
         return {d: (s - low) / (high - low) for d, s in scores.items()}
 
     alpha = 0.5
-    expected = {d: alpha * norm(sem).get(d, 0.0) + (1 - alpha) * norm(kw).get(d, 0.0) for d in set(kw) | set(sem)}
+    expected = {
+        d: alpha * norm(sem).get(d, 0.0) + (1 - alpha) * norm(kw).get(d, 0.0)
+        for d in set(kw) | set(sem)
+    }
     for doc_id, explain in hits.items():
         assert explain is not None and explain.fused == pytest.approx(expected[doc_id])
     assert ids(response) == sorted(expected, key=lambda d: (-round(expected[d], 9), d))
@@ -118,7 +138,9 @@ def test_keyword_ties_break_by_id(service: SearchService) -> None:
 
 
 def test_min_similarity_cuts_the_semantic_list(service: SearchService) -> None:
-    response = service.search(SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, size=100))
+    response = service.search(
+        SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, size=100)
+    )
     assert ids(response) == ["c:01", "c:02", "c:05"]
     assert response.total == 3
 
@@ -132,11 +154,17 @@ def test_collapse_keeps_the_best_sheet_per_item(service: SearchService) -> None:
 
 
 def test_sort_reorders_the_ranked_window(service: SearchService) -> None:
-    by_year = service.search(SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, sort="year"))
+    by_year = service.search(
+        SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, sort="year")
+    )
     assert ids(by_year) == ["c:01", "c:02", "c:05"]
-    newest = service.search(SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, sort="-year"))
+    newest = service.search(
+        SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, sort="-year")
+    )
     assert ids(newest) == ["c:05", "c:02", "c:01"]
-    by_title = service.search(SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, sort="title"))
+    by_title = service.search(
+        SearchParams(q="sea monsters", mode="semantic", min_similarity=0.55, sort="title")
+    )
     assert ids(by_title) == ["c:02", "c:05", "c:01"]
 
 

@@ -20,8 +20,14 @@ def facet(response: SearchResponse, name: str) -> dict[str, int]:
 
 
 FILTER_CASES: list[tuple[dict[str, object], set[str]]] = [
-    ({"year_from": 1700, "year_to": 1800}, {"c:02", "c:03", "c:05", "c:10"}),  # overlap; undated c:09 dropped
-    ({"year_from": 1705}, {"c:02", "c:03", "c:04", "c:05", "c:06", "c:07", "c:10"}),  # c:02 spans 1700-1710
+    (
+        {"year_from": 1700, "year_to": 1800},
+        {"c:02", "c:03", "c:05", "c:10"},
+    ),  # overlap; undated c:09 dropped
+    (
+        {"year_from": 1705},
+        {"c:02", "c:03", "c:04", "c:05", "c:06", "c:07", "c:10"},
+    ),  # c:02 spans 1700-1710
     ({"place": ["Norway"]}, {"c:01", "c:02"}),
     ({"place": ["Norway", "Paris"]}, {"c:01", "c:02", "c:03", "c:04"}),  # OR within a field
     ({"subject": ["Sea monsters"]}, {"c:01", "c:08"}),
@@ -40,7 +46,9 @@ FILTER_CASES: list[tuple[dict[str, object], set[str]]] = [
 
 
 @pytest.mark.parametrize(("filters", "expected"), FILTER_CASES)
-def test_filters_apply_to_both_lists_and_to_browse(service: SearchService, filters: dict[str, object], expected: set[str]) -> None:
+def test_filters_apply_to_both_lists_and_to_browse(
+    service: SearchService, filters: dict[str, object], expected: set[str]
+) -> None:
     browse = service.search(SearchParams(size=100, **filters))  # type: ignore[arg-type]
     assert set(ids(browse)) == expected and browse.total == len(expected)
     hybrid = service.search(SearchParams(q="sea monsters", explain=True, size=100, **filters))  # type: ignore[arg-type]
@@ -51,20 +59,32 @@ def test_filters_apply_to_both_lists_and_to_browse(service: SearchService, filte
     assert set(ids(keyword)) == expected & {"c:01", "c:08"}
 
 
-def test_facets_count_the_union_of_keyword_matches_and_semantic_top_k(small_window: SearchService) -> None:
-    response = small_window.search(SearchParams(q="sea monsters", facet=["subject", "place", "decade", "has_image", "collection"]))
+def test_facets_count_the_union_of_keyword_matches_and_semantic_top_k(
+    small_window: SearchService,
+) -> None:
+    response = small_window.search(
+        SearchParams(
+            q="sea monsters", facet=["subject", "place", "decade", "has_image", "collection"]
+        )
+    )
     # keyword matches {c:01, c:08} ∪ semantic top-3 {c:01, c:02, c:05}
     assert response.total == 4
     assert facet(response, "subject") == {"Nautical charts": 3, "Sea monsters": 2}
     assert facet(response, "place") == {"Norway": 2, "Pacific Ocean": 1, "Atlantic Ocean": 1}
     assert facet(response, "decade") == {"1530": 1, "1600": 1, "1700": 1, "1800": 1}
     assert facet(response, "has_image") == {"true": 3, "false": 1}
-    assert [b.value for b in response.facets["place"]] == ["Norway", "Atlantic Ocean", "Pacific Ocean"]  # count desc, value asc
+    assert [b.value for b in response.facets["place"]] == [
+        "Norway",
+        "Atlantic Ocean",
+        "Pacific Ocean",
+    ]  # count desc, value asc
     assert facet(response, "collection") == {"Carta Marina": 2, "Coastal Survey": 2}
 
 
 def test_facet_size_keeps_the_largest_buckets(small_window: SearchService) -> None:
-    response = small_window.search(SearchParams(q="sea monsters", facet=["place", "decade"], facet_size=1))
+    response = small_window.search(
+        SearchParams(q="sea monsters", facet=["place", "decade"], facet_size=1)
+    )
     assert [(b.value, b.count) for b in response.facets["place"]] == [("Norway", 2)]
     assert [b.value for b in response.facets["decade"]] == ["1530"]  # ties: value ascending
     browse = small_window.search(SearchParams(facet=["source"], facet_size=1))
@@ -88,7 +108,10 @@ def test_paging_walks_the_window_and_refuses_past_it(small_window: SearchService
 
 
 def test_browse_is_exact_and_pages_past_the_window(small_window: SearchService) -> None:
-    pages = [small_window.search(SearchParams(size=4, page=p, sort="year", facet=["source"])) for p in (1, 2, 3, 4)]
+    pages = [
+        small_window.search(SearchParams(size=4, page=p, sort="year", facet=["source"]))
+        for p in (1, 2, 3, 4)
+    ]
     assert [ids(p) for p in pages] == [
         ["c:01", "c:08", "c:02", "c:10"],
         ["c:03", "c:05", "c:06", "c:07"],  # 1850 tie: id

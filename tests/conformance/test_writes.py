@@ -20,7 +20,9 @@ def _retitled(doc_id: str, title: str, revision: int) -> IndexDocument:
     return IndexDocument(record=record, vector=original.vector, model_id=original.model_id)
 
 
-def test_versioned_writes_never_let_an_older_revision_win(backend: SearchBackend, service: SearchService) -> None:
+def test_versioned_writes_never_let_an_older_revision_win(
+    backend: SearchBackend, service: SearchService
+) -> None:
     newer = backend.write([_retitled("c:03", "Plan of Lutetia", revision=5)])
     assert newer.written == 1
     older = backend.write([_retitled("c:03", "Stale plan", revision=4)])
@@ -29,11 +31,15 @@ def test_versioned_writes_never_let_an_older_revision_win(backend: SearchBackend
     assert same.written == 1
     backend.refresh()
     assert backend.fetch(["c:03"])["c:03"].record.title == "Plan of Lutetia again"
-    assert [h.id for h in service.search(SearchParams(q="lutetia", mode="keyword")).hits] == ["c:03"]
+    assert [h.id for h in service.search(SearchParams(q="lutetia", mode="keyword")).hits] == [
+        "c:03"
+    ]
     assert service.search(SearchParams(q="stale", mode="keyword")).total == 0
     backend.write([_retitled("c:03", "Roman plan", revision=6)])
     backend.refresh()
-    assert service.search(SearchParams(q="lutetia", mode="keyword")).total == 0  # old title forgotten
+    assert (
+        service.search(SearchParams(q="lutetia", mode="keyword")).total == 0
+    )  # old title forgotten
 
 
 def test_delete_removes_from_both_lists(backend: SearchBackend, service: SearchService) -> None:
@@ -60,9 +66,21 @@ def test_reads_by_id(backend: SearchBackend, service: SearchService) -> None:
 def test_vectors_of_another_model_or_size_are_refused(backend: SearchBackend) -> None:
     record = MapRecord(id="x:1", source="x", title="Intruder")
     with pytest.raises(ModelMismatchError):
-        backend.write([IndexDocument(record=record, vector=np.ones(4, np.float32) / 2, model_id="other-model")])
+        backend.write(
+            [
+                IndexDocument(
+                    record=record, vector=np.ones(4, np.float32) / 2, model_id="other-model"
+                )
+            ]
+        )
     with pytest.raises(ModelMismatchError):
-        backend.write([IndexDocument(record=record, vector=np.ones(3, np.float32) / 3**0.5, model_id=MODEL_ID)])
+        backend.write(
+            [
+                IndexDocument(
+                    record=record, vector=np.ones(3, np.float32) / 3**0.5, model_id=MODEL_ID
+                )
+            ]
+        )
     backend.refresh()
     assert backend.fetch(["x:1"]) == {}
 
@@ -72,11 +90,35 @@ def test_queries_with_another_model_are_refused(settings: Settings, backend: Sea
     with pytest.raises(ModelMismatch) as raised:
         service.search(SearchParams(q="sea monsters"))
     assert raised.value.status == 409
-    assert service.search(SearchParams(q="sea monsters", mode="keyword")).total == 2  # no model needed
+    assert (
+        service.search(SearchParams(q="sea monsters", mode="keyword")).total == 2
+    )  # no model needed
 
 
-HOSTILE = ['"', "(", ")", "AND", "OR", "NOT", "*", "-", "sea AND", "NEAR(sea monsters)", '"sea', "title:sea",
-           "^sea", "sea*", "-sea", "sea OR (", "'", "\\", "\x00", "ﬁ ✓ 地図", "a" * 400, "   "]
+HOSTILE = [
+    '"',
+    "(",
+    ")",
+    "AND",
+    "OR",
+    "NOT",
+    "*",
+    "-",
+    "sea AND",
+    "NEAR(sea monsters)",
+    '"sea',
+    "title:sea",
+    "^sea",
+    "sea*",
+    "-sea",
+    "sea OR (",
+    "'",
+    "\\",
+    "\x00",
+    "ﬁ ✓ 地図",
+    "a" * 400,
+    "   ",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -87,7 +129,10 @@ def test_hostile_keyword_input_never_raises(service: SearchService, text: str) -
 
 def test_hostile_syntax_is_read_as_words(service: SearchService) -> None:
     response = service.search(SearchParams(q='"sea" AND (monsters*', mode="keyword"))
-    assert sorted(h.id for h in response.hits) == ["c:01", "c:08"]  # the words sea + monsters, nothing else
+    assert sorted(h.id for h in response.hits) == [
+        "c:01",
+        "c:08",
+    ]  # the words sea + monsters, nothing else
 
 
 def test_contradictory_requests_are_invalid(service: SearchService) -> None:

@@ -37,7 +37,9 @@ def fresh_prefix(label: str) -> str:
 
 def remove_prefix(client: Elasticsearch, prefix: str) -> None:
     """Delete every index (and so alias) of ``prefix``."""
-    client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all")
+    client.indices.delete(
+        index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True, expand_wildcards="all"
+    )
 
 
 def unit(values: list[float]) -> np.ndarray:
@@ -66,4 +68,8 @@ def make_doc(
         extent=Extent(**extent) if isinstance(extent, dict) else None,
         **fields,  # type: ignore[arg-type]
     )
-    return IndexDocument(record=record, vector=None if vector is None else unit(vector), model_id=MODEL_ID if vector else None)
+    return IndexDocument(
+        record=record,
+        vector=None if vector is None else unit(vector),
+        model_id=MODEL_ID if vector else None,
+    )

@@ -23,7 +23,12 @@ pytestmark = pytest.mark.elasticsearch
 
 THUMB = "http://schema.org/thumbnailUrl"
 # colour of each catalogue map's image; the fake model embeds an image as its mean RGB
-COLOURS = {"gbl-1": (250, 10, 10), "gbl-2": (240, 30, 20), "gbl-3": (10, 10, 250), "gbl-4": (10, 240, 10)}
+COLOURS = {
+    "gbl-1": (250, 10, 10),
+    "gbl-2": (240, 30, 20),
+    "gbl-3": (10, 10, 250),
+    "gbl-4": (10, 240, 10),
+}
 
 
 class ColourEmbedder:
@@ -37,7 +42,10 @@ class ColourEmbedder:
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         self.calls += len(images)
-        vectors = np.array([np.asarray(i.convert("RGB"), np.float32).reshape(-1, 3).mean(0) for i in images], np.float32)
+        vectors = np.array(
+            [np.asarray(i.convert("RGB"), np.float32).reshape(-1, 3).mean(0) for i in images],
+            np.float32,
+        )
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -48,14 +56,26 @@ class ColourEmbedder:
 
 
 def catalogue_docs() -> list[dict[str, object]]:
-    def doc(doc_id: str, title: str, subjects: list[str], places: list[str], years: list[int], image: bool = True) -> dict[str, object]:
+    def doc(
+        doc_id: str,
+        title: str,
+        subjects: list[str],
+        places: list[str],
+        years: list[int],
+        image: bool = True,
+    ) -> dict[str, object]:
         references = {"http://schema.org/url": f"https://library.example/{doc_id}"}
         if image:
             references[THUMB] = f"images/{doc_id}.png"
         return {
-            "id": doc_id, "dct_title_s": title, "dct_subject_sm": subjects, "dct_spatial_sm": places,
-            "gbl_indexYear_im": years, "dct_description_sm": [f"A catalogued map: {title}"],
-            "dct_references_s": json.dumps(references), "gbl_mdVersion_s": "Aardvark",
+            "id": doc_id,
+            "dct_title_s": title,
+            "dct_subject_sm": subjects,
+            "dct_spatial_sm": places,
+            "gbl_indexYear_im": years,
+            "dct_description_sm": [f"A catalogued map: {title}"],
+            "dct_references_s": json.dumps(references),
+            "gbl_mdVersion_s": "Aardvark",
         }
 
     return [
@@ -91,19 +111,27 @@ model_field = "mapsearch_model_id"
 
 
 @pytest.fixture
-def catalogue(client: Elasticsearch, tmp_path: Path) -> Iterator[tuple[es_attach.AttachConfig, Settings, Path]]:
+def catalogue(
+    client: Elasticsearch, tmp_path: Path
+) -> Iterator[tuple[es_attach.AttachConfig, Settings, Path]]:
     index = fresh_prefix("catalogue") + "-blacklight"
     text_with_keyword = {"type": "text", "fields": {"keyword": {"type": "keyword"}}}
-    client.indices.create(index=index, mappings={"dynamic": "strict", "properties": {
-        "id": {"type": "keyword"},
-        "dct_title_s": {"type": "text", "fields": {"sort": {"type": "keyword"}}},
-        "dct_subject_sm": text_with_keyword,
-        "dct_spatial_sm": text_with_keyword,
-        "dct_description_sm": {"type": "text"},
-        "gbl_indexYear_im": {"type": "integer"},
-        "dct_references_s": {"type": "keyword", "index": False},
-        "gbl_mdVersion_s": {"type": "keyword"},
-    }})
+    client.indices.create(
+        index=index,
+        mappings={
+            "dynamic": "strict",
+            "properties": {
+                "id": {"type": "keyword"},
+                "dct_title_s": {"type": "text", "fields": {"sort": {"type": "keyword"}}},
+                "dct_subject_sm": text_with_keyword,
+                "dct_spatial_sm": text_with_keyword,
+                "dct_description_sm": {"type": "text"},
+                "gbl_indexYear_im": {"type": "integer"},
+                "dct_references_s": {"type": "keyword", "index": False},
+                "gbl_mdVersion_s": {"type": "keyword"},
+            },
+        },
+    )
     for doc in catalogue_docs():
         client.index(index=index, id=str(doc["id"]), document=doc)
     client.indices.refresh(index=index)
@@ -113,25 +141,45 @@ def catalogue(client: Elasticsearch, tmp_path: Path) -> Iterator[tuple[es_attach
         Image.new("RGB", (40, 30), colour).save(data_dir / "images" / f"{doc_id}.png")
     config_path = tmp_path / "attach.toml"
     config_path.write_text(CONFIG_TOML.format(index=index), encoding="utf-8")
-    yield es_attach.load_attach_config(config_path), load_settings({"data_dir": data_dir}), config_path
+    yield (
+        es_attach.load_attach_config(config_path),
+        load_settings({"data_dir": data_dir}),
+        config_path,
+    )
     remove_prefix(client, index.rsplit("-", 1)[0])
 
 
 def _without_vectors(client: Elasticsearch, index: str) -> dict[str, dict[str, object]]:
     hits = client.search(index=index, size=100)["hits"]["hits"]
-    return {h["_id"]: {k: v for k, v in h["_source"].items() if not k.startswith("mapsearch_")} for h in hits}
+    return {
+        h["_id"]: {k: v for k, v in h["_source"].items() if not k.startswith("mapsearch_")}
+        for h in hits
+    }
 
 
-def test_attach_writes_only_vector_and_model_then_resumes(client: Elasticsearch, catalogue: tuple[es_attach.AttachConfig, Settings, Path]) -> None:
+def test_attach_writes_only_vector_and_model_then_resumes(
+    client: Elasticsearch, catalogue: tuple[es_attach.AttachConfig, Settings, Path]
+) -> None:
     config, settings, _ = catalogue
     before = _without_vectors(client, config.index)
     embedder = ColourEmbedder()
     report = es_attach.attach(client, config, embedder, settings)
-    assert (report.embedded, report.without_image, report.failed, report.already_done) == (4, 1, 0, 0)
+    assert (report.embedded, report.without_image, report.failed, report.already_done) == (
+        4,
+        1,
+        0,
+        0,
+    )
     assert _without_vectors(client, config.index) == before  # every catalogue field untouched
-    stored = ElasticsearchBackend(client, "unused", attached=config).fetch(["gbl-1"])["gbl-1"].record.raw
+    stored = (
+        ElasticsearchBackend(client, "unused", attached=config).fetch(["gbl-1"])["gbl-1"].record.raw
+    )
     assert stored["mapsearch_model_id"] == "colour-3d"
-    assert np.allclose(stored["mapsearch_vector"], embedder.embed_images([Image.new("RGB", (2, 2), COLOURS["gbl-1"])])[0], atol=1e-6)
+    assert np.allclose(
+        stored["mapsearch_vector"],
+        embedder.embed_images([Image.new("RGB", (2, 2), COLOURS["gbl-1"])])[0],
+        atol=1e-6,
+    )
     mapping = client.indices.get_mapping(index=config.index)[config.index]["mappings"]["properties"]
     assert mapping["mapsearch_vector"]["index_options"]["type"] == "int8_hnsw"
     # a second run skips what is done: only the image-less record is looked at again
@@ -140,7 +188,9 @@ def test_attach_writes_only_vector_and_model_then_resumes(client: Elasticsearch,
     assert (rerun.embedded, rerun.already_done, again.calls) == (0, 4, 0)
 
 
-def test_broken_image_is_reported_and_the_run_goes_on(client: Elasticsearch, catalogue: tuple[es_attach.AttachConfig, Settings, Path]) -> None:
+def test_broken_image_is_reported_and_the_run_goes_on(
+    client: Elasticsearch, catalogue: tuple[es_attach.AttachConfig, Settings, Path]
+) -> None:
     config, settings, _ = catalogue
     (Path(settings.data_dir) / "images" / "gbl-3.png").write_bytes(b"not a png")
     report = es_attach.attach(client, config, ColourEmbedder(), settings)
@@ -148,14 +198,22 @@ def test_broken_image_is_reported_and_the_run_goes_on(client: Elasticsearch, cat
     assert report.errors[0].startswith("gbl-3: image:")
 
 
-def test_hybrid_search_over_the_attached_index(client: Elasticsearch, catalogue: tuple[es_attach.AttachConfig, Settings, Path]) -> None:
+def test_hybrid_search_over_the_attached_index(
+    client: Elasticsearch, catalogue: tuple[es_attach.AttachConfig, Settings, Path]
+) -> None:
     config, settings, _ = catalogue
     es_attach.attach(client, config, ColourEmbedder(), settings)
     backend = ElasticsearchBackend(client, "unused", attached=config)
     red = np.array([1.0, 0.05, 0.05], np.float32) / np.linalg.norm([1.0, 0.05, 0.05])
-    result = backend.search(BackendQuery(text="survey", vector=red, num_candidates=2, facets=("subject", "place", "decade")))
+    result = backend.search(
+        BackendQuery(
+            text="survey", vector=red, num_candidates=2, facets=("subject", "place", "decade")
+        )
+    )
     assert [h.id for h in result.semantic] == ["gbl-1", "gbl-2"]
-    assert {h.id for h in result.keyword} <= {"gbl-2", "gbl-4", "gbl-5"} and len(result.keyword) == 2
+    assert {h.id for h in result.keyword} <= {"gbl-2", "gbl-4", "gbl-5"} and len(
+        result.keyword
+    ) == 2
     assert result.total == 4  # survey matches gbl-2, gbl-4, gbl-5 ∪ red top 2 (gbl-1, gbl-2)
     assert dict(result.facets["subject"])["Surveys"] == 3
     assert dict(result.facets["place"]) == {"California": 2, "Vermont": 2}
@@ -163,17 +221,28 @@ def test_hybrid_search_over_the_attached_index(client: Elasticsearch, catalogue:
     dated = backend.search(BackendQuery(vector=red, filters=Filters(year_from=1800, year_to=1860)))
     assert [h.id for h in dated.semantic] == ["gbl-1"]
     browse = backend.search(BackendQuery(browse_sort="title", filters=Filters(places=("Vermont",))))
-    assert [h.title for h in browse.browse] == ["Green valley survey", "Survey notes without a scan"]
+    assert [h.title for h in browse.browse] == [
+        "Green valley survey",
+        "Survey notes without a scan",
+    ]
     info = backend.info()
     assert (info.documents, info.with_vectors, info.model_id, info.dims) == (5, 4, "colour-3d", 3)
     document = backend.fetch(["gbl-2"])["gbl-2"]
-    assert (document.record.title, document.record.year_start, document.record.year_end) == ("Redwood survey", 1902, 1903)
+    assert (document.record.title, document.record.year_start, document.record.year_end) == (
+        "Redwood survey",
+        1902,
+        1903,
+    )
     assert backend.get_vector("gbl-2") is not None
     with pytest.raises(BackendError, match="catalogue"):
         backend.write([document])
 
 
-def test_attach_cli_reports_and_rejects_bad_config(catalogue: tuple[es_attach.AttachConfig, Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_attach_cli_reports_and_rejects_bad_config(
+    catalogue: tuple[es_attach.AttachConfig, Settings, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from webapi.cli import cli
 
     config, settings, config_path = catalogue

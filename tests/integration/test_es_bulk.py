@@ -33,7 +33,9 @@ def test_threaded_bulk_keeps_per_id_order_and_versioning(
     client, prefix = client_and_prefix
     send, calls = es_bulk._send_chunk, []
 
-    def slow_first_chunk(client: Elasticsearch, chunk: list[dict[str, Any]]) -> list[tuple[bool, dict[str, Any]]]:
+    def slow_first_chunk(
+        client: Elasticsearch, chunk: list[dict[str, Any]]
+    ) -> list[tuple[bool, dict[str, Any]]]:
         calls.append(len(chunk))
         if len(calls) == 1:
             time.sleep(1.5)  # injected delay: the later chunks would overtake this one

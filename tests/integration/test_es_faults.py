@@ -38,14 +38,25 @@ def test_unreachable_cluster_is_a_backend_error() -> None:
 def test_api_answers_503_with_retry_after(tmp_path: Path) -> None:
     from webapi.app import create_app
 
-    app = create_app({"data_dir": tmp_path / "data", "backend": "elasticsearch", "es_url": closed_port_url(), "es_timeout": 2, "TESTING": True})
+    app = create_app(
+        {
+            "data_dir": tmp_path / "data",
+            "backend": "elasticsearch",
+            "es_url": closed_port_url(),
+            "es_timeout": 2,
+            "TESTING": True,
+        }
+    )
     response = app.test_client().get("/api/search?q=boston&mode=keyword")
     assert response.status_code == 503
     assert response.headers.get("Retry-After")
     assert "unreachable" in response.get_json()["detail"]
 
 
-@pytest.mark.parametrize("command", [["index", "status"], ["index", "reindex"], ["index", "create"], ["index", "cleanup"]])
+@pytest.mark.parametrize(
+    "command",
+    [["index", "status"], ["index", "reindex"], ["index", "create"], ["index", "cleanup"]],
+)
 def test_cli_exits_non_zero_with_the_reason(command: list[str]) -> None:
     from webapi.cli import cli
 
@@ -76,7 +87,9 @@ def test_cli_lifecycle_on_the_real_cluster() -> None:
         assert "reindexed 30 documents" in reindexed.output
         cleaned = runner.invoke(cli, ["index", "cleanup", *common])
         assert cleaned.exit_code == 0 and "deleted 0" in cleaned.output
-        missing = runner.invoke(cli, ["index", "reindex", "--es-url", ES_URL, "--prefix", fresh_prefix("none")])
+        missing = runner.invoke(
+            cli, ["index", "reindex", "--es-url", ES_URL, "--prefix", fresh_prefix("none")]
+        )
         assert missing.exit_code == 1 and "does not exist" in missing.output
     finally:
         remove_prefix(client, prefix)

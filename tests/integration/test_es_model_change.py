@@ -43,15 +43,29 @@ def world(tmp_path: Path, client: Elasticsearch) -> Iterator[tuple[Path, str]]:
     prefix = fresh_prefix("modelchange")
     data = tmp_path / "data"
     records_file = write_harbor_records(data, tmp_path / "records.jsonl", N_RECORDS)
-    job = start_job(_app(data, prefix, "demo"), "harvest", {"source": "records", "path": str(records_file)}, inline=True)
+    job = start_job(
+        _app(data, prefix, "demo"),
+        "harvest",
+        {"source": "records", "path": str(records_file)},
+        inline=True,
+    )
     assert job.state == "succeeded", job
     yield data, prefix
     remove_prefix(client, prefix)
 
 
 def _app(data: Path, prefix: str, model: str) -> Flask:
-    return create_app({"backend": "elasticsearch", "es_url": ES_URL, "es_prefix": prefix, "data_dir": data,
-                       "pipeline_batch_size": 4, "model": model, "device": "cpu"})
+    return create_app(
+        {
+            "backend": "elasticsearch",
+            "es_url": ES_URL,
+            "es_prefix": prefix,
+            "data_dir": data,
+            "pipeline_batch_size": 4,
+            "model": model,
+            "device": "cpu",
+        }
+    )
 
 
 def _model_ids(client: Elasticsearch, prefix: str) -> dict[str, str | None]:
@@ -100,7 +114,9 @@ def test_new_model_re_embeds_into_a_new_index_while_searches_go_on(
     assert int(client.count(index=new or "")["count"]) == N_RECORDS
     model_ids = _model_ids(client, prefix)
     assert {model_ids[f"m:{n}"] for n in range(N_RECORDS) if n not in (7, 8)} == {new_model}
-    assert model_ids["m:7"] is None and model_ids["m:8"] is None  # no image; broken image: no vector
+    assert (
+        model_ids["m:7"] is None and model_ids["m:8"] is None
+    )  # no image; broken image: no vector
     assert es_reindex.lock_holder(client, prefix) is None
     response = app.test_client().get("/api/search?q=harbor%20map&mode=semantic")
     assert response.status_code == 200, response.get_json()
@@ -114,12 +130,16 @@ def test_a_fault_mid_copy_leaves_the_alias_on_the_old_index(
     old = es_lifecycle.current_index(client, prefix)
     before = _model_ids(client, prefix)
     fail_reembed_on_call(monkeypatch, 2, "injected failure mid-copy")
-    job = start_job(_app(data, prefix, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True)
+    job = start_job(
+        _app(data, prefix, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True
+    )
 
     assert job.state == "failed" and "injected failure" in job.message, job
     assert es_lifecycle.current_index(client, prefix) == old
     assert es_lifecycle.physical_indices(client, prefix) == [old]
     assert _model_ids(client, prefix) == before
     assert es_reindex.lock_holder(client, prefix) is None
-    response = _app(data, prefix, "demo").test_client().get("/api/search?q=harbor%20map&mode=semantic")
+    response = (
+        _app(data, prefix, "demo").test_client().get("/api/search?q=harbor%20map&mode=semantic")
+    )
     assert response.status_code == 200 and response.get_json()["total"] > 0

@@ -83,8 +83,16 @@ def _records(server: ScriptedServer) -> list[MapRecord]:
     images = {f"/img/{n}.png": png_bytes(n) for n in range(RECORDS)}
     images[f"/img/{CORRUPT_ID.split(':')[1]}.png"] = b"\x89PNG\r\n\x1a\n this is not a picture"
     serve_images(server, images, delay=IMAGE_DELAY)
-    return [MapRecord(id=f"fault:{n}", source="fault", title=f"Fault map {n}", revision=1,
-                      image=ImageRef(url=server.url(f"/img/{n}.png"))) for n in range(RECORDS)]
+    return [
+        MapRecord(
+            id=f"fault:{n}",
+            source="fault",
+            title=f"Fault map {n}",
+            revision=1,
+            image=ImageRef(url=server.url(f"/img/{n}.png")),
+        )
+        for n in range(RECORDS)
+    ]
 
 
 @contextmanager
@@ -97,11 +105,22 @@ def _world(tmp_path: Path, broker_url: str, images: ScriptedServer) -> Iterator[
     records_path = tmp_path / "records.jsonl"
     records_path.write_text("\n".join(r.model_dump_json() for r in _records(images)))
     overrides = {
-        "data_dir": str(tmp_path / "data"), "broker_url": broker_url, "model": "demo", "device": "cpu",
-        "pipeline_batch_size": str(BATCH), "broker_visibility_timeout": "8", "allow_private_urls": "true",
-        "task_retry_backoff": "0.2", "task_retry_backoff_max": "1", "image_timeout": "5",
-        "loc_base_url": images.base_url, "loc_backoff": "0.2", "loc_search_per_10s": "1000",
-        "loc_search_per_min": "6000", "loc_item_per_10s": "1000", "loc_item_per_min": "6000",
+        "data_dir": str(tmp_path / "data"),
+        "broker_url": broker_url,
+        "model": "demo",
+        "device": "cpu",
+        "pipeline_batch_size": str(BATCH),
+        "broker_visibility_timeout": "8",
+        "allow_private_urls": "true",
+        "task_retry_backoff": "0.2",
+        "task_retry_backoff_max": "1",
+        "image_timeout": "5",
+        "loc_base_url": images.base_url,
+        "loc_backoff": "0.2",
+        "loc_search_per_10s": "1000",
+        "loc_search_per_min": "6000",
+        "loc_item_per_10s": "1000",
+        "loc_item_per_min": "6000",
     }
     env = {f"MAPSEARCH_{k.upper()}": v for k, v in overrides.items()}
     env["OMP_NUM_THREADS"] = "1"
@@ -142,16 +161,26 @@ def _assert_indexed_exactly_once(world: Pipeline, job: Job) -> None:
     assert sorted(docs) == sorted(f"fault:{n}" for n in range(RECORDS))
     # the corrupt image: indexed without a vector, and reported
     assert docs[CORRUPT_ID].vector is None
-    assert all(docs[f"fault:{n}"].vector is not None for n in range(RECORDS) if f"fault:{n}" != CORRUPT_ID)
+    assert all(
+        docs[f"fault:{n}"].vector is not None for n in range(RECORDS) if f"fault:{n}" != CORRUPT_ID
+    )
     assert job.without_vector == 1
     assert any(error.startswith(CORRUPT_ID) for error in job.errors), job.errors
 
 
-def test_sigkill_worker_mid_batch_then_new_worker_completes_exactly_once(pipeline: Pipeline) -> None:
+def test_sigkill_worker_mid_batch_then_new_worker_completes_exactly_once(
+    pipeline: Pipeline,
+) -> None:
     first = pipeline.start_worker("first")
-    job = start_job(pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)})
+    job = start_job(
+        pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)}
+    )
     # Kill while the second batch's images are being fetched: its embed task is mid-flight.
-    wait_for(lambda: requests_under(pipeline.images, "/img/") >= BATCH + 2, 150, "the second batch to start")
+    wait_for(
+        lambda: requests_under(pipeline.images, "/img/") >= BATCH + 2,
+        150,
+        "the second batch to start",
+    )
     first.kill(signal.SIGKILL)
     killed_at = pipeline.job(job.id)
     assert killed_at.state == "running" and killed_at.done < RECORDS
@@ -170,8 +199,15 @@ BLOCK_SECONDS = 2.5
 
 
 def _loc_result(n: int) -> dict[str, Any]:
-    return {"id": f"http://www.loc.gov/item/map1900x{n:04d}/", "title": f"Railroad map {n}", "date": "1900",
-            "digitized": True, "image_url": [f"//tile.loc.gov/image-services/iiif/service:gmd:x{n}/full/pct:25/0/default.jpg"]}
+    return {
+        "id": f"http://www.loc.gov/item/map1900x{n:04d}/",
+        "title": f"Railroad map {n}",
+        "date": "1900",
+        "digitized": True,
+        "image_url": [
+            f"//tile.loc.gov/image-services/iiif/service:gmd:x{n}/full/pct:25/0/default.jpg"
+        ],
+    }
 
 
 def test_throttling_then_blocking_source_is_waited_out_by_the_worker(pipeline: Pipeline) -> None:
@@ -185,12 +221,16 @@ def test_throttling_then_blocking_source_is_waited_out_by_the_worker(pipeline: P
             return Reply(429, b"Too Many Requests", {"Retry-After": "1"}, "text/plain")
         if seen.at - first_request[0] < BLOCK_SECONDS:
             return Reply(403, b"<html>Forbidden</html>", content_type="text/html")
-        return Reply.json({"results": [_loc_result(n) for n in range(6)], "pagination": {"of": 6, "next": None}})
+        return Reply.json(
+            {"results": [_loc_result(n) for n in range(6)], "pagination": {"of": 6, "next": None}}
+        )
 
     pipeline.images.handle("/maps/", loc_search)
     pipeline.env["MAPSEARCH_WORKER_PRELOAD_MODEL"] = "false"  # metadata only: no model needed
     pipeline.start_worker("harvester")
-    job = start_job(pipeline.app, "harvest", {"source": "loc", "query": "railroad", "with_images": False})
+    job = start_job(
+        pipeline.app, "harvest", {"source": "loc", "query": "railroad", "with_images": False}
+    )
     final = pipeline.wait_final(job.id, 120)
 
     assert final.state == "succeeded", final
@@ -203,7 +243,8 @@ def test_throttling_then_blocking_source_is_waited_out_by_the_worker(pipeline: P
     backend = open_backend(load_settings({"data_dir": pipeline.tmp_path / "data"}))
     try:
         assert sorted(backend.fetch([f"loc:map1900x{n:04d}/1" for n in range(6)])) == sorted(
-            f"loc:map1900x{n:04d}/1" for n in range(6))
+            f"loc:map1900x{n:04d}/1" for n in range(6)
+        )
     finally:
         backend.close()
 
@@ -231,9 +272,23 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: redis_available(self.url), 10, "private redis to answer")
 
@@ -245,7 +300,9 @@ class PrivateRedis:
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    require_service("Redis", shutil.which("redis-server") is not None, "bash scripts/services/redis.sh start")
+    require_service(
+        "Redis", shutil.which("redis-server") is not None, "bash scripts/services/redis.sh start"
+    )
     (tmp_path / "redis").mkdir()
     server = PrivateRedis(tmp_path / "redis")
     server.start()
@@ -255,11 +312,19 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.stop()
 
 
-def test_redis_restart_mid_job_resumes_and_never_lies(tmp_path: Path, private_redis: PrivateRedis) -> None:
+def test_redis_restart_mid_job_resumes_and_never_lies(
+    tmp_path: Path, private_redis: PrivateRedis
+) -> None:
     with _pipeline(tmp_path, private_redis.url) as world:
         world.start_worker("steady")
-        job = start_job(world.app, "harvest", {"source": "records", "path": str(world.records_path)})
-        wait_for(lambda: requests_under(world.images, "/img/") >= BATCH + 2, 150, "the second batch to start")
+        job = start_job(
+            world.app, "harvest", {"source": "records", "path": str(world.records_path)}
+        )
+        wait_for(
+            lambda: requests_under(world.images, "/img/") >= BATCH + 2,
+            150,
+            "the second batch to start",
+        )
         private_redis.stop()
         time.sleep(1.5)  # workers see connection errors meanwhile
         private_redis.start()
@@ -269,12 +334,16 @@ def test_redis_restart_mid_job_resumes_and_never_lies(tmp_path: Path, private_re
             _assert_indexed_exactly_once(world, final)
         else:
             assert final.state == "failed" and final.message, final
-        assert final.state == "succeeded", f"expected the persistent broker to let the job resume: {final}"
+        assert final.state == "succeeded", (
+            f"expected the persistent broker to let the job resume: {final}"
+        )
 
 
 def test_broker_keys_are_scoped_to_the_test_database(pipeline: Pipeline) -> None:
     """A cheap guard for the isolation the fault tests rely on: the job lives in the claimed DB."""
-    job = start_job(pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)})
+    job = start_job(
+        pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)}
+    )
     client = redis.Redis.from_url(pipeline.broker_url)
     assert client.exists(f"mapsearch:job:{job.id}")
     assert client.llen("harvest") == 1  # queued for a worker; none is running in this test

@@ -32,7 +32,10 @@ def embedder() -> ClipEmbedder:
 
 def _maps() -> list[Image.Image]:
     rng = np.random.default_rng(0)
-    images = [Image.fromarray(rng.integers(0, 256, (90 + 30 * i, 200, 3), dtype=np.uint8)) for i in range(4)]
+    images = [
+        Image.fromarray(rng.integers(0, 256, (90 + 30 * i, 200, 3), dtype=np.uint8))
+        for i in range(4)
+    ]
     images.append(Image.new("L", (64, 300), 80))  # grayscale, portrait
     images.append(Image.new("RGBA", (120, 120), (200, 30, 30, 128)))
     return images
@@ -55,25 +58,35 @@ def test_same_spec_same_model_id_and_vectors(embedder: ClipEmbedder) -> None:
     assert other.model_id == embedder.model_id and other.model_id.startswith("demo")
     images = _maps()[:3]
     np.testing.assert_allclose(other.embed_images(images), embedder.embed_images(images), atol=1e-6)
-    np.testing.assert_allclose(other.embed_texts(["old map"]), embedder.embed_texts(["old map"]), atol=1e-6)
+    np.testing.assert_allclose(
+        other.embed_texts(["old map"]), embedder.embed_texts(["old map"]), atol=1e-6
+    )
 
 
 def test_letterbox_keeps_the_whole_map() -> None:
     wide = Image.new("RGB", (400, 100), (255, 255, 255))
     wide.paste((255, 0, 0), (0, 0, 20, 100))  # a red strip at the left edge...
-    wide.paste((0, 0, 255), (380, 0, 400, 100))  # ...and a blue one at the right: cropping would lose one
+    wide.paste(
+        (0, 0, 255), (380, 0, 400, 100)
+    )  # ...and a blue one at the right: cropping would lose one
     boxed = np.asarray(letterbox(wide, 128, (123, 117, 104)))
     assert boxed.shape == (128, 128, 3)
     middle = boxed[64]
     assert tuple(middle[0]) == (255, 0, 0) and tuple(middle[127]) == (0, 0, 255)
     assert tuple(boxed[0, 64]) == (123, 117, 104) and tuple(boxed[127, 64]) == (123, 117, 104)
-    assert (boxed[:, :, 0] > 200).sum() > 0 and np.abs(boxed[48:80].astype(int) - (255, 255, 255)).sum(axis=2).min() == 0
+    assert (boxed[:, :, 0] > 200).sum() > 0 and np.abs(
+        boxed[48:80].astype(int) - (255, 255, 255)
+    ).sum(axis=2).min() == 0
 
 
 def test_embedding_uses_the_letterboxed_image(embedder: ClipEmbedder) -> None:
     wide = Image.fromarray(np.random.default_rng(1).integers(0, 256, (80, 320, 3), dtype=np.uint8))
-    boxed = letterbox(wide, embedder.image_size, embedder._fill)  # the checkpoint's declared fill (mean colour when undeclared)
-    np.testing.assert_allclose(embedder.embed_images([wide]), embedder.embed_images([boxed]), atol=1e-5)
+    boxed = letterbox(
+        wide, embedder.image_size, embedder._fill
+    )  # the checkpoint's declared fill (mean colour when undeclared)
+    np.testing.assert_allclose(
+        embedder.embed_images([wide]), embedder.embed_images([boxed]), atol=1e-5
+    )
 
 
 def test_prompt_template_follows_the_paper() -> None:
@@ -100,40 +113,78 @@ def test_get_embedder_loads_once_per_process(tmp_path: Path) -> None:
     clear_embedder_cache()
     settings = load_settings({"data_dir": tmp_path, "device": "cpu"})
     first = get_embedder(settings)
-    assert first.loaded and get_embedder(load_settings({"data_dir": tmp_path / "other", "device": "cpu"})) is first
+    assert (
+        first.loaded
+        and get_embedder(load_settings({"data_dir": tmp_path / "other", "device": "cpu"})) is first
+    )
     clear_embedder_cache()
 
 
 def test_checkpoint_directory_round_trip(tmp_path: Path, embedder: ClipEmbedder) -> None:
     fill = embedder._require().fill  # keep the demo checkpoint's letterbox fill so vectors match
-    save_checkpoint(embedder.model, embedder._require().model_cfg, tmp_path / "ckpt", model_name="tiny",
-                    preprocess_cfg={"size": embedder.image_size, "fill_color": list(fill) if fill else None})
+    save_checkpoint(
+        embedder.model,
+        embedder._require().model_cfg,
+        tmp_path / "ckpt",
+        model_name="tiny",
+        preprocess_cfg={"size": embedder.image_size, "fill_color": list(fill) if fill else None},
+    )
     loaded = ClipEmbedder(str(tmp_path / "ckpt"), device="cpu").load()
     assert loaded.model_id.startswith("tiny/") and len(loaded.model_id) == len("tiny/") + 12
     images = _maps()[:2]
-    np.testing.assert_allclose(loaded.embed_images(images), embedder.embed_images(images), atol=2e-2)
+    np.testing.assert_allclose(
+        loaded.embed_images(images), embedder.embed_images(images), atol=2e-2
+    )
     weights_only = tmp_path / "ckpt" / "open_clip_model.safetensors"
     assert ClipEmbedder(str(weights_only), device="cpu").load().model_id == loaded.model_id
 
 
-def test_training_checkpoint_layout_keeps_its_declared_id_and_fill(tmp_path: Path, embedder: ClipEmbedder) -> None:
+def test_training_checkpoint_layout_keeps_its_declared_id_and_fill(
+    tmp_path: Path, embedder: ClipEmbedder
+) -> None:
     from safetensors.torch import save_file
 
     folder = tmp_path / "trained"
     folder.mkdir()
-    save_file({k: v.half().contiguous() for k, v in embedder.model.state_dict().items()}, str(folder / "model.safetensors"))
-    preprocess = {"size": 128, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25], "resize_mode": "longest", "fill_color": 0}
-    (folder / "config.json").write_text(json.dumps({"model_id": "trained-clip/0123abcd", "model_cfg": embedder._require().model_cfg, "preprocess_cfg": preprocess}))
+    save_file(
+        {k: v.half().contiguous() for k, v in embedder.model.state_dict().items()},
+        str(folder / "model.safetensors"),
+    )
+    preprocess = {
+        "size": 128,
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+        "resize_mode": "longest",
+        "fill_color": 0,
+    }
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "model_id": "trained-clip/0123abcd",
+                "model_cfg": embedder._require().model_cfg,
+                "preprocess_cfg": preprocess,
+            }
+        )
+    )
     loaded = ClipEmbedder(str(folder), device="cpu").load()
     assert loaded.model_id == "trained-clip/0123abcd"
     tall = Image.new("RGB", (40, 160), (255, 255, 255))
-    corner = loaded.preprocess(tall)[:, 0, 0]  # padding: black, normalised with the checkpoint's mean/std
+    corner = loaded.preprocess(tall)[
+        :, 0, 0
+    ]  # padding: black, normalised with the checkpoint's mean/std
     np.testing.assert_allclose(corner, (0 - 0.5) / 0.25, atol=1e-6)
 
 
 def test_self_describing_torch_file(tmp_path: Path, embedder: ClipEmbedder) -> None:
     path = tmp_path / "model.pt"
-    torch.save({"model_cfg": embedder._require().model_cfg, "state_dict": embedder.model.state_dict(), "model_name": "mine"}, path)
+    torch.save(
+        {
+            "model_cfg": embedder._require().model_cfg,
+            "state_dict": embedder.model.state_dict(),
+            "model_name": "mine",
+        },
+        path,
+    )
     loaded = load_model(str(path))
     assert loaded.model_id.startswith("mine/")
     bare = tmp_path / "bare" / "weights.pt"
@@ -150,14 +201,23 @@ def test_hub_tag_offline_fails_at_once_with_a_clear_message(spec: str, tmp_path:
         ClipEmbedder(spec, device="cpu", cache_dir=tmp_path / "empty-cache").load()
     assert time.monotonic() - started < 15
     message = str(raised.value)
-    assert "MAPSEARCH_MODEL" in message and "local checkpoint" in message and "Traceback" not in message
+    assert (
+        "MAPSEARCH_MODEL" in message
+        and "local checkpoint" in message
+        and "Traceback" not in message
+    )
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 @pytest.mark.parametrize(
     ("spec", "fragment"),
-    [("ViT-B-32", "NAME:TAG"), ("ViT-B-32:not-a-tag", "known tags"), ("No-Such-Arch:openai", "unknown open_clip architecture"),
-     ("/no/such/model.pt", "no such file"), ("", "empty")],
+    [
+        ("ViT-B-32", "NAME:TAG"),
+        ("ViT-B-32:not-a-tag", "known tags"),
+        ("No-Such-Arch:openai", "unknown open_clip architecture"),
+        ("/no/such/model.pt", "no such file"),
+        ("", "empty"),
+    ],
 )
 def test_bad_specs_name_the_setting(spec: str, fragment: str) -> None:
     with pytest.raises(ModelUnavailableError, match=fragment):
@@ -174,8 +234,12 @@ def test_bad_or_missing_device_is_a_clear_error(device: str) -> None:
 
 def test_wrapping_a_model_in_memory(embedder: ClipEmbedder) -> None:
     wrapped = ClipEmbedder.from_loaded(load_model("demo"), device="cpu")
-    assert wrapped.loaded and wrapped.model_id == embedder.model_id and wrapped.dims == embedder.dims
-    np.testing.assert_allclose(wrapped.embed_texts(["a sea chart"]), embedder.embed_texts(["a sea chart"]), atol=1e-6)
+    assert (
+        wrapped.loaded and wrapped.model_id == embedder.model_id and wrapped.dims == embedder.dims
+    )
+    np.testing.assert_allclose(
+        wrapped.embed_texts(["a sea chart"]), embedder.embed_texts(["a sea chart"]), atol=1e-6
+    )
 
 
 def test_settings_feed_the_embedder(settings: Settings) -> None:

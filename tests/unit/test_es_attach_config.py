@@ -9,13 +9,20 @@ import pytest
 
 from indexer.backends.es_attach import image_ref, load_attach_config, parse_attach_config
 
-MINIMAL = {"index": {"name": "catalog"}, "fields": {"id": "id", "title": "dct_title_s", "text": ["dct_title_s"], "image": "thumb"}}
+MINIMAL = {
+    "index": {"name": "catalog"},
+    "fields": {"id": "id", "title": "dct_title_s", "text": ["dct_title_s"], "image": "thumb"},
+}
 
 
 def test_field_map_follows_the_config() -> None:
     data = {
         **MINIMAL,
-        "fields": {**MINIMAL["fields"], "text": {"dct_title_s": 4, "dct_subject_sm": 2}, "year_start": "gbl_indexYear_im"},
+        "fields": {
+            **MINIMAL["fields"],
+            "text": {"dct_title_s": 4, "dct_subject_sm": 2},
+            "year_start": "gbl_indexYear_im",
+        },
         "facets": {"subject": "dct_subject_sm.keyword", "place": "dct_spatial_sm"},
     }
     fields = parse_attach_config(data).field_map()
@@ -47,8 +54,20 @@ def test_toml_syntax_error_is_a_value_error(tmp_path: Path) -> None:
 
 
 def test_image_reference_from_a_json_field() -> None:
-    config = parse_attach_config({**MINIMAL, "fields": {**MINIMAL["fields"], "image": "refs", "image_key": "http://iiif.io/api/image", "image_is_iiif": True}})
-    ref = image_ref({"refs": json.dumps({"http://iiif.io/api/image": "https://iiif.example/abc"})}, config)
+    config = parse_attach_config(
+        {
+            **MINIMAL,
+            "fields": {
+                **MINIMAL["fields"],
+                "image": "refs",
+                "image_key": "http://iiif.io/api/image",
+                "image_is_iiif": True,
+            },
+        }
+    )
+    ref = image_ref(
+        {"refs": json.dumps({"http://iiif.io/api/image": "https://iiif.example/abc"})}, config
+    )
     assert ref is not None and ref.iiif_service == "https://iiif.example/abc"
     assert image_ref({"refs": "{not json"}, config) is None
     assert image_ref({}, config) is None

@@ -39,11 +39,15 @@ def test_year_range_is_an_overlap() -> None:
         {"range": {"year_end": {"gte": 1800}}},
     ]
     single = FieldMap(year_start="gbl_indexYear_im", year_end="gbl_indexYear_im")
-    assert es_queries.year_clauses(None, 1850, single) == [{"range": {"gbl_indexYear_im": {"lte": 1850}}}]
+    assert es_queries.year_clauses(None, 1850, single) == [
+        {"range": {"gbl_indexYear_im": {"lte": 1850}}}
+    ]
 
 
 def test_filters_or_within_and_across_fields() -> None:
-    clauses = es_queries.filter_clauses(Filters(places=("Boston", "Salem"), subjects=("Harbors",), has_image=False), MAPS_FIELDS)
+    clauses = es_queries.filter_clauses(
+        Filters(places=("Boston", "Salem"), subjects=("Harbors",), has_image=False), MAPS_FIELDS
+    )
     assert {"terms": {"places": ["Boston", "Salem"]}} in clauses
     assert {"terms": {"subjects": ["Harbors"]}} in clauses
     assert {"bool": {"must_not": [{"term": {"has_image": True}}]}} in clauses
@@ -58,11 +62,16 @@ def test_bbox_crossing_the_antimeridian_splits_into_two_intervals() -> None:
     clause = es_queries.bbox_clause((170.0, -20.0, -170.0, -10.0), "extent")
     plain = clause["bool"]["should"][0]["bool"]["should"]
     assert len(plain) == 2
-    assert plain[0]["bool"]["filter"] == [{"range": {"extent.west": {"lte": 180.0}}}, {"range": {"extent.east": {"gte": 170.0}}}]
+    assert plain[0]["bool"]["filter"] == [
+        {"range": {"extent.west": {"lte": 180.0}}},
+        {"range": {"extent.east": {"gte": 170.0}}},
+    ]
 
 
 def test_semantic_list_filters_inside_knn_with_similarity_and_rescoring() -> None:
-    query = BackendQuery(vector=VECTOR, num_candidates=100, min_similarity=0.3, filters=Filters(year_from=1900))
+    query = BackendQuery(
+        vector=VECTOR, num_candidates=100, min_similarity=0.3, filters=Filters(year_from=1900)
+    )
     body = es_queries.semantic_list_body(query, MAPS_FIELDS)
     assert body is not None
     knn = body["knn"]
@@ -75,18 +84,24 @@ def test_semantic_list_filters_inside_knn_with_similarity_and_rescoring() -> Non
 
 
 def test_num_candidates_is_capped_by_elasticsearch_limit() -> None:
-    knn = es_queries.knn_clause(VECTOR, BackendQuery(vector=VECTOR, num_candidates=10_000), MAPS_FIELDS)
+    knn = es_queries.knn_clause(
+        VECTOR, BackendQuery(vector=VECTOR, num_candidates=10_000), MAPS_FIELDS
+    )
     assert knn["num_candidates"] == es_queries.MAX_NUM_CANDIDATES
 
 
 def test_result_set_is_keyword_union_knn_with_filters_in_both() -> None:
     filters = Filters(collections=("Rare",))
-    query = BackendQuery(text="boston", vector=VECTOR, filters=filters, facets=("place", "decade", "nope"))
+    query = BackendQuery(
+        text="boston", vector=VECTOR, filters=filters, facets=("place", "decade", "nope")
+    )
     body = es_queries.result_set_body(query, MAPS_FIELDS)
     assert body["size"] == 0 and body["track_total_hits"] is True
     assert body["query"]["bool"]["filter"] == [{"terms": {"collections": ["Rare"]}}]
     assert body["knn"]["filter"]["bool"]["filter"] == [{"terms": {"collections": ["Rare"]}}]
-    assert body["aggs"]["decade"] == {"histogram": {"field": "year_start", "interval": 10, "min_doc_count": 1}}
+    assert body["aggs"]["decade"] == {
+        "histogram": {"field": "year_start", "interval": 10, "min_doc_count": 1}
+    }
     assert body["aggs"]["place"]["terms"]["field"] == "places"
     assert "nope" not in body["aggs"]
 
@@ -99,19 +114,32 @@ def test_keyword_list_sorts_by_score_then_id() -> None:
 
 
 def test_browse_sorts_and_pages() -> None:
-    body = es_queries.browse_body(BackendQuery(browse_sort="-year", browse_offset=40, browse_limit=20), MAPS_FIELDS)
+    body = es_queries.browse_body(
+        BackendQuery(browse_sort="-year", browse_offset=40, browse_limit=20), MAPS_FIELDS
+    )
     assert body["sort"] == [{"year_start": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     assert (body["from"], body["size"], body["track_total_hits"]) == (40, 20, True)
-    assert es_queries.browse_sort("relevance", MAPS_FIELDS)[0] == {"title.sort": {"order": "asc", "missing": "_last"}}
+    assert es_queries.browse_sort("relevance", MAPS_FIELDS)[0] == {
+        "title.sort": {"order": "asc", "missing": "_last"}
+    }
 
 
 def test_score_conversion_and_facet_order() -> None:
     assert cosine_from_score(0.75) == pytest.approx(0.5)
     aggs = {
-        "place": {"buckets": [{"key": "b", "doc_count": 2}, {"key": "a", "doc_count": 2}, {"key": "c", "doc_count": 5}]},
+        "place": {
+            "buckets": [
+                {"key": "b", "doc_count": 2},
+                {"key": "a", "doc_count": 2},
+                {"key": "c", "doc_count": 5},
+            ]
+        },
         "decade": {"buckets": [{"key": 1780.0, "doc_count": 1}, {"key": 1790.0, "doc_count": 3}]},
     }
-    assert parse_facets(aggs, 2) == {"place": [("c", 5), ("a", 2)], "decade": [("1790", 3), ("1780", 1)]}
+    assert parse_facets(aggs, 2) == {
+        "place": [("c", 5), ("a", 2)],
+        "decade": [("1790", 3), ("1780", 1)],
+    }
 
 
 def test_index_definition_pins_hnsw_and_adds_english_only_when_available() -> None:
@@ -123,7 +151,10 @@ def test_index_definition_pins_hnsw_and_adds_english_only_when_available() -> No
     assert "fields" not in plain["mappings"]["properties"]["body"]
     assert plain["mappings"]["_meta"]["analysis"] == "standard"
     english = index_definition(1, dims=None, english=True)
-    assert english["mappings"]["properties"]["body"]["fields"]["english"]["analyzer"] == "english_folded"
+    assert (
+        english["mappings"]["properties"]["body"]["fields"]["english"]["analyzer"]
+        == "english_folded"
+    )
     assert english["mappings"]["_meta"]["analysis"] == "english"
     assert "dims" not in english["mappings"]["properties"]["vector"]
 
@@ -135,9 +166,13 @@ def test_physical_names_carry_version_and_time() -> None:
 
 
 def test_one_list_carries_its_own_total_and_facets_hybrid_needs_three() -> None:
-    semantic_only = es_queries.search_plan(BackendQuery(vector=VECTOR, facets=("place",)), MAPS_FIELDS)
+    semantic_only = es_queries.search_plan(
+        BackendQuery(vector=VECTOR, facets=("place",)), MAPS_FIELDS
+    )
     assert [answers for answers, _ in semantic_only] == [("semantic", "result_set")]
-    assert semantic_only[0][1]["track_total_hits"] is True and "place" in semantic_only[0][1]["aggs"]
+    assert (
+        semantic_only[0][1]["track_total_hits"] is True and "place" in semantic_only[0][1]["aggs"]
+    )
     keyword_only = es_queries.search_plan(BackendQuery(text="boston"), MAPS_FIELDS)
     assert [answers for answers, _ in keyword_only] == [("keyword", "result_set")]
     hybrid = es_queries.search_plan(BackendQuery(text="boston", vector=VECTOR), MAPS_FIELDS)

@@ -29,10 +29,14 @@ def test_vector_json_refuses_non_finite_or_nested(bad: list[object]) -> None:
 
 def test_source_json_is_to_source_as_text() -> None:
     record = MapRecord(id="t:1", source="t", title="Carte de l'Île « neuve »")
-    with_vector = IndexDocument(record=record, vector=np.asarray([0.6, 0.8], np.float32), model_id="m")
+    with_vector = IndexDocument(
+        record=record, vector=np.asarray([0.6, 0.8], np.float32), model_id="m"
+    )
     parsed = json.loads(source_json(with_vector))
     expected = to_source(with_vector)
-    assert np.array_equal(np.asarray(parsed.pop("vector"), np.float32), np.asarray(expected.pop("vector"), np.float32))
+    assert np.array_equal(
+        np.asarray(parsed.pop("vector"), np.float32), np.asarray(expected.pop("vector"), np.float32)
+    )
     assert parsed == expected
     without = IndexDocument(record=record, vector=None, model_id=None)
     assert json.loads(source_json(without)) == to_source(without)

@@ -31,6 +31,7 @@ JUDGED = {"a": 2, "b": 1, "c": 2}
 
 # ---- metrics on hand-made rankings ------------------------------------------------------------
 
+
 def test_precision_recall_mrr() -> None:
     ranking = ["x", "a", "b", "y", "c"]
     assert precision_at_k(ranking, JUDGED, k=5) == pytest.approx(2 / 5)  # grade-2 only
@@ -54,15 +55,27 @@ def test_ndcg_known_values() -> None:
     assert ndcg_at_k(["a"], {}) == 0.0
     assert ndcg_at_k(["b", "a", "c"], JUDGED, k=1) == pytest.approx(1 / 3)
     metrics = query_metrics(["a", "c"], JUDGED)
-    assert metrics["recall@10"] == 1.0 and metrics["mrr"] == 1.0 and metrics["p@10"] == pytest.approx(0.2)
+    assert (
+        metrics["recall@10"] == 1.0
+        and metrics["mrr"] == 1.0
+        and metrics["p@10"] == pytest.approx(0.2)
+    )
 
 
 # ---- gold files --------------------------------------------------------------------------------
 
+
 def test_gold_round_trip_and_errors(tmp_path: Path) -> None:
     queries = [
         GoldQuery(id="t1", type="text", q="sea monster", relevant={"a": 2}),
-        GoldQuery(id="m1", type="multimodal", image_id="a", modify=["grayscale:1", "colour:-1"], relevant={"b": 2}, exclude=["a"]),
+        GoldQuery(
+            id="m1",
+            type="multimodal",
+            image_id="a",
+            modify=["grayscale:1", "colour:-1"],
+            relevant={"b": 2},
+            exclude=["a"],
+        ),
     ]
     path = tmp_path / "gold.jsonl"
     write_gold(path, queries)
@@ -70,7 +83,12 @@ def test_gold_round_trip_and_errors(tmp_path: Path) -> None:
     path.write_text('{"id": "i1", "type": "image", "q": "x", "relevant": {}}\n')
     with pytest.raises(ValueError, match="gold.jsonl:1"):
         load_gold(path)
-    path.write_text(json.dumps({"id": "t", "type": "text", "q": "x"}) + "\n" + json.dumps({"id": "t", "type": "text", "q": "y"}) + "\n")
+    path.write_text(
+        json.dumps({"id": "t", "type": "text", "q": "x"})
+        + "\n"
+        + json.dumps({"id": "t", "type": "text", "q": "y"})
+        + "\n"
+    )
     with pytest.raises(ValueError, match="duplicate"):
         load_gold(path)
 
@@ -79,7 +97,11 @@ def test_generated_gold_follows_ground_truth() -> None:
     kinds = ["world_map", "city_plan", "nautical_chart", "regional_map", "birds_eye_view"]
     colours = ["grayscale", "full_colour", "sepia", "blueprint", "hand_coloured"]
     truth = {
-        f"d{i}": {"kind": kinds[i % 5], "colour_scheme": colours[(i // 5) % 5], "ornaments": ["sea_monster"] if i % 3 == 0 else []}
+        f"d{i}": {
+            "kind": kinds[i % 5],
+            "colour_scheme": colours[(i // 5) % 5],
+            "ornaments": ["sea_monster"] if i % 3 == 0 else [],
+        }
         for i in range(300)
     }
     gold = generate_gold(truth, seed=0)
@@ -101,12 +123,18 @@ def test_generated_gold_follows_ground_truth() -> None:
 
 # ---- through the real search path --------------------------------------------------------------
 
+
 class WordEmbedder:
     """A stand-in model: text vectors are fixed per word, so rankings are known in advance."""
 
     model_id = "words-v1"
     dims = 4
-    VECTORS = {"red": [1, 0, 0, 0], "blue": [0, 1, 0, 0], "grayscale": [0, 0, 1, 0], "colour": [1, 1, 0, 0]}
+    VECTORS = {
+        "red": [1, 0, 0, 0],
+        "blue": [0, 1, 0, 0],
+        "grayscale": [0, 0, 1, 0],
+        "colour": [1, 1, 0, 0],
+    }
 
     def _vec(self, text: str) -> np.ndarray:
         word = text.replace(" map", "").strip()
@@ -125,8 +153,15 @@ class WordEmbedder:
 
 def _doc(i: int, vector: list[float]) -> IndexDocument:
     v = np.array(vector, dtype=np.float32)
-    record = MapRecord(id=f"m:{i}", source="m", title=f"Map {i}", image=ImageRef(url=f"images/{i}.png"))
-    return IndexDocument(record=record, vector=v / np.linalg.norm(v), model_id=WordEmbedder.model_id, image_hash=str(i))
+    record = MapRecord(
+        id=f"m:{i}", source="m", title=f"Map {i}", image=ImageRef(url=f"images/{i}.png")
+    )
+    return IndexDocument(
+        record=record,
+        vector=v / np.linalg.norm(v),
+        model_id=WordEmbedder.model_id,
+        image_hash=str(i),
+    )
 
 
 def test_run_gold_through_search_service(settings: Settings) -> None:
@@ -134,22 +169,41 @@ def test_run_gold_through_search_service(settings: Settings) -> None:
     from webapi.search.service import SearchService
 
     backend = open_backend(settings)
-    backend.write([_doc(1, [1, 0, 0, 0]), _doc(2, [0.9, 0.1, 0, 0]), _doc(3, [0, 1, 0, 0]), _doc(4, [0.2, 0, 1, 0]), _doc(5, [0, 0.1, 1, 0])])
+    backend.write(
+        [
+            _doc(1, [1, 0, 0, 0]),
+            _doc(2, [0.9, 0.1, 0, 0]),
+            _doc(3, [0, 1, 0, 0]),
+            _doc(4, [0.2, 0, 1, 0]),
+            _doc(5, [0, 0.1, 1, 0]),
+        ]
+    )
     backend.refresh()
     service = SearchService(settings, backend, WordEmbedder())
     queries = [
         GoldQuery(id="red", type="text", q="red", relevant={"m:1": 2, "m:2": 2}),
         GoldQuery(id="like1", type="image", image_id="m:1", relevant={"m:2": 2}, exclude=["m:1"]),
-        GoldQuery(id="gray1", type="multimodal", image_id="m:1", modify=["grayscale:1", "red:-0.5"], relevant={"m:4": 2, "m:5": 1}, exclude=["m:1"]),
+        GoldQuery(
+            id="gray1",
+            type="multimodal",
+            image_id="m:1",
+            modify=["grayscale:1", "red:-0.5"],
+            relevant={"m:4": 2, "m:5": 1},
+            exclude=["m:1"],
+        ),
     ]
     run = run_gold(service, queries, mode="semantic", model_id="words-v1")
     by_id = {r.id: r for r in run.results}
-    assert by_id["red"].ranking[:2] == ["m:1", "m:2"] and by_id["red"].metrics["ndcg@10"] == pytest.approx(1.0)
+    assert by_id["red"].ranking[:2] == ["m:1", "m:2"] and by_id["red"].metrics[
+        "ndcg@10"
+    ] == pytest.approx(1.0)
     assert by_id["like1"].ranking[0] == "m:2" and "m:1" not in by_id["like1"].ranking
     assert by_id["gray1"].ranking[:2] == ["m:4", "m:5"]
     assert run.summary()["text"]["queries"] == 1
     keyword = run_gold(service, queries, mode="keyword")
-    assert keyword.results[1].error is not None  # an image query has no keyword list: reported, not fatal
+    assert (
+        keyword.results[1].error is not None
+    )  # an image query has no keyword list: reported, not fatal
     changes = compare_runs(run, keyword)
     assert {c.id for c in changes} == {"red", "like1", "gray1"}
     md = markdown_report([run, keyword], changes)

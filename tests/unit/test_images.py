@@ -349,7 +349,9 @@ def test_level0_service_falls_back_to_info_sizes(
 
 
 def test_info_json_url_means_the_image(server: ScriptedServer, local_settings: Settings) -> None:
-    server.add("/iiif/m1/full/!1024,1024/0/default.jpg", Reply(200, jpeg(), content_type="image/jpeg"))
+    server.add(
+        "/iiif/m1/full/!1024,1024/0/default.jpg", Reply(200, jpeg(), content_type="image/jpeg")
+    )
     assert fetch_image(server.url("/iiif/m1/info.json"), local_settings).size == (64, 48)
 
 

@@ -68,14 +68,20 @@ def test_every_attribute_value_occurs_and_has_words() -> None:
 
 
 def test_grayscale_maps_have_equal_channels() -> None:
-    pixels = np.asarray(_first(lambda a: a["colour_scheme"] == "grayscale" and a["wear"] != "clean").render()).astype(int)
+    pixels = np.asarray(
+        _first(lambda a: a["colour_scheme"] == "grayscale" and a["wear"] != "clean").render()
+    ).astype(int)
     assert (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all()
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_blueprints_are_blue_and_sepia_warm(kind: str) -> None:
     for scheme in ("blueprint", "sepia"):
-        found = [m for m in WORLD if m.attributes["colour_scheme"] == scheme and m.attributes["kind"] == kind]
+        found = [
+            m
+            for m in WORLD
+            if m.attributes["colour_scheme"] == scheme and m.attributes["kind"] == kind
+        ]
         if not found:
             continue
         red, green, blue = np.asarray(found[0].render()).astype(float).reshape(-1, 3).mean(axis=0)
@@ -86,7 +92,9 @@ def test_blueprints_are_blue_and_sepia_warm(kind: str) -> None:
 
 
 def test_full_colour_maps_are_colourful() -> None:
-    pixels = np.asarray(_first(lambda a: a["colour_scheme"] == "full_colour").render()).astype(float)
+    pixels = np.asarray(_first(lambda a: a["colour_scheme"] == "full_colour").render()).astype(
+        float
+    )
     chroma = pixels.max(axis=2) - pixels.min(axis=2)
     assert chroma.mean() > 20
 
@@ -95,7 +103,11 @@ def test_rendering_at_a_smaller_size_keeps_the_aspect() -> None:
     m = WORLD[1]
     small = m.render(max_side=128)
     assert max(small.size) == 128
-    assert m.record.image is not None and m.record.image.width is not None and m.record.image.height is not None
+    assert (
+        m.record.image is not None
+        and m.record.image.width is not None
+        and m.record.image.height is not None
+    )
     assert abs(small.size[0] / small.size[1] - m.record.image.width / m.record.image.height) < 0.05
 
 
@@ -103,10 +115,19 @@ def test_metadata_correlates_with_attributes_only_partly() -> None:
     hand = [m for m in WORLD if m.attributes["colour_scheme"] == "hand_coloured"]
     noted = [m for m in hand if "Hand colored." in m.record.notes]
     assert 0.3 < len(noted) / len(hand) < 0.9
-    assert not any("Hand colored." in m.record.notes for m in WORLD if m.attributes["colour_scheme"] != "hand_coloured")
+    assert not any(
+        "Hand colored." in m.record.notes
+        for m in WORLD
+        if m.attributes["colour_scheme"] != "hand_coloured"
+    )
     monsters = [m for m in WORLD if "sea_monster" in m.attributes["ornaments"]]
     assert monsters
-    mentioned = [m for m in monsters if "monster" in (m.record.title + " ".join(m.record.notes) + " ".join(m.record.subjects)).lower()]
+    mentioned = [
+        m
+        for m in monsters
+        if "monster"
+        in (m.record.title + " ".join(m.record.notes) + " ".join(m.record.subjects)).lower()
+    ]
     assert len(mentioned) < len(monsters) / 3
     assert not any("monster" in m.record.title.lower() for m in WORLD)
     charts = [m for m in WORLD if m.attributes["kind"] == "nautical_chart"]
@@ -117,7 +138,9 @@ def test_metadata_correlates_with_attributes_only_partly() -> None:
 
 def test_write_demo_collection_is_idempotent(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    records = write_demo_collection(tmp_path, 6, seed=3, progress=lambda done, total: calls.append((done, total)))
+    records = write_demo_collection(
+        tmp_path, 6, seed=3, progress=lambda done, total: calls.append((done, total))
+    )
     assert [r.id for r in records] == [f"demo:{i:05d}" for i in range(1, 7)]
     assert calls[-1] == (6, 6)
     images = sorted((tmp_path / "images").glob("*.png"))
@@ -186,20 +209,28 @@ def test_dense_text_puts_more_ink_on_the_map() -> None:
 
     base = dict(_first(lambda a: a["kind"] == "regional_map").attributes)  # type: ignore[attr-defined]
     base.update(colour_scheme="grayscale", wear="clean", ornaments=[], relief="none")
-    ink = {density: (np.asarray(render_map({**base, "text_density": density}, "Map", seed=9))[..., 0] < 90).mean()
-           for density in ("sparse", "dense")}
+    ink = {
+        density: (
+            np.asarray(render_map({**base, "text_density": density}, "Map", seed=9))[..., 0] < 90
+        ).mean()
+        for density in ("sparse", "dense")
+    }
     assert ink["dense"] > ink["sparse"] + 0.01  # the linework is identical; only lettering differs
 
 
 def test_a_variant_redraws_the_same_map_in_another_style() -> None:
-    original = _first(lambda a: a["colour_scheme"] == "full_colour" and a["kind"] == "nautical_chart")
+    original = _first(
+        lambda a: a["colour_scheme"] == "full_colour" and a["kind"] == "nautical_chart"
+    )
     gray = original.variant(colour_scheme="grayscale")  # type: ignore[attr-defined]
     assert gray.record == original.record and gray.attributes["colour_scheme"] == "grayscale"  # type: ignore[attr-defined]
     assert original.attributes["colour_scheme"] == "full_colour"  # type: ignore[attr-defined]
     before = np.asarray(original.render().convert("L")).astype(float).ravel()  # type: ignore[attr-defined]
     after = np.asarray(gray.render())[..., 0].astype(float).ravel()
     other = _first(lambda a: a["kind"] == "city_plan")
-    unrelated = np.asarray(other.variant(colour_scheme="grayscale").render().resize(gray.render().size))[..., 0]  # type: ignore[attr-defined]
+    unrelated = np.asarray(
+        other.variant(colour_scheme="grayscale").render().resize(gray.render().size)
+    )[..., 0]  # type: ignore[attr-defined]
     assert np.corrcoef(before, after)[0, 1] > 0.6
     assert np.corrcoef(before, unrelated.astype(float).ravel())[0, 1] < 0.4
     with pytest.raises(ValueError, match="colour_scheme"):

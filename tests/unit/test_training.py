@@ -52,7 +52,15 @@ COLOURS = {"grayscale": (128, 128, 128), "blueprint": (30, 60, 200), "sepia": (1
 
 
 def record(i: int, **extra: object) -> MapRecord:
-    return MapRecord(id=f"t:{i}", source="t", title=f"Plan of Town {i}", date="1780", year_start=1780, formats=["map"], **extra)  # type: ignore[arg-type]
+    return MapRecord(
+        id=f"t:{i}",
+        source="t",
+        title=f"Plan of Town {i}",
+        date="1780",
+        year_start=1780,
+        formats=["map"],
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def tiny_pairs(n: int = 48) -> PairSet:
@@ -65,7 +73,9 @@ def tiny_pairs(n: int = 48) -> PairSet:
             img[::4] = 0
         records.append(record(i))
         images.append(img)
-        attributes.append({"colour_scheme": colour, "kind": kind, "ornaments": ["ship"] if i % 4 == 0 else []})
+        attributes.append(
+            {"colour_scheme": colour, "kind": kind, "ornaments": ["ship"] if i % 4 == 0 else []}
+        )
     return PairSet(records, np.stack(images), attributes)
 
 
@@ -73,15 +83,34 @@ def make_trainer(tmp_path: Path, pairs: PairSet, **cfg: object) -> Trainer:
     torch.manual_seed(0)
     model = build_model(TINY_CFG)
     pre = default_preprocess_cfg(32)
-    config = TrainConfig(**{"epochs": 3, "batch_size": 16, "lr": 3e-3, "warmup_steps": 2, "seed": 0, **cfg})  # type: ignore[arg-type]
-    return Trainer(model, pairs, pairs, config, mean=pre["mean"], std=pre["std"], work_dir=tmp_path / "work",
-                   val_captions=validation_captions(pairs, 0), progress=False)
+    config = TrainConfig(
+        **{"epochs": 3, "batch_size": 16, "lr": 3e-3, "warmup_steps": 2, "seed": 0, **cfg}
+    )  # type: ignore[arg-type]
+    return Trainer(
+        model,
+        pairs,
+        pairs,
+        config,
+        mean=pre["mean"],
+        std=pre["std"],
+        work_dir=tmp_path / "work",
+        val_captions=validation_captions(pairs, 0),
+        progress=False,
+    )
 
 
 # ---- captions ---------------------------------------------------------------------------------
 
+
 def test_captions_claim_only_true_facts_and_vary() -> None:
-    attrs = {"colour_scheme": "grayscale", "kind": "nautical_chart", "ornaments": ["sea_monster", "ship"], "relief": "none", "wear": "worn", "year": 1650}
+    attrs = {
+        "colour_scheme": "grayscale",
+        "kind": "nautical_chart",
+        "ornaments": ["sea_monster", "ship"],
+        "relief": "none",
+        "wear": "worn",
+        "year": 1650,
+    }
     rng = random.Random(1)
     captions = [build_caption(record(1), attrs, rng) for _ in range(200)]
     facts = attribute_facts(attrs)
@@ -89,7 +118,9 @@ def test_captions_claim_only_true_facts_and_vary() -> None:
     assert len({c.text for c in captions}) > 100  # rich variety
     assert any("kind=nautical_chart" in c.claims for c in captions)
     assert any(not c.claims for c in captions)  # some catalogue-only captions
-    assert "relief=none" not in set().union(*(c.claims for c in captions))  # "no relief" is never claimed
+    assert "relief=none" not in set().union(
+        *(c.claims for c in captions)
+    )  # "no relief" is never claimed
 
 
 def test_metadata_caption_has_format_title_date_and_no_claims() -> None:
@@ -101,14 +132,24 @@ def test_metadata_caption_has_format_title_date_and_no_claims() -> None:
 
 
 def test_canonical_caption() -> None:
-    assert canonical_caption({"colour_scheme": "grayscale", "kind": "city_plan", "ornaments": ["ship", "cartouche"]}) == "grayscale city plan with cartouche and ship"
+    assert (
+        canonical_caption(
+            {"colour_scheme": "grayscale", "kind": "city_plan", "ornaments": ["ship", "cartouche"]}
+        )
+        == "grayscale city plan with cartouche and ship"
+    )
 
 
 # ---- losses and augmentation ------------------------------------------------------------------
 
+
 def test_positive_mask_uses_claims_subset_of_facts() -> None:
     claims = [frozenset({"kind=a"}), frozenset(), frozenset({"kind=a", "colour_scheme=x"})]
-    facts = [frozenset({"kind=a", "colour_scheme=y"}), frozenset({"kind=a", "colour_scheme=x"}), frozenset({"kind=b"})]
+    facts = [
+        frozenset({"kind=a", "colour_scheme=y"}),
+        frozenset({"kind=a", "colour_scheme=x"}),
+        frozenset({"kind=b"}),
+    ]
     mask = positive_mask(claims, facts)
     assert mask.tolist() == [[True, True, False], [False, True, False], [False, True, True]]
 
@@ -125,7 +166,9 @@ def test_multi_positive_loss_equals_clip_loss_with_identity_mask() -> None:
     txt2[1] = img[0]
     mask = torch.eye(6, dtype=torch.bool)
     mask[0, 1] = mask[1, 0] = True
-    assert MultiPositiveClipLoss()(img, txt2, scale, mask) < MultiPositiveClipLoss()(img, txt2, scale, torch.eye(6, dtype=torch.bool))
+    assert MultiPositiveClipLoss()(img, txt2, scale, mask) < MultiPositiveClipLoss()(
+        img, txt2, scale, torch.eye(6, dtype=torch.bool)
+    )
 
 
 def test_augmentation_never_flips_or_shifts_hue() -> None:
@@ -135,7 +178,9 @@ def test_augmentation_never_flips_or_shifts_hue() -> None:
     same = augment_batch(torch.from_numpy(img), gen, min_scale=1.0, brightness=0.0, contrast=0.0)
     assert torch.equal(same, torch.from_numpy(img))
     out = augment_batch(torch.from_numpy(img).repeat(16, 1, 1, 1), gen).numpy().astype(int)
-    assert (out[:, :, :4, 0] > out[:, :, :4, 2]).all()  # left edge stays red: no flip, no hue change
+    assert (
+        out[:, :, :4, 0] > out[:, :, :4, 2]
+    ).all()  # left edge stays red: no flip, no hue change
     assert (out[:, :, -4:, 0] < 60).all()  # right edge stays dark
 
 
@@ -150,6 +195,7 @@ def test_letterbox_keeps_whole_map() -> None:
 
 
 # ---- WiSE-FT and checkpoints ------------------------------------------------------------------
+
 
 def test_wise_ft_interpolation() -> None:
     base = {"w": torch.tensor([0.0, 2.0]), "n": torch.tensor([1])}
@@ -181,9 +227,12 @@ def test_checkpoint_round_trip_fp16(tmp_path: Path) -> None:
 
 # ---- the real training loop ------------------------------------------------------------------
 
+
 def test_training_loss_falls_and_validation_improves(tmp_path: Path) -> None:
     pairs = tiny_pairs()
-    trainer = make_trainer(tmp_path, pairs, epochs=5, image_loss_weight=0.5, select_metric="attr_p@10", patience=100)
+    trainer = make_trainer(
+        tmp_path, pairs, epochs=5, image_loss_weight=0.5, select_metric="attr_p@10", patience=100
+    )
     before = trainer.evaluate()
     result = trainer.fit()
     assert len(result.losses) == 15
@@ -195,7 +244,10 @@ def test_training_resumes_from_last_epoch(tmp_path: Path) -> None:
     pairs = tiny_pairs(32)
     first = make_trainer(tmp_path, pairs, epochs=2, batch_size=16).fit()
     assert [h.epoch for h in first.history] == [1, 2]
-    assert sorted(p.name for p in (tmp_path / "work").glob("epoch-*.pt")) == ["epoch-001.pt", "epoch-002.pt"]
+    assert sorted(p.name for p in (tmp_path / "work").glob("epoch-*.pt")) == [
+        "epoch-001.pt",
+        "epoch-002.pt",
+    ]
     resumed = make_trainer(tmp_path, pairs, epochs=3).fit()
     assert [h.epoch for h in resumed.history] == [1, 2, 3]
     assert resumed.history[0].train_loss == first.history[0].train_loss  # carried over, not re-run
@@ -210,7 +262,9 @@ def test_lit_keeps_image_tower_and_max_steps(tmp_path: Path) -> None:
     result = trainer.fit()
     assert result.stopped == "max_steps" and len(result.losses) == 3
     trainer.model.load_state_dict(trainer.model.state_dict())
-    last = torch.load(sorted((tmp_path / "work").glob("epoch-*.pt"))[-1], weights_only=False)["model"]
+    last = torch.load(sorted((tmp_path / "work").glob("epoch-*.pt"))[-1], weights_only=False)[
+        "model"
+    ]
     for name, tensor in visual_before.items():
         assert torch.equal(last[f"visual.{name}"], tensor)
     assert not torch.equal(last["token_embedding.weight"], text_before)

@@ -19,8 +19,13 @@ from celery_tasks.sources import SourceError
 from webapi.api.problems import ApiProblem, Problem, problem_response
 from webapi.services import services_of
 
-api = APIBlueprint("admin_api", __name__, url_prefix="/api/admin", abp_tags=[Tag(name="admin")],
-                   abp_security=[{"bearer": []}])
+api = APIBlueprint(
+    "admin_api",
+    __name__,
+    url_prefix="/api/admin",
+    abp_tags=[Tag(name="admin")],
+    abp_security=[{"bearer": []}],
+)
 
 FACET_RE = re.compile(r"^[A-Za-z_-]+:.+$")
 DATES_RE = re.compile(r"^\d{4}/\d{4}$")
@@ -33,14 +38,21 @@ def _require_staff_token() -> Response | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return problem_response(401, "Unauthorized", "A staff token is required: Authorization: Bearer <token>.",
-                                slug="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="mapsearch-admin"'})
+        return problem_response(
+            401,
+            "Unauthorized",
+            "A staff token is required: Authorization: Bearer <token>.",
+            slug="unauthorized",
+            headers={"WWW-Authenticate": 'Bearer realm="mapsearch-admin"'},
+        )
     tokens = services_of().settings.admin_tokens
     matched = False
     for candidate in tokens:  # no early exit: the time taken does not reveal which token matched
         matched |= hmac.compare_digest(candidate.encode(), token.strip().encode())
     if not matched:
-        return problem_response(403, "Forbidden", "This token is not a staff token.", slug="forbidden")
+        return problem_response(
+            403, "Forbidden", "This token is not a staff token.", slug="forbidden"
+        )
     return None
 
 
@@ -52,9 +64,13 @@ class HarvestBody(BaseModel):
     source: Literal["loc", "iiif"]
     collection: str | None = Field(default=None, max_length=200, description="LoC collection slug.")
     query: str | None = Field(default=None, max_length=500, description="LoC search terms (q).")
-    facets: list[str] = Field(default_factory=list, max_length=20, description="LoC facets, NAME:VALUE.")
+    facets: list[str] = Field(
+        default_factory=list, max_length=20, description="LoC facets, NAME:VALUE."
+    )
     dates: str | None = Field(default=None, description="LoC date range FROM/TO, e.g. 1700/1799.")
-    url: str | None = Field(default=None, max_length=2000, description="IIIF manifest or collection URL.")
+    url: str | None = Field(
+        default=None, max_length=2000, description="IIIF manifest or collection URL."
+    )
     limit: int | None = Field(default=None, ge=1, le=10_000_000)
     with_images: bool = True
 
@@ -109,17 +125,30 @@ def _start(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any], int, dict
     return job.to_dict(), 202, {"Location": f"/api/admin/jobs/{job.id}"}
 
 
-@api.post("/harvest", summary="Start a harvest job", responses={202: None, 400: Problem, 401: Problem, 403: Problem})
+@api.post(
+    "/harvest",
+    summary="Start a harvest job",
+    responses={202: None, 400: Problem, 401: Problem, 403: Problem},
+)
 def start_harvest(body: HarvestBody) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Queue a harvest (or run it in the background without a broker); 202 with the job."""
     if body.source == "iiif" and not body.url:
         raise ApiProblem(400, "Invalid job", "a IIIF harvest needs 'url'", slug="invalid-job")
     if body.source == "loc" and body.url:
-        raise ApiProblem(400, "Invalid job", "'url' is for IIIF harvests; use collection/query/facets for LoC", slug="invalid-job")
+        raise ApiProblem(
+            400,
+            "Invalid job",
+            "'url' is for IIIF harvests; use collection/query/facets for LoC",
+            slug="invalid-job",
+        )
     return _start("harvest", body.model_dump(exclude_none=True))
 
 
-@api.post("/reindex", summary="Reindex some or all documents", responses={202: None, 400: Problem, 401: Problem, 403: Problem})
+@api.post(
+    "/reindex",
+    summary="Reindex some or all documents",
+    responses={202: None, 400: Problem, 401: Problem, 403: Problem},
+)
 def start_reindex(body: ReindexBody) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Re-derive documents from their stored records; vectors are kept unless the model or image changed."""
     params: dict[str, Any] = {"source": "index"}
@@ -138,20 +167,32 @@ def list_jobs(query: JobsQuery) -> dict[str, Any]:
     return {"jobs": [read_job(app, job.id).to_dict() for job in jobs]}
 
 
-@api.get("/jobs/<job_id>", summary="One job's progress", responses={200: None, 404: Problem, 401: Problem, 403: Problem})
+@api.get(
+    "/jobs/<job_id>",
+    summary="One job's progress",
+    responses={200: None, 404: Problem, 401: Problem, 403: Problem},
+)
 def show_job(path: JobPath) -> dict[str, Any]:
     """State, done/failed/total, rate, ETA and sample errors."""
     return _job_or_404(path.job_id)
 
 
-@api.post("/jobs/<job_id>/cancel", summary="Cancel a job", responses={200: None, 404: Problem, 401: Problem, 403: Problem})
+@api.post(
+    "/jobs/<job_id>/cancel",
+    summary="Cancel a job",
+    responses={200: None, 404: Problem, 401: Problem, 403: Problem},
+)
 def cancel(path: JobPath) -> dict[str, Any]:
     """Stop a job: batches not yet written are skipped; what is indexed stays indexed."""
     _job_or_404(path.job_id)
     return cancel_job(current_app._get_current_object(), path.job_id).to_dict()  # type: ignore[attr-defined]
 
 
-@api.get("/status", summary="Index status", responses={200: None, 401: Problem, 403: Problem, 503: Problem})
+@api.get(
+    "/status",
+    summary="Index status",
+    responses={200: None, 401: Problem, 403: Problem, 503: Problem},
+)
 def status() -> dict[str, Any]:
     """Alias → physical index, document counts, model id, mapping version; pipeline mode."""
     services = services_of()

@@ -34,15 +34,27 @@ class SimilarQuery(BaseModel):
     min_similarity: float | None = Field(default=None, ge=-1, le=1)
 
 
-@api.get("/items/<path:item_id>/similar", summary="Maps that look like this one", responses={200: SearchResponse, 400: Problem, 404: Problem, 503: Problem})
+@api.get(
+    "/items/<path:item_id>/similar",
+    summary="Maps that look like this one",
+    responses={200: SearchResponse, 400: Problem, 404: Problem, 503: Problem},
+)
 def item_similar(path: ItemPath, query: SimilarQuery) -> dict[str, Any]:
     """Image-only search by the item's stored vector, the item itself left out."""
-    filters = SearchParams.model_validate(query.model_dump(exclude={"size", "page"}, exclude_none=True))
-    response = services_of().search.similar(path.item_id, size=query.size, page=query.page, params=filters)
+    filters = SearchParams.model_validate(
+        query.model_dump(exclude={"size", "page"}, exclude_none=True)
+    )
+    response = services_of().search.similar(
+        path.item_id, size=query.size, page=query.page, params=filters
+    )
     return search_response_json(response)
 
 
-@api.get("/items/<path:item_id>", summary="One indexed map", responses={200: None, 404: Problem, 503: Problem})
+@api.get(
+    "/items/<path:item_id>",
+    summary="One indexed map",
+    responses={200: None, 404: Problem, 503: Problem},
+)
 def item_detail(path: ItemPath) -> dict[str, Any]:
     """The record as indexed (source record left out), with thumbnail and vector provenance."""
     doc = services_of().search.get_item(path.item_id)

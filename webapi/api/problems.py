@@ -35,7 +35,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[FieldError] | None = Field(default=None, description="Validation errors, one per field.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation errors, one per field."
+    )
 
 
 class ApiProblem(Exception):
@@ -80,7 +82,9 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict[str, Any
     errors = []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
         loc: list[str | int] = [location, *error.get("loc", ())]
-        errors.append({"loc": loc, "msg": str(error.get("msg", ""))[:300], "type": str(error.get("type", ""))})
+        errors.append(
+            {"loc": loc, "msg": str(error.get("msg", ""))[:300], "type": str(error.get("type", ""))}
+        )
     return errors
 
 
@@ -92,7 +96,9 @@ def validation_problem(exc: ValidationError, location: str = "query") -> Respons
     detail = f"{where}: {first['msg']}"
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more)"
-    return problem_response(400, "Invalid request parameters", detail, slug="invalid-parameters", errors=errors)
+    return problem_response(
+        400, "Invalid request parameters", detail, slug="invalid-parameters", errors=errors
+    )
 
 
 def request_location() -> str:
@@ -128,7 +134,9 @@ def register_problem_handlers(app: Flask) -> None:
         headers = {}
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
-        return problem_response(status, exc.name, detail, slug=exc.name.lower().replace(" ", "-"), headers=headers)
+        return problem_response(
+            status, exc.name, detail, slug=exc.name.lower().replace(" ", "-"), headers=headers
+        )
 
     @app.errorhandler(BackendError)
     def _backend_down(exc: BackendError) -> Response:
@@ -150,10 +158,18 @@ def register_problem_handlers(app: Flask) -> None:
     def _search_error(exc: SearchError) -> Response:
         errors = None
         if exc.parameter:
-            errors = [{"loc": [request_location(), exc.parameter], "msg": exc.detail[:300], "type": type(exc).__name__}]
+            errors = [
+                {
+                    "loc": [request_location(), exc.parameter],
+                    "msg": exc.detail[:300],
+                    "type": type(exc).__name__,
+                }
+            ]
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
         slug = exc.title.lower().replace(" ", "-")
-        return problem_response(exc.status, exc.title, exc.detail, slug=slug, errors=errors, headers=headers)
+        return problem_response(
+            exc.status, exc.title, exc.detail, slug=slug, errors=errors, headers=headers
+        )
 
     @app.errorhandler(Exception)
     def _anything_else(exc: Exception) -> Response:
@@ -164,4 +180,6 @@ def register_problem_handlers(app: Flask) -> None:
             slug = title.lower().replace(" ", "-")
             return problem_response(status, title, str(exc) or title, slug=slug, headers=headers)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+        return problem_response(
+            500, "Internal Server Error", "An unexpected error occurred; it has been logged."
+        )

@@ -22,7 +22,9 @@ ERROR_RESPONSES: dict[Any, Any] = {400: Problem, 413: Problem, 415: Problem, 503
 
 # Fields that repeat in a query string or form (``place=a&place=b``), derived from the model.
 LIST_FIELDS = frozenset(
-    name for name, field in SearchParams.model_fields.items() if typing.get_origin(field.annotation) is list
+    name
+    for name, field in SearchParams.model_fields.items()
+    if typing.get_origin(field.annotation) is list
 )
 
 
@@ -32,7 +34,11 @@ def search_get(query: SearchParams) -> dict[str, Any]:
     return run_search(query, image=None)
 
 
-@api.post("/search", summary="Search maps (JSON body, or multipart with an image file)", responses={200: SearchResponse, **ERROR_RESPONSES})
+@api.post(
+    "/search",
+    summary="Search maps (JSON body, or multipart with an image file)",
+    responses={200: SearchResponse, **ERROR_RESPONSES},
+)
 def search_post() -> Any:
     """The same fields as GET, as a JSON object, or as multipart form fields plus an ``image`` file."""
     try:
@@ -54,9 +60,17 @@ def parse_post(req: Request) -> tuple[SearchParams, Image.Image | None]:
     if mimetype == "application/json" or mimetype.endswith("+json"):
         body = req.get_json(silent=True)
         if not isinstance(body, dict):
-            raise ApiProblem(400, "Malformed JSON", "The request body must be a JSON object of search fields.", slug="malformed-json")
+            raise ApiProblem(
+                400,
+                "Malformed JSON",
+                "The request body must be a JSON object of search fields.",
+                slug="malformed-json",
+            )
         return SearchParams.model_validate(body), None
-    if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the latter: a plain HTML form
+    if mimetype in (
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    ):  # the latter: a plain HTML form
         return SearchParams.model_validate(form_fields(req)), uploaded_image(req)
     raise ApiProblem(
         415,
@@ -113,6 +127,8 @@ def document_post_search(app: OpenAPI) -> None:
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/SearchParams"}},
             "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SearchForm"}},
-            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/SearchParams"}},
+            "application/x-www-form-urlencoded": {
+                "schema": {"$ref": "#/components/schemas/SearchParams"}
+            },
         },
     }

@@ -20,7 +20,9 @@ class UploadForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    image: FileStorage = Field(description="PNG, JPEG, WebP, TIFF or GIF; at most MAPSEARCH_MAX_UPLOAD_BYTES.")
+    image: FileStorage = Field(
+        description="PNG, JPEG, WebP, TIFF or GIF; at most MAPSEARCH_MAX_UPLOAD_BYTES."
+    )
 
 
 class Upload(BaseModel):
@@ -41,4 +43,6 @@ def upload_image(form: UploadForm) -> tuple[dict[str, Any], int]:
     """Validate and store the image; answer its token."""
     stored = services_of().uploads.save(form.image.read())
     expires = datetime.fromtimestamp(stored.expires_at, UTC).isoformat(timespec="seconds")
-    return Upload(token=stored.token, expires_at=expires, width=stored.width, height=stored.height).model_dump(), 201
+    return Upload(
+        token=stored.token, expires_at=expires, width=stored.width, height=stored.height
+    ).model_dump(), 201

@@ -22,7 +22,9 @@ def _create_app() -> object:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
 def cli() -> None:
     """mapsearch: CLIP-powered search for digitized map collections."""
 

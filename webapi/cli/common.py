@@ -90,7 +90,9 @@ def friendly_errors(func: F) -> F:
 
 
 @contextmanager
-def progress_bar(description: str, unit: str, total: int | None = None) -> Iterator[Callable[[int, int | None], None]]:
+def progress_bar(
+    description: str, unit: str, total: int | None = None
+) -> Iterator[Callable[[int, int | None], None]]:
     """A tqdm bar driven by ``(done, total)`` callbacks."""
     with tqdm(total=total, desc=description, unit=unit, dynamic_ncols=True, leave=True) as bar:
 

@@ -17,8 +17,12 @@ DEFAULT_SEED = 1
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
-host_option = click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
-port_option = click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+host_option = click.option(
+    "--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on."
+)
+port_option = click.option(
+    "--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True
+)
 
 
 def build_demo(app: Flask, size: int, seed: int) -> None:
@@ -55,7 +59,9 @@ def rebuild_if_other_model(services: Services, demo_ids: list[str]) -> None:
             f"the index in {settings.data_dir} was built with model {indexed_model!r} and holds more than the demo maps; "
             "build the demo in another --data-dir"
         )
-    click.echo(f"the demo index was built with model {indexed_model!r}; rebuilding it with {services.embedder.model_id!r}")
+    click.echo(
+        f"the demo index was built with model {indexed_model!r}; rebuilding it with {services.embedder.model_id!r}"
+    )
     services.close()
     from indexer.backends import embedded_alias
 
@@ -71,7 +77,10 @@ def serve(app: Flask, host: str, port: int) -> None:
     from indexer.backends.embedded_alias import resolve
 
     if settings.backend == "embedded" and not resolve(settings.embedded_path).exists():
-        click.echo(f"note: no index at {settings.embedded_path} yet; 'mapsearch demo' or 'mapsearch import' builds one", err=True)
+        click.echo(
+            f"note: no index at {settings.embedded_path} yet; 'mapsearch demo' or 'mapsearch import' builds one",
+            err=True,
+        )
     click.echo(f"mapsearch is serving {settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
@@ -80,21 +89,37 @@ def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
 
     @cli.command("demo")
-    @click.option("--size", type=click.IntRange(1, 100_000), default=DEFAULT_DEMO_SIZE, show_default=True, help="Number of demo maps.")
-    @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="The synthetic world's seed.")
+    @click.option(
+        "--size",
+        type=click.IntRange(1, 100_000),
+        default=DEFAULT_DEMO_SIZE,
+        show_default=True,
+        help="Number of demo maps.",
+    )
+    @click.option(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        show_default=True,
+        help="The synthetic world's seed.",
+    )
     @click.option("--no-serve", is_flag=True, help="Build the demo index and exit.")
     @host_option
     @port_option
     @data_dir_option
     @friendly_errors
-    def demo_command(size: int, seed: int, no_serve: bool, host: str, port: int, data_dir: Path | None) -> None:
+    def demo_command(
+        size: int, seed: int, no_serve: bool, host: str, port: int, data_dir: Path | None
+    ) -> None:
         """Build a synthetic demo collection (drawn maps + metadata), embed and index it, serve it.
 
         Re-running is cheap: unchanged images keep their vectors."""
         app = app_for(data_dir)
         build_demo(app, size, seed)
         if no_serve:
-            click.echo(f"demo index ready in {services_of(app).settings.data_dir}; serve it with: mapsearch serve")
+            click.echo(
+                f"demo index ready in {services_of(app).settings.data_dir}; serve it with: mapsearch serve"
+            )
             return
         serve(app, host, port)
 

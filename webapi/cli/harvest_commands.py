@@ -48,14 +48,24 @@ def run_job(kind: str, params: dict[str, Any], wait: bool) -> None:
 
 
 def _options(function: Any) -> Any:
-    function = click.option("--limit", type=click.IntRange(min=1), help="Stop after N records.")(function)
-    function = click.option("--no-images", is_flag=True, help="Index metadata only (no image fetch or embedding).")(function)
-    function = click.option("--wait/--no-wait", default=True, show_default=True,
-                            help="With a broker: follow the job until it ends.")(function)
+    function = click.option("--limit", type=click.IntRange(min=1), help="Stop after N records.")(
+        function
+    )
+    function = click.option(
+        "--no-images", is_flag=True, help="Index metadata only (no image fetch or embedding)."
+    )(function)
+    function = click.option(
+        "--wait/--no-wait",
+        default=True,
+        show_default=True,
+        help="With a broker: follow the job until it ends.",
+    )(function)
     return function
 
 
-def _validate_facet(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+def _validate_facet(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
     for value in values:
         name, _, facet_value = value.partition(":")
         if not name or not facet_value:
@@ -82,14 +92,42 @@ def register(cli: click.Group) -> None:
     @harvest.command("loc")
     @click.option("--collection", help="LoC collection slug, e.g. 'civil-war-maps'.")
     @click.option("--query", help="Search terms.")
-    @click.option("--facet", "facets", multiple=True, callback=_validate_facet, help="NAME:VALUE (repeatable).")
+    @click.option(
+        "--facet",
+        "facets",
+        multiple=True,
+        callback=_validate_facet,
+        help="NAME:VALUE (repeatable).",
+    )
     @click.option("--dates", callback=_validate_dates, help="FROM/TO years, e.g. 1700/1799.")
     @_options
-    def harvest_loc(collection: str | None, query: str | None, facets: tuple[str, ...], dates: str | None,
-                    limit: int | None, no_images: bool, wait: bool) -> None:
+    def harvest_loc(
+        collection: str | None,
+        query: str | None,
+        facets: tuple[str, ...],
+        dates: str | None,
+        limit: int | None,
+        no_images: bool,
+        wait: bool,
+    ) -> None:
         """The Library of Congress JSON API, within its published rate limits."""
-        params: dict[str, Any] = {"source": "loc", "facets": list(facets), "with_images": not no_images}
-        params.update({k: v for k, v in {"collection": collection, "query": query, "dates": dates, "limit": limit}.items() if v})
+        params: dict[str, Any] = {
+            "source": "loc",
+            "facets": list(facets),
+            "with_images": not no_images,
+        }
+        params.update(
+            {
+                k: v
+                for k, v in {
+                    "collection": collection,
+                    "query": query,
+                    "dates": dates,
+                    "limit": limit,
+                }.items()
+                if v
+            }
+        )
         _run_harvest(params, wait)
 
     @harvest.command("iiif")
@@ -109,16 +147,30 @@ def register(cli: click.Group) -> None:
         """A JSON Lines file of MapRecords (one per line) through the same pipeline."""
         from pathlib import Path
 
-        params: dict[str, Any] = {"source": "records", "path": str(Path(path).resolve()), "with_images": not no_images}
+        params: dict[str, Any] = {
+            "source": "records",
+            "path": str(Path(path).resolve()),
+            "with_images": not no_images,
+        }
         if limit:
             params["limit"] = limit
         _run_harvest(params, wait)
 
     @cli.command()
-    @click.option("--queues", "-Q", default=",".join(QUEUES), show_default=True,
-                  help="Comma-separated queues: harvest, embed (GPU/CPU model), index (writes).")
+    @click.option(
+        "--queues",
+        "-Q",
+        default=",".join(QUEUES),
+        show_default=True,
+        help="Comma-separated queues: harvest, embed (GPU/CPU model), index (writes).",
+    )
     @click.option("--concurrency", "-c", type=click.IntRange(min=1), default=1, show_default=True)
-    @click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True)
+    @click.option(
+        "--pool",
+        type=click.Choice(["prefork", "solo", "threads"]),
+        default="prefork",
+        show_default=True,
+    )
     @click.option("--loglevel", "-l", default="info", show_default=True)
     def worker(queues: str, concurrency: int, pool: str, loglevel: str) -> None:
         """Run a Celery worker (the model is loaded once per worker process, on its first batch)."""
@@ -126,8 +178,15 @@ def register(cli: click.Group) -> None:
 
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         if not pipeline_context(app).settings.broker_url:
-            raise click.UsageError("a worker needs a broker: set MAPSEARCH_BROKER_URL=redis://host:6379/0")
+            raise click.UsageError(
+                "a worker needs a broker: set MAPSEARCH_BROKER_URL=redis://host:6379/0"
+            )
         unknown = [name for name in queues.split(",") if name not in QUEUES]
         if unknown:
-            raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; use {', '.join(QUEUES)}", param_hint="--queues")
-        celery_init_app(app).worker_main(["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "-l", loglevel])
+            raise click.BadParameter(
+                f"unknown queue(s) {', '.join(unknown)}; use {', '.join(QUEUES)}",
+                param_hint="--queues",
+            )
+        celery_init_app(app).worker_main(
+            ["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "-l", loglevel]
+        )

@@ -23,8 +23,12 @@ def print_samples(title: str, samples: list[str], count: int) -> None:
 def print_index_report(report: IndexReport) -> None:
     """The indexing outcome, problems with examples."""
     click.echo(f"index: {report.summary()}")
-    print_samples("images that could not be used", report.image_failure_samples, report.image_failures)
-    print_samples("documents the index refused", report.write_failure_samples, report.write_failures)
+    print_samples(
+        "images that could not be used", report.image_failure_samples, report.image_failures
+    )
+    print_samples(
+        "documents the index refused", report.write_failure_samples, report.write_failures
+    )
 
 
 def register(cli: click.Group) -> None:
@@ -33,11 +37,19 @@ def register(cli: click.Group) -> None:
     @cli.command("import")
     @click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
     @click.argument("path", type=click.Path(path_type=Path))
-    @click.option("--no-images", is_flag=True, help="Index the metadata only (keyword search); keep any stored vectors.")
-    @click.option("--id-prefix", default=None, help="Prefix for record ids (default: the source name).")
+    @click.option(
+        "--no-images",
+        is_flag=True,
+        help="Index the metadata only (keyword search); keep any stored vectors.",
+    )
+    @click.option(
+        "--id-prefix", default=None, help="Prefix for record ids (default: the source name)."
+    )
     @data_dir_option
     @friendly_errors
-    def import_command(kind: str, path: Path, no_images: bool, id_prefix: str | None, data_dir: Path | None) -> None:
+    def import_command(
+        kind: str, path: Path, no_images: bool, id_prefix: str | None, data_dir: Path | None
+    ) -> None:
         """Import CSV, JSON Lines or GeoBlacklight Aardvark records from PATH (a file; for aardvark also
         a folder of .json records), embed their images and index them."""
         if not path.exists():
@@ -56,7 +68,9 @@ def register(cli: click.Group) -> None:
             )
         click.echo(import_report.summary())
         print_samples("broken records skipped", import_report.errors, import_report.broken)
-        print_samples("records with warnings", import_report.warning_samples, import_report.warnings)
+        print_samples(
+            "records with warnings", import_report.warning_samples, import_report.warnings
+        )
         print_index_report(report)
         if import_report.ok == 0 and import_report.broken > 0:
             raise click.ClickException(f"no usable records in {path}")

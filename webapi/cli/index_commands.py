@@ -15,8 +15,12 @@ from tqdm import tqdm
 from indexer.backends.base import BackendError
 from indexer.settings import Settings, load_settings
 
-es_url_option = click.option("--es-url", default=None, help="Elasticsearch URL (default: MAPSEARCH_ES_URL).")
-prefix_option = click.option("--prefix", default=None, help="Index prefix (default: MAPSEARCH_ES_PREFIX).")
+es_url_option = click.option(
+    "--es-url", default=None, help="Elasticsearch URL (default: MAPSEARCH_ES_URL)."
+)
+prefix_option = click.option(
+    "--prefix", default=None, help="Index prefix (default: MAPSEARCH_ES_PREFIX)."
+)
 
 
 def _settings(es_url: str | None, prefix: str | None) -> Settings:
@@ -61,9 +65,18 @@ def register(cli: click.Group) -> None:
     @index_group.command("create")
     @es_url_option
     @prefix_option
-    @click.option("--mapping-version", type=int, default=None, help="es_mappings version (default: latest).")
-    @click.option("--dims", type=int, default=None, help="Vector dimensions (default: taken from the first vector).")
-    def create(es_url: str | None, prefix: str | None, mapping_version: int | None, dims: int | None) -> None:
+    @click.option(
+        "--mapping-version", type=int, default=None, help="es_mappings version (default: latest)."
+    )
+    @click.option(
+        "--dims",
+        type=int,
+        default=None,
+        help="Vector dimensions (default: taken from the first vector).",
+    )
+    def create(
+        es_url: str | None, prefix: str | None, mapping_version: int | None, dims: int | None
+    ) -> None:
         """Create the first physical index and point the alias at it (no-op if it exists)."""
         from indexer.backends import es_lifecycle
         from indexer.backends.es_client import make_client
@@ -73,9 +86,13 @@ def register(cli: click.Group) -> None:
             client = make_client(settings.es_url, settings.es_timeout)
             existing = es_lifecycle.current_index(client, settings.es_prefix)
             if existing:
-                click.echo(f"{es_lifecycle.alias_name(settings.es_prefix)} already exists → {existing}")
+                click.echo(
+                    f"{es_lifecycle.alias_name(settings.es_prefix)} already exists → {existing}"
+                )
                 return
-            index = es_lifecycle.create_index(client, settings.es_prefix, version=mapping_version, dims=dims)
+            index = es_lifecycle.create_index(
+                client, settings.es_prefix, version=mapping_version, dims=dims
+            )
             es_lifecycle.point_alias(client, settings.es_prefix, index, None)
             click.echo(f"created {index} behind {es_lifecycle.alias_name(settings.es_prefix)}")
 
@@ -116,7 +133,12 @@ def register(cli: click.Group) -> None:
     @index_group.command("reindex")
     @es_url_option
     @prefix_option
-    @click.option("--mapping-version", type=int, default=None, help="Target es_mappings version (default: latest).")
+    @click.option(
+        "--mapping-version",
+        type=int,
+        default=None,
+        help="Target es_mappings version (default: latest).",
+    )
     def reindex(es_url: str | None, prefix: str | None, mapping_version: int | None) -> None:
         """Copy every document (vectors included) into a new index, then swap the alias atomically."""
         from indexer.backends import es_reindex
@@ -126,8 +148,12 @@ def register(cli: click.Group) -> None:
         bar, update = _progress_bar("reindex")
         with _reasons(), bar:
             client = make_client(settings.es_url, settings.es_timeout)
-            result = es_reindex.reindex(client, settings.es_prefix, mapping_version, progress=update)
-        click.echo(f"reindexed {result.copied} documents: {result.old_index} → {result.new_index} (mapping v{result.mapping_version})")
+            result = es_reindex.reindex(
+                client, settings.es_prefix, mapping_version, progress=update
+            )
+        click.echo(
+            f"reindexed {result.copied} documents: {result.old_index} → {result.new_index} (mapping v{result.mapping_version})"
+        )
 
     @index_group.command("cleanup")
     @es_url_option
@@ -139,14 +165,23 @@ def register(cli: click.Group) -> None:
 
         settings = _settings(es_url, prefix)
         with _reasons():
-            removed = es_reindex.cleanup(make_client(settings.es_url, settings.es_timeout), settings.es_prefix)
+            removed = es_reindex.cleanup(
+                make_client(settings.es_url, settings.es_timeout), settings.es_prefix
+            )
         click.echo(f"deleted {len(removed)} index(es)" + "".join(f"\n  {name}" for name in removed))
 
     @cli.command("attach", with_appcontext=False)
     @es_url_option
-    @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-                  help="TOML naming the catalogue index and its fields (docs/elasticsearch.md).")
-    @click.option("--limit", type=int, default=None, help="Embed at most this many documents (trial runs).")
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        required=True,
+        help="TOML naming the catalogue index and its fields (docs/elasticsearch.md).",
+    )
+    @click.option(
+        "--limit", type=int, default=None, help="Embed at most this many documents (trial runs)."
+    )
     def attach(es_url: str | None, config_path: Path, limit: int | None) -> None:
         """Add CLIP vectors to an existing catalogue index by partial update (resumable)."""
         from indexer.backends import es_attach
@@ -159,7 +194,9 @@ def register(cli: click.Group) -> None:
             embedder = es_attach.default_embedder(settings)
             bar, update = _progress_bar(f"attach {config.index}")
             with bar:
-                report = es_attach.attach(client, config, embedder, settings, progress=update, limit=limit)
+                report = es_attach.attach(
+                    client, config, embedder, settings, progress=update, limit=limit
+                )
         click.echo(
             f"{config.index}: {report.embedded} embedded, {report.already_done} already had {report.model_id} vectors, "
             f"{report.without_image} without image, {report.failed} failed"

@@ -70,12 +70,26 @@ def register(cli: click.Group) -> None:
         click.echo(describe(job))
 
     @jobs.command("reindex")
-    @click.option("--id", "ids", multiple=True, help="Reindex only this document (repeatable; default: every document).")
-    @click.option("--wait/--no-wait", default=True, show_default=True, help="With a broker: follow the job until it ends.")
+    @click.option(
+        "--id",
+        "ids",
+        multiple=True,
+        help="Reindex only this document (repeatable; default: every document).",
+    )
+    @click.option(
+        "--wait/--no-wait",
+        default=True,
+        show_default=True,
+        help="With a broker: follow the job until it ends.",
+    )
     def reindex_job(ids: tuple[str, ...], wait: bool) -> None:
         """Re-derive documents from their stored records; a full reindex after a model change
         re-embeds into a new index and swaps it in (docs/pipeline.md)."""
         from webapi.cli.harvest_commands import run_job
 
-        params = {"source": "index", "ids": list(dict.fromkeys(ids))} if ids else {"source": "index", "full": True}
+        params = (
+            {"source": "index", "ids": list(dict.fromkeys(ids))}
+            if ids
+            else {"source": "index", "full": True}
+        )
         run_job("reindex", params, wait)

@@ -20,7 +20,9 @@ FACET_CHOICES = list(FacetName.__args__)  # type: ignore[attr-defined]
 URL_PATTERN = re.compile(r"^https?://", re.IGNORECASE)
 
 
-def example_image(spec: str | None, services: Services) -> tuple[dict[str, Any], Image.Image | None]:
+def example_image(
+    spec: str | None, services: Services
+) -> tuple[dict[str, Any], Image.Image | None]:
     """``--image`` as a search field (URL or item id) or a decoded local file."""
     if not spec:
         return {}, None
@@ -38,9 +40,13 @@ def print_table(body: dict[str, Any]) -> None:
     """Hits as a readable table, then facets."""
     hits = body["hits"]
     first = (body["page"] - 1) * body["size"] + 1
-    click.echo(f"{body['total']} results ({body['took_ms']:.0f} ms); showing {first}-{first + len(hits) - 1 if hits else first - 1}")
+    click.echo(
+        f"{body['total']} results ({body['took_ms']:.0f} ms); showing {first}-{first + len(hits) - 1 if hits else first - 1}"
+    )
     for rank, hit in enumerate(hits, start=first):
-        year = hit.get("date") or (str(hit["year_start"]) if hit.get("year_start") is not None else "")
+        year = hit.get("date") or (
+            str(hit["year_start"]) if hit.get("year_start") is not None else ""
+        )
         title = hit["title"] if len(hit["title"]) <= 70 else hit["title"][:67] + "..."
         click.echo(f"{rank:>4}. {hit['score']:8.4f}  {hit['id']:<36} {year[:12]:<12} {title}")
         explain = hit.get("explain")
@@ -60,23 +66,65 @@ def register(cli: click.Group) -> None:
 
     @cli.command("search")
     @click.argument("text", required=False)
-    @click.option("--image", "image", help="Example image: a local file, an http(s) URL, or an indexed item id.")
-    @click.option("--mix", type=float, default=0.0, show_default=True, help="-1 = only the image, +1 = only the text.")
-    @click.option("--modify", multiple=True, metavar="TEXT:WEIGHT", help='Steer the query, e.g. --modify "grayscale:0.5". Repeatable.')
-    @click.option("--mode", type=click.Choice(["hybrid", "semantic", "keyword"]), default="hybrid", show_default=True)
-    @click.option("--fusion", type=click.Choice(["rrf", "linear"]), default="rrf", show_default=True)
+    @click.option(
+        "--image",
+        "image",
+        help="Example image: a local file, an http(s) URL, or an indexed item id.",
+    )
+    @click.option(
+        "--mix",
+        type=float,
+        default=0.0,
+        show_default=True,
+        help="-1 = only the image, +1 = only the text.",
+    )
+    @click.option(
+        "--modify",
+        multiple=True,
+        metavar="TEXT:WEIGHT",
+        help='Steer the query, e.g. --modify "grayscale:0.5". Repeatable.',
+    )
+    @click.option(
+        "--mode",
+        type=click.Choice(["hybrid", "semantic", "keyword"]),
+        default="hybrid",
+        show_default=True,
+    )
+    @click.option(
+        "--fusion", type=click.Choice(["rrf", "linear"]), default="rrf", show_default=True
+    )
     @click.option("--year-from", type=int)
     @click.option("--year-to", type=int)
     @click.option("--place", multiple=True, help="Repeatable.")
     @click.option("--subject", multiple=True, help="Repeatable.")
     @click.option("--collection", multiple=True, help="Repeatable.")
-    @click.option("--format", "format", multiple=True, help="Genre/format, e.g. 'Nautical charts'. Repeatable.")
+    @click.option(
+        "--format",
+        "format",
+        multiple=True,
+        help="Genre/format, e.g. 'Nautical charts'. Repeatable.",
+    )
     @click.option("--language", multiple=True, help="Repeatable.")
     @click.option("--source", multiple=True, help="Record source, e.g. 'loc'. Repeatable.")
-    @click.option("--has-image/--no-image", "has_image", default=None, help="Only maps with (or without) an image.")
+    @click.option(
+        "--has-image/--no-image",
+        "has_image",
+        default=None,
+        help="Only maps with (or without) an image.",
+    )
     @click.option("--bbox", help="W,S,E,N in degrees.")
-    @click.option("--facet", multiple=True, type=click.Choice(FACET_CHOICES), help="Facet counts to show. Repeatable.")
-    @click.option("--sort", type=click.Choice(["relevance", "year", "-year", "title"]), default="relevance", show_default=True)
+    @click.option(
+        "--facet",
+        multiple=True,
+        type=click.Choice(FACET_CHOICES),
+        help="Facet counts to show. Repeatable.",
+    )
+    @click.option(
+        "--sort",
+        type=click.Choice(["relevance", "year", "-year", "title"]),
+        default="relevance",
+        show_default=True,
+    )
     @click.option("--min-similarity", type=float)
     @click.option("--collapse", is_flag=True, help="One hit per item (atlas, sheet set).")
     @click.option("--size", type=int, default=10, show_default=True)
@@ -85,13 +133,19 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
     @data_dir_option
     @friendly_errors
-    def search_command(text: str | None, image: str | None, as_json: bool, data_dir: Path | None, **options: Any) -> None:
+    def search_command(
+        text: str | None, image: str | None, as_json: bool, data_dir: Path | None, **options: Any
+    ) -> None:
         """Search the index by TEXT, by an example --image, or both; with neither, browse."""
         services = services_for(data_dir)
         require_index(services)
         image_fields, image_data = example_image(image, services)
-        fields = {key: value for key, value in options.items() if not (value is None or value == ())}
-        fields = {key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()}
+        fields = {
+            key: value for key, value in options.items() if not (value is None or value == ())
+        }
+        fields = {
+            key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()
+        }
         params = SearchParams.model_validate({**fields, **image_fields, "q": text})
         body = search_response_json(services.search.search(params, image=image_data))
         if as_json:

@@ -24,19 +24,27 @@ class FusedHit:
     semantic_score: float | None = None
 
 
-def _fuse(keyword: Sequence[ListHit], semantic: Sequence[ListHit], scores: dict[str, float]) -> list[FusedHit]:
+def _fuse(
+    keyword: Sequence[ListHit], semantic: Sequence[ListHit], scores: dict[str, float]
+) -> list[FusedHit]:
     fused: dict[str, FusedHit] = {}
     for rank, hit in enumerate(keyword, start=1):
-        fused[hit.id] = FusedHit(hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title, rank, hit.score)
+        fused[hit.id] = FusedHit(
+            hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title, rank, hit.score
+        )
     for rank, hit in enumerate(semantic, start=1):
         found = fused.get(hit.id)
         if found is None:
-            found = fused[hit.id] = FusedHit(hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title)
+            found = fused[hit.id] = FusedHit(
+                hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title
+            )
         found.semantic_rank, found.semantic_score = rank, hit.score
     return sorted(fused.values(), key=lambda hit: (-hit.score, hit.id))
 
 
-def fuse_rrf(keyword: Sequence[ListHit], semantic: Sequence[ListHit], k: int = 60) -> list[FusedHit]:
+def fuse_rrf(
+    keyword: Sequence[ListHit], semantic: Sequence[ListHit], k: int = 60
+) -> list[FusedHit]:
     """Reciprocal rank fusion: score = Σ over lists of 1 / (k + rank)."""
     scores: dict[str, float] = {}
     for hits in (keyword, semantic):
@@ -54,7 +62,9 @@ def _min_max(hits: Sequence[ListHit]) -> dict[str, float]:
     return {h.id: (h.score - low) / (high - low) for h in hits}
 
 
-def fuse_linear(keyword: Sequence[ListHit], semantic: Sequence[ListHit], alpha: float = 0.5) -> list[FusedHit]:
+def fuse_linear(
+    keyword: Sequence[ListHit], semantic: Sequence[ListHit], alpha: float = 0.5
+) -> list[FusedHit]:
     """α·(min-max normalised similarity) + (1−α)·(min-max normalised BM25); absent from a list = 0."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must be in [0, 1]")

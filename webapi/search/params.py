@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Mode = Literal["hybrid", "semantic", "keyword"]
 Fusion = Literal["rrf", "linear"]
 Sort = Literal["relevance", "year", "-year", "title"]
-FacetName = Literal["place", "subject", "collection", "format", "language", "source", "decade", "has_image"]
+FacetName = Literal[
+    "place", "subject", "collection", "format", "language", "source", "decade", "has_image"
+]
 
 
 class Modifier(BaseModel):
@@ -38,11 +40,25 @@ class SearchParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str | None = Field(default=None, max_length=500, description="Words to search for.")
-    image_id: str | None = Field(default=None, max_length=300, description="Use this indexed document's image as the example.")
-    image_url: str | None = Field(default=None, max_length=2000, description="Fetch this image as the example (http/https).")
-    image_token: str | None = Field(default=None, max_length=100, description="An uploaded example image, from POST /api/uploads.")
-    mix: float = Field(default=0.0, ge=-1, le=1, description="-1 = only the image, +1 = only the text.")
-    modify: list[str] = Field(default_factory=list, max_length=10, description="Repeatable 'text:weight'.")
+    image_id: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Use this indexed document's image as the example.",
+    )
+    image_url: str | None = Field(
+        default=None, max_length=2000, description="Fetch this image as the example (http/https)."
+    )
+    image_token: str | None = Field(
+        default=None,
+        max_length=100,
+        description="An uploaded example image, from POST /api/uploads.",
+    )
+    mix: float = Field(
+        default=0.0, ge=-1, le=1, description="-1 = only the image, +1 = only the text."
+    )
+    modify: list[str] = Field(
+        default_factory=list, max_length=10, description="Repeatable 'text:weight'."
+    )
     mode: Mode = "hybrid"
     fusion: Fusion = "rrf"
     year_from: int | None = Field(default=None, ge=-3000, le=3000)
@@ -56,7 +72,12 @@ class SearchParams(BaseModel):
     bbox: str | None = Field(default=None, description="W,S,E,N in degrees.")
     has_image: bool | None = None
     facet: list[FacetName] = Field(default_factory=list)
-    facet_size: int = Field(default=50, ge=1, le=1000, description="Buckets per requested facet (long lists: the UI filters them).")
+    facet_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Buckets per requested facet (long lists: the UI filters them).",
+    )
     min_similarity: float | None = Field(default=None, ge=-1, le=1)
     size: int = Field(default=20, ge=1, le=100)
     page: int = Field(default=1, ge=1)
@@ -86,7 +107,11 @@ class SearchParams(BaseModel):
 
     @model_validator(mode="after")
     def _years_ordered(self) -> SearchParams:
-        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+        if (
+            self.year_from is not None
+            and self.year_to is not None
+            and self.year_from > self.year_to
+        ):
             raise ValueError("year_from must not exceed year_to")
         return self
 

@@ -73,7 +73,9 @@ def thumbnail_of(record: MapRecord) -> str | None:
     if record.image and record.image.url and record.image.url.startswith(("http://", "https://")):
         return record.image.url
     if record.image and record.image.url and record.image.url.startswith(LOCAL_IMAGES_PREFIX):
-        return "/" + record.image.url  # served by the app from data_dir/images (webapi/api/images.py)
+        return (
+            "/" + record.image.url
+        )  # served by the app from data_dir/images (webapi/api/images.py)
     return None
 
 
@@ -147,7 +149,9 @@ class SearchService:
             if self._embedder is None:
                 source = self._embedder_source
                 if source is None:
-                    raise EmbedderUnavailable("semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)")
+                    raise EmbedderUnavailable(
+                        "semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)"
+                    )
                 self._embedder = source if isinstance(source, Embedder) else source()
         index_model = self.backend.model_id()
         if index_model is not None and self._embedder.model_id != index_model:
@@ -163,12 +167,22 @@ class SearchService:
         """Answer one search request (``image`` = an uploaded example image, if any)."""
         return self._search(params, image, exclude_id=None)
 
-    def similar(self, doc_id: str, size: int = 20, page: int = 1, params: SearchParams | None = None) -> SearchResponse:
+    def similar(
+        self, doc_id: str, size: int = 20, page: int = 1, params: SearchParams | None = None
+    ) -> SearchResponse:
         """Documents whose images look like this one's (itself excluded), with optional filters."""
         self.get_item(doc_id)
         base = params or SearchParams()
         similar_params = base.model_copy(
-            update={"q": None, "image_id": doc_id, "image_url": None, "image_token": None, "mode": "semantic", "size": size, "page": page}
+            update={
+                "q": None,
+                "image_id": doc_id,
+                "image_url": None,
+                "image_token": None,
+                "mode": "semantic",
+                "size": size,
+                "page": page,
+            }
         )
         return self._search(similar_params, None, exclude_id=doc_id)
 
@@ -179,28 +193,58 @@ class SearchService:
             raise NotFound(f"no indexed map with id {doc_id!r}", parameter="id")
         return found
 
-    def _search(self, params: SearchParams, image: Image.Image | None, exclude_id: str | None) -> SearchResponse:
+    def _search(
+        self, params: SearchParams, image: Image.Image | None, exclude_id: str | None
+    ) -> SearchResponse:
         started = time.perf_counter()
         text = params.q.strip() if params.q and params.q.strip() else None
-        image_sources = [name for name, given in (("image", image is not None), ("image_id", params.image_id), ("image_url", params.image_url), ("image_token", params.image_token)) if given]
+        image_sources = [
+            name
+            for name, given in (
+                ("image", image is not None),
+                ("image_id", params.image_id),
+                ("image_url", params.image_url),
+                ("image_token", params.image_token),
+            )
+            if given
+        ]
         if len(image_sources) > 1:
-            raise InvalidSearch(f"give one example image, not {' and '.join(image_sources)}", parameter=image_sources[1])
+            raise InvalidSearch(
+                f"give one example image, not {' and '.join(image_sources)}",
+                parameter=image_sources[1],
+            )
         has_image = bool(image_sources)
         filters = filters_of(params)
         query_echo: dict[str, object] = {
-            "q": text, "mode": params.mode, "fusion": params.fusion, "mix": params.mix, "modify": params.modify,
-            "image": image_sources[0] if has_image else None, "sort": params.sort, "collapse": params.collapse,
-            "window": self.settings.num_candidates, "model": self.backend.model_id(),
+            "q": text,
+            "mode": params.mode,
+            "fusion": params.fusion,
+            "mix": params.mix,
+            "modify": params.modify,
+            "image": image_sources[0] if has_image else None,
+            "sort": params.sort,
+            "collapse": params.collapse,
+            "window": self.settings.num_candidates,
+            "model": self.backend.model_id(),
         }
         if text is None and not has_image:
             if params.modify:
-                raise InvalidSearch("modifiers adjust a text or image query: give q or an example image", parameter="modify")
+                raise InvalidSearch(
+                    "modifiers adjust a text or image query: give q or an example image",
+                    parameter="modify",
+                )
             return self._browse(params, filters, query_echo, started)
         if params.mode == "keyword":
             if text is None:
-                raise InvalidSearch("mode=keyword searches the words of q; give q or choose hybrid/semantic", parameter="mode")
+                raise InvalidSearch(
+                    "mode=keyword searches the words of q; give q or choose hybrid/semantic",
+                    parameter="mode",
+                )
             if has_image or params.modify:
-                raise InvalidSearch("mode=keyword ignores images and modifiers; choose hybrid or semantic", parameter="mode")
+                raise InvalidSearch(
+                    "mode=keyword ignores images and modifiers; choose hybrid or semantic",
+                    parameter="mode",
+                )
         vector = None if params.mode == "keyword" else self._query_vector(params, text, image)
         keyword_text = text if params.mode in ("hybrid", "keyword") else None
         query = BackendQuery(
@@ -227,12 +271,20 @@ class SearchService:
                 "narrow the query with filters, or browse without q and image",
                 parameter="page",
             )
-        one_list = keyword_text is None or vector is None  # then a hit's score is its list's own score
-        hits = self._hits(window[offset : offset + params.size], params.explain, raw_scores=one_list)
-        total = result.total - (1 if exclude_id is not None and any(h.id == exclude_id for h in result.semantic) else 0)
+        one_list = (
+            keyword_text is None or vector is None
+        )  # then a hit's score is its list's own score
+        hits = self._hits(
+            window[offset : offset + params.size], params.explain, raw_scores=one_list
+        )
+        total = result.total - (
+            1 if exclude_id is not None and any(h.id == exclude_id for h in result.semantic) else 0
+        )
         return self._response(params, total, hits, result, query_echo, started)
 
-    def _query_vector(self, params: SearchParams, text: str | None, image: Image.Image | None) -> np.ndarray:
+    def _query_vector(
+        self, params: SearchParams, text: str | None, image: Image.Image | None
+    ) -> np.ndarray:
         image_vector = None
         if params.image_id:
             image_vector = self.backend.get_vector(params.image_id)
@@ -243,14 +295,22 @@ class SearchService:
         elif params.image_url or params.image_token or image is not None:
             if image is None:
                 if self.image_resolver is None:
-                    raise InvalidSearch("this server cannot fetch example images", parameter="image_url")
+                    raise InvalidSearch(
+                        "this server cannot fetch example images", parameter="image_url"
+                    )
                 kind: Literal["url", "token"] = "url" if params.image_url else "token"
                 image = self.image_resolver(kind, str(params.image_url or params.image_token))
             image_vector = self.embedder().embed_images([image])[0]
         needs_model = text is not None or bool(params.modify)
         model = self.embedder() if needs_model else None
-        text_vector = model.embed_query_text(text) if model is not None and text is not None else None
-        modifiers = [(model.embed_query_text(m.text), m.weight) for m in params.modifiers] if model is not None else []
+        text_vector = (
+            model.embed_query_text(text) if model is not None and text is not None else None
+        )
+        modifiers = (
+            [(model.embed_query_text(m.text), m.weight) for m in params.modifiers]
+            if model is not None
+            else []
+        )
         try:
             return compose_query_vector(text_vector, image_vector, params.mix, modifiers)
         except ValueError as exc:
@@ -267,7 +327,9 @@ class SearchService:
             return fuse_linear(result.keyword, result.semantic, self.settings.linear_alpha)
         return fuse_rrf(result.keyword, result.semantic, self.settings.rrf_k)
 
-    def _browse(self, params: SearchParams, filters: Filters, query_echo: dict[str, object], started: float) -> SearchResponse:
+    def _browse(
+        self, params: SearchParams, filters: Filters, query_echo: dict[str, object], started: float
+    ) -> SearchResponse:
         query = BackendQuery(
             filters=filters,
             facets=tuple(params.facet),
@@ -278,7 +340,10 @@ class SearchService:
         )
         result = self._backend_search(query)
         query_echo = {**query_echo, "mode": "browse", "collapse": False}
-        fused = [FusedHit(id=h.id, score=0.0, item_id=h.item_id, year_start=h.year_start, title=h.title) for h in result.browse]
+        fused = [
+            FusedHit(id=h.id, score=0.0, item_id=h.item_id, year_start=h.year_start, title=h.title)
+            for h in result.browse
+        ]
         hits = self._hits(fused, explain=False, raw_scores=False)
         return self._response(params, result.total, hits, result, query_echo, started)
 
@@ -291,7 +356,11 @@ class SearchService:
                 continue  # deleted between the search and this fetch
             score = hit.score
             if raw_scores:
-                score = hit.semantic_score if hit.semantic_score is not None else (hit.keyword_score or 0.0)
+                score = (
+                    hit.semantic_score
+                    if hit.semantic_score is not None
+                    else (hit.keyword_score or 0.0)
+                )
             why = None
             if explain:
                 why = HitExplain(
@@ -311,7 +380,10 @@ class SearchService:
         query_echo: dict[str, object],
         started: float,
     ) -> SearchResponse:
-        facets = {name: [FacetValue(value=v, count=c) for v, c in buckets] for name, buckets in result.facets.items()}
+        facets = {
+            name: [FacetValue(value=v, count=c) for v, c in buckets]
+            for name, buckets in result.facets.items()
+        }
         return SearchResponse(
             total=total,
             page=params.page,
@@ -321,4 +393,3 @@ class SearchService:
             query=query_echo,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-

@@ -14,8 +14,18 @@ from iiif_prezi3 import Collection, Manifest, ManifestRef
 from webapi.search.params import Hit
 
 CSV_COLUMNS = (
-    "id", "item_id", "title", "date", "year_start", "year_end", "places", "subjects",
-    "score", "thumbnail_url", "source_url", "page_url",
+    "id",
+    "item_id",
+    "title",
+    "date",
+    "year_start",
+    "year_end",
+    "places",
+    "subjects",
+    "score",
+    "thumbnail_url",
+    "source_url",
+    "page_url",
 )
 
 
@@ -67,7 +77,9 @@ def hits_to_iiif_collection(
     for hit in hits:
         reference: dict[str, Any] = {"id": manifest_url(hit.id), "label": _label(hit.title)}
         if hit.thumbnail_url:
-            reference["thumbnail"] = [{"id": hit.thumbnail_url, "type": "Image", "format": "image/jpeg"}]
+            reference["thumbnail"] = [
+                {"id": hit.thumbnail_url, "type": "Image", "format": "image/jpeg"}
+            ]
         collection.add_item(ManifestRef(**reference))
     return str(collection.json(indent=2))
 
@@ -89,10 +101,14 @@ def record_manifest(
         metadata=[{"label": _label(k), "value": _label(v)} for k, v in metadata if v],
     )
     if homepage:
-        manifest.homepage = [{"id": homepage, "type": "Text", "label": _label(title), "format": "text/html"}]
+        manifest.homepage = [
+            {"id": homepage, "type": "Text", "label": _label(title), "format": "text/html"}
+        ]
     # Canvas needs a size; unknown sizes get a nominal one (viewers rescale to the image).
     canvas_width, canvas_height = width or 1000, height or 1000
-    canvas = manifest.make_canvas(id=f"{manifest_id}/canvas/1", width=canvas_width, height=canvas_height)
+    canvas = manifest.make_canvas(
+        id=f"{manifest_id}/canvas/1", width=canvas_width, height=canvas_height
+    )
     body_url = f"{iiif_service.rstrip('/')}/full/max/0/default.jpg" if iiif_service else image_url
     if body_url:
         annotation_page = canvas.add_image(
@@ -104,5 +120,7 @@ def record_manifest(
             height=canvas_height,
         )
         if iiif_service:
-            annotation_page.items[0].body.service = [{"id": iiif_service.rstrip("/"), "type": "ImageService3", "profile": "level1"}]
+            annotation_page.items[0].body.service = [
+                {"id": iiif_service.rstrip("/"), "type": "ImageService3", "profile": "level1"}
+            ]
     return str(manifest.json(indent=2))

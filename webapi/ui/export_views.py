@@ -35,11 +35,17 @@ def export_results(fmt: str) -> Any:
         return render_template("ui/error.html", problem=problem), problem.status
     stem = "mapsearch-results"
     if fmt == "csv":
-        body = export.hits_to_csv(hits, lambda doc_id: url_for("ui.item_page", doc_id=doc_id, _external=True))
+        body = export.hits_to_csv(
+            hits, lambda doc_id: url_for("ui.item_page", doc_id=doc_id, _external=True)
+        )
         return _download(body, "text/csv; charset=utf-8", f"{stem}.csv")
     if fmt == "json":
-        query = params.model_dump(mode="json", exclude_defaults=True, exclude={"facet", "explain", "page", "size"})
-        return _download(export.hits_to_json(hits, total, query), "application/json", f"{stem}.json")
+        query = params.model_dump(
+            mode="json", exclude_defaults=True, exclude={"facet", "explain", "page", "size"}
+        )
+        return _download(
+            export.hits_to_json(hits, total, query), "application/json", f"{stem}.json"
+        )
     label = f"mapsearch results: {params.q}" if params.q else "mapsearch results"
     body = export.hits_to_iiif_collection(
         hits,
@@ -65,14 +71,22 @@ def _all_hits(params: SearchParams) -> tuple[list[Any], int]:
     page = 1
     total = 0
     while len(hits) < limit:
-        response = services.search.search(params.model_copy(update={"page": page, "size": EXPORT_PAGE_SIZE}), image=None)
+        response = services.search.search(
+            params.model_copy(update={"page": page, "size": EXPORT_PAGE_SIZE}), image=None
+        )
         total = response.total
         # Downloaded files leave the site: their image links must be absolute.
         hits.extend(
-            hit.model_copy(update={"thumbnail_url": absolute_url(records.browser_url(hit.thumbnail_url))})
+            hit.model_copy(
+                update={"thumbnail_url": absolute_url(records.browser_url(hit.thumbnail_url))}
+            )
             for hit in response.hits
         )
-        if len(response.hits) < EXPORT_PAGE_SIZE or len(hits) >= total or page * EXPORT_PAGE_SIZE >= limit:
+        if (
+            len(response.hits) < EXPORT_PAGE_SIZE
+            or len(hits) >= total
+            or page * EXPORT_PAGE_SIZE >= limit
+        ):
             break
         page += 1
     return hits[:limit], total

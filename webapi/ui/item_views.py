@@ -38,7 +38,9 @@ def item_page(doc_id: str) -> tuple[str, int]:
             "ui/item.html",
             record=record,
             item=view,
-            citation=records.citation(record, url_for("ui.item_page", doc_id=record.id, _external=True)),
+            citation=records.citation(
+                record, url_for("ui.item_page", doc_id=record.id, _external=True)
+            ),
             similar=[result_card(hit) for hit in similar],
             similar_problem=similar_problem,
             search_with_url=url_with(MultiDict(), image_id=record.id),

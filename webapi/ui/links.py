@@ -18,6 +18,8 @@ def web_link(url: str | None) -> str | None:
     if not url:
         return None
     lowered = url.strip().lower()
-    if lowered.startswith(("http://", "https://")) or (lowered.startswith("/") and not lowered.startswith("//")):
+    if lowered.startswith(("http://", "https://")) or (
+        lowered.startswith("/") and not lowered.startswith("//")
+    ):
         return url.strip()
     return None

@@ -29,7 +29,9 @@ def problem_of(exc: Exception) -> PageProblem | None:
     if isinstance(exc, ApiProblem):
         return PageProblem(exc.status, exc.title, exc.detail)
     if isinstance(exc, BackendError):
-        return PageProblem(503, "Search backend unavailable", str(exc) or "The index cannot be reached.")
+        return PageProblem(
+            503, "Search backend unavailable", str(exc) or "The index cannot be reached."
+        )
     if isinstance(exc, ModelMismatchError):
         return PageProblem(503, "Index built with another model", str(exc))
     mapped = status_for(exc)

@@ -109,7 +109,9 @@ def modifier_links(args: MultiDict[str, str]) -> list[dict[str, str]]:
     for index, spec in enumerate(specs):
         modifier = Modifier.parse(spec)
 
-        def replaced(new_weight: float | None, index: int = index, text: str = modifier.text) -> str:
+        def replaced(
+            new_weight: float | None, index: int = index, text: str = modifier.text
+        ) -> str:
             new_specs = list(specs)
             if new_weight is None:
                 del new_specs[index]
@@ -131,7 +133,9 @@ def modifier_links(args: MultiDict[str, str]) -> list[dict[str, str]]:
     return chips
 
 
-def page_links(args: MultiDict[str, str], page: int, size: int, total: int) -> list[dict[str, object]]:
+def page_links(
+    args: MultiDict[str, str], page: int, size: int, total: int
+) -> list[dict[str, object]]:
     """Pagination: previous, a window of page numbers around the current one, next."""
     last = max(1, math.ceil(total / size))
     numbers = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
@@ -142,14 +146,18 @@ def page_links(args: MultiDict[str, str], page: int, size: int, total: int) -> l
     for number in numbers:
         if number - previous > 1:
             links.append({"label": "…", "url": None})
-        links.append({"label": str(number), "url": url_with(args, page=number), "current": number == page})
+        links.append(
+            {"label": str(number), "url": url_with(args, page=number), "current": number == page}
+        )
         previous = number
     if page < last:
         links.append({"label": "Next", "url": url_with(args, page=page + 1), "rel": "next"})
     return links
 
 
-def decade_histogram(buckets: list[tuple[str, int]], args: MultiDict[str, str]) -> list[dict[str, object]]:
+def decade_histogram(
+    buckets: list[tuple[str, int]], args: MultiDict[str, str]
+) -> list[dict[str, object]]:
     """Decade bars (oldest first, empty decades filled in) with a link that narrows to each."""
     counts: dict[int, int] = {}
     for value, count in buckets:

@@ -23,7 +23,7 @@ def fetch_record(doc_id: str) -> MapRecord | None:
 
 
 def similar_hits(doc_id: str, size: int) -> list[Hit]:
-    """"More like this": the image-only neighbours of a record (itself left out)."""
+    """ "More like this": the image-only neighbours of a record (itself left out)."""
     return [browser_hit(hit) for hit in services_of().search.similar(doc_id, size=size).hits]
 
 
@@ -47,7 +47,9 @@ def citation(record: MapRecord, page_url: str | None = None) -> str:
     """A plain citation (Chicago-like): who, title, where/publisher, date, collection, link."""
     parts: list[str] = []
     if record.contributors:
-        parts.append("; ".join(record.contributors[:3]) + (" et al." if len(record.contributors) > 3 else ""))
+        parts.append(
+            "; ".join(record.contributors[:3]) + (" et al." if len(record.contributors) > 3 else "")
+        )
     parts.append(record.title or "Untitled map")
     imprint = ", ".join(p for p in (record.publisher, record.date) if p)
     if imprint:
@@ -82,7 +84,9 @@ def item_view(record: MapRecord) -> dict[str, Any]:
     ]
     if record.extent:
         e = record.extent
-        metadata.append(("Extent (W, S, E, N)", f"{e.west:g}, {e.south:g}, {e.east:g}, {e.north:g}"))
+        metadata.append(
+            ("Extent (W, S, E, N)", f"{e.west:g}, {e.south:g}, {e.east:g}, {e.north:g}")
+        )
     return {
         "iiif_service": service,
         "image_url": full_url or thumb_url,

@@ -44,7 +44,9 @@ def search_page() -> tuple[str, int]:
         if problem is None:
             raise
     context = _search_context(args, params, response)
-    return render_template("ui/search.html", problem=problem, **context), problem.status if problem else 200
+    return render_template(
+        "ui/search.html", problem=problem, **context
+    ), problem.status if problem else 200
 
 
 @bp.post("/upload")
@@ -55,7 +57,9 @@ def upload_example() -> Any:
     data = upload.read() if upload else b""
     if not data:
         problem = PageProblem(400, "No image", "Choose an image file to search with.")
-        return render_template("ui/search.html", problem=problem, **_search_context(args, None, None)), 400
+        return render_template(
+            "ui/search.html", problem=problem, **_search_context(args, None, None)
+        ), 400
     try:
         stored = services_of().uploads.save(data)
     except Exception as exc:  # noqa: BLE001
@@ -63,8 +67,12 @@ def upload_example() -> Any:
         if upload_problem is None:
             raise
         context = _search_context(args, None, None)
-        return render_template("ui/search.html", problem=upload_problem, **context), upload_problem.status
-    return redirect(url_with(args, image_token=stored.token, image_id=None, image_url=None), code=303)
+        return render_template(
+            "ui/search.html", problem=upload_problem, **context
+        ), upload_problem.status
+    return redirect(
+        url_with(args, image_token=stored.token, image_id=None, image_url=None), code=303
+    )
 
 
 @bp.get("/ui/uploads/<token>.jpg")
@@ -74,25 +82,45 @@ def uploaded_preview(token: str) -> Response:
         image = services_of().uploads.load(token)
     except Exception:  # noqa: BLE001 - an expired token simply has no preview
         abort(404)
-    return Response(records.jpeg_thumbnail(image, 400), mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
+    return Response(
+        records.jpeg_thumbnail(image, 400),
+        mimetype="image/jpeg",
+        headers={"Cache-Control": "private, max-age=600"},
+    )
 
 
-def _facet_groups(args: MultiDict[str, str], response: SearchResponse | None) -> list[dict[str, Any]]:
+def _facet_groups(
+    args: MultiDict[str, str], response: SearchResponse | None
+) -> list[dict[str, Any]]:
     groups = []
     for name, label in SIDEBAR_FACETS.items():
         selected = args.getlist(name)
         buckets = response.facets.get(name, []) if response else []
         values = [
-            {"value": b.value, "count": b.count, "selected": b.value in selected, "url": toggle_value(args, name, b.value)}
+            {
+                "value": b.value,
+                "count": b.count,
+                "selected": b.value in selected,
+                "url": toggle_value(args, name, b.value),
+            }
             for b in buckets
         ]
         present = {b.value for b in buckets}
         # A chosen value the result set no longer counts stays visible so it can be unticked.
         values[:0] = [
-            {"value": v, "count": 0, "selected": True, "url": toggle_value(args, name, v)} for v in selected if v not in present
+            {"value": v, "count": 0, "selected": True, "url": toggle_value(args, name, v)}
+            for v in selected
+            if v not in present
         ]
         if values:
-            groups.append({"name": name, "label": label, "buckets": values, "long": len(values) > FACET_VISIBLE})
+            groups.append(
+                {
+                    "name": name,
+                    "label": label,
+                    "buckets": values,
+                    "long": len(values) > FACET_VISIBLE,
+                }
+            )
     return groups
 
 
@@ -102,19 +130,40 @@ def _example_image(args: MultiDict[str, str]) -> dict[str, Any] | None:
     if "image_id" in args:
         record = records.fetch_record(args["image_id"])
         if record is None:
-            return {"label": args["image_id"], "src": None, "remove_url": remove_url, "kind": "item"}
+            return {
+                "label": args["image_id"],
+                "src": None,
+                "remove_url": remove_url,
+                "kind": "item",
+            }
         view = records.item_view(record)
-        return {"label": record.title, "src": view["thumbnail"]["src"], "remove_url": remove_url, "kind": "item",
-                "url": url_for("ui.item_page", doc_id=record.id)}
+        return {
+            "label": record.title,
+            "src": view["thumbnail"]["src"],
+            "remove_url": remove_url,
+            "kind": "item",
+            "url": url_for("ui.item_page", doc_id=record.id),
+        }
     if "image_token" in args:
-        return {"label": "Uploaded image", "src": url_for("ui.uploaded_preview", token=args["image_token"]),
-                "remove_url": remove_url, "kind": "upload"}
+        return {
+            "label": "Uploaded image",
+            "src": url_for("ui.uploaded_preview", token=args["image_token"]),
+            "remove_url": remove_url,
+            "kind": "upload",
+        }
     if "image_url" in args:
-        return {"label": args["image_url"], "src": args["image_url"], "remove_url": remove_url, "kind": "url"}
+        return {
+            "label": args["image_url"],
+            "src": args["image_url"],
+            "remove_url": remove_url,
+            "kind": "url",
+        }
     return None
 
 
-def _search_context(args: MultiDict[str, str], params: SearchParams | None, response: SearchResponse | None) -> dict[str, Any]:
+def _search_context(
+    args: MultiDict[str, str], params: SearchParams | None, response: SearchResponse | None
+) -> dict[str, Any]:
     size = params.size if params else 20
     page = params.page if params else 1
     total = response.total if response else 0
@@ -130,7 +179,9 @@ def _search_context(args: MultiDict[str, str], params: SearchParams | None, resp
         "response": response,
         "cards": [result_card(hit) for hit in response.hits] if response else [],
         "facet_groups": _facet_groups(args, response),
-        "histogram": decade_histogram([(b.value, b.count) for b in response.facets.get("decade", [])], args)
+        "histogram": decade_histogram(
+            [(b.value, b.count) for b in response.facets.get("decade", [])], args
+        )
         if response
         else [],
         "chips": modifier_links(args),

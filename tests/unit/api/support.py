@@ -46,7 +46,9 @@ class ColourEmbedder:
         for image in images:
             pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
             # how far each channel rises above the pixel's own gray level: the map's hue
-            excess = np.clip(pixels - pixels.mean(axis=-1, keepdims=True), 0, None).mean(axis=(0, 1))
+            excess = np.clip(pixels - pixels.mean(axis=-1, keepdims=True), 0, None).mean(
+                axis=(0, 1)
+            )
             saturation = float((pixels.max(axis=-1) - pixels.min(axis=-1)).mean())
             vector = np.zeros(DIMS, dtype=np.float32)
             vector[:3] = excess * 10
@@ -72,14 +74,20 @@ class ColourEmbedder:
         return self.embed_texts([text])[0]
 
 
-def draw_map(colour: tuple[int, int, int], seed: int, size: tuple[int, int] = (96, 72)) -> Image.Image:
+def draw_map(
+    colour: tuple[int, int, int], seed: int, size: tuple[int, int] = (96, 72)
+) -> Image.Image:
     """A toy map: pale sea, a coloured island, a few dark 'roads'."""
     rng = np.random.default_rng(seed)
-    image = Image.new("RGB", size, (235, 235, 225) if colour != COLOURS["gray"] else (220, 220, 220))
+    image = Image.new(
+        "RGB", size, (235, 235, 225) if colour != COLOURS["gray"] else (220, 220, 220)
+    )
     draw = ImageDraw.Draw(image)
     w, h = size
     x0, y0 = int(rng.integers(2, w // 4)), int(rng.integers(2, h // 4))
-    draw.ellipse((x0, y0, w - int(rng.integers(2, w // 4)), h - int(rng.integers(2, h // 4))), fill=colour)
+    draw.ellipse(
+        (x0, y0, w - int(rng.integers(2, w // 4)), h - int(rng.integers(2, h // 4))), fill=colour
+    )
     for _ in range(3):
         draw.line(tuple(int(v) for v in rng.integers(0, min(w, h), 4)), fill=(30, 30, 30), width=1)
     return image
@@ -109,8 +117,23 @@ def make_collection(data_dir: Path, per_colour: int = 3) -> list[MapRecord]:
                 )
             )
     (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
-    records.append(MapRecord(id="test:broken", source="test", title="A map whose scan is corrupt", image=ImageRef(url="images/broken.png")))
-    records.append(MapRecord(id="test:noimage", source="test", title="A catalogued map without a scan", subjects=["Roads"], year_start=1900))
+    records.append(
+        MapRecord(
+            id="test:broken",
+            source="test",
+            title="A map whose scan is corrupt",
+            image=ImageRef(url="images/broken.png"),
+        )
+    )
+    records.append(
+        MapRecord(
+            id="test:noimage",
+            source="test",
+            title="A catalogued map without a scan",
+            subjects=["Roads"],
+            year_start=1900,
+        )
+    )
     return records
 
 
@@ -123,7 +146,9 @@ def indexed_app(data_dir: Path, **config: object) -> Iterator[Flask]:
     embedder = ColourEmbedder()
     services.use_embedder(lambda: embedder)
     records = make_collection(services.settings.data_dir)
-    index_records(records, settings=services.settings, backend=services.backend, embedder=services.embedder)
+    index_records(
+        records, settings=services.settings, backend=services.backend, embedder=services.embedder
+    )
     try:
         yield app
     finally:

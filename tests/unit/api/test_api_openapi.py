@@ -19,11 +19,16 @@ def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 def test_every_search_field_is_documented_for_get_and_post(client: FlaskClient) -> None:
     spec = client.get("/api/openapi.json").json
     fields = set(SearchParams.model_fields)
-    get_params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["in"] == "query"}
+    get_params = {
+        p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"] if p["in"] == "query"
+    }
     assert get_params == fields
     content = spec["paths"]["/api/search"]["post"]["requestBody"]["content"]
     assert set(resolve(spec, content["application/json"]["schema"])["properties"]) == fields
-    assert set(resolve(spec, content["application/x-www-form-urlencoded"]["schema"])["properties"]) == fields
+    assert (
+        set(resolve(spec, content["application/x-www-form-urlencoded"]["schema"])["properties"])
+        == fields
+    )
     multipart = resolve(spec, content["multipart/form-data"]["schema"])
     assert set(multipart["properties"]) == fields | {"image"}
     assert multipart["properties"]["image"]["format"] == "binary"
@@ -50,9 +55,17 @@ def test_unknown_parameters_are_rejected(client: FlaskClient) -> None:
 
 def test_every_endpoint_documents_its_problems(client: FlaskClient) -> None:
     spec = client.get("/api/openapi.json").json
-    assert {"/api/search", "/api/uploads", "/api/items/{item_id}", "/api/items/{item_id}/similar", "/healthz"} <= set(spec["paths"])
+    assert {
+        "/api/search",
+        "/api/uploads",
+        "/api/items/{item_id}",
+        "/api/items/{item_id}/similar",
+        "/healthz",
+    } <= set(spec["paths"])
     search = spec["paths"]["/api/search"]["get"]["responses"]
     assert {"200", "400", "503"} <= set(search)
-    assert search["400"]["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert search["400"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     assert set(search["200"]["content"]) == {"application/json"}
     assert "Problem" in spec["components"]["schemas"]

@@ -31,7 +31,19 @@ def test_keyword_search_does_not_load_the_model(client: FlaskClient, app: Flask)
     assert body["facets"]["place"] == [{"value": "London", "count": 3}]
     assert set(body) >= {"total", "page", "size", "hits", "facets", "query", "took_ms"}
     hit = body["hits"][0]
-    assert set(hit) >= {"id", "item_id", "title", "date", "year_start", "year_end", "places", "subjects", "thumbnail_url", "source_url", "score"}
+    assert set(hit) >= {
+        "id",
+        "item_id",
+        "title",
+        "date",
+        "year_start",
+        "year_end",
+        "places",
+        "subjects",
+        "thumbnail_url",
+        "source_url",
+        "score",
+    }
     assert "explain" not in hit
     assert hit["thumbnail_url"].startswith("/images/gray-")
     # the thumbnail really is served by the app
@@ -48,7 +60,9 @@ def test_semantic_text_search_ranks_by_colour(client: FlaskClient) -> None:
 
 
 def test_repeatable_filters_and_explain(client: FlaskClient) -> None:
-    body = client.get("/api/search?q=map&place=London&place=Mars&year_from=1700&year_to=1760&explain=true&facet=place").json
+    body = client.get(
+        "/api/search?q=map&place=London&place=Mars&year_from=1700&year_to=1760&explain=true&facet=place"
+    ).json
     places = {hit["places"][0] for hit in body["hits"]}
     assert places == {"Mars"}  # London maps are dated 1850+
     assert all("explain" in hit and "fused" in hit["explain"] for hit in body["hits"])
@@ -63,24 +77,44 @@ def test_image_id_and_similar(client: FlaskClient) -> None:
 
 
 def test_post_json_and_multipart_image(client: FlaskClient) -> None:
-    body = client.post("/api/search", json={"q": "red", "mode": "semantic", "size": 2, "place": ["Mars"]}).json
+    body = client.post(
+        "/api/search", json={"q": "red", "mode": "semantic", "size": 2, "place": ["Mars"]}
+    ).json
     assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:red", "test:red"]
     response = client.post(
         "/api/search",
-        data={"image": (io.BytesIO(png_bytes(COLOURS["blue"])), "query.png"), "mode": "semantic", "size": "3", "facet": ["place"]},
+        data={
+            "image": (io.BytesIO(png_bytes(COLOURS["blue"])), "query.png"),
+            "mode": "semantic",
+            "size": "3",
+            "facet": ["place"],
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 200, response.json
     assert [hit["id"].split("-")[0] for hit in response.json["hits"]] == ["test:blue"] * 3
-    html_form = client.post("/api/search", data="q=london&mode=keyword&place=London&place=Mars", content_type="application/x-www-form-urlencoded")
+    html_form = client.post(
+        "/api/search",
+        data="q=london&mode=keyword&place=London&place=Mars",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert html_form.status_code == 200 and html_form.json["total"] == 3
     # the result set is the semantic window (every map with a vector), and facets count over it
     assert response.json["total"] == 12
-    assert {b["value"]: b["count"] for b in response.json["facets"]["place"]} == {"Ireland": 3, "London": 3, "Mars": 3, "Pacific Ocean": 3}
+    assert {b["value"]: b["count"] for b in response.json["facets"]["place"]} == {
+        "Ireland": 3,
+        "London": 3,
+        "Mars": 3,
+        "Pacific Ocean": 3,
+    }
 
 
 def test_upload_token_is_a_permalink(client: FlaskClient) -> None:
-    response = client.post("/api/uploads", data={"image": (io.BytesIO(png_bytes(COLOURS["gray"])), "x.png")}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/uploads",
+        data={"image": (io.BytesIO(png_bytes(COLOURS["gray"])), "x.png")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201, response.json
     token = response.json["token"]
     body = client.get(f"/api/search?image_token={token}&mode=semantic&size=3").json
@@ -90,7 +124,11 @@ def test_upload_token_is_a_permalink(client: FlaskClient) -> None:
 
 
 def test_upload_expires(app: Flask, client: FlaskClient) -> None:
-    token = client.post("/api/uploads", data={"image": (io.BytesIO(png_bytes(COLOURS["red"])), "x.png")}, content_type="multipart/form-data").json["token"]
+    token = client.post(
+        "/api/uploads",
+        data={"image": (io.BytesIO(png_bytes(COLOURS["red"])), "x.png")},
+        content_type="multipart/form-data",
+    ).json["token"]
     services_of(app).settings.upload_ttl_seconds = -1
     response = client.get(f"/api/search?image_token={token}")
     assert response.status_code == 400 and "expired" in response.json["detail"]
@@ -98,7 +136,11 @@ def test_upload_expires(app: Flask, client: FlaskClient) -> None:
 
 def test_item_detail_and_404(client: FlaskClient) -> None:
     item = client.get("/api/items/test:red-0").json
-    assert item["id"] == "test:red-0" and item["has_vector"] is True and item["model_id"] == "test-colour-v1"
+    assert (
+        item["id"] == "test:red-0"
+        and item["has_vector"] is True
+        and item["model_id"] == "test-colour-v1"
+    )
     assert "raw" not in item and item["thumbnail_url"] == "/images/red-0.png"
     missing = client.get("/api/items/test:nope")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
@@ -114,7 +156,12 @@ def test_healthz(client: FlaskClient) -> None:
 def test_images_refuse_path_traversal(client: FlaskClient, app: Flask) -> None:
     secret = services_of(app).settings.data_dir / "index.sqlite"
     assert secret.exists()
-    for path in ("/images/../index.sqlite", "/images/%2e%2e/index.sqlite", "/images/..%2findex.sqlite", "/images//etc/passwd"):
+    for path in (
+        "/images/../index.sqlite",
+        "/images/%2e%2e/index.sqlite",
+        "/images/..%2findex.sqlite",
+        "/images//etc/passwd",
+    ):
         response = client.get(path, follow_redirects=True)
         assert response.status_code == 404, path
     assert client.get("/images/missing.png").status_code == 404
@@ -127,9 +174,13 @@ def test_image_url_search_fetches_through_the_guard(app: Flask, client: FlaskCli
         server.add("/red.png", Reply(200, png_bytes(COLOURS["red"]), content_type="image/png"))
         url = server.url("/red.png")
         refused = client.get("/api/search", query_string={"image_url": url, "mode": "semantic"})
-        assert refused.status_code == 400 and "non-public" in refused.json["detail"]  # the guard is on
+        assert (
+            refused.status_code == 400 and "non-public" in refused.json["detail"]
+        )  # the guard is on
         services_of(app).settings.allow_private_urls = True  # the test server lives on 127.0.0.1
-        body = client.get("/api/search", query_string={"image_url": url, "mode": "semantic", "size": 3}).json
+        body = client.get(
+            "/api/search", query_string={"image_url": url, "mode": "semantic", "size": 3}
+        ).json
     assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:red"] * 3
 
 
@@ -139,17 +190,25 @@ def test_unavailable_model_is_503_and_keyword_search_still_works(tmp_path: Path)
     app = create_app({"data_dir": tmp_path / "data", "model": str(tmp_path / "no-such-checkpoint")})
     client = app.test_client()
     services = services_of(app)
-    services.backend.write([IndexDocument(record=MapRecord(id="test:1", source="test", title="Harbour of Dublin"))])
+    services.backend.write(
+        [IndexDocument(record=MapRecord(id="test:1", source="test", title="Harbour of Dublin"))]
+    )
     assert client.get("/api/search?q=harbour&mode=keyword").json["total"] == 1
     response = client.get("/api/search?q=harbour&mode=semantic")
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
-    assert "MAPSEARCH_MODEL" in response.json["detail"] and response.headers["Retry-After"].isdigit()
+    assert (
+        "MAPSEARCH_MODEL" in response.json["detail"] and response.headers["Retry-After"].isdigit()
+    )
     services.close()
 
 
 def test_expired_uploads_are_purged_on_the_next_upload(app: Flask, client: FlaskClient) -> None:
     def upload() -> str:
-        response = client.post("/api/uploads", data={"image": (io.BytesIO(png_bytes(COLOURS["green"])), "x.png")}, content_type="multipart/form-data")
+        response = client.post(
+            "/api/uploads",
+            data={"image": (io.BytesIO(png_bytes(COLOURS["green"])), "x.png")},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 201
         return str(response.json["token"])
 

@@ -22,7 +22,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 def run(args: list[str], app: Flask | None = None) -> Result:
     if app is None:  # the command builds its own app, as on a real command line
         return CliRunner().invoke(cli, args, catch_exceptions=False)
-    return CliRunner().invoke(cli, args, obj=ScriptInfo(create_app=lambda: app), catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, args, obj=ScriptInfo(create_app=lambda: app), catch_exceptions=False
+    )
 
 
 def assert_clean_failure(result: Result, *needles: str) -> None:
@@ -52,7 +54,10 @@ def test_import_csv_embeds_images_and_reports_broken_rows(app: Flask, tmp_path: 
     assert result.exit_code == 0, result.output
     assert "4 imported, 1 skipped as broken" in result.output
     assert "missing id" in result.output
-    assert "4 indexed (2 with a vector: 2 embedded, 0 reused), 1 without image, 0 images not loaded (metadata only), 1 image failures" in result.output
+    assert (
+        "4 indexed (2 with a vector: 2 embedded, 0 reused), 1 without image, 0 images not loaded (metadata only), 1 image failures"
+        in result.output
+    )
     backend = services_of(app).backend
     docs = backend.fetch(["csv:a", "csv:b", "csv:c", "csv:d"])
     assert docs["csv:b"].record.year_start == 1780 and docs["csv:b"].vector is not None
@@ -61,30 +66,71 @@ def test_import_csv_embeds_images_and_reports_broken_rows(app: Flask, tmp_path: 
 
 def test_import_aardvark_then_search_json_is_the_api_response(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    result = run(["import", "aardvark", str(FIXTURES / "aardvark" / "stanford-sample.jsonl"), "--no-images", "--data-dir", str(data_dir)])
+    result = run(
+        [
+            "import",
+            "aardvark",
+            str(FIXTURES / "aardvark" / "stanford-sample.jsonl"),
+            "--no-images",
+            "--data-dir",
+            str(data_dir),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "aardvark: 20 imported, 0 skipped as broken" in result.output
     assert "5 without image, 15 images not loaded (metadata only)" in result.output
 
-    args = ["search", "austria", "--mode", "keyword", "--facet", "place", "--size", "5", "--explain", "--json", "--data-dir", str(data_dir)]
+    args = [
+        "search",
+        "austria",
+        "--mode",
+        "keyword",
+        "--facet",
+        "place",
+        "--size",
+        "5",
+        "--explain",
+        "--json",
+        "--data-dir",
+        str(data_dir),
+    ]
     cli_body = json.loads(run(args).output)
-    api_body = create_app({"data_dir": data_dir}).test_client().get("/api/search?q=austria&mode=keyword&facet=place&size=5&explain=true").json
+    api_body = (
+        create_app({"data_dir": data_dir})
+        .test_client()
+        .get("/api/search?q=austria&mode=keyword&facet=place&size=5&explain=true")
+        .json
+    )
     cli_body.pop("took_ms")
     api_body.pop("took_ms")
     assert cli_body == api_body
     assert cli_body["total"] >= 1 and cli_body["hits"][0]["explain"]["keyword"]["rank"] == 1
 
     table = run(["search", "austria", "--mode", "keyword", "--data-dir", str(data_dir)])
-    assert table.exit_code == 0 and "2 results" in table.output and "Austria 1:50,000" in table.output
+    assert (
+        table.exit_code == 0 and "2 results" in table.output and "Austria 1:50,000" in table.output
+    )
 
 
 def test_import_of_broken_records_goes_on(tmp_path: Path) -> None:
-    result = run(["import", "aardvark", str(FIXTURES / "aardvark" / "broken.jsonl"), "--no-images", "--data-dir", str(tmp_path / "data")])
+    result = run(
+        [
+            "import",
+            "aardvark",
+            str(FIXTURES / "aardvark" / "broken.jsonl"),
+            "--no-images",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ]
+    )
     assert "skipped as broken" in result.output and "Traceback" not in result.output
 
 
 def test_unreadable_import_exits_non_zero(tmp_path: Path) -> None:
-    assert_clean_failure(run(["import", "csv", str(tmp_path / "missing.csv"), "--data-dir", str(tmp_path / "d")]), "missing.csv")
+    assert_clean_failure(
+        run(["import", "csv", str(tmp_path / "missing.csv"), "--data-dir", str(tmp_path / "d")]),
+        "missing.csv",
+    )
     binary = tmp_path / "binary.jsonl"
     binary.write_bytes(bytes(range(256)) * 10)
     result = run(["import", "jsonl", str(binary), "--data-dir", str(tmp_path / "d")])
@@ -105,21 +151,44 @@ def test_unreadable_import_exits_non_zero(tmp_path: Path) -> None:
         (["search", "x", "--page", "999999", "--mode", "semantic"], "page"),
     ],
 )
-def test_bad_search_input_is_a_message_not_a_traceback(app: Flask, args: list[str], needle: str) -> None:
+def test_bad_search_input_is_a_message_not_a_traceback(
+    app: Flask, args: list[str], needle: str
+) -> None:
     assert_clean_failure(run(args, app), needle)
 
 
 def test_search_filters_reach_the_service(app: Flask) -> None:
     body = json.loads(run(["search", "--no-image", "--json"], app).output)
     assert [hit["id"] for hit in body["hits"]] == ["test:noimage"]
-    body = json.loads(run(["search", "map", "--mode", "keyword", "--subject", "Sea monsters", "--year-to", "1801", "--sort", "-year", "--json"], app).output)
+    body = json.loads(
+        run(
+            [
+                "search",
+                "map",
+                "--mode",
+                "keyword",
+                "--subject",
+                "Sea monsters",
+                "--year-to",
+                "1801",
+                "--sort",
+                "-year",
+                "--json",
+            ],
+            app,
+        ).output
+    )
     assert [hit["id"] for hit in body["hits"]] == ["test:blue-1", "test:blue-0"]
 
 
 def test_search_by_local_image_file(app: Flask, tmp_path: Path) -> None:
     path = tmp_path / "query.png"
     draw_map(COLOURS["green"], 42).save(path)
-    body = json.loads(run(["search", "--image", str(path), "--mode", "semantic", "--size", "3", "--json"], app).output)
+    body = json.loads(
+        run(
+            ["search", "--image", str(path), "--mode", "semantic", "--size", "3", "--json"], app
+        ).output
+    )
     assert [hit["id"].split("-")[0] for hit in body["hits"]] == ["test:green"] * 3
 
 
@@ -148,7 +217,9 @@ def test_demo_rebuilds_an_index_made_by_another_model(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
     services = services_of(create_app({"data_dir": data_dir}))
     records = write_demo_collection(data_dir, 2, 1)
-    index_records(records, settings=services.settings, backend=services.backend, embedder=ColourEmbedder())
+    index_records(
+        records, settings=services.settings, backend=services.backend, embedder=ColourEmbedder()
+    )
     services.close()
     result = run(["demo", "--size", "2", "--no-serve", "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
@@ -158,7 +229,9 @@ def test_demo_rebuilds_an_index_made_by_another_model(tmp_path: Path) -> None:
     assert health["documents"] == 2 and health["index_model"] != "test-colour-v1"
 
 
-def test_serve_prints_the_url_and_serves_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_prints_the_url_and_serves_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started: dict[str, object] = {}
 
     def fake_run_simple(host: str, port: int, app: Flask, **options: object) -> None:
@@ -168,11 +241,18 @@ def test_serve_prints_the_url_and_serves_the_app(tmp_path: Path, monkeypatch: py
     result = run(["serve", "--port", "8123", "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/" in result.output
-    assert started["port"] == 8123 and services_of(started["app"]).settings.data_dir == tmp_path / "data"  # type: ignore[arg-type]
+    assert (
+        started["port"] == 8123
+        and services_of(started["app"]).settings.data_dir == tmp_path / "data"
+    )  # type: ignore[arg-type]
     assert "no index at" in result.output
     assert_clean_failure(run(["serve", "--port", "99999"]), "99999")
 
 
 def test_search_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
-    assert_clean_failure(run(["search", "sea", "--data-dir", str(tmp_path / "empty")]), "no index at", "mapsearch demo")
+    assert_clean_failure(
+        run(["search", "sea", "--data-dir", str(tmp_path / "empty")]),
+        "no index at",
+        "mapsearch demo",
+    )
     assert not (tmp_path / "empty").exists()

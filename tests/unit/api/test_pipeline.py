@@ -26,10 +26,18 @@ def backend(pipeline_settings: Settings) -> EmbeddedBackend:
     backend.close()
 
 
-def test_indexes_every_record_and_reports_image_failures(pipeline_settings: Settings, backend: EmbeddedBackend) -> None:
+def test_indexes_every_record_and_reports_image_failures(
+    pipeline_settings: Settings, backend: EmbeddedBackend
+) -> None:
     records = make_collection(pipeline_settings.data_dir)
     calls: list[tuple[int, int | None]] = []
-    report = index_records(records, settings=pipeline_settings, backend=backend, embedder=ColourEmbedder(), progress=lambda d, t: calls.append((d, t)))
+    report = index_records(
+        records,
+        settings=pipeline_settings,
+        backend=backend,
+        embedder=ColourEmbedder(),
+        progress=lambda d, t: calls.append((d, t)),
+    )
 
     assert report.seen == report.indexed == len(records) == 14
     assert report.with_vector == report.embedded == 12
@@ -45,7 +53,9 @@ def test_indexes_every_record_and_reports_image_failures(pipeline_settings: Sett
     assert np.isclose(np.linalg.norm(red.vector), 1.0, atol=1e-5)
 
 
-def test_rerun_reuses_vectors_when_image_and_model_are_unchanged(pipeline_settings: Settings, backend: EmbeddedBackend) -> None:
+def test_rerun_reuses_vectors_when_image_and_model_are_unchanged(
+    pipeline_settings: Settings, backend: EmbeddedBackend
+) -> None:
     records = make_collection(pipeline_settings.data_dir)
     index_records(records, settings=pipeline_settings, backend=backend, embedder=ColourEmbedder())
     # one image changes: only it is embedded again
@@ -57,26 +67,51 @@ def test_rerun_reuses_vectors_when_image_and_model_are_unchanged(pipeline_settin
     assert changed.vector is not None and changed.vector[1] > changed.vector[0]  # now green
 
 
-def test_metadata_only_run_keeps_stored_vectors(pipeline_settings: Settings, backend: EmbeddedBackend) -> None:
+def test_metadata_only_run_keeps_stored_vectors(
+    pipeline_settings: Settings, backend: EmbeddedBackend
+) -> None:
     records = make_collection(pipeline_settings.data_dir)
     index_records(records, settings=pipeline_settings, backend=backend, embedder=ColourEmbedder())
     renamed = [r.model_copy(update={"title": r.title + " (revised)"}) for r in records]
-    report = index_records(renamed, settings=pipeline_settings, backend=backend, embedder=None, with_images=False)
+    report = index_records(
+        renamed, settings=pipeline_settings, backend=backend, embedder=None, with_images=False
+    )
     assert report.indexed == 14 and report.embedded == 0
     assert report.without_image == 1 and report.images_skipped == 13
     assert backend.info().with_vectors == 12
     assert backend.fetch(["test:blue-0"])["test:blue-0"].record.title.endswith("(revised)")
 
 
-def test_unreachable_image_keeps_the_record_and_the_batch(pipeline_settings: Settings, backend: EmbeddedBackend) -> None:
+def test_unreachable_image_keeps_the_record_and_the_batch(
+    pipeline_settings: Settings, backend: EmbeddedBackend
+) -> None:
     records = make_collection(pipeline_settings.data_dir, per_colour=1)
-    records.insert(0, MapRecord(id="test:remote", source="test", title="Remote", image=ImageRef(url="http://127.0.0.1:9/x.png")))
-    records.insert(1, MapRecord(id="test:escape", source="test", title="Escape", image=ImageRef(url="../../etc/passwd")))
-    report = index_records(records, settings=pipeline_settings, backend=backend, embedder=ColourEmbedder())
+    records.insert(
+        0,
+        MapRecord(
+            id="test:remote",
+            source="test",
+            title="Remote",
+            image=ImageRef(url="http://127.0.0.1:9/x.png"),
+        ),
+    )
+    records.insert(
+        1,
+        MapRecord(
+            id="test:escape", source="test", title="Escape", image=ImageRef(url="../../etc/passwd")
+        ),
+    )
+    report = index_records(
+        records, settings=pipeline_settings, backend=backend, embedder=ColourEmbedder()
+    )
     assert report.indexed == len(records)
     assert report.image_failures == 3  # loopback URL refused, path outside data dir, corrupt file
     assert report.with_vector == 4
-    assert {s.split(":")[0] + ":" + s.split(":")[1] for s in report.image_failure_samples} == {"test:remote", "test:escape", "test:broken"}
+    assert {s.split(":")[0] + ":" + s.split(":")[1] for s in report.image_failure_samples} == {
+        "test:remote",
+        "test:escape",
+        "test:broken",
+    }
 
 
 def test_image_content_hash_depends_on_pixels_only() -> None:

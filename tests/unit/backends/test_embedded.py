@@ -17,9 +17,15 @@ from indexer.records import IndexDocument, MapRecord, Place
 from indexer.settings import Settings
 
 
-def doc(doc_id: str, title: str, vector: list[float] | None = None, **fields: object) -> IndexDocument:
+def doc(
+    doc_id: str, title: str, vector: list[float] | None = None, **fields: object
+) -> IndexDocument:
     array = None if vector is None else np.array(vector, np.float32) / np.linalg.norm(vector)
-    return IndexDocument(record=MapRecord(id=doc_id, source="t", title=title, **fields), vector=array, model_id="m" if vector else None)  # type: ignore[arg-type]
+    return IndexDocument(
+        record=MapRecord(id=doc_id, source="t", title=title, **fields),
+        vector=array,
+        model_id="m" if vector else None,
+    )  # type: ignore[arg-type]
 
 
 def test_index_survives_reopen(settings: Settings) -> None:
@@ -28,7 +34,10 @@ def test_index_survives_reopen(settings: Settings) -> None:
     backend.close()
     reopened = EmbeddedBackend.open(settings)
     result = reopened.search(BackendQuery(text="harbour", vector=np.array([0, 1], np.float32)))
-    assert [h.id for h in result.keyword] == ["t:1"] and [h.id for h in result.semantic] == ["t:2", "t:1"]
+    assert [h.id for h in result.keyword] == ["t:1"] and [h.id for h in result.semantic] == [
+        "t:2",
+        "t:1",
+    ]
     assert reopened.info().documents == 2
 
 
@@ -48,18 +57,35 @@ def test_reader_sees_writes_of_another_process(settings: Settings) -> None:
         backend.delete(["t:1"])
         """
     )
-    subprocess.run([sys.executable, "-c", writer], check=True, cwd=Path(__file__).parents[3], timeout=120)
-    result = reader.search(BackendQuery(text="island", vector=np.array([1, 0], np.float32)))  # no refresh()
+    subprocess.run(
+        [sys.executable, "-c", writer], check=True, cwd=Path(__file__).parents[3], timeout=120
+    )
+    result = reader.search(
+        BackendQuery(text="island", vector=np.array([1, 0], np.float32))
+    )  # no refresh()
     assert [h.id for h in result.keyword] == ["t:2"]
     assert [h.id for h in result.semantic] == ["t:2"]  # t:1 deleted elsewhere
 
 
 def test_updates_replace_facet_values_and_vectors(settings: Settings) -> None:
     backend = EmbeddedBackend.open(settings)
-    backend.write([doc("t:1", "A", [1, 0], places=[Place(name="Oslo")]), doc("t:2", "B", [1, 0], places=[Place(name="Oslo")])])
+    backend.write(
+        [
+            doc("t:1", "A", [1, 0], places=[Place(name="Oslo")]),
+            doc("t:2", "B", [1, 0], places=[Place(name="Oslo")]),
+        ]
+    )
     assert backend.search(BackendQuery(facets=("place",))).facets["place"] == [("Oslo", 2)]
-    backend.write([doc("t:1", "A", [0, 1], places=[Place(name="Bergen"), Place(name="Bergen")])])  # duplicate place counts once
-    result = backend.search(BackendQuery(vector=np.array([0, 1], np.float32), facets=("place",), filters=Filters(places=("Bergen",))))
+    backend.write(
+        [doc("t:1", "A", [0, 1], places=[Place(name="Bergen"), Place(name="Bergen")])]
+    )  # duplicate place counts once
+    result = backend.search(
+        BackendQuery(
+            vector=np.array([0, 1], np.float32),
+            facets=("place",),
+            filters=Filters(places=("Bergen",)),
+        )
+    )
     assert result.facets["place"] == [("Bergen", 1)]
     assert [(h.id, round(h.score, 5)) for h in result.semantic] == [("t:1", 1.0)]
     backend.write([doc("t:1", "A", None)])  # the vector goes away too
@@ -68,10 +94,19 @@ def test_updates_replace_facet_values_and_vectors(settings: Settings) -> None:
 
 def test_bad_documents_fail_alone(settings: Settings) -> None:
     backend = EmbeddedBackend.open(settings)
-    report = backend.write([doc("t:1", "Fine", [1, 0]), doc("t:2", "Broken", [np.nan, 1]), IndexDocument(
-        record=MapRecord(id="t:3", source="t"), vector=np.ones(2, np.float32), model_id=None)])
+    report = backend.write(
+        [
+            doc("t:1", "Fine", [1, 0]),
+            doc("t:2", "Broken", [np.nan, 1]),
+            IndexDocument(
+                record=MapRecord(id="t:3", source="t"), vector=np.ones(2, np.float32), model_id=None
+            ),
+        ]
+    )
     assert (report.written, report.failed) == (1, 2)
-    assert any(e.startswith("t:2:") for e in report.errors) and any("model_id" in e for e in report.errors)
+    assert any(e.startswith("t:2:") for e in report.errors) and any(
+        "model_id" in e for e in report.errors
+    )
 
 
 def test_duplicate_ids_in_one_batch_last_wins(settings: Settings) -> None:
@@ -103,8 +138,10 @@ def test_an_index_of_another_layout_is_refused_clearly(settings: Settings) -> No
 
     settings.embedded_path.parent.mkdir(parents=True)
     old = sqlite3.connect(settings.embedded_path)
-    old.executescript("CREATE TABLE docs (docno INTEGER PRIMARY KEY); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-                      "INSERT INTO meta VALUES ('schema_version', '1');")
+    old.executescript(
+        "CREATE TABLE docs (docno INTEGER PRIMARY KEY); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+        "INSERT INTO meta VALUES ('schema_version', '1');"
+    )
     old.commit()
     old.close()
     with pytest.raises(BackendError, match="layout version 1"):
@@ -112,16 +149,26 @@ def test_an_index_of_another_layout_is_refused_clearly(settings: Settings) -> No
 
 
 @pytest.mark.parametrize("num_candidates", [1, 2, 5, 100])
-def test_keyword_top_k_is_exact_under_filters_and_ties(settings: Settings, num_candidates: int) -> None:
+def test_keyword_top_k_is_exact_under_filters_and_ties(
+    settings: Settings, num_candidates: int
+) -> None:
     backend = EmbeddedBackend.open(settings)
     # 60 matches; many share a score (same title length), only every third passes the filter
-    docs = [doc(f"t:{n:03d}", "harbor " + "x " * (n % 4), None, year_start=1800 + n) for n in range(60)]
+    docs = [
+        doc(f"t:{n:03d}", "harbor " + "x " * (n % 4), None, year_start=1800 + n) for n in range(60)
+    ]
     backend.write(docs)
     filters = Filters(ids=tuple(f"t:{n:03d}" for n in range(0, 60, 3)))
-    result = backend.search(BackendQuery(text="harbor", filters=filters, num_candidates=num_candidates))
-    full = backend._conn.execute("SELECT rowid, -bm25(fts, 4.0, 2.0, 1.0, 1.0) FROM fts WHERE fts MATCH 'harbor'").fetchall()
+    result = backend.search(
+        BackendQuery(text="harbor", filters=filters, num_candidates=num_candidates)
+    )
+    full = backend._conn.execute(
+        "SELECT rowid, -bm25(fts, 4.0, 2.0, 1.0, 1.0) FROM fts WHERE fts MATCH 'harbor'"
+    ).fetchall()
     id_of = dict(backend._conn.execute("SELECT docno, id FROM docs").fetchall())
-    expected = sorted(((-score, id_of[rowid]) for rowid, score in full if id_of[rowid] in filters.ids))
+    expected = sorted(
+        ((-score, id_of[rowid]) for rowid, score in full if id_of[rowid] in filters.ids)
+    )
     assert [h.id for h in result.keyword] == [doc_id for _, doc_id in expected][:num_candidates]
     assert result.total == 20
 
@@ -130,8 +177,15 @@ def test_facets_of_a_small_result_match_a_plain_count(settings: Settings) -> Non
     rng = np.random.default_rng(1)
     names = ["Oslo", "Bergen", "Paris", "Lyon", "Rome"]
     docs = [
-        doc(f"t:{n:03d}", f"Map {n}", list(rng.standard_normal(4)),
-            places=[Place(name=str(p)) for p in rng.choice(names, size=int(rng.integers(0, 3)), replace=False)])
+        doc(
+            f"t:{n:03d}",
+            f"Map {n}",
+            list(rng.standard_normal(4)),
+            places=[
+                Place(name=str(p))
+                for p in rng.choice(names, size=int(rng.integers(0, 3)), replace=False)
+            ],
+        )
         for n in range(200)
     ]
     backend = EmbeddedBackend.open(settings)

@@ -19,7 +19,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def client(tmp_path: Path) -> FlaskClient:
-    app = create_app({"data_dir": tmp_path / "data", "admin_tokens": ["other-token", TOKEN], "TESTING": True})
+    app = create_app(
+        {"data_dir": tmp_path / "data", "admin_tokens": ["other-token", TOKEN], "TESTING": True}
+    )
     return app.test_client()
 
 
@@ -27,7 +29,12 @@ def _index(tmp_path: Path, count: int) -> None:
     from indexer.settings import load_settings
 
     backend = open_backend(load_settings({"data_dir": tmp_path / "data"}))
-    backend.write([IndexDocument(record=MapRecord(id=f"t:{i}", source="t", title=f"Map {i}", revision=1)) for i in range(count)])
+    backend.write(
+        [
+            IndexDocument(record=MapRecord(id=f"t:{i}", source="t", title=f"Map {i}", revision=1))
+            for i in range(count)
+        ]
+    )
     backend.close()
 
 
@@ -59,9 +66,13 @@ def test_no_configured_tokens_closes_the_api(tmp_path: Path) -> None:
     assert client.get("/api/admin/status", headers=AUTH).status_code == 403
 
 
-def test_reindex_ids_runs_as_a_job_and_reports_progress(client: FlaskClient, tmp_path: Path) -> None:
+def test_reindex_ids_runs_as_a_job_and_reports_progress(
+    client: FlaskClient, tmp_path: Path
+) -> None:
     _index(tmp_path, 5)
-    response = client.post("/api/admin/reindex", json={"ids": ["t:1", "t:3", "t:missing"]}, headers=AUTH)
+    response = client.post(
+        "/api/admin/reindex", json={"ids": ["t:1", "t:3", "t:missing"]}, headers=AUTH
+    )
     assert response.status_code == 202
     assert response.headers["Location"].endswith(response.get_json()["id"])
     job = _wait(client, response.get_json()["id"])
@@ -86,15 +97,18 @@ def test_unknown_job_is_404_problem(client: FlaskClient) -> None:
     assert client.post("/api/admin/jobs/doesnotexist/cancel", headers=AUTH).status_code == 404
 
 
-@pytest.mark.parametrize("body", [
-    {"source": "ftp"},
-    {"source": "iiif"},
-    {"source": "loc", "facets": ["no-colon"]},
-    {"source": "loc", "dates": "last year"},
-    {"source": "loc", "limit": 0},
-    {"source": "loc", "url": "http://example.org/manifest"},
-    {"source": "loc", "surprise": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"source": "ftp"},
+        {"source": "iiif"},
+        {"source": "loc", "facets": ["no-colon"]},
+        {"source": "loc", "dates": "last year"},
+        {"source": "loc", "limit": 0},
+        {"source": "loc", "url": "http://example.org/manifest"},
+        {"source": "loc", "surprise": 1},
+    ],
+)
 def test_bad_harvest_requests_are_400(client: FlaskClient, body: dict[str, Any]) -> None:
     response = client.post("/api/admin/harvest", json=body, headers=AUTH)
     assert response.status_code == 400, response.get_json()
@@ -117,7 +131,9 @@ def test_a_job_without_progress_is_failed_loudly(tmp_path: Path) -> None:
     """A job whose batches were lost (workers gone, Redis wiped) never stays "running" forever."""
     from celery_tasks.runtime import pipeline_context
 
-    app = create_app({"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "job_stall_timeout": 0.2})
+    app = create_app(
+        {"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "job_stall_timeout": 0.2}
+    )
     jobs = pipeline_context(app).jobs
     job = jobs.create("harvest", {"source": "loc"})
     jobs.update(job.id, state="running", started_at=time.time())
@@ -137,15 +153,25 @@ def test_iiif_harvest_through_the_staff_api(tmp_path: Path) -> None:
 
     from tests.http_server import Reply, ScriptedServer
 
-    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "iiif" / "manifest.3.delft-trk-9812103.json"
+    fixture = (
+        Path(__file__).resolve().parents[2]
+        / "fixtures"
+        / "iiif"
+        / "manifest.3.delft-trk-9812103.json"
+    )
     manifest = json.loads(fixture.read_text())
     with ScriptedServer() as server:
         manifest["id"] = server.url("/manifest.json")
         server.add("/manifest.json", Reply.json(manifest))
-        app = create_app({"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "allow_private_urls": True})
+        app = create_app(
+            {"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "allow_private_urls": True}
+        )
         client = app.test_client()
-        response = client.post("/api/admin/harvest", headers=AUTH,
-                               json={"source": "iiif", "url": server.url("/manifest.json"), "with_images": False})
+        response = client.post(
+            "/api/admin/harvest",
+            headers=AUTH,
+            json={"source": "iiif", "url": server.url("/manifest.json"), "with_images": False},
+        )
         assert response.status_code == 202, response.get_json()
         job = _wait(client, response.get_json()["id"])
     assert job["state"] == "succeeded", job

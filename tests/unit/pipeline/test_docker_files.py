@@ -31,13 +31,17 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in env.items()}
 
 
-def test_every_mapsearch_variable_is_a_setting(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_mapsearch_variable_is_a_setting(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     fields = set(Settings.model_fields)
     checked = 0
     for name, service in compose["services"].items():
         env = {k: v for k, v in _environment(service).items() if k.startswith("MAPSEARCH_")}
         for key in env:
-            assert key.removeprefix("MAPSEARCH_").lower() in fields, f"{name}: {key} is not a setting"
+            assert key.removeprefix("MAPSEARCH_").lower() in fields, (
+                f"{name}: {key} is not a setting"
+            )
         # the values (with compose's ${VAR:-default} defaults) must also validate
         for key in [k for k in os.environ if k.startswith("MAPSEARCH_")]:
             monkeypatch.delenv(key)
@@ -51,7 +55,9 @@ def test_every_mapsearch_variable_is_a_setting(compose: dict[str, Any], monkeypa
 def test_services_of_the_stack(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert {"elasticsearch", "redis", "api", "worker-cpu", "worker-gpu", "flower"} <= set(services)
-    assert services["elasticsearch"]["image"].startswith("docker.elastic.co/elasticsearch/elasticsearch:")
+    assert services["elasticsearch"]["image"].startswith(
+        "docker.elastic.co/elasticsearch/elasticsearch:"
+    )
     assert _environment(services["api"])["MAPSEARCH_BROKER_URL"] == "redis://redis:6379/0"
     assert _environment(services["worker-gpu"])["MAPSEARCH_DEVICE"] == "cuda"
     assert services["worker-gpu"]["build"]["args"]["TORCH_FLAVOUR"] == "cuda"

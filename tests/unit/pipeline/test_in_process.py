@@ -20,14 +20,26 @@ def test_images_are_embedded_and_a_corrupt_one_is_reported(tmp_path: Path) -> No
     for n in range(10):
         path = data / "images" / f"{n}.png"
         path.write_bytes(b"not an image at all" if n == 6 else png_bytes(n))
-        records.append(MapRecord(id=f"local:{n}", source="local", title=f"Map {n}", image=ImageRef(url=f"images/{n}.png")))
+        records.append(
+            MapRecord(
+                id=f"local:{n}",
+                source="local",
+                title=f"Map {n}",
+                image=ImageRef(url=f"images/{n}.png"),
+            )
+        )
     records_file = tmp_path / "records.jsonl"
     records_file.write_text("\n".join(r.model_dump_json() for r in records))
     app = create_app({"data_dir": data, "pipeline_batch_size": 4, "model": "demo", "device": "cpu"})
     snapshots: list[tuple[int, int]] = []
 
-    job = start_job(app, "harvest", {"source": "records", "path": str(records_file)}, inline=True,
-                    progress=lambda j: snapshots.append((j.done, j.total)))
+    job = start_job(
+        app,
+        "harvest",
+        {"source": "records", "path": str(records_file)},
+        inline=True,
+        progress=lambda j: snapshots.append((j.done, j.total)),
+    )
 
     assert job.state == "succeeded", job
     assert (job.total, job.done, job.failed, job.without_vector) == (10, 10, 0, 1)
@@ -51,11 +63,20 @@ def test_reindex_keeps_current_vectors_without_fetching(tmp_path: Path) -> None:
     records = []
     for n in range(6):
         (data / "images" / f"{n}.png").write_bytes(b"broken" if n == 2 else png_bytes(n))
-        records.append(MapRecord(id=f"r:{n}", source="r", title=f"Map {n}", image=ImageRef(url=f"images/{n}.png")))
+        records.append(
+            MapRecord(
+                id=f"r:{n}", source="r", title=f"Map {n}", image=ImageRef(url=f"images/{n}.png")
+            )
+        )
     records_file = tmp_path / "records.jsonl"
     records_file.write_text("\n".join(r.model_dump_json() for r in records))
     app = create_app({"data_dir": data, "pipeline_batch_size": 4, "model": "demo", "device": "cpu"})
-    assert start_job(app, "harvest", {"source": "records", "path": str(records_file)}, inline=True).state == "succeeded"
+    assert (
+        start_job(
+            app, "harvest", {"source": "records", "path": str(records_file)}, inline=True
+        ).state
+        == "succeeded"
+    )
     backend = open_backend(load_settings({"data_dir": data}))
     before = backend.fetch([r.id for r in records])
     for n in range(6):

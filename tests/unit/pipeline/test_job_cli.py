@@ -12,20 +12,31 @@ from webapi.cli import cli
 
 
 def _runner(tmp_path: Path) -> CliRunner:
-    return CliRunner(env={"MAPSEARCH_DATA_DIR": str(tmp_path / "data"), "MAPSEARCH_PIPELINE_BATCH_SIZE": "4",
-                          "MAPSEARCH_BROKER_URL": None})
+    return CliRunner(
+        env={
+            "MAPSEARCH_DATA_DIR": str(tmp_path / "data"),
+            "MAPSEARCH_PIPELINE_BATCH_SIZE": "4",
+            "MAPSEARCH_BROKER_URL": None,
+        }
+    )
 
 
 def _records_file(tmp_path: Path, count: int) -> Path:
     path = tmp_path / "records.jsonl"
-    path.write_text("\n".join(MapRecord(id=f"cli:{i}", source="cli", title=f"Chart {i}").model_dump_json()
-                              for i in range(count)))
+    path.write_text(
+        "\n".join(
+            MapRecord(id=f"cli:{i}", source="cli", title=f"Chart {i}").model_dump_json()
+            for i in range(count)
+        )
+    )
     return path
 
 
 def test_harvest_records_in_process_then_jobs(tmp_path: Path) -> None:
     runner = _runner(tmp_path)
-    result = runner.invoke(cli, ["harvest", "records", str(_records_file(tmp_path, 10)), "--no-images"])
+    result = runner.invoke(
+        cli, ["harvest", "records", str(_records_file(tmp_path, 10)), "--no-images"]
+    )
     assert result.exit_code == 0, result.output
     assert "succeeded" in result.output and "done 10/10" in result.output
 
@@ -39,7 +50,9 @@ def test_harvest_records_in_process_then_jobs(tmp_path: Path) -> None:
 
 def test_limit_stops_the_harvest(tmp_path: Path) -> None:
     runner = _runner(tmp_path)
-    result = runner.invoke(cli, ["harvest", "records", str(_records_file(tmp_path, 10)), "--no-images", "--limit", "5"])
+    result = runner.invoke(
+        cli, ["harvest", "records", str(_records_file(tmp_path, 10)), "--no-images", "--limit", "5"]
+    )
     assert result.exit_code == 0, result.output
     assert "done 5/5" in result.output
 
@@ -72,8 +85,13 @@ def test_cancel_stops_the_remaining_batches(tmp_path: Path) -> None:
             cancel_job(app, job.id)  # type: ignore[attr-defined]
         seen.append(job.state)  # type: ignore[attr-defined]
 
-    job = start_job(app, "harvest", {"source": "records", "path": str(_records_file(tmp_path, 12)), "with_images": False},
-                    inline=True, progress=progress)
+    job = start_job(
+        app,
+        "harvest",
+        {"source": "records", "path": str(_records_file(tmp_path, 12)), "with_images": False},
+        inline=True,
+        progress=progress,
+    )
     assert job.state == "cancelled" and job.cancel_requested
     assert job.done == 4 and job.message == "cancelled by staff"
     backend = open_backend(load_settings({"data_dir": tmp_path / "data"}))

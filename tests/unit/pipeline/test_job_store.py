@@ -36,7 +36,9 @@ def test_a_batch_is_counted_once(store: JobStore) -> None:
     assert not store.add_batch(job.id, "b1", ["a", "b", "c"])  # redelivered harvest
     assert store.add_batch(job.id, "b2", ["d"])
     assert store.complete_batch(job.id, "b1", done=2, failed=1, without_vector=1, errors=["c: bad"])
-    assert not store.complete_batch(job.id, "b1", done=3, failed=0, without_vector=0, errors=["again"])
+    assert not store.complete_batch(
+        job.id, "b1", done=3, failed=0, without_vector=0, errors=["again"]
+    )
     got = store.get(job.id)
     assert (got.total, got.done, got.failed, got.without_vector) == (4, 2, 1, 1)
     assert (got.batches_total, got.batches_done) == (2, 1)
@@ -50,7 +52,12 @@ def test_update_list_and_finalize_claim(store: JobStore) -> None:
     second = store.create("reindex", {"source": "index", "full": True})
     store.update(first.id, state="running", started_at=123.5, harvest_complete=True)
     got = store.get(first.id)
-    assert (got.state, got.started_at, got.harvest_complete, got.params) == ("running", 123.5, True, {"source": "loc"})
+    assert (got.state, got.started_at, got.harvest_complete, got.params) == (
+        "running",
+        123.5,
+        True,
+        {"source": "loc"},
+    )
     assert [job.id for job in store.recent(10)] == [second.id, first.id]
     assert store.claim_finalize(first.id)
     assert not store.claim_finalize(first.id)
@@ -62,7 +69,9 @@ def test_error_sample_is_bounded(store: JobStore) -> None:
     job = store.create("harvest", {})
     for n in range(30):
         store.add_batch(job.id, f"b{n}", [str(n)])
-        store.complete_batch(job.id, f"b{n}", done=0, failed=1, without_vector=0, errors=[f"{n}: broken"])
+        store.complete_batch(
+            job.id, f"b{n}", done=0, failed=1, without_vector=0, errors=[f"{n}: broken"]
+        )
     got = store.get(job.id)
     assert got.failed == 30
     assert len(got.errors) == MAX_SAMPLE_ERRORS

@@ -21,7 +21,9 @@ def backend(settings: Settings) -> EmbeddedBackend:
     return backend
 
 
-def test_image_url_and_token_go_through_the_resolver(settings: Settings, backend: EmbeddedBackend) -> None:
+def test_image_url_and_token_go_through_the_resolver(
+    settings: Settings, backend: EmbeddedBackend
+) -> None:
     asked: list[tuple[str, str]] = []
 
     def resolve(kind: str, value: str) -> Image.Image:
@@ -43,16 +45,22 @@ def test_one_example_image_at_a_time(settings: Settings, backend: EmbeddedBacken
         service.search(SearchParams(image_id="c:01"), image=solid_image((255, 0, 0)))
 
 
-def test_no_model_configured_is_a_503_only_when_a_model_is_needed(settings: Settings, backend: EmbeddedBackend) -> None:
+def test_no_model_configured_is_a_503_only_when_a_model_is_needed(
+    settings: Settings, backend: EmbeddedBackend
+) -> None:
     service = SearchService(settings, backend, None)
     assert service.search(SearchParams(q="paris", mode="keyword")).total == 3
-    assert service.search(SearchParams(image_id="c:03", size=1)).hits[0].id == "c:03"  # stored vector: no model
+    assert (
+        service.search(SearchParams(image_id="c:03", size=1)).hits[0].id == "c:03"
+    )  # stored vector: no model
     with pytest.raises(EmbedderUnavailable) as raised:
         service.search(SearchParams(q="paris"))
     assert raised.value.status == 503
 
 
-def test_model_factory_is_called_once_and_only_when_needed(settings: Settings, backend: EmbeddedBackend) -> None:
+def test_model_factory_is_called_once_and_only_when_needed(
+    settings: Settings, backend: EmbeddedBackend
+) -> None:
     made: list[FakeEmbedder] = []
 
     def factory() -> FakeEmbedder:
@@ -76,11 +84,19 @@ def test_unknown_item_is_not_found(settings: Settings, backend: EmbeddedBackend)
         service.similar("c:nope")
 
 
-def test_response_echoes_the_query_and_builds_thumbnails(settings: Settings, backend: EmbeddedBackend) -> None:
+def test_response_echoes_the_query_and_builds_thumbnails(
+    settings: Settings, backend: EmbeddedBackend
+) -> None:
     service = SearchService(settings, backend, FakeEmbedder())
     response = service.search(SearchParams(q="paris", mix=0.2, facet=["place"]))
-    assert response.query["model"] == "fake-4d" and response.query["mode"] == "hybrid" and response.query["window"] == 1000
+    assert (
+        response.query["model"] == "fake-4d"
+        and response.query["mode"] == "hybrid"
+        and response.query["window"] == 1000
+    )
     assert response.hits[0].thumbnail_url == "https://example.org/c:03.jpg"
-    record = corpus()[0].record.model_copy(update={"image": ImageRef(iiif_service="https://iiif.example.org/x/")})
+    record = corpus()[0].record.model_copy(
+        update={"image": ImageRef(iiif_service="https://iiif.example.org/x/")}
+    )
     assert thumbnail_of(record) == "https://iiif.example.org/x/full/!400,400/0/default.jpg"
     assert service.search(SearchParams()).query["mode"] == "browse"

@@ -34,13 +34,19 @@ def qs(url: str) -> dict[str, list[str]]:
 
 
 def test_clean_args_drops_blanks_and_unknown_keys() -> None:
-    args = clean_args(MultiDict([("q", " maps "), ("modify", ""), ("place", "Paris"), ("place", "Rome"), ("utm", "x")]))
+    args = clean_args(
+        MultiDict(
+            [("q", " maps "), ("modify", ""), ("place", "Paris"), ("place", "Rome"), ("utm", "x")]
+        )
+    )
     assert args.getlist("place") == ["Paris", "Rome"]
     assert args["q"] == "maps" and "modify" not in args and "utm" not in args
 
 
 def test_params_from_args_validates_like_the_api_and_asks_for_facets() -> None:
-    params = params_from_args(MultiDict([("q", "x"), ("collapse", "on"), ("modify", "grayscale:0.5")]))
+    params = params_from_args(
+        MultiDict([("q", "x"), ("collapse", "on"), ("modify", "grayscale:0.5")])
+    )
     assert params.collapse is True and params.explain is True
     assert tuple(params.facet) == REQUESTED_FACETS
     assert params.facet_size == 300  # long place/subject lists reach the sidebar's filter box
@@ -61,7 +67,10 @@ def test_modifier_chips_step_clamp_and_remove() -> None:
     args = MultiDict([("q", "maps"), ("modify", "grayscale:1.9"), ("modify", "colour:-0.5")])
     chips = modifier_links(args)
     assert [c["weight"] for c in chips] == ["+1.9", "-0.5"]
-    assert qs(chips[0]["more"])["modify"] == ["grayscale:+2", "colour:-0.5"]  # clamped to the API's limit
+    assert qs(chips[0]["more"])["modify"] == [
+        "grayscale:+2",
+        "colour:-0.5",
+    ]  # clamped to the API's limit
     assert qs(chips[1]["less"])["modify"] == ["grayscale:1.9", "colour:-0.75"]
     assert qs(chips[0]["remove"])["modify"] == ["colour:-0.5"]
 
@@ -76,7 +85,11 @@ def test_page_links_window_with_gaps() -> None:
 
 def test_decade_histogram_fills_gaps_and_links_each_decade() -> None:
     bars = decade_histogram([("1780", 4), ("1800", 2), ("junk", 9)], MultiDict([("q", "x")]))
-    assert [(b["decade"], b["count"], b["height"]) for b in bars] == [(1780, 4, 100), (1790, 0, 0), (1800, 2, 50)]
+    assert [(b["decade"], b["count"], b["height"]) for b in bars] == [
+        (1780, 4, 100),
+        (1790, 0, 0),
+        (1800, 2, 50),
+    ]
     assert qs(str(bars[0]["url"])) == {"q": ["x"], "year_from": ["1780"], "year_to": ["1789"]}
     assert decade_histogram([], MultiDict()) == []
 
@@ -95,24 +108,57 @@ def test_iiif_thumbnails_get_size_requests_and_srcset() -> None:
 
 
 def hit(i: int) -> Hit:
-    return Hit(id=f"t:{i}", item_id=f"t:{i}", title=f"Map, {i}", date="1780", places=["A", "B"], score=0.5,
-               thumbnail_url=f"http://example.org/{i}.jpg")
+    return Hit(
+        id=f"t:{i}",
+        item_id=f"t:{i}",
+        title=f"Map, {i}",
+        date="1780",
+        places=["A", "B"],
+        score=0.5,
+        thumbnail_url=f"http://example.org/{i}.jpg",
+    )
 
 
 def test_exports_parse() -> None:
-    rows = list(csv.DictReader(io.StringIO(hits_to_csv([hit(1), hit(2)], lambda i: f"http://x/items/{i}"))))
-    assert rows[0]["title"] == "Map, 1" and rows[0]["places"] == "A; B" and rows[1]["page_url"] == "http://x/items/t:2"
-    collection = json.loads(hits_to_iiif_collection([hit(1)], "http://x/export.iiif.json", "Results", lambda i: f"http://x/m/{i}"))
+    rows = list(
+        csv.DictReader(io.StringIO(hits_to_csv([hit(1), hit(2)], lambda i: f"http://x/items/{i}")))
+    )
+    assert (
+        rows[0]["title"] == "Map, 1"
+        and rows[0]["places"] == "A; B"
+        and rows[1]["page_url"] == "http://x/items/t:2"
+    )
+    collection = json.loads(
+        hits_to_iiif_collection(
+            [hit(1)], "http://x/export.iiif.json", "Results", lambda i: f"http://x/m/{i}"
+        )
+    )
     assert collection["type"] == "Collection" and collection["items"][0]["type"] == "Manifest"
-    manifest = json.loads(record_manifest("http://x/m/1", "A map", None, "http://iiif/svc", 100, 50))
+    manifest = json.loads(
+        record_manifest("http://x/m/1", "A map", None, "http://iiif/svc", 100, 50)
+    )
     body = manifest["items"][0]["items"][0]["items"][0]["body"]
-    assert body["id"] == "http://iiif/svc/full/max/0/default.jpg" and body["service"][0]["type"] == "ImageService3"
+    assert (
+        body["id"] == "http://iiif/svc/full/max/0/default.jpg"
+        and body["service"][0]["type"] == "ImageService3"
+    )
 
 
 def test_citation_names_who_what_when_where() -> None:
-    record = MapRecord(id="t:1", source="t", title="A new map of the world.", contributors=["Blaeu, Willem"],
-                       publisher="Amsterdam", date="1635", collections=["Early Maps"], source_url="https://example.org/1")
-    assert citation(record) == "Blaeu, Willem. A new map of the world. Amsterdam, 1635. Early Maps. https://example.org/1."
+    record = MapRecord(
+        id="t:1",
+        source="t",
+        title="A new map of the world.",
+        contributors=["Blaeu, Willem"],
+        publisher="Amsterdam",
+        date="1635",
+        collections=["Early Maps"],
+        source_url="https://example.org/1",
+    )
+    assert (
+        citation(record)
+        == "Blaeu, Willem. A new map of the world. Amsterdam, 1635. Early Maps. https://example.org/1."
+    )
 
 
 def test_vendored_front_end_matches_the_npm_manifest() -> None:
@@ -120,7 +166,11 @@ def test_vendored_front_end_matches_the_npm_manifest() -> None:
     from pathlib import Path
 
     ui = Path(__file__).resolve().parents[3] / "webapi" / "ui"
-    pinned = json.loads((ui / "frontend" / "package.json").read_text())["devDependencies"]["openseadragon"]
+    pinned = json.loads((ui / "frontend" / "package.json").read_text())["devDependencies"][
+        "openseadragon"
+    ]
     assert f"openseadragon {pinned}" in (ui / "static" / "vendor" / "VERSIONS.txt").read_text()
-    assert (ui / "static" / "vendor" / "openseadragon" / "openseadragon.min.js").stat().st_size > 100_000
+    assert (
+        ui / "static" / "vendor" / "openseadragon" / "openseadragon.min.js"
+    ).stat().st_size > 100_000
     assert (ui / "static" / "vendor" / "world-110m.svg").read_text().startswith("<svg")

@@ -58,7 +58,9 @@ def test_a_bad_query_is_the_api_problem_with_its_status(client: FlaskClient) -> 
     assert html.escape(problem["detail"], quote=True) in page.get_data(as_text=True)
 
 
-def test_backend_down_is_a_503_page_not_a_traceback(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backend_down_is_a_503_page_not_a_traceback(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def down(*args: object, **kwargs: object) -> None:
         raise BackendError("index is unreachable")
 
@@ -70,7 +72,9 @@ def test_backend_down_is_a_503_page_not_a_traceback(app: Flask, client: FlaskCli
 
 def test_upload_fallback_redirects_to_a_search_by_token(app: Flask, client: FlaskClient) -> None:
     image = (services_of(app).settings.data_dir / "images" / "red-1.png").read_bytes()
-    response = client.post("/upload", data={"q": "", "place": "Mars", "image": (io.BytesIO(image), "red.png")})
+    response = client.post(
+        "/upload", data={"q": "", "place": "Mars", "image": (io.BytesIO(image), "red.png")}
+    )
     assert response.status_code == 303
     location = response.headers["Location"]
     assert "image_token=" in location and "place=Mars" in location
@@ -84,7 +88,9 @@ def test_upload_fallback_redirects_to_a_search_by_token(app: Flask, client: Flas
 
 def test_exports_download_the_query_results(client: FlaskClient) -> None:
     response = client.get("/export.csv?q=blue")
-    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert (
+        response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    )
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     total = client.get("/api/search?q=blue").get_json()["total"]
     assert len(rows) == total and rows[0]["thumbnail_url"].startswith("http://localhost/images/")
@@ -92,7 +98,9 @@ def test_exports_download_the_query_results(client: FlaskClient) -> None:
     assert collection["type"] == "Collection" and len(collection["items"]) == total
     manifest = client.get(collection["items"][0]["id"].replace("http://localhost", "")).get_json()
     assert manifest["type"] == "Manifest"
-    assert manifest["items"][0]["items"][0]["items"][0]["body"]["id"].startswith("http://localhost/images/")
+    assert manifest["items"][0]["items"][0]["items"][0]["body"]["id"].startswith(
+        "http://localhost/images/"
+    )
     assert client.get("/export.xml?q=blue").status_code == 404
 
 
@@ -109,24 +117,43 @@ def test_links_from_records_are_only_web_links(app: Flask, client: FlaskClient) 
     from indexer.records import IndexDocument, MapRecord
     from webapi.ui.links import web_link
 
-    record = MapRecord(id="test:evil", source="test", title="Evil", source_url="javascript:alert(1)",
-                       thumbnail_url="data:image/png;base64,AAAA")
+    record = MapRecord(
+        id="test:evil",
+        source="test",
+        title="Evil",
+        source_url="javascript:alert(1)",
+        thumbnail_url="data:image/png;base64,AAAA",
+    )
     services_of(app).backend.write([IndexDocument(record=record)])
     page = client.get("/items/test:evil").get_data(as_text=True)
     assert "javascript:" not in page and "Source record" not in page
     search = client.get("/?q=evil").get_data(as_text=True)
     assert 'src="data:' not in search
-    assert [web_link(u) for u in ("https://x.org/a", "/images/a.png", "//evil.org/x", " JavaScript:alert(1)", None)] == [
-        "https://x.org/a", "/images/a.png", None, None, None]
+    assert [
+        web_link(u)
+        for u in ("https://x.org/a", "/images/a.png", "//evil.org/x", " JavaScript:alert(1)", None)
+    ] == ["https://x.org/a", "/images/a.png", None, None, None]
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        "q=x&modify=grayscale:5", "q=x&modify=:0.5", "modify=grayscale", "bbox=1,2,3", "bbox=a,b,c,d",
-        "q=x&mix=7", "q=x&size=1000", "page=0", "year_from=abc", "sort=bogus", "mode=keyword&image_id=test:red-0",
-        "q=x&image_id=test:red-0&image_token=abc", "image_token=not-a-token", "image_id=test:nope",
-        "q=x&page=999", "image_url=file:///etc/passwd",
+        "q=x&modify=grayscale:5",
+        "q=x&modify=:0.5",
+        "modify=grayscale",
+        "bbox=1,2,3",
+        "bbox=a,b,c,d",
+        "q=x&mix=7",
+        "q=x&size=1000",
+        "page=0",
+        "year_from=abc",
+        "sort=bogus",
+        "mode=keyword&image_id=test:red-0",
+        "q=x&image_id=test:red-0&image_token=abc",
+        "image_token=not-a-token",
+        "image_id=test:nope",
+        "q=x&page=999",
+        "image_url=file:///etc/passwd",
     ],
 )
 def test_bad_queries_are_problem_pages_never_500(client: FlaskClient, query: str) -> None:
