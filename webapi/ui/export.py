@@ -29,26 +29,46 @@ CSV_COLUMNS = (
 )
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection");
+# such cells are written with a leading apostrophe, which spreadsheets show as plain text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Columns we write as numbers (a negative score or year is a number, not a formula).
+NUMERIC_CSV_COLUMNS = frozenset({"year_start", "year_end", "score"})
+
+
+def formula_safe(text: str) -> str:
+    """``text`` as a cell a spreadsheet will not evaluate as a formula."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def hits_to_csv(hits: Sequence[Hit], page_url: Callable[[str], str]) -> str:
-    """One row per hit; multi-valued fields joined with '; '."""
+    """One row per hit; multi-valued fields joined with '; '; text cells formula-safe."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for hit in hits:
+        row: dict[str, object] = {
+            "id": hit.id,
+            "item_id": hit.item_id,
+            "title": hit.title,
+            "date": hit.date or "",
+            "year_start": "" if hit.year_start is None else hit.year_start,
+            "year_end": "" if hit.year_end is None else hit.year_end,
+            "places": "; ".join(hit.places),
+            "subjects": "; ".join(hit.subjects),
+            "score": f"{hit.score:.6f}",
+            "thumbnail_url": hit.thumbnail_url or "",
+            "source_url": hit.source_url or "",
+            "page_url": page_url(hit.id),
+        }
         writer.writerow(
             {
-                "id": hit.id,
-                "item_id": hit.item_id,
-                "title": hit.title,
-                "date": hit.date or "",
-                "year_start": "" if hit.year_start is None else hit.year_start,
-                "year_end": "" if hit.year_end is None else hit.year_end,
-                "places": "; ".join(hit.places),
-                "subjects": "; ".join(hit.subjects),
-                "score": f"{hit.score:.6f}",
-                "thumbnail_url": hit.thumbnail_url or "",
-                "source_url": hit.source_url or "",
-                "page_url": page_url(hit.id),
+                column: value
+                if column in NUMERIC_CSV_COLUMNS or not isinstance(value, str)
+                else formula_safe(value)
+                for column, value in row.items()
             }
         )
     return buffer.getvalue()

@@ -174,3 +174,12 @@ def test_vendored_front_end_matches_the_npm_manifest() -> None:
         ui / "static" / "vendor" / "openseadragon" / "openseadragon.min.js"
     ).stat().st_size > 100_000
     assert (ui / "static" / "vendor" / "world-110m.svg").read_text().startswith("<svg")
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_export_defuses_formula_cells(prefix: str) -> None:
+    dangerous = f'{prefix}HYPERLINK("http://evil","x")'
+    row = hit(1).model_copy(update={"title": dangerous, "places": [dangerous], "score": -0.25})
+    (parsed,) = csv.DictReader(io.StringIO(hits_to_csv([row], lambda i: f"http://x/{i}")))
+    assert parsed["title"] == "'" + dangerous and parsed["places"] == "'" + dangerous
+    assert parsed["score"] == "-0.250000"  # a number stays a number
