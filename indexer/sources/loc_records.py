@@ -21,6 +21,9 @@ SOURCE = "loc"
 _PCT_SIZE = re.compile(r"/full/pct:([\d.]+)/.*#h=(\d+)&w=(\d+)")
 _ITEM_ID = re.compile(r"/(?:item|resource)/([^/?#]+)")
 _LCCN_ID = re.compile(r"lccn\.loc\.gov/([^/?#]+)")
+# A catalogue record without an LCCN is known only by its catalogue (Voyager) bibliographic id:
+# catalog.loc.gov/vwebv/search?...&BBID=17508778 or .../Pwebrecon.cgi?...BBID=17508778.
+_CATALOG_BBID = re.compile(r"catalog\.loc\.gov/.*[?&;]BBID=(\d+)", re.IGNORECASE)
 # Collections every LoC record is in; they say nothing as a facet.
 _NOISE_COLLECTIONS = {"catalog", "american memory", "online catalog"}
 
@@ -58,7 +61,8 @@ def absolute_url(url: str) -> str:
 
 
 def identifier(result: dict[str, Any]) -> str | None:
-    """The item's identifier (LCCN where there is one) from the fields that carry it."""
+    """The item's identifier: its LCCN where there is one, else ``bbid-<n>`` from a catalogue
+    URL (a catalogue-only record with no LCCN)."""
     for key in ("library_of_congress_control_number", "lccn"):
         value = first(result.get(key))
         if value:
@@ -69,6 +73,11 @@ def identifier(result: dict[str, Any]) -> str | None:
             match = _ITEM_ID.search(value) or _LCCN_ID.search(value)
             if match:
                 return match.group(1)
+    for key in ("id", "url"):
+        for value in strings(result.get(key)):
+            match = _CATALOG_BBID.search(value)
+            if match:
+                return f"bbid-{match.group(1)}"
     return None
 
 
@@ -99,12 +108,12 @@ def image_from_urls(urls: list[str]) -> ImageRef | None:
                         round(int(match.group(2)) / scale),
                         round(int(match.group(3)) / scale),
                     )
-        return ImageRef(
+        return ImageRef.remote(
             iiif_service=service_base(absolute_url(iiif[0])), width=width, height=height
         )
     jpegs = [u for u in urls if re.search(r"\.jpe?g($|[#?])", u, re.IGNORECASE)]
     if jpegs:
-        return ImageRef(url=absolute_url(jpegs[-1].split("#", 1)[0]))
+        return ImageRef.remote(url=absolute_url(jpegs[-1].split("#", 1)[0]))
     return None
 
 
@@ -114,7 +123,7 @@ def _file_image(files: list[Any]) -> ImageRef | None:
     for file in dicts:
         info = file.get("info")
         if isinstance(info, str) and info:
-            return ImageRef(
+            return ImageRef.remote(
                 iiif_service=service_base(absolute_url(info)),
                 width=file.get("width") if isinstance(file.get("width"), int) else None,
                 height=file.get("height") if isinstance(file.get("height"), int) else None,

@@ -198,6 +198,17 @@ def test_catalog_only_record_is_metadata_only() -> None:
     assert record.source_url == "https://lccn.loc.gov/08030295"
 
 
+def test_catalog_record_without_lccn_is_kept_under_its_catalogue_bbid() -> None:
+    # 2026 format: no LCCN, the id is a catalog.loc.gov Pwebrecon URL, no image (issue 15).
+    result = json.loads((FIXTURES / "catalog-only-bbid-17508778.json").read_text())
+    assert not needs_item_record(result)
+    [record] = loc_records(result)
+    assert record.id == "loc:bbid-17508778/1" and record.item_id == "loc:bbid-17508778"
+    assert not record.has_image and record.title == "Map of the city of Milwaukee, Wisconsin."
+    assert record.source_url == result["id"] and record.call_number == "G4124.M5 1885 .R6"
+    assert loc_records(copy.deepcopy(result))[0].id == record.id  # stable across harvests
+
+
 def test_multi_sheet_item_gives_one_record_per_image() -> None:
     result = multi_sheet_result()
     assert needs_item_record(result)
