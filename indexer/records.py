@@ -45,14 +45,45 @@ class Place(BaseModel):
     country: str | None = None
 
 
+def http_url(value: str | None) -> str | None:
+    """``value`` if it is an http(s) URL (a protocol-relative one made https), else None."""
+    if not value:
+        return None
+    url = value.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
 class ImageRef(BaseModel):
-    """Where the image is: a IIIF Image API service (preferred) or a direct URL / local path."""
+    """Where the image is: a IIIF Image API service (preferred) or a direct URL / local path.
+    Only local importers may give a local path; remote content is built with ``remote``."""
 
     iiif_service: str | None = None
     url: str | None = None
     width: int | None = None
     height: int | None = None
     manifest_url: str | None = None
+
+    @classmethod
+    def remote(
+        cls,
+        *,
+        iiif_service: str | None = None,
+        url: str | None = None,
+        manifest_url: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> ImageRef | None:
+        """A reference from harvested or remotely catalogued content: anything that is not an
+        http(s) URL is dropped (a manifest naming ``/etc/passwd`` must not read a local file);
+        None when nothing is left."""
+        service, direct, manifest = http_url(iiif_service), http_url(url), http_url(manifest_url)
+        if not (service or direct or manifest):
+            return None
+        return cls(
+            iiif_service=service, url=direct, manifest_url=manifest, width=width, height=height
+        )
 
 
 class MapRecord(BaseModel):

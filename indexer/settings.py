@@ -97,7 +97,23 @@ class Settings(BaseSettings):
         default=24 * 3600,
         description="How long an uploaded example image (image_token) stays usable.",
     )
-    max_image_pixels: int = 100_000_000
+    upload_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        gt=0,
+        description="Live uploads (stored as bounded PNG) may take this much disk; then 507.",
+    )
+    local_image_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders besides the data directory that local image files may be read from.",
+    )
+    max_image_pixels: int = Field(
+        default=100_000_000,
+        description="Images of this many pixels or more are refused before decoding.",
+    )
+    max_whole_decode_pixels: int = Field(
+        default=24_000_000,
+        description="The same limit for formats decoded whole (PNG, TIFF, GIF, WebP, BMP).",
+    )
     image_fetch_size: int = 1024
     image_timeout: float = 30.0
     allow_private_urls: bool = Field(

@@ -1,9 +1,12 @@
 """Uploaded example images: stored under ``data_dir/uploads`` behind a random token that expires,
 so a search by an uploaded map can be a permalink; and the resolver that turns a search's
-``image_url`` / ``image_token`` / uploaded bytes into a decoded image."""
+``image_url`` / ``image_token`` / uploaded bytes into a decoded image. What is stored is the
+decoded, bounded image as PNG, never the bytes sent (a decompression bomb is decoded once, at
+upload, under the pixel guards), and the directory has a byte quota."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import time
@@ -23,6 +26,13 @@ class UploadNotFound(Exception):
 
     status = 400
     title = "Unknown or expired image token"
+
+
+class UploadQuotaExceeded(Exception):
+    """The upload directory holds its quota of live uploads; try again when some expire."""
+
+    status = 507
+    title = "Upload storage is full"
 
 
 @dataclass(frozen=True)
@@ -47,12 +57,18 @@ class UploadStore:
         from indexer.images import decode_upload
 
         image = decode_upload(data, self.settings)
+        normalised = io.BytesIO()
+        image.save(normalised, format="PNG")
         self.purge_expired()
+        if self.stored_bytes() + normalised.tell() > self.settings.upload_quota_bytes:
+            raise UploadQuotaExceeded(
+                "the server holds as many uploaded images as it may; try again later"
+            )
         self.directory.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(24)
         path = self._path(token)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        tmp.write_bytes(normalised.getvalue())
         tmp.replace(path)
         return StoredUpload(
             token, time.time() + self.settings.upload_ttl_seconds, image.width, image.height
@@ -75,6 +91,18 @@ class UploadStore:
             path.unlink(missing_ok=True)
             raise UploadNotFound("image_token has expired; upload the image again")
         return decode_upload(path.read_bytes(), self.settings)
+
+    def stored_bytes(self) -> int:
+        """Bytes the stored uploads take now."""
+        if not self.directory.is_dir():
+            return 0
+        total = 0
+        for path in self.directory.glob("*.upload"):
+            try:
+                total += path.stat().st_size
+            except FileNotFoundError:
+                continue  # purged meanwhile
+        return total
 
     def purge_expired(self) -> int:
         """Delete expired uploads; returns how many."""

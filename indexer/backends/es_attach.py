@@ -219,7 +219,10 @@ def image_ref(source: dict[str, Any], config: AttachConfig) -> ImageRef | None:
         value = value[0] if value else None
     if not isinstance(value, str) or not value.strip():
         return None
-    return ImageRef(iiif_service=value) if config.image_is_iiif else ImageRef(url=value)
+    # A catalogue index is remote content: only http(s) images, never a local path.
+    if config.image_is_iiif:
+        return ImageRef.remote(iiif_service=value)
+    return ImageRef.remote(url=value)
 
 
 def pending_documents(

@@ -1,6 +1,7 @@
 """Decode image bytes into a bounded RGB Pillow image: pixel-count guard on the header before any
-pixel is decoded, JPEG draft / JPEG 2000 reduce to decode only what is needed, 16-bit, CMYK and
-transparency converted the way a map on paper should look."""
+pixel is decoded (a lower one for formats Pillow can only decode whole), JPEG draft / JPEG 2000
+reduce to decode only what is needed, 16-bit, CMYK and transparency converted the way a map on
+paper should look."""
 
 from __future__ import annotations
 
@@ -16,16 +17,44 @@ PAPER_WHITE = (255, 255, 255)
 # Raster formats maps come in. Anything else (EPS would run Ghostscript, PSD, ICO...) is refused
 # before a plugin touches the bytes.
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "TIFF", "WEBP", "JPEG2000", "BMP")
+# Formats whose codec can decode at a fraction of the size (DCT scaling, resolution levels);
+# every other format is decoded whole, so its pixel count is what the decode costs in memory.
+REDUCIBLE_FORMATS = ("JPEG", "JPEG2000")
+# Whole decodes are bounded by default to 24 MP (a 6000x4000 scan: 72 MB as RGB). A 12 KB
+# 1-bit PNG of 10000x10000 pixels would otherwise cost 100 MB as mode "1" and 300 MB as RGB.
+DEFAULT_MAX_WHOLE_DECODE_PIXELS = 24_000_000
 
 
-def _guard_pixels(image: Image.Image, max_pixels: int) -> None:
+def _guard_pixels(image: Image.Image, max_pixels: int, max_whole_decode_pixels: int) -> None:
+    """Refuse from the header alone: the limits are inclusive (an image of exactly the limit is
+    refused), and formats decoded whole get the lower of the two limits."""
     width, height = image.size
     if width <= 0 or height <= 0:
         raise NotAnImage("image has no pixels")
-    if width * height > max_pixels:
+    pixels = width * height
+    if pixels >= max_pixels:
         raise ImageTooLarge(
-            f"image is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,}"
+            f"image is {width}x{height} = {pixels:,} pixels; the limit is {max_pixels - 1:,}"
         )
+    if image.format not in REDUCIBLE_FORMATS and pixels >= max_whole_decode_pixels:
+        raise ImageTooLarge(
+            f"a {image.format} image is decoded whole and this one is {width}x{height} ="
+            f" {pixels:,} pixels; the limit for {image.format} is {max_whole_decode_pixels - 1:,}"
+            " (send a JPEG, or a smaller image)"
+        )
+
+
+def _shrink_native(image: Image.Image, max_side: int) -> Image.Image:
+    """Shrink a large decoded image in its own mode (1 byte a pixel for grey and 1-bit) before
+    the RGB conversion, which would triple it; box-reduce keeps memory to the output size."""
+    factor = max(image.size) // max_side
+    if factor < 2:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        return image
+    return image.reduce(factor)
 
 
 def _reduce_on_decode(image: Image.Image, max_side: int) -> None:
@@ -95,7 +124,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode_image(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
+def decode_image(
+    data: bytes,
+    max_pixels: int,
+    max_side: int,
+    max_whole_decode_pixels: int = DEFAULT_MAX_WHOLE_DECODE_PIXELS,
+) -> Image.Image:
     """Bytes → RGB image no larger than ``max_side`` on its longer side; typed errors otherwise."""
     if not data:
         raise NotAnImage("empty body")
@@ -104,7 +138,7 @@ def decode_image(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
             # Our explicit guard below replaces Pillow's bomb warning; its hard error still counts.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-            _guard_pixels(image, max_pixels)
+            _guard_pixels(image, max_pixels, max_whole_decode_pixels)
             _reduce_on_decode(image, max_side)
             image.load()
     except Image.DecompressionBombError as exc:
@@ -118,7 +152,7 @@ def decode_image(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
     try:
         # Phone photos of a map carry their rotation in EXIF; the pixels are stored sideways.
         upright: Image.Image = ImageOps.exif_transpose(image) or image
-        rgb = to_rgb(upright)
+        rgb = to_rgb(_shrink_native(upright, max_side))
     except (OSError, ValueError) as exc:
         raise NotAnImage(f"the image could not be converted to RGB ({exc})") from exc
     if max(rgb.size) > max_side:

@@ -14,10 +14,20 @@ from indexer.images.decode import decode_image
 from indexer.images.errors import FetchFailed, ImageTooLarge, UnsafeURL
 from indexer.images.fetch import fetch_bytes
 from indexer.images.iiif_url import bounded_size_url, service_base, sized_url_from_info
+from indexer.images.local import read_confined
 from indexer.records import ImageRef
 from indexer.settings import Settings
 
 JSON_TYPES = ("application/json", "application/ld+json", "text/plain")
+
+
+def _decode(data: bytes, settings: Settings) -> Image.Image:
+    return decode_image(
+        data,
+        settings.max_image_pixels,
+        settings.image_fetch_size,
+        settings.max_whole_decode_pixels,
+    )
 
 
 def _cache(settings: Settings) -> ImageCache | None:
@@ -35,9 +45,9 @@ def fetch_image(url: str, settings: Settings, use_cache: bool = True) -> Image.I
     cache = _cache(settings) if use_cache else None
     cached = cache.get(url) if cache is not None else None
     if cached is not None:
-        return decode_image(cached, settings.max_image_pixels, settings.image_fetch_size)
+        return _decode(cached, settings)
     data, _content_type = fetch_bytes(url, settings)
-    image = decode_image(data, settings.max_image_pixels, settings.image_fetch_size)
+    image = _decode(data, settings)
     if cache is not None:
         cache.put(url, data)
     return image
@@ -49,7 +59,7 @@ def decode_upload(data: bytes, settings: Settings) -> Image.Image:
         raise ImageTooLarge(
             f"the upload is {len(data):,} bytes; the limit is {settings.max_upload_bytes:,}"
         )
-    return decode_image(data, settings.max_image_pixels, settings.image_fetch_size)
+    return _decode(data, settings)
 
 
 def fetch_json(url: str, settings: Settings) -> Any:
@@ -109,20 +119,15 @@ def _manifest_image(manifest_url: str, settings: Settings) -> Image.Image:
     return fetch_image(ref.url, settings)
 
 
-def _local_path(path: str, data_dir: Path) -> Path:
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return candidate
-    root = data_dir.resolve()
-    resolved = (root / candidate).resolve()
-    if not resolved.is_relative_to(root):
-        raise UnsafeURL(f"relative image path {path!r} leaves the data directory")
-    return resolved
+def local_image_roots(settings: Settings, data_dir: Path | None = None) -> list[Path]:
+    """The folders local image files may be read from: the data directory, then the configured."""
+    return [Path(data_dir or settings.data_dir), *settings.local_image_roots]
 
 
 def load_image(ref: ImageRef, settings: Settings, data_dir: Path | None = None) -> Image.Image:
     """The image a record points at, preferring its IIIF service (bounded size, never a TIFF
-    master), then its URL or local file (relative paths under ``data_dir``), then its manifest."""
+    master), then its URL or local file (relative paths under ``data_dir``; only inside the
+    configured image folders, never through a symbolic link), then its manifest."""
     if ref.iiif_service:
         return _iiif_image(ref.iiif_service, settings)
     if ref.url:
@@ -132,12 +137,11 @@ def load_image(ref: ImageRef, settings: Settings, data_dir: Path | None = None) 
             )
         if "://" in ref.url:
             raise UnsafeURL(f"unsupported image URL scheme in {ref.url!r}")
-        path = _local_path(ref.url, Path(data_dir or settings.data_dir))
         try:
-            data = path.read_bytes()
+            data = read_confined(ref.url, local_image_roots(settings, data_dir))
         except OSError as exc:
-            raise FetchFailed(f"cannot read local image {path}: {exc.strerror}") from exc
-        return decode_image(data, settings.max_image_pixels, settings.image_fetch_size)
+            raise FetchFailed(f"cannot read local image {ref.url}: {exc.strerror}") from exc
+        return _decode(data, settings)
     if ref.manifest_url:
         return _manifest_image(ref.manifest_url, settings)
     raise FetchFailed("the record has no image reference")

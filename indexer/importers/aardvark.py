@@ -111,11 +111,7 @@ def aardvark_to_record(doc: dict[str, Any], id_prefix: str = SOURCE) -> tuple[Ma
     manifest = _reference_url(references, REF_MANIFEST)
     image_service = _reference_url(references, REF_IMAGE_SERVICE)
     thumbnail = _reference_url(references, REF_THUMBNAIL)
-    image = (
-        ImageRef(iiif_service=image_service, manifest_url=manifest)
-        if (manifest or image_service)
-        else None
-    )
+    image = ImageRef.remote(iiif_service=image_service, manifest_url=manifest)
 
     geometry = doc.get("locn_geometry") or doc.get("dcat_bbox")
     extent = parse_extent(geometry) if geometry is not None else None

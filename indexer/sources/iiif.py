@@ -117,7 +117,7 @@ def _image_ref(resource: Any, canvas: dict[str, Any], manifest_url: str) -> Imag
         direct = None
     if not service and not direct:
         return None
-    return ImageRef(
+    return ImageRef.remote(
         iiif_service=service,
         url=None if service else direct,
         width=width if isinstance(width, int) else None,

@@ -156,6 +156,38 @@ def test_nav_date_rights_and_no_images() -> None:
     assert not manifest_records(tiff_only)[0].has_image  # never a TIFF master
 
 
+@pytest.mark.parametrize("image_id", ["/dev/zero", "/etc/passwd", "file:///etc/passwd", "x.png"])
+def test_remote_manifest_never_yields_a_local_image(image_id: str) -> None:
+    # issue 15: an image ``id`` that is a path became a local file the harvest read and embedded
+    canvas = {
+        "id": "https://example.org/c1",
+        "type": "Canvas",
+        "items": [
+            {
+                "type": "AnnotationPage",
+                "items": [
+                    {
+                        "type": "Annotation",
+                        "motivation": "painting",
+                        "body": {"id": image_id, "type": "Image", "format": "image/jpeg"},
+                    }
+                ],
+            }
+        ],
+    }
+    manifest = {
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "id": "https://example.org/m/2",
+        "type": "Manifest",
+        "label": {"en": ["Chart"]},
+        "items": [canvas],
+    }
+    [record] = manifest_records(manifest)
+    assert record.image is None or (
+        record.image.url is None and record.image.iiif_service is None
+    ), record.image
+
+
 def test_metadata_mapping_table() -> None:
     fields = map_metadata(
         [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from indexer.settings import Settings, load_settings
 from tests.http_server import Reply, ScriptedServer
 
 IIIF_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iiif"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -116,6 +119,48 @@ def test_pixel_guard_runs_on_the_header_before_decoding() -> None:
         decode_image(truncated, 1_000_000, 1024)
     with pytest.raises(NotAnImage, match="corrupt or truncated"):
         decode_image(truncated, 10**8, 1024)
+
+
+def test_pixel_limits_are_inclusive_and_whole_decodes_have_the_lower_one() -> None:
+    grey = encode(Image.new("L", (1000, 1000), 128), "PNG")
+    with pytest.raises(ImageTooLarge):
+        decode_image(grey, 1_000_000, 512)  # exactly the limit is refused
+    assert decode_image(grey, 1_000_001, 512).size == (512, 512)
+    with pytest.raises(ImageTooLarge, match="PNG image is decoded whole"):
+        decode_image(grey, 10**8, 512, max_whole_decode_pixels=1_000_000)
+    # JPEG decodes at a fraction of its size (draft), so only the overall limit applies to it
+    assert decode_image(jpeg(1000, 1000), 10**8, 512, max_whole_decode_pixels=1000).size == (
+        512,
+        512,
+    )
+
+
+def test_one_bit_image_is_shrunk_before_the_rgb_conversion() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from image_bomb import one_bit_png
+
+    image = decode_image(one_bit_png(4000, 2000), 10**8, 500)
+    assert image.mode == "RGB" and image.size == (500, 250)
+    assert image.getpixel((10, 10)) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(("width", "height", "status"), [(10_000, 10_000, 413), (5000, 4000, 201)])
+def test_png_bomb_costs_a_worker_at_most_100_mb(width: int, height: int, status: int) -> None:
+    # A fresh process, so the peak-memory figure is this upload's (issue 15: was +612 MB).
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "image_bomb.py"), "--width", str(width)]
+        + ["--height", str(height), "--max-delta-mb", "100"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    figures = json.loads(run.stdout)
+    assert figures["upload_status"] == status, figures
+    if status == 201:
+        # the token keeps the bounded decoded image, not the bytes sent
+        assert figures["token_image_sizes"] == [[1024, 819], [1024, 819]]
 
 
 @pytest.mark.parametrize(
@@ -369,5 +414,34 @@ def test_load_local_and_protocol_relative(tmp_path: Path, local_settings: Settin
         load_image(ImageRef(url="images/missing.png"), local_settings, local_settings.data_dir)
     with pytest.raises(UnsafeURL):
         load_image(ImageRef(url="file:///etc/passwd"), local_settings)
+    with pytest.raises(UnsafeURL, match="outside the configured image folders"):
+        load_image(ImageRef(url="/etc/hostname"), local_settings)
+
+
+def test_local_images_only_inside_configured_folders_and_never_through_links(
+    tmp_path: Path, local_settings: Settings
+) -> None:
+    images = local_settings.data_dir / "images"
+    images.mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "scan.png").write_bytes(encode(Image.new("RGB", (8, 6), (1, 2, 3)), "PNG"))
+    (images / "link.png").symlink_to(outside / "scan.png")
+    (images / "linked-folder").symlink_to(outside, target_is_directory=True)
+    for url in ("images/link.png", "images/linked-folder/scan.png"):
+        with pytest.raises(UnsafeURL, match="symbolic link"):
+            load_image(ImageRef(url=url), local_settings)
+    with pytest.raises(UnsafeURL, match="outside"):
+        load_image(ImageRef(url=str(outside / "scan.png")), local_settings)
+    configured = local_settings.model_copy(update={"local_image_roots": [outside]})
+    assert load_image(ImageRef(url=str(outside / "scan.png")), configured).size == (8, 6)
+
+
+def test_remote_image_refs_are_http_only() -> None:
+    assert ImageRef.remote(url="/dev/zero") is None
+    assert ImageRef.remote(url="file:///etc/passwd", manifest_url="ftp://x/m") is None
+    ref = ImageRef.remote(url="//tile.example.org/a.jpg", iiif_service="/srv/iiif")
+    assert ref is not None and ref.url == "https://tile.example.org/a.jpg"
+    assert ref.iiif_service is None
     with pytest.raises(FetchFailed):
         load_image(ImageRef(), local_settings)

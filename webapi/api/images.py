@@ -1,10 +1,12 @@
-"""``/images/<path>``: images of local and demo records, served from ``data_dir/images`` (paths
-that would leave that folder are refused by ``send_from_directory``'s safe join)."""
+"""``/images/<path>``: images of local and demo records, served from ``data_dir/images``; paths
+that leave that folder or pass through a symbolic link are 404 (``indexer.images.local``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, abort, send_file
 
+from indexer.images.errors import UnsafeURL
+from indexer.images.local import confined_file
 from webapi.services import services_of
 
 blueprint = Blueprint("images", __name__)
@@ -15,6 +17,12 @@ CACHE_SECONDS = 3600
 
 @blueprint.get("/images/<path:filename>")
 def local_image(filename: str) -> Response:
-    """One stored image (404 when missing or outside the images folder)."""
-    directory = (services_of().settings.data_dir / "images").resolve()
-    return send_from_directory(directory, filename, max_age=CACHE_SECONDS)
+    """One stored image (404 when missing, outside the images folder, or a symbolic link)."""
+    directory = services_of().settings.data_dir / "images"
+    try:
+        path = confined_file(filename, [directory])
+    except UnsafeURL:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, max_age=CACHE_SECONDS)

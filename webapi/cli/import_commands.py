@@ -55,12 +55,17 @@ def register(cli: click.Group) -> None:
         if not path.exists():
             raise click.ClickException(f"cannot read {path}: no such file or folder")
         services = services_for(data_dir)
+        # Naming the file configures its folder as a place local images may be read from.
+        folder = path.resolve() if path.is_dir() else path.resolve().parent
+        settings = services.settings.model_copy(
+            update={"local_image_roots": [*services.settings.local_image_roots, folder]}
+        )
         import_report = ImportReport(source=kind)
         records = read_records(kind, path, import_report, id_prefix)
         with progress_bar(f"importing {path.name}", "records") as progress:
             report = index_records(
                 records,
-                settings=services.settings,
+                settings=settings,
                 backend=services.backend,
                 embedder=None if no_images else services.embedder,
                 with_images=not no_images,

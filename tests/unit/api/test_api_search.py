@@ -123,6 +123,24 @@ def test_upload_token_is_a_permalink(client: FlaskClient) -> None:
     assert unknown.status_code == 400 and unknown.mimetype == "application/problem+json"
 
 
+def test_upload_stores_the_bounded_image_within_a_quota(app: Flask, client: FlaskClient) -> None:
+    def upload() -> tuple[int, dict[str, object]]:
+        response = client.post(
+            "/api/uploads",
+            data={"image": (io.BytesIO(png_bytes(COLOURS["gray"])), "x.png")},
+            content_type="multipart/form-data",
+        )
+        return response.status_code, response.json
+
+    status, body = upload()
+    assert status == 201
+    stored = services_of(app).settings.data_dir / "uploads" / f"{body['token']}.upload"
+    assert stored.read_bytes().startswith(b"\x89PNG")  # the decoded image, re-encoded
+    services_of(app).settings.upload_quota_bytes = stored.stat().st_size + 10
+    status, body = upload()
+    assert status == 507 and body["title"] == "Upload storage is full", body
+
+
 def test_upload_expires(app: Flask, client: FlaskClient) -> None:
     token = client.post(
         "/api/uploads",
@@ -165,6 +183,13 @@ def test_images_refuse_path_traversal(client: FlaskClient, app: Flask) -> None:
         response = client.get(path, follow_redirects=True)
         assert response.status_code == 404, path
     assert client.get("/images/missing.png").status_code == 404
+
+
+def test_images_do_not_follow_symbolic_links(client: FlaskClient, app: Flask) -> None:
+    images = services_of(app).settings.data_dir / "images"
+    images.mkdir(exist_ok=True)
+    (images / "secret.png").symlink_to(services_of(app).settings.data_dir / "index.sqlite")
+    assert client.get("/images/secret.png").status_code == 404
 
 
 def test_image_url_search_fetches_through_the_guard(app: Flask, client: FlaskClient) -> None:
