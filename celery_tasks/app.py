@@ -18,7 +18,6 @@ TASK_ROUTES = {
     "celery_tasks.tasks.harvest_task": {"queue": "harvest"},
     "celery_tasks.tasks.embed_task": {"queue": "embed"},
     "celery_tasks.tasks.index_task": {"queue": "index"},
-    "celery_tasks.tasks.reindex_task": {"queue": "index"},
 }
 
 

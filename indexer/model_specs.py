@@ -195,7 +195,7 @@ def _finish(
         tokenizer=tokenizer,
         model_id=model_id,
         image_size=_size_of(size),
-        mean=tuple(float(v) for v in mean),
+        mean=tuple(float(v) for v in mean),  # type: ignore[arg-type]
         std=tuple(float(v) for v in std),  # type: ignore[arg-type]
         model_cfg=model_cfg,
         fill=fill,

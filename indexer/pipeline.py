@@ -157,22 +157,6 @@ def index_batch(
     return report
 
 
-def reindex_ids(
-    ids: Sequence[str],
-    *,
-    settings: Settings,
-    backend: SearchBackend,
-    embedder: Embedder | None,
-    with_images: bool = True,
-) -> IndexReport:
-    """Re-read these documents' current records from the index and index them again (re-embedding
-    only where the image or the model changed)."""
-    records = [doc.record for doc in backend.fetch(ids).values()]
-    return index_batch(
-        records, settings=settings, backend=backend, embedder=embedder, with_images=with_images
-    )
-
-
 LoadedImages = dict[str, "Image.Image | Exception"]  # record id → decoded image, or why it failed
 
 

@@ -86,9 +86,3 @@ def with_problem_media_type(spec: dict[str, Any]) -> dict[str, Any]:
                 if ref == "#/components/schemas/Problem":
                     response["content"] = problem
     return spec
-
-
-def settings_of(app: Any) -> Settings:
-    """The settings an app was built with."""
-    settings: Settings = app.config["MAPSEARCH_SETTINGS"]
-    return settings

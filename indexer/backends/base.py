@@ -107,10 +107,6 @@ class Filters:
     has_image: bool | None = None
     ids: tuple[str, ...] = ()  # restrict to these ids (empty = no restriction)
 
-    def is_empty(self) -> bool:
-        """True when nothing is filtered."""
-        return self == Filters()
-
 
 BrowseSort = Literal["relevance", "year", "-year", "title"]
 

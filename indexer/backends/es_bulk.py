@@ -127,14 +127,6 @@ def run_bulk(
     return report
 
 
-def write_documents(
-    client: Elasticsearch, index: str, docs: Iterable[IndexDocument]
-) -> WriteReport:
-    """Upsert ``docs`` into ``index`` (an alias or physical name)."""
-    report = WriteReport()
-    return run_bulk(client, index_actions(index, docs, report), report)
-
-
 def delete_documents(client: Elasticsearch, index: str, ids: Iterable[str]) -> int:
     """Delete by id; returns how many existed (missing ids are not errors)."""
     actions = ({"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in ids)

@@ -13,18 +13,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from indexer.backends import es_lifecycle
 from indexer.backends.base import WriteReport
 from indexer.backends.es_bulk import run_bulk
-from indexer.backends.es_client import backend_errors, make_client
+from indexer.backends.es_client import backend_errors
 from indexer.backends.es_scan import scan_pages
-
-if TYPE_CHECKING:
-    from indexer.settings import Settings
 
 PAGE_SIZE = 500
 LOCK_TTL = timedelta(hours=6)  # a lock older than this was left by a crashed run
@@ -192,14 +189,3 @@ def cleanup(client: Elasticsearch, prefix: str) -> list[str]:
             f"a reindex is running ({holder['owner']}); cleanup would delete its new index"
         )
     return es_lifecycle.cleanup(client, prefix)
-
-
-def reindex_with_settings(
-    settings: Settings, mapping_version: int | None = None, progress: Progress | None = None
-) -> ReindexResult:
-    """``reindex`` for the cluster and prefix the settings name (the staff job's entry point)."""
-    client = make_client(settings.es_url, settings.es_timeout)
-    try:
-        return reindex(client, settings.es_prefix, mapping_version, progress)
-    finally:
-        client.close()

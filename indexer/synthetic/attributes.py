@@ -28,7 +28,6 @@ YEAR_RANGES = {
     "nautical_chart": (1580, 1960),
     "birds_eye_view": (1800, 1930),
 }
-LANGUAGES = ("english", "french", "german", "dutch", "latin", "spanish")
 
 
 def _choice(rng: np.random.Generator, weights: dict[str, float]) -> str:

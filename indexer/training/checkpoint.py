@@ -112,13 +112,6 @@ def load_demo_checkpoint(path: str | Path = DEMO_MODEL_DIR) -> tuple[CLIP, dict[
     return model, dict(config["preprocess_cfg"]), str(config["model_id"])
 
 
-def eval_transform(preprocess_cfg: dict[str, Any]) -> Any:
-    """The inference image transform (letterbox, tensor, normalise) of a checkpoint."""
-    from open_clip.transform import image_transform_v2
-
-    return image_transform_v2(PreprocessCfg(**preprocess_cfg), is_train=False)
-
-
 def tokenize(texts: list[str], context_length: int) -> torch.Tensor:
     """open_clip's BPE tokenizer (49,408-token vocabulary), truncated to the model's context."""
     return open_clip.tokenize(texts, context_length=context_length)
