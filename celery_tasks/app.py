@@ -9,6 +9,7 @@ from celery import Celery, Task
 from flask import Flask
 from kombu import Queue
 
+from celery_tasks.flask_settings import settings_of
 from indexer.settings import Settings
 
 QUEUES = ("harvest", "embed", "index")
@@ -58,12 +59,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_send_sent_event": True,
         "worker_send_task_events": True,
     }
-
-
-def settings_of(flask_app: Flask) -> Settings:
-    """The settings the Flask app was built with."""
-    settings: Settings = flask_app.config["MAPSEARCH_SETTINGS"]
-    return settings
 
 
 def celery_init_app(flask_app: Flask) -> Celery:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from celery_tasks.app import settings_of
+from celery_tasks.flask_settings import settings_of
 from celery_tasks.jobs import open_job_store
 from celery_tasks.stages import PipelineContext
 from celery_tasks.staging import open_stage

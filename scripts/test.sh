@@ -20,6 +20,7 @@ source scripts/services/env.sh
 status=0
 echo "== ruff"; .venv/bin/ruff check . || status=1
 echo "== mypy"; .venv/bin/mypy || status=1
+echo "== import contracts"; .venv/bin/lint-imports --no-cache || status=1
 echo "== pytest"; .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
 
 # The Elasticsearch suite once more against 9.x (Temurin 25), on a second node, for the full run

@@ -66,7 +66,7 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "celery_tasks.worker",
+                "make_celery",
                 "worker",
                 "-Q",
                 queues,

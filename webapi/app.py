@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, jsonify
 from flask_openapi3 import Info, OpenAPI
 
+from celery_tasks.flask_settings import SETTINGS_KEY
 from indexer.settings import Settings, load_settings
 from webapi.api.problems import Problem, openapi_validation_callback, register_problem_handlers
 from webapi.services import init_services
@@ -38,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
         doc_ui=False,  # /api/openapi.json is served below; no UI plugin is installed
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
-    app.config["MAPSEARCH_SETTINGS"] = settings
+    app.config[SETTINGS_KEY] = settings
     app.config.update(flask_config)
 
     init_services(app, settings)

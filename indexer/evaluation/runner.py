@@ -1,21 +1,22 @@
-"""Running a gold set through the real search path (any object with the ``SearchService.search``
-signature), scoring each query, aggregating per query type/variant, and comparing two runs."""
+"""Running a gold set through the real search path (a function the caller builds over its search
+service), scoring each query, aggregating per query type/variant, and comparing two runs."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from indexer.evaluation.gold import GoldQuery
 from indexer.evaluation.metrics import mean_metrics, query_metrics
 
+# The ids of one page of results for a search given as ``SearchParams`` fields. The caller (the
+# web layer, which owns the search service) builds it, so evaluation never imports the faces;
+# webapi.search.evaluation.page_search is the real one.
+PageSearch = Callable[[dict[str, Any]], list[str]]
 
-class Searcher(Protocol):
-    """What evaluation needs: ``webapi.search.service.SearchService.search``."""
-
-    def search(self, params: Any, image: Any = None) -> Any: ...
+PAGE_SIZE = 100
 
 
 @dataclass
@@ -89,7 +90,7 @@ def search_params(
 
 
 def run_gold(
-    service: Searcher,
+    search: PageSearch,
     queries: Sequence[GoldQuery],
     *,
     mode: str = "semantic",
@@ -98,8 +99,6 @@ def run_gold(
     model_id: str | None = None,
 ) -> EvalRun:
     """Search every query (``depth`` results, excluded ids removed) and score it."""
-    from webapi.search.params import SearchParams
-
     run = EvalRun(mode, fusion, model_id)
     for query in queries:
         ranking: list[str] = []
@@ -107,11 +106,9 @@ def run_gold(
         try:
             page = 1
             while len(ranking) < depth + len(query.exclude):
-                response = service.search(
-                    SearchParams(**search_params(query, mode, fusion, 100, page))
-                )
-                ranking.extend(hit.id for hit in response.hits)
-                if len(response.hits) < 100:
+                ids = search(search_params(query, mode, fusion, PAGE_SIZE, page))
+                ranking.extend(ids)
+                if len(ids) < PAGE_SIZE:
                     break
                 page += 1
         except (

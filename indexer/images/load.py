@@ -9,11 +9,12 @@ from typing import Any
 
 from PIL import Image
 
+from indexer.iiif.image_api import bounded_size_url, service_base, sized_url_from_info
+from indexer.iiif.presentation import first_image_ref
 from indexer.images.cache import ImageCache
 from indexer.images.decode import decode_image
 from indexer.images.errors import FetchFailed, ImageTooLarge, UnsafeURL
 from indexer.images.fetch import fetch_bytes
-from indexer.images.iiif_url import bounded_size_url, service_base, sized_url_from_info
 from indexer.images.local import read_confined
 from indexer.records import ImageRef
 from indexer.settings import Settings
@@ -107,8 +108,6 @@ def _iiif_image(service: str, settings: Settings) -> Image.Image:
 
 
 def _manifest_image(manifest_url: str, settings: Settings) -> Image.Image:
-    from indexer.sources.iiif import first_image_ref
-
     manifest = _cached_json(manifest_url, settings)
     ref = first_image_ref(manifest)
     if ref is None:

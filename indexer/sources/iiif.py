@@ -11,17 +11,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.dates import parse_years
-from indexer.images.iiif_url import service_base
+from indexer.iiif.presentation import (
+    as_list,
+    canvas_images,
+    canvases,
+    node_id,
+    node_type,
+    url_of,
+)
 from indexer.importers.fields import language_names, unique
-from indexer.records import ImageRef, MapRecord, Place
+from indexer.records import MapRecord, Place
 from indexer.settings import Settings
-from indexer.sources.iiif_values import first_text, map_metadata, texts, url_of
+from indexer.sources.iiif_values import first_text, map_metadata, texts
 
 log = logging.getLogger(__name__)
 SOURCE = "iiif"
 MAX_SAMPLES = 20
-# Without an image service we never download these: they are masters, not derivatives.
-MASTER_FORMATS = ("image/tiff", "image/tif", "image/jp2")
 
 FetchJSON = Callable[[str], Any]
 Progress = Callable[["IIIFReport"], None]
@@ -49,127 +54,6 @@ class IIIFReport:
             self.errors.append(f"{url}: {reason}")
 
 
-def _id(node: Any) -> str | None:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict):
-        value = node.get("id") or node.get("@id")
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _type(node: dict[str, Any]) -> str:
-    kind = node.get("type") or node.get("@type") or ""
-    kind = kind[0] if isinstance(kind, list) and kind else kind
-    return str(kind).split(":")[-1].lower()  # "sc:Manifest" → "manifest"
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-# --- images -------------------------------------------------------------------------------
-
-
-def _image_service(resource: dict[str, Any]) -> str | None:
-    for service in _as_list(resource.get("service")):
-        if not isinstance(service, dict):
-            continue
-        kind = str(service.get("type") or service.get("@type") or "")
-        profile = " ".join(str(p) for p in _as_list(service.get("profile")) if isinstance(p, str))
-        context = str(service.get("@context") or "")
-        if (
-            kind.startswith("ImageService")
-            or "iiif.io/api/image" in profile + context
-            or profile.startswith("level")
-        ):
-            url = url_of(service)
-            if url:
-                return service_base(url)
-    return None
-
-
-def _choice_default(body: Any) -> Any:
-    """An ``oa:Choice`` / v3 ``Choice`` resolves to its default (first) item."""
-    if isinstance(body, dict) and _type(body) == "choice":
-        return body.get("default") or next(
-            iter(_as_list(body.get("item") or body.get("items"))), None
-        )
-    return body
-
-
-def _image_ref(resource: Any, canvas: dict[str, Any], manifest_url: str) -> ImageRef | None:
-    resource = _choice_default(resource)
-    if not isinstance(resource, dict):
-        return None
-    service = _image_service(resource)
-    # Full-image size: the service's, else the canvas's; the body is often a small derivative.
-    service_node = next((s for s in _as_list(resource.get("service")) if isinstance(s, dict)), {})
-    width = service_node.get("width") or canvas.get("width") or resource.get("width")
-    height = service_node.get("height") or canvas.get("height") or resource.get("height")
-    direct = url_of(resource)
-    image_format = str(resource.get("format") or "").lower()
-    if not service and (
-        image_format in MASTER_FORMATS or (direct or "").lower().endswith((".tif", ".tiff", ".jp2"))
-    ):
-        direct = None
-    if not service and not direct:
-        return None
-    return ImageRef.remote(
-        iiif_service=service,
-        url=None if service else direct,
-        width=width if isinstance(width, int) else None,
-        height=height if isinstance(height, int) else None,
-        manifest_url=manifest_url,
-    )
-
-
-def canvases(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """The canvases of a v2 (first sequence) or v3 manifest, in order."""
-    if isinstance(manifest.get("sequences"), list):
-        sequence = next((s for s in manifest["sequences"] if isinstance(s, dict)), {})
-        return [c for c in _as_list(sequence.get("canvases")) if isinstance(c, dict)]
-    return [
-        c for c in _as_list(manifest.get("items")) if isinstance(c, dict) and _type(c) == "canvas"
-    ]
-
-
-def canvas_images(canvas: dict[str, Any], manifest_url: str) -> list[ImageRef]:
-    """The painted images of a canvas (usually one)."""
-    refs: list[ImageRef] = []
-    for annotation in _as_list(canvas.get("images")):  # v2
-        if isinstance(annotation, dict):
-            ref = _image_ref(annotation.get("resource"), canvas, manifest_url)
-            if ref:
-                refs.append(ref)
-    for page in _as_list(canvas.get("items")):  # v3 annotation pages
-        for annotation in _as_list(page.get("items") if isinstance(page, dict) else None):
-            if isinstance(annotation, dict) and annotation.get("motivation") in (
-                None,
-                "painting",
-                "sc:painting",
-            ):
-                for body in _as_list(annotation.get("body")):
-                    ref = _image_ref(body, canvas, manifest_url)
-                    if ref:
-                        refs.append(ref)
-    return refs
-
-
-def first_image_ref(manifest: Any) -> ImageRef | None:
-    """The first canvas image of a manifest (what an Aardvark record's manifest link shows)."""
-    if not isinstance(manifest, dict):
-        return None
-    manifest_url = _id(manifest) or ""
-    for canvas in canvases(manifest):
-        refs = canvas_images(canvas, manifest_url)
-        if refs:
-            return refs[0]
-    return None
-
-
 # --- records ------------------------------------------------------------------------------
 
 
@@ -178,7 +62,7 @@ def manifest_records(
 ) -> list[MapRecord]:
     """One record per canvas image of a manifest (a manifest without images: one metadata-only
     record), sharing the manifest's metadata and item id."""
-    manifest_url = _id(manifest)
+    manifest_url = node_id(manifest)
     if not manifest_url:
         raise ValueError("the manifest has no id")
     item_id = f"{SOURCE}:{hashlib.sha1(manifest_url.encode()).hexdigest()[:16]}"
@@ -270,15 +154,15 @@ def _children(collection: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
     and paging links (first/next) as collections."""
     found: list[tuple[str, str, dict[str, Any]]] = []
     for key in ("collections", "manifests", "members", "items"):
-        for node in _as_list(collection.get(key)):
+        for node in as_list(collection.get(key)):
             if not isinstance(node, dict):
                 continue
-            url = _id(node)
-            kind = _type(node) or ("manifest" if key == "manifests" else "collection")
+            url = node_id(node)
+            kind = node_type(node) or ("manifest" if key == "manifests" else "collection")
             if url and kind in ("collection", "manifest"):
                 found.append((kind, url, node))
     for key in ("first", "next"):
-        url = _id(collection.get(key))
+        url = node_id(collection.get(key))
         if url:
             found.append(
                 ("collection", url, collection[key] if isinstance(collection[key], dict) else {})
@@ -291,8 +175,8 @@ def _embedded(node: dict[str, Any]) -> bool:
     return any(key in node for key in ("sequences", "manifests", "collections", "members")) or (
         "items" in node
         and any(
-            isinstance(i, dict) and _type(i) in ("canvas", "manifest", "collection")
-            for i in _as_list(node["items"])
+            isinstance(i, dict) and node_type(i) in ("canvas", "manifest", "collection")
+            for i in as_list(node["items"])
         )
     )
 
@@ -330,7 +214,7 @@ def walk_iiif(
                 raise IIIFError(f"{current}: not a JSON object")
             report.fail(current, "not a JSON object")
             continue
-        kind = _type(document)
+        kind = node_type(document)
         if kind == "collection" or (
             kind not in ("manifest",) and ("first" in document or "manifests" in document)
         ):
@@ -353,7 +237,7 @@ def walk_iiif(
             report.fail(current, f"{exc.__class__.__name__}: {exc}")
             continue
         report.manifests += 1
-        manifest_id = _id(document)
+        manifest_id = node_id(document)
         if manifest_id:
             seen.add(manifest_id)
         for record in records:

@@ -52,18 +52,6 @@ def first_text(value: Any) -> str | None:
     return found[0] if found else None
 
 
-def url_of(value: Any) -> str | None:
-    """The URL of a link value: a string, {"id"/"@id"}, or the first of a list of those."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("id") or value.get("@id")
-    if isinstance(value, str) and value.strip():
-        url = value.strip()
-        return "https:" + url if url.startswith("//") else url
-    return None
-
-
 # Metadata labels (lower-cased, trailing ":" dropped) → record field.
 LABEL_FIELDS = {
     "title": "title",

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from indexer.dates import parse_years
 from indexer.extent import parse_extent, parse_marc_coordinates
-from indexer.images.iiif_url import service_base
+from indexer.iiif.image_api import service_base
 from indexer.importers.fields import language_names, unique
 from indexer.records import ImageRef, MapRecord, Place
 from indexer.sources.iiif_values import strip_html

@@ -166,6 +166,7 @@ def _doc(i: int, vector: list[float]) -> IndexDocument:
 
 def test_run_gold_through_search_service(settings: Settings) -> None:
     from indexer.backends import open_backend
+    from webapi.search.evaluation import page_search
     from webapi.search.service import SearchService
 
     backend = open_backend(settings)
@@ -179,7 +180,7 @@ def test_run_gold_through_search_service(settings: Settings) -> None:
         ]
     )
     backend.refresh()
-    service = SearchService(settings, backend, WordEmbedder())
+    search = page_search(SearchService(settings, backend, WordEmbedder()))
     queries = [
         GoldQuery(id="red", type="text", q="red", relevant={"m:1": 2, "m:2": 2}),
         GoldQuery(id="like1", type="image", image_id="m:1", relevant={"m:2": 2}, exclude=["m:1"]),
@@ -192,7 +193,7 @@ def test_run_gold_through_search_service(settings: Settings) -> None:
             exclude=["m:1"],
         ),
     ]
-    run = run_gold(service, queries, mode="semantic", model_id="words-v1")
+    run = run_gold(search, queries, mode="semantic", model_id="words-v1")
     by_id = {r.id: r for r in run.results}
     assert by_id["red"].ranking[:2] == ["m:1", "m:2"] and by_id["red"].metrics[
         "ndcg@10"
@@ -200,7 +201,7 @@ def test_run_gold_through_search_service(settings: Settings) -> None:
     assert by_id["like1"].ranking[0] == "m:2" and "m:1" not in by_id["like1"].ranking
     assert by_id["gray1"].ranking[:2] == ["m:4", "m:5"]
     assert run.summary()["text"]["queries"] == 1
-    keyword = run_gold(service, queries, mode="keyword")
+    keyword = run_gold(search, queries, mode="keyword")
     assert (
         keyword.results[1].error is not None
     )  # an image query has no keyword list: reported, not fatal

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from indexer.iiif.presentation import first_image_ref
 from indexer.images import load_image
 from indexer.records import ImageRef
 from indexer.settings import Settings, load_settings
 from indexer.sources.iiif import (
     IIIFError,
     IIIFReport,
-    first_image_ref,
     harvest_iiif,
     manifest_records,
 )

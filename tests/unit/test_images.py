@@ -15,6 +15,7 @@ import pytest
 import requests
 from PIL import Image
 
+from indexer.iiif.image_api import bounded_size_url, service_base, sized_url_from_info
 from indexer.images import (
     FetchFailed,
     ImageTooLarge,
@@ -27,7 +28,6 @@ from indexer.images import (
 from indexer.images.decode import decode_image
 from indexer.images.fetch import build_session
 from indexer.images.guard import check_url, host_allowed, is_public_address
-from indexer.images.iiif_url import bounded_size_url, service_base, sized_url_from_info
 from indexer.records import ImageRef
 from indexer.settings import Settings, load_settings
 from tests.http_server import Reply, ScriptedServer

@@ -304,6 +304,7 @@ def register(cli: click.Group) -> None:
         from indexer.evaluation.gold import load_gold
         from indexer.evaluation.report import json_report, markdown_report
         from indexer.evaluation.runner import EvalRun, compare_runs, run_gold
+        from webapi.search.evaluation import page_search
 
         try:
             queries = load_gold(gold)
@@ -317,7 +318,11 @@ def register(cli: click.Group) -> None:
                 click.echo(
                     f"running {len(queries)} queries, mode={mode} fusion={fusion} ...", err=True
                 )
-                runs.append(run_gold(service, queries, mode=mode, fusion=fusion, model_id=model_id))
+                runs.append(
+                    run_gold(
+                        page_search(service), queries, mode=mode, fusion=fusion, model_id=model_id
+                    )
+                )
         changes = None
         if compare is not None:
             if compare.is_file():
@@ -330,7 +335,7 @@ def register(cli: click.Group) -> None:
             else:
                 other_service = _search_service(compare, compare_model)
                 other = run_gold(
-                    other_service,
+                    page_search(other_service),
                     queries,
                     mode=runs[0].mode,
                     fusion=runs[0].fusion,

@@ -68,7 +68,7 @@ def test_services_of_the_stack(compose: dict[str, Any]) -> None:
         assert re.search(rf"^FROM \S+ AS {build['target']}$", dockerfile, re.M), build["target"]
     for name in ("worker-cpu", "worker-gpu"):
         command = services[name]["command"]
-        assert command[:3] == ["celery", "-A", "celery_tasks.worker"]
+        assert command[:3] == ["celery", "-A", "make_celery"]
         queues = DEFAULT_RE.sub(lambda m: m.group(1), command[command.index("-Q") + 1]).split(",")
         assert set(queues) <= set(QUEUES)
     for service in services.values():  # nothing published beyond the host's loopback

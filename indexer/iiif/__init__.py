@@ -1,0 +1,2 @@
+"""IIIF reading shared by image loading and the sources: Image API URLs and Presentation
+manifests."""
