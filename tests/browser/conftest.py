@@ -17,7 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from indexer.pipeline import index_records
 from indexer.synthetic import write_demo_collection
-from tests.services import require_service
+from tests.support.services import require_service
 from webapi.app import create_app
 from webapi.services import services_of
 

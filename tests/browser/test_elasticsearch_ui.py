@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveApp, served
-from tests.browser.support import api_ids, api_search, query_of, result_count, result_ids
-from tests.integration.es_support import ES_URL, es_client, fresh_prefix, remove_prefix
+from tests.support.browser import api_ids, api_search, query_of, result_count, result_ids
+from tests.support.es import ES_URL, es_client, fresh_prefix, remove_prefix
 from webapi.app import create_app
 from webapi.search.params import SearchParams
 from webapi.services import services_of

@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 
 from indexer.records import ImageRef, IndexDocument, MapRecord
 from tests.browser.conftest import LiveApp, save_screenshot
-from tests.browser.support import result_ids
-from tests.http_server import Reply, ScriptedServer
+from tests.support.browser import result_ids
+from tests.support.http_server import Reply, ScriptedServer
 from webapi.services import services_of
 
 pytestmark = pytest.mark.browser

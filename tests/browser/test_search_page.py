@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveApp, save_screenshot
-from tests.browser.support import api_ids, api_search, query_of, result_count, result_ids
+from tests.support.browser import api_ids, api_search, query_of, result_count, result_ids
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import STAFF_TOKEN, save_screenshot
-from tests.http_server import Reply, ScriptedServer, Seen
+from tests.support.http_server import Reply, ScriptedServer, Seen
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """The conformance suite's backends. Adding a backend = one generator function below that yields
 a fresh, empty backend for the given settings (and cleans up after the yield), plus its name in
-``BACKENDS``. Backends that need a service must go through ``tests.services.require_service``."""
+``BACKENDS``. Backends that need a service must go through ``tests.support.services.require_service``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from indexer.backends.base import SearchBackend
 from indexer.settings import Settings
-from tests.conformance.corpus import FakeEmbedder, corpus
+from tests.support.corpus import FakeEmbedder, corpus
 from webapi.search.service import SearchService
 
 
@@ -26,7 +26,7 @@ def embedded_backend(settings: Settings) -> Iterator[SearchBackend]:
 def elasticsearch_backend(settings: Settings) -> Iterator[SearchBackend]:
     """A fresh index prefix on the test cluster (MAPSEARCH_TEST_ES_URL), removed afterwards."""
     from indexer.backends.elasticsearch import ElasticsearchBackend
-    from tests.integration.es_support import es_client, fresh_prefix, remove_prefix
+    from tests.support.es import es_client, fresh_prefix, remove_prefix
 
     client = es_client()
     prefix = fresh_prefix("conformance")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.settings import Settings
-from tests.conformance.corpus import FakeEmbedder, solid_image
+from tests.support.corpus import FakeEmbedder, solid_image
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.search.service import SearchService
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.corpus import ALL_IDS
+from tests.support.corpus import ALL_IDS
 from webapi.search.errors import PageOutOfWindow
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.search.service import SearchService

@@ -8,7 +8,7 @@ import pytest
 from indexer.backends.base import ModelMismatchError, SearchBackend
 from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
-from tests.conformance.corpus import MODEL_ID, FakeEmbedder, corpus
+from tests.support.corpus import MODEL_ID, FakeEmbedder, corpus
 from webapi.search.errors import InvalidSearch, ModelMismatch
 from webapi.search.params import SearchParams
 from webapi.search.service import SearchService

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests.integration.es_support import es_client
+from tests.support.es import es_client
 
 
 @pytest.fixture(scope="module")

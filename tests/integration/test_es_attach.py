@@ -17,7 +17,7 @@ from indexer.backends import es_attach
 from indexer.backends.base import BackendError, BackendQuery, Filters
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.settings import Settings, load_settings
-from tests.integration.es_support import ES_URL, fresh_prefix, remove_prefix
+from tests.support.es import ES_URL, fresh_prefix, remove_prefix
 
 pytestmark = pytest.mark.elasticsearch
 

@@ -12,7 +12,7 @@ from elasticsearch import Elasticsearch
 from indexer.backends.base import BackendQuery, Filters, ModelMismatchError
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.records import IndexDocument, MapRecord
-from tests.integration.es_support import (
+from tests.support.es import (
     MODEL_ID,
     fresh_prefix,
     make_doc,

@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch
 from indexer.backends import es_bulk, es_lifecycle
 from indexer.backends.base import WriteReport
 from indexer.backends.es_bulk import CHUNK_SIZE, index_actions, run_bulk
-from tests.integration.es_support import es_client, fresh_prefix, make_doc, remove_prefix
+from tests.support.es import es_client, fresh_prefix, make_doc, remove_prefix
 
 pytestmark = pytest.mark.elasticsearch
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from indexer.backends.base import BackendError, BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.es_client import make_client
-from tests.integration.es_support import es_client, fresh_prefix, make_doc, remove_prefix
+from tests.support.es import es_client, fresh_prefix, make_doc, remove_prefix
 
 
 def closed_port_url() -> str:
@@ -67,7 +67,7 @@ def test_cli_exits_non_zero_with_the_reason(command: list[str]) -> None:
 
 @pytest.mark.elasticsearch
 def test_cli_lifecycle_on_the_real_cluster() -> None:
-    from tests.integration.es_support import ES_URL
+    from tests.support.es import ES_URL
     from webapi.cli import cli
 
     client = es_client()

@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 from indexer.backends import es_lifecycle, es_reindex
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
-from tests.integration.es_support import (
+from tests.support.es import (
     MODEL_ID,
     fresh_prefix,
     make_doc,

@@ -18,8 +18,8 @@ from indexer.backends import es_lifecycle, es_reindex
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.model_specs import load_model
-from tests.integration.es_support import ES_URL, fresh_prefix, remove_prefix
-from tests.pipeline_support import (
+from tests.support.es import ES_URL, fresh_prefix, remove_prefix
+from tests.support.pipeline import (
     fail_reembed_on_call,
     perturbed_demo_model,
     write_harbor_records,

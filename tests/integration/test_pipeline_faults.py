@@ -25,8 +25,8 @@ from celery_tasks.runtime import pipeline_context
 from indexer.backends import open_backend
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
-from tests.http_server import Reply, ScriptedServer, Seen
-from tests.pipeline_support import (
+from tests.support.http_server import Reply, ScriptedServer, Seen
+from tests.support.pipeline import (
     Worker,
     claim_redis_db,
     png_bytes,
@@ -35,7 +35,7 @@ from tests.pipeline_support import (
     serve_images,
     wait_for,
 )
-from tests.services import require_service
+from tests.support.services import require_service
 from webapi.app import create_app
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(300)]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.http_server import ScriptedServer
+from tests.support.http_server import ScriptedServer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from PIL import Image
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.records import ImageRef
 from indexer.settings import Settings
-from tests.conformance.corpus import FakeEmbedder, corpus, solid_image
+from tests.support.corpus import FakeEmbedder, corpus, solid_image
 from webapi.search.errors import EmbedderUnavailable, InvalidSearch, NotFound
 from webapi.search.params import SearchParams
 from webapi.search.service import SearchService, thumbnail_of

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ import yaml
 
 from celery_tasks.app import QUEUES
 from indexer.settings import Settings
+from tests.support.paths import REPO
 
-DOCKER = Path(__file__).resolve().parents[3] / "docker"
+DOCKER = REPO / "docker"
 DEFAULT_RE = re.compile(r"\$\{[A-Z_]+:-([^}]*)\}")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexer.records import Extent, IndexDocument, MapRecord, Place
-from tests.services import require_service
+from tests.support.services import require_service
 
 ES_URL = os.environ.get("MAPSEARCH_TEST_ES_URL", "http://127.0.0.1:9200")
 START_COMMAND = "bash scripts/services/elasticsearch.sh start"

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.records import IndexDocument, MapRecord
-from tests.unit.api.support import COLOURS, draw_map
+from tests.support.indexed_app import COLOURS, draw_map
 from webapi.services import services_of
 
 
@@ -193,7 +193,7 @@ def test_images_do_not_follow_symbolic_links(client: FlaskClient, app: Flask) ->
 
 
 def test_image_url_search_fetches_through_the_guard(app: Flask, client: FlaskClient) -> None:
-    from tests.http_server import Reply, ScriptedServer
+    from tests.support.http_server import Reply, ScriptedServer
 
     with ScriptedServer() as server:
         server.add("/red.png", Reply(200, png_bytes(COLOURS["red"]), content_type="image/png"))

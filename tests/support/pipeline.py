@@ -15,9 +15,9 @@ from typing import Any
 
 import redis
 
-from tests.http_server import Reply, ScriptedServer, Seen
+from tests.support.http_server import Reply, ScriptedServer, Seen
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CLAIM_KEY = "mapsearch:test-claim"
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from indexer.records import MapRecord
+from tests.support.paths import REPO
 from webapi.search.params import Hit
 from webapi.ui.export import hits_to_csv, hits_to_iiif_collection, record_manifest
 from webapi.ui.images import iiif_service_of, thumbnail, tile_source
@@ -163,9 +164,8 @@ def test_citation_names_who_what_when_where() -> None:
 
 def test_vendored_front_end_matches_the_npm_manifest() -> None:
     """The committed build (static/vendor) is the one package.json pins: rebuild after a bump."""
-    from pathlib import Path
 
-    ui = Path(__file__).resolve().parents[3] / "webapi" / "ui"
+    ui = REPO / "webapi" / "ui"
     pinned = json.loads((ui / "frontend" / "package.json").read_text())["devDependencies"][
         "openseadragon"
     ]

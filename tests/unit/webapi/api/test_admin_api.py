@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from indexer.backends import open_backend
 from indexer.records import IndexDocument, MapRecord
+from tests.support.paths import FIXTURES
 from webapi.app import create_app
 
 TOKEN = "s3cret-staff-token"
@@ -151,14 +152,9 @@ def test_iiif_harvest_through_the_staff_api(tmp_path: Path) -> None:
     one record per canvas, indexed by the in-process pipeline behind the API."""
     import json
 
-    from tests.http_server import Reply, ScriptedServer
+    from tests.support.http_server import Reply, ScriptedServer
 
-    fixture = (
-        Path(__file__).resolve().parents[2]
-        / "fixtures"
-        / "iiif"
-        / "manifest.3.delft-trk-9812103.json"
-    )
+    fixture = FIXTURES / "iiif" / "manifest.3.delft-trk-9812103.json"
     manifest = json.loads(fixture.read_text())
     with ScriptedServer() as server:
         manifest["id"] = server.url("/manifest.json")

@@ -20,10 +20,11 @@ from indexer.sources.cursor import FileCursorStore, RedisCursorStore
 from indexer.sources.loc import HarvestProgress, LocBlocked, harvest_loc, retry_after_seconds
 from indexer.sources.loc_records import loc_records, needs_item_record, strings
 from indexer.sources.ratelimit import Limit, LocalRateLimiter, RedisRateLimiter
-from tests.http_server import Reply, ScriptedServer, Seen
-from tests.services import require_service
+from tests.support.http_server import Reply, ScriptedServer, Seen
+from tests.support.paths import FIXTURES as TEST_FIXTURES
+from tests.support.services import require_service
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "loc"
+FIXTURES = TEST_FIXTURES / "loc"
 DOCS_ITEM: dict[str, Any] = json.loads((FIXTURES / "item-98688726.json").read_text())["item"]
 IIIF = "//tile.loc.gov/image-services/iiif/service:gmd:gmd3:g3300:g3300:ct000{n}"
 

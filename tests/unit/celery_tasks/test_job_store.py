@@ -15,8 +15,8 @@ from celery_tasks.jobs import (
     RedisJobStore,
     SqliteJobStore,
 )
-from tests.pipeline_support import claim_redis_db, redis_available
-from tests.services import require_service
+from tests.support.pipeline import claim_redis_db, redis_available
+from tests.support.services import require_service
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -30,10 +30,10 @@ from indexer.images.fetch import build_session
 from indexer.images.guard import check_url, host_allowed, is_public_address
 from indexer.records import ImageRef
 from indexer.settings import Settings, load_settings
-from tests.http_server import Reply, ScriptedServer
+from tests.support.http_server import Reply, ScriptedServer
+from tests.support.paths import FIXTURES, REPO
 
-IIIF_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iiif"
-ROOT = Path(__file__).resolve().parents[2]
+IIIF_FIXTURES = FIXTURES / "iiif"
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -136,7 +136,7 @@ def test_pixel_limits_are_inclusive_and_whole_decodes_have_the_lower_one() -> No
 
 
 def test_one_bit_image_is_shrunk_before_the_rgb_conversion() -> None:
-    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(REPO / "bench"))
     from image_bomb import one_bit_png
 
     image = decode_image(one_bit_png(4000, 2000), 10**8, 500)
@@ -148,7 +148,7 @@ def test_one_bit_image_is_shrunk_before_the_rgb_conversion() -> None:
 def test_png_bomb_costs_a_worker_at_most_100_mb(width: int, height: int, status: int) -> None:
     # A fresh process, so the peak-memory figure is this upload's (issue 15: was +612 MB).
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "image_bomb.py"), "--width", str(width)]
+        [sys.executable, str(REPO / "bench" / "image_bomb.py"), "--width", str(width)]
         + ["--height", str(height), "--max-delta-mb", "100"],
         capture_output=True,
         text=True,

@@ -19,7 +19,7 @@ from indexer.backends import embedded_alias, open_backend
 from indexer.backends.base import BackendQuery
 from indexer.model_specs import load_model
 from indexer.settings import load_settings
-from tests.pipeline_support import (
+from tests.support.pipeline import (
     REPO,
     fail_reembed_on_call,
     perturbed_demo_model,

@@ -9,7 +9,7 @@ from typing import Any
 from celery_tasks import stages
 from celery_tasks.runtime import build_context
 from indexer.settings import load_settings
-from tests.http_server import Reply, ScriptedServer, Seen
+from tests.support.http_server import Reply, ScriptedServer, Seen
 
 
 def _result(n: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from indexer.backends.embedded import EmbeddedBackend
 from indexer.pipeline import image_content_hash, index_records
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import Settings, load_settings
-from tests.unit.api.support import ColourEmbedder, draw_map, make_collection
+from tests.support.indexed_app import ColourEmbedder, draw_map, make_collection
 
 
 @pytest.fixture

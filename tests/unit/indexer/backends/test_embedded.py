@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from indexer.backends.base import BackendQuery, Filters
 from indexer.backends.embedded import EmbeddedBackend, fts_match_expression
 from indexer.records import IndexDocument, MapRecord, Place
 from indexer.settings import Settings
+from tests.support.paths import REPO
 
 
 def doc(
@@ -57,9 +57,7 @@ def test_reader_sees_writes_of_another_process(settings: Settings) -> None:
         backend.delete(["t:1"])
         """
     )
-    subprocess.run(
-        [sys.executable, "-c", writer], check=True, cwd=Path(__file__).parents[3], timeout=120
-    )
+    subprocess.run([sys.executable, "-c", writer], check=True, cwd=REPO, timeout=120)
     result = reader.search(
         BackendQuery(text="island", vector=np.array([1, 0], np.float32))
     )  # no refresh()

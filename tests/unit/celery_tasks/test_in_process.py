@@ -9,7 +9,7 @@ from celery_tasks.runner import start_job
 from indexer.backends import open_backend
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
-from tests.pipeline_support import png_bytes
+from tests.support.pipeline import png_bytes
 from webapi.app import create_app
 
 

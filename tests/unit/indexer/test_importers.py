@@ -11,8 +11,9 @@ import pytest
 
 from indexer.importers import ImportReport, read_records
 from indexer.importers.tabular import dumps_row
+from tests.support.paths import FIXTURES as TEST_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "aardvark"
+FIXTURES = TEST_FIXTURES / "aardvark"
 
 
 def test_real_aardvark_records_all_parse() -> None:

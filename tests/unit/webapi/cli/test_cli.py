@@ -11,12 +11,11 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
 
-from tests.unit.api.support import COLOURS, draw_map
+from tests.support.indexed_app import COLOURS, draw_map
+from tests.support.paths import FIXTURES
 from webapi.app import create_app
 from webapi.cli import cli
 from webapi.services import services_of
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def run(args: list[str], app: Flask | None = None) -> Result:
@@ -212,7 +211,7 @@ def test_demo_builds_an_index_and_rerun_reuses_vectors(tmp_path: Path) -> None:
 def test_demo_rebuilds_an_index_made_by_another_model(tmp_path: Path) -> None:
     from indexer.pipeline import index_records
     from indexer.synthetic import write_demo_collection
-    from tests.unit.api.support import ColourEmbedder
+    from tests.support.indexed_app import ColourEmbedder
 
     data_dir = tmp_path / "demo"
     services = services_of(create_app({"data_dir": data_dir}))

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.backends.base import BackendError
-from tests.unit.api.support import indexed_app
+from tests.support.indexed_app import indexed_app
 from webapi.services import services_of
 
 CARD_ID = re.compile(r'<li class="card" data-id="([^"]+)"')

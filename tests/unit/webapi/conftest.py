@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.unit.api.support import indexed_app
+from tests.support.indexed_app import indexed_app
 
 
 @pytest.fixture

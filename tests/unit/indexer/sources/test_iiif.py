@@ -22,9 +22,10 @@ from indexer.sources.iiif import (
     manifest_records,
 )
 from indexer.sources.iiif_values import map_metadata, strip_html, texts
-from tests.http_server import Reply, ScriptedServer, Seen
+from tests.support.http_server import Reply, ScriptedServer, Seen
+from tests.support.paths import FIXTURES as TEST_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "iiif"
+FIXTURES = TEST_FIXTURES / "iiif"
 NW_HOST = "https://api.dc.library.northwestern.edu"
 COLLECTION_PATH = "/api/v2/collections/267bed1b-f808-4c51-acb1-0288378819d2"
 
