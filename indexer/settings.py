@@ -40,7 +40,6 @@ class Settings(BaseSettings):
 
     # search defaults
     num_candidates: int = 1000
-    max_page_size: int = 100
     rrf_k: int = 60
     linear_alpha: float = 0.5
 

@@ -5,35 +5,14 @@ happen once, above the backends (webapi.search), so every backend ranks identica
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from indexer.records import IndexDocument
-
-# Facet names, the record field behind each, as the API and UI know them.
-FACET_FIELDS: dict[str, str] = {
-    "place": "places",
-    "subject": "subjects",
-    "collection": "collections",
-    "format": "formats",
-    "language": "languages",
-    "source": "source",
-    "decade": "year_start",  # bucketed by 10 years, value = "1780"
-    "has_image": "has_image",  # "true"/"false"
-}
-
-# Keyword (BM25) fields and their relative weights, identical in every backend. Each field is
-# built from the record as: title = title; subjects_places = subjects + place names;
-# body = other titles + description + notes; contributors = contributors + publisher.
-KEYWORD_FIELD_WEIGHTS: dict[str, float] = {
-    "title": 4.0,
-    "subjects_places": 2.0,
-    "body": 1.0,
-    "contributors": 1.0,
-}
+from indexer.search_surface import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, Sort
 
 # Words dropped from keyword queries: they say nothing in a map catalogue ("maps with sea
 # monsters" → sea, monsters). Only dropped when something else is left.
@@ -90,25 +69,19 @@ class ModelMismatchError(Exception):
 class Filters:
     """Filters applied identically to every list and to the facets.
 
-    Within a multi-valued field values are OR-ed; across fields AND-ed. A year range keeps
-    documents whose [year_start, year_end] overlaps it (undated documents are dropped). A bbox
-    (W, S, E, N) keeps documents whose extent intersects it (documents without extent dropped).
+    ``terms`` holds the values asked for per terms facet (``indexer.search_surface.FACETS``, by
+    name): within a facet values are OR-ed; across facets and the other filters AND-ed. A year
+    range keeps documents whose [year_start, year_end] overlaps it (undated documents are
+    dropped). A bbox (W, S, E, N) keeps documents whose extent intersects it (documents without
+    extent dropped).
     """
 
     year_from: int | None = None
     year_to: int | None = None
-    places: tuple[str, ...] = ()
-    subjects: tuple[str, ...] = ()
-    collections: tuple[str, ...] = ()
-    formats: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
+    terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     bbox: tuple[float, float, float, float] | None = None
     has_image: bool | None = None
     ids: tuple[str, ...] = ()  # restrict to these ids (empty = no restriction)
-
-
-BrowseSort = Literal["relevance", "year", "-year", "title"]
 
 
 @dataclass(frozen=True)
@@ -122,11 +95,11 @@ class BackendQuery:
     num_candidates: int = 1000  # k of the semantic list, and the keyword list's window
     min_similarity: float | None = None
     facets: tuple[str, ...] = ()
-    facet_size: int = 50
+    facet_size: int = DEFAULT_FACET_SIZE
     # browse only (no text, no vector): the backend sorts and pages itself
-    browse_sort: BrowseSort = "title"
+    browse_sort: Sort = "title"
     browse_offset: int = 0
-    browse_limit: int = 20
+    browse_limit: int = DEFAULT_PAGE_SIZE
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import numpy as np
 
 from indexer.backends import embedded_alias
 from indexer.backends.base import (
-    KEYWORD_FIELD_WEIGHTS,
     BackendError,
     BackendQuery,
     BackendResult,
@@ -37,6 +36,7 @@ from indexer.backends.embedded_schema import (
     set_meta,
 )
 from indexer.records import IndexDocument, MapRecord
+from indexer.search_surface import KEYWORD_FIELD_WEIGHTS
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000

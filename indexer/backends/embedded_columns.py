@@ -9,23 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from indexer.backends.base import FACET_FIELDS, Filters
+from indexer.backends.base import Filters
 from indexer.backends.embedded_schema import MULTI_FIELDS, SEPARATOR
-
-# Filters name the API's plural fields; these are the stored columns behind them.
-FILTER_FIELDS: dict[str, str] = {
-    "places": "places",
-    "subjects": "subjects",
-    "collections": "collections",
-    "formats": "formats",
-    "languages": "languages",
-    "sources": "source",
-}
-# Facets counted from (document, value) pairs; decade and has_image are computed columns.
-FACET_COLUMNS: dict[str, str] = {
-    name: column for name, column in FACET_FIELDS.items() if name not in {"decade", "has_image"}
-}
-
+from indexer.search_surface import DECADE, FACETS_BY_NAME, TERMS_FACETS
 
 # A result set smaller than 1/SMALL_RESULT of the index counts facets from its own rows.
 SMALL_RESULT = 20
@@ -212,10 +198,10 @@ class Columns:
             mask &= self.has_image[:n] == filters.has_image
         if filters.bbox is not None:
             mask &= self._bbox_mask(filters.bbox)
-        for filter_name, column in FILTER_FIELDS.items():
-            wanted: tuple[str, ...] = getattr(filters, filter_name)
+        for facet in TERMS_FACETS:
+            wanted = filters.terms.get(facet.name, ())
             if wanted:
-                mask &= self._values_mask(column, wanted)
+                mask &= self._values_mask(facet.field, wanted)
         if filters.ids:
             id_mask = np.zeros(n, bool)
             docnos = [self.docno_of[i] for i in filters.ids if i in self.docno_of]
@@ -248,8 +234,10 @@ class Columns:
 
     def facet_counts(self, name: str, result: np.ndarray, size: int) -> list[tuple[str, int]]:
         """Buckets of one facet over the result set (bool mask), count desc then value asc."""
-        if name in FACET_COLUMNS:
-            pairs = self.pairs[FACET_COLUMNS[name]]
+        facet = FACETS_BY_NAME.get(name)
+        kind = facet.kind if facet is not None else None
+        if facet is not None and kind == "terms":
+            pairs = self.pairs[facet.field]
             members = np.flatnonzero(result)
             if len(members) * SMALL_RESULT < self.size:  # few documents: look up just theirs
                 values = pairs.values_of(members, self.size)
@@ -264,11 +252,11 @@ class Columns:
                 (pairs.values[i], c)
                 for i, c in zip(present.tolist(), counts[present].tolist(), strict=True)
             ]
-        elif name == "decade":
+        elif kind == "decade":
             years = self.year_start[: self.size][result & self.dated[: self.size]]
-            decades, counts = np.unique((years // 10) * 10, return_counts=True)
+            decades, counts = np.unique((years // DECADE) * DECADE, return_counts=True)
             buckets = [(str(int(d)), int(c)) for d, c in zip(decades, counts, strict=True)]
-        elif name == "has_image":
+        elif kind == "flag":
             with_image = int(np.count_nonzero(result & self.has_image[: self.size]))
             buckets = [("true", with_image), ("false", int(np.count_nonzero(result)) - with_image)]
             buckets = [b for b in buckets if b[1]]

@@ -14,19 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.backends.base import KEYWORD_FIELD_WEIGHTS
 from indexer.records import IndexDocument, MapRecord
+from indexer.search_surface import KEYWORD_FIELD_WEIGHTS, TERMS_FACETS
 
 SCHEMA_VERSION = 3  # bump whenever the layout or fts_text() changes
-# Multi-valued filter/facet fields stored as one string joined by the ASCII unit separator.
-MULTI_FIELDS: tuple[str, ...] = (
-    "places",
-    "subjects",
-    "collections",
-    "formats",
-    "languages",
-    "source",
-)
+# Terms facet columns, each stored as one string joined by the ASCII unit separator. A new
+# facet adds a column: bump SCHEMA_VERSION (old files are rebuilt by importing again).
+MULTI_FIELDS: tuple[str, ...] = tuple(facet.field for facet in TERMS_FACETS)
 SEPARATOR = "\x1f"
 FTS_COLUMNS: tuple[str, ...] = tuple(KEYWORD_FIELD_WEIGHTS)
 
@@ -43,8 +37,7 @@ CREATE TABLE IF NOT EXISTS docs (
     year_end INTEGER,
     has_image INTEGER NOT NULL,
     west REAL, south REAL, east REAL, north REAL,
-    places TEXT NOT NULL, subjects TEXT NOT NULL, collections TEXT NOT NULL,
-    formats TEXT NOT NULL, languages TEXT NOT NULL, source TEXT NOT NULL,
+    {", ".join(f"{column} TEXT NOT NULL" for column in MULTI_FIELDS)},
     title TEXT NOT NULL,
     model_id TEXT,
     image_hash TEXT,
@@ -112,12 +105,7 @@ def doc_to_row(doc: IndexDocument) -> DocRow:
         "south": extent.south if extent else None,
         "east": extent.east if extent else None,
         "north": extent.north if extent else None,
-        "places": _join(record.place_names),
-        "subjects": _join(record.subjects),
-        "collections": _join(record.collections),
-        "formats": _join(record.formats),
-        "languages": _join(record.languages),
-        "source": _join([record.source]),
+        **{facet.field: _join(facet.values_of(record)) for facet in TERMS_FACETS},
         "model_id": doc.model_id if doc.vector is not None else None,
         "image_hash": doc.image_hash,
         "indexed_at": doc.indexed_at.isoformat(),

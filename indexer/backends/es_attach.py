@@ -21,21 +21,15 @@ from indexer.backends.es_client import backend_errors
 from indexer.backends.es_fields import FieldMap
 from indexer.backends.es_scan import scan_pages
 from indexer.records import ImageRef, IndexDocument, MapRecord, Place
+from indexer.search_surface import TERMS_FACETS
 
 if TYPE_CHECKING:
     from indexer.embedder import Embedder
     from indexer.settings import Settings
 
 BATCH_SIZE = 32
-FACET_NAMES = ("place", "subject", "collection", "format", "language", "source")
-_FACET_TO_ATTRIBUTE = {
-    "place": "places",
-    "subject": "subjects",
-    "collection": "collections",
-    "format": "formats",
-    "language": "languages",
-    "source": "source",
-}
+# The facets a catalogue can map to its own keyword fields (the computed ones cannot).
+FACET_NAMES = tuple(facet.name for facet in TERMS_FACETS)
 
 Progress = Callable[[int, int], None]
 
@@ -65,11 +59,6 @@ class AttachConfig:
 
     def field_map(self) -> FieldMap:
         """The query builders' view of this index."""
-        facets = {
-            _FACET_TO_ATTRIBUTE[name]: value
-            for name, value in self.facets.items()
-            if name in _FACET_TO_ATTRIBUTE
-        }
         return FieldMap(
             id=self.id_field,
             item_id=self.item_id_field,
@@ -77,12 +66,7 @@ class AttachConfig:
             title_sort=self.title_sort_field,
             title_docvalue=None,  # the catalogue's title may have no doc values: read _source
             text_fields=dict(self.text_fields),
-            places=facets.get("places"),
-            subjects=facets.get("subjects"),
-            collections=facets.get("collections"),
-            formats=facets.get("formats"),
-            languages=facets.get("languages"),
-            source=facets.get("source"),
+            terms={name: field for name, field in self.facets.items() if name in FACET_NAMES},
             year_start=self.year_start_field,
             year_end=self.year_end_field or self.year_start_field,
             has_image=None,
@@ -311,9 +295,13 @@ def catalogue_document(doc_id: str, source: dict[str, Any], config: AttachConfig
         items = value if isinstance(value, list) else [value]
         return [str(v) for v in items if v not in (None, "")]
 
-    def field_of(name: str) -> str | None:
-        return config.facets.get(name)
-
+    # Terms facets fill the record field they are named after (see search_surface.Facet).
+    facet_fields: dict[str, Any] = {}
+    for facet in TERMS_FACETS:
+        found = values(config.facets.get(facet.name))
+        facet_fields[facet.field] = found if facet.multi_valued else next(iter(found), None)
+    facet_fields["places"] = [Place(name=p) for p in facet_fields["places"]]
+    facet_fields["source"] = facet_fields["source"] or config.index
     years = [int(y) for y in values(config.year_start_field) if str(y).lstrip("-").isdigit()]
     end_years = [
         int(y) for y in values(config.year_end_field) if str(y).lstrip("-").isdigit()
@@ -323,17 +311,12 @@ def catalogue_document(doc_id: str, source: dict[str, Any], config: AttachConfig
     record = MapRecord(
         id=doc_id,
         item_id=(values(config.item_id_field) or [doc_id])[0],
-        source=(values(field_of("source")) or [config.index])[0],
         title=title[0] if title else "",
-        subjects=values(field_of("subject")),
-        places=[Place(name=p) for p in values(field_of("place"))],
-        collections=values(field_of("collection")),
-        formats=values(field_of("format")),
-        languages=values(field_of("language")),
         year_start=min(years) if years else None,
         year_end=max(end_years) if end_years else None,
         image=image_ref(source, config),
         raw=source,
+        **facet_fields,
     )
     return IndexDocument(
         record=record,

@@ -12,10 +12,20 @@ import numpy as np
 from indexer.backends.base import ListHit
 from indexer.backends.es_fields import FieldMap
 from indexer.records import IndexDocument, MapRecord
+from indexer.search_surface import FACETS_BY_NAME, TERMS_FACETS
 
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def facet_values(record: MapRecord) -> dict[str, Any]:
+    """The keyword field of each terms facet: a list of distinct values, or one value."""
+    fields: dict[str, Any] = {}
+    for facet in TERMS_FACETS:
+        values = _unique(facet.values_of(record))
+        fields[facet.field] = values if facet.multi_valued else next(iter(values), None)
+    return fields
 
 
 def to_source(doc: IndexDocument) -> dict[str, Any]:
@@ -24,7 +34,6 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
     source: dict[str, Any] = {
         "id": record.id,
         "item_id": record.item_id or record.id,
-        "source": record.source,
         "revision": record.revision,
         "title": record.title,
         "subjects_places": " ; ".join(record.subjects + record.place_names),
@@ -32,11 +41,7 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         "contributors": " ; ".join(
             record.contributors + ([record.publisher] if record.publisher else [])
         ),
-        "places": _unique(record.place_names),
-        "subjects": _unique(record.subjects),
-        "collections": _unique(record.collections),
-        "formats": _unique(record.formats),
-        "languages": _unique(record.languages),
+        **facet_values(record),
         "year_start": record.year_start,
         "year_end": record.year_end,
         "has_image": record.has_image,
@@ -157,7 +162,7 @@ def parse_facets(aggregations: dict[str, Any], facet_size: int) -> dict[str, lis
     for name, agg in aggregations.items():
         counts: list[tuple[str, int]] = []
         for bucket in agg.get("buckets", []):
-            if name == "decade":
+            if FACETS_BY_NAME[name].kind == "decade":
                 value = str(int(bucket["key"]))
             else:
                 value = str(bucket.get("key_as_string", bucket["key"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from indexer.backends.base import KEYWORD_FIELD_WEIGHTS
+from indexer.search_surface import FACETS_BY_NAME, KEYWORD_FIELD_WEIGHTS, TERMS_FACETS
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,10 @@ class FieldMap:
     title_sort: str | None = "title.sort"  # keyword field for the title sort
     # BM25 fields and weights (title highest, then subjects+places, body, contributors)
     text_fields: dict[str, float] = field(default_factory=lambda: dict(KEYWORD_FIELD_WEIGHTS))
-    # Filters attribute (and facet name) -> keyword field
-    places: str | None = "places"
-    subjects: str | None = "subjects"
-    collections: str | None = "collections"
-    formats: str | None = "formats"
-    languages: str | None = "languages"
-    source: str | None = "source"
+    # Terms facet (and filter) name -> keyword field; a facet missing here is one the index lacks
+    terms: dict[str, str] = field(
+        default_factory=lambda: {facet.name: facet.field for facet in TERMS_FACETS}
+    )
     year_start: str | None = "year_start"
     year_end: str | None = "year_end"
     has_image: str | None = "has_image"
@@ -37,17 +34,12 @@ class FieldMap:
 
     def facet_field(self, facet: str) -> str | None:
         """The field behind an API facet name, or None when this index lacks it."""
-        by_facet = {
-            "place": self.places,
-            "subject": self.subjects,
-            "collection": self.collections,
-            "format": self.formats,
-            "language": self.languages,
-            "source": self.source,
-            "decade": self.year_start,
-            "has_image": self.has_image,
-        }
-        return by_facet.get(facet)
+        kind = FACETS_BY_NAME[facet].kind if facet in FACETS_BY_NAME else None
+        if kind == "decade":
+            return self.year_start
+        if kind == "flag":
+            return self.has_image
+        return self.terms.get(facet)
 
     def with_english(self) -> FieldMap:
         """Query the English-stemmed subfields (present when the cluster had analysis-common)."""

@@ -11,13 +11,12 @@ import numpy as np
 
 from indexer.backends.base import BackendQuery, Filters, keyword_tokens
 from indexer.backends.es_fields import FieldMap
+from indexer.search_surface import DECADE, TERMS_FACETS
 
 # ES caps num_candidates at 10,000; rescoring the quantized (int8) HNSW hits with the stored
 # float vectors makes semantic scores and order match exact cosine search.
 MAX_NUM_CANDIDATES = 10_000
 RESCORE_OVERSAMPLE = 1.5
-# The decade facet buckets year_start by this many years.
-DECADE = 10
 
 Body = dict[str, Any]
 
@@ -120,17 +119,12 @@ def bbox_clause(bbox: tuple[float, float, float, float], prefix: str) -> Body:
 def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
     """The filter context shared by every list and the facets (OR within a field, AND across)."""
     clauses: list[Body] = year_clauses(filters.year_from, filters.year_to, fields)
-    for values, field, label in (
-        (filters.places, fields.places, "place"),
-        (filters.subjects, fields.subjects, "subject"),
-        (filters.collections, fields.collections, "collection"),
-        (filters.formats, fields.formats, "format"),
-        (filters.languages, fields.languages, "language"),
-        (filters.sources, fields.source, "source"),
-        (filters.ids, fields.id, "id"),
-    ):
+    for facet in TERMS_FACETS:
+        values = filters.terms.get(facet.name, ())
         if values:
-            clauses.append(_terms(field, values, label))
+            clauses.append(_terms(fields.terms.get(facet.name), values, facet.name))
+    if filters.ids:
+        clauses.append(_terms(fields.id, filters.ids, "id"))
     if filters.bbox is not None:
         if fields.extent_prefix is None:
             raise UnsupportedFilter("this index has no extent for the bbox filter")

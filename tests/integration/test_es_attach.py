@@ -220,7 +220,9 @@ def test_hybrid_search_over_the_attached_index(
     assert dict(result.facets["decade"])["1900"] == 1
     dated = backend.search(BackendQuery(vector=red, filters=Filters(year_from=1800, year_to=1860)))
     assert [h.id for h in dated.semantic] == ["gbl-1"]
-    browse = backend.search(BackendQuery(browse_sort="title", filters=Filters(places=("Vermont",))))
+    browse = backend.search(
+        BackendQuery(browse_sort="title", filters=Filters(terms={"place": ("Vermont",)}))
+    )
     assert [h.title for h in browse.browse] == [
         "Green valley survey",
         "Survey notes without a scan",

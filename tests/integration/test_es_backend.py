@@ -141,7 +141,7 @@ def test_filters_apply_to_both_lists(backend: ElasticsearchBackend) -> None:
     assert [h.id for h in result.semantic] == ["t:2"]
     assert result.total == 2
     places = backend.search(
-        BackendQuery(vector=unit([1, 0, 0]), filters=Filters(places=("Boston", "Fiji")))
+        BackendQuery(vector=unit([1, 0, 0]), filters=Filters(terms={"place": ("Boston", "Fiji")}))
     )
     assert sorted(h.id for h in places.semantic) == ["t:3", "t:4"]
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
+from indexer.search_surface import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from webapi.api.problems import Problem
 from webapi.api.serialize import search_response_json, thumbnail_url_for
 from webapi.search.params import SearchParams, SearchResponse
@@ -26,7 +27,7 @@ class SimilarQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    size: int = Field(default=20, ge=1, le=100)
+    size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     page: int = Field(default=1, ge=1)
     collapse: bool = False
     year_from: int | None = Field(default=None, ge=-3000, le=3000)

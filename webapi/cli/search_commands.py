@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 from PIL import Image
 
+from indexer.search_surface import FACET_NAMES, TERMS_FACETS, Sort
 from webapi.api.serialize import search_response_json
 from webapi.cli.common import data_dir_option, friendly_errors, require_index, services_for
-from webapi.search.params import FacetName, SearchParams
+from webapi.search.params import SearchParams
 from webapi.services import Services
 
-FACET_CHOICES = list(FacetName.__args__)  # type: ignore[attr-defined]
 URL_PATTERN = re.compile(r"^https?://", re.IGNORECASE)
 
 
@@ -61,6 +62,15 @@ def print_table(body: dict[str, Any]) -> None:
         click.echo(f"{name}: {values}")
 
 
+def facet_filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One repeatable ``--NAME`` option per terms facet of the search surface (``--place``, ...)."""
+    for facet in reversed(TERMS_FACETS):  # decorators apply bottom-up: keep the table's order
+        command = click.option(f"--{facet.name}", facet.name, multiple=True, help=facet.help)(
+            command
+        )
+    return command
+
+
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
 
@@ -95,17 +105,7 @@ def register(cli: click.Group) -> None:
     )
     @click.option("--year-from", type=int)
     @click.option("--year-to", type=int)
-    @click.option("--place", multiple=True, help="Repeatable.")
-    @click.option("--subject", multiple=True, help="Repeatable.")
-    @click.option("--collection", multiple=True, help="Repeatable.")
-    @click.option(
-        "--format",
-        "format",
-        multiple=True,
-        help="Genre/format, e.g. 'Nautical charts'. Repeatable.",
-    )
-    @click.option("--language", multiple=True, help="Repeatable.")
-    @click.option("--source", multiple=True, help="Record source, e.g. 'loc'. Repeatable.")
+    @facet_filter_options
     @click.option(
         "--has-image/--no-image",
         "has_image",
@@ -116,12 +116,12 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--facet",
         multiple=True,
-        type=click.Choice(FACET_CHOICES),
+        type=click.Choice(FACET_NAMES),
         help="Facet counts to show. Repeatable.",
     )
     @click.option(
         "--sort",
-        type=click.Choice(["relevance", "year", "-year", "title"]),
+        type=click.Choice(get_args(Sort)),
         default="relevance",
         show_default=True,
     )

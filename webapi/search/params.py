@@ -1,18 +1,29 @@
-"""The search surface declared once: request parameters (validated here, published in OpenAPI)
-and the response shape. The HTTP layer, the CLI and the UI all speak these models."""
+"""Request parameters (validated here, published in OpenAPI) and the response shape, derived from
+the search surface (``indexer.search_surface``). The HTTP layer, the CLI and the UI all speak
+these models."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from indexer.search_surface import (
+    DEFAULT_FACET_SIZE,
+    DEFAULT_PAGE_SIZE,
+    FACET_NAMES,
+    MAX_FACET_SIZE,
+    MAX_PAGE_SIZE,
+    TERMS_FACETS,
+    Sort,
+)
 
 Mode = Literal["hybrid", "semantic", "keyword"]
 Fusion = Literal["rrf", "linear"]
-Sort = Literal["relevance", "year", "-year", "title"]
-FacetName = Literal[
-    "place", "subject", "collection", "format", "language", "source", "decade", "has_image"
-]
+if TYPE_CHECKING:
+    FacetName = str
+else:  # every facet of the search surface; pydantic checks requests against it
+    FacetName = Literal[FACET_NAMES]
 
 
 class Modifier(BaseModel):
@@ -34,8 +45,8 @@ class Modifier(BaseModel):
         return cls(text=text.strip(), weight=number)  # an out-of-range weight is an error, not text
 
 
-class SearchParams(BaseModel):
-    """Everything a search can ask for (GET query string, POST JSON or multipart form)."""
+class SearchFields(BaseModel):
+    """Everything a search can ask for but the terms facet filters (see ``SearchParams``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,23 +74,17 @@ class SearchParams(BaseModel):
     fusion: Fusion = "rrf"
     year_from: int | None = Field(default=None, ge=-3000, le=3000)
     year_to: int | None = Field(default=None, ge=-3000, le=3000)
-    place: list[str] = Field(default_factory=list)
-    subject: list[str] = Field(default_factory=list)
-    collection: list[str] = Field(default_factory=list)
-    format: list[str] = Field(default_factory=list)
-    language: list[str] = Field(default_factory=list)
-    source: list[str] = Field(default_factory=list)
     bbox: str | None = Field(default=None, description="W,S,E,N in degrees.")
     has_image: bool | None = None
     facet: list[FacetName] = Field(default_factory=list)
     facet_size: int = Field(
-        default=50,
+        default=DEFAULT_FACET_SIZE,
         ge=1,
-        le=1000,
+        le=MAX_FACET_SIZE,
         description="Buckets per requested facet (long lists: the UI filters them).",
     )
     min_similarity: float | None = Field(default=None, ge=-1, le=1)
-    size: int = Field(default=20, ge=1, le=100)
+    size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     page: int = Field(default=1, ge=1)
     sort: Sort = "relevance"
     collapse: bool = False
@@ -106,7 +111,7 @@ class SearchParams(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _years_ordered(self) -> SearchParams:
+    def _years_ordered(self) -> SearchFields:
         if (
             self.year_from is not None
             and self.year_to is not None
@@ -114,6 +119,12 @@ class SearchParams(BaseModel):
         ):
             raise ValueError("year_from must not exceed year_to")
         return self
+
+    @property
+    def term_filters(self) -> dict[str, tuple[str, ...]]:
+        """The terms facet filters asked for, by facet name (facets without values left out)."""
+        asked = {facet.name: tuple(getattr(self, facet.name)) for facet in TERMS_FACETS}
+        return {name: values for name, values in asked.items() if values}
 
     @property
     def modifiers(self) -> list[Modifier]:
@@ -127,6 +138,22 @@ class SearchParams(BaseModel):
             return None
         west, south, east, north = (float(p) for p in self.bbox.split(","))
         return (west, south, east, north)
+
+
+# One repeatable filter parameter per terms facet, named after it: ?place=Boston&place=Salem.
+if TYPE_CHECKING:
+    SearchParams = SearchFields
+else:
+    SearchParams = create_model(
+        "SearchParams",
+        __base__=SearchFields,
+        __module__=__name__,
+        __doc__="Everything a search can ask for (GET query string, POST JSON or multipart form).",
+        **{
+            facet.name: (list[str], Field(default_factory=list, description=facet.help))
+            for facet in TERMS_FACETS
+        },
+    )
 
 
 class ListExplain(BaseModel):

@@ -53,12 +53,7 @@ def filters_of(params: SearchParams) -> Filters:
     return Filters(
         year_from=params.year_from,
         year_to=params.year_to,
-        places=tuple(params.place),
-        subjects=tuple(params.subject),
-        collections=tuple(params.collection),
-        formats=tuple(params.format),
-        languages=tuple(params.language),
-        sources=tuple(params.source),
+        terms=params.term_filters,
         bbox=params.bbox_tuple,
         has_image=params.has_image,
     )

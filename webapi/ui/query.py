@@ -5,28 +5,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, get_origin
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from indexer.search_surface import FACETS, TERMS_FACETS
 from webapi.search.params import Modifier, SearchParams
 
-# Facets the sidebar shows, in order, with the labels readers see.
-SIDEBAR_FACETS: dict[str, str] = {
-    "collection": "Collection",
-    "subject": "Subject",
-    "place": "Place",
-    "format": "Format",
-    "language": "Language",
-    "source": "Source",
-}
+# Facets the sidebar shows (every terms facet), in order, with the labels readers see.
+SIDEBAR_FACETS: dict[str, str] = {facet.name: facet.label for facet in TERMS_FACETS}
 # decade feeds the year histogram; it is requested with every search.
-REQUESTED_FACETS: tuple[str, ...] = (*SIDEBAR_FACETS, "decade")
+REQUESTED_FACETS: tuple[str, ...] = tuple(f.name for f in FACETS if f.kind in ("terms", "decade"))
 SIDEBAR_FACET_SIZE = 300
 
-_LIST_FIELDS = {"modify", "place", "subject", "collection", "format", "language", "source", "facet"}
-_BOOL_FIELDS = {"has_image", "collapse", "explain"}
+# Repeatable query-string keys (modifiers, facet filters, requested facets) and flags.
+_LIST_FIELDS = {
+    name for name, info in SearchParams.model_fields.items() if get_origin(info.annotation) is list
+}
+_BOOL_FIELDS = {
+    name
+    for name, info in SearchParams.model_fields.items()
+    if info.annotation in (bool, bool | None)
+}
 # Query-string keys that are part of the search (everything else, e.g. UI-only flags, is dropped).
 SEARCH_KEYS = set(SearchParams.model_fields)
 MODIFIER_STEP = 0.25

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from indexer.search_surface import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_LABELS
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.services import services_of
 from webapi.ui import records
@@ -26,7 +27,8 @@ from webapi.ui.query import (
 )
 
 FACET_VISIBLE = 8  # longer facet lists get a filter box and scroll
-PAGE_SIZES = (20, 40, 100)
+PAGE_SIZES = (DEFAULT_PAGE_SIZE, 40, MAX_PAGE_SIZE)
+SORT_OPTIONS: tuple[tuple[str, str], ...] = tuple(SORT_LABELS.items())  # the sort menu
 
 
 @bp.get("/")
@@ -164,7 +166,7 @@ def _example_image(args: MultiDict[str, str]) -> dict[str, Any] | None:
 def _search_context(
     args: MultiDict[str, str], params: SearchParams | None, response: SearchResponse | None
 ) -> dict[str, Any]:
-    size = params.size if params else 20
+    size = params.size if params else DEFAULT_PAGE_SIZE
     page = params.page if params else 1
     total = response.total if response else 0
     example = None
@@ -192,6 +194,7 @@ def _search_context(
         "clear_bbox_url": url_with(args, bbox=None),
         "clear_years_url": url_with(args, year_from=None, year_to=None),
         "page_sizes": PAGE_SIZES,
+        "sort_options": SORT_OPTIONS,
         "exports": {
             "CSV": url_with(args, "/export.csv", page=None),
             "JSON": url_with(args, "/export.json", page=None),

@@ -81,7 +81,7 @@ def test_updates_replace_facet_values_and_vectors(settings: Settings) -> None:
         BackendQuery(
             vector=np.array([0, 1], np.float32),
             facets=("place",),
-            filters=Filters(places=("Bergen",)),
+            filters=Filters(terms={"place": ("Bergen",)}),
         )
     )
     assert result.facets["place"] == [("Bergen", 1)]

@@ -46,7 +46,8 @@ def test_year_range_is_an_overlap() -> None:
 
 def test_filters_or_within_and_across_fields() -> None:
     clauses = es_queries.filter_clauses(
-        Filters(places=("Boston", "Salem"), subjects=("Harbors",), has_image=False), MAPS_FIELDS
+        Filters(terms={"place": ("Boston", "Salem"), "subject": ("Harbors",)}, has_image=False),
+        MAPS_FIELDS,
     )
     assert {"terms": {"places": ["Boston", "Salem"]}} in clauses
     assert {"terms": {"subjects": ["Harbors"]}} in clauses
@@ -55,7 +56,9 @@ def test_filters_or_within_and_across_fields() -> None:
 
 def test_missing_field_for_a_filter_is_a_clear_error() -> None:
     with pytest.raises(es_queries.UnsupportedFilter, match="language"):
-        es_queries.filter_clauses(Filters(languages=("eng",)), FieldMap(languages=None))
+        es_queries.filter_clauses(
+            Filters(terms={"language": ("eng",)}), FieldMap(terms={"place": "places"})
+        )
 
 
 def test_bbox_crossing_the_antimeridian_splits_into_two_intervals() -> None:
@@ -91,7 +94,7 @@ def test_num_candidates_is_capped_by_elasticsearch_limit() -> None:
 
 
 def test_result_set_is_keyword_union_knn_with_filters_in_both() -> None:
-    filters = Filters(collections=("Rare",))
+    filters = Filters(terms={"collection": ("Rare",)})
     query = BackendQuery(
         text="boston", vector=VECTOR, filters=filters, facets=("place", "decade", "nope")
     )

@@ -1,0 +1,89 @@
+"""The search surface declared once, as data: the facets and filters, the sorts, the page limits
+and the keyword field weights. Backends, request parameters, the CLI and the UI derive from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from indexer.records import MapRecord
+
+FacetKind = Literal["terms", "decade", "flag"]
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet. A ``terms`` facet is also a filter: its ``name`` is the request parameter (and
+    CLI option) whose values are OR-ed, and its values are stored in the index field ``field``,
+    named after the ``MapRecord`` field that holds them."""
+
+    name: str  # API facet name and filter parameter: ?place=Boston&facet=place
+    field: str  # index field (Elasticsearch), stored column (embedded), record field
+    label: str  # what readers see in the sidebar
+    kind: FacetKind = "terms"
+    multi_valued: bool = True  # False: one value per document (stored as a scalar in ES)
+    help: str = "Repeatable."  # the CLI option's and the API parameter's description
+    # The record's values for a terms facet (None for computed facets).
+    values: Callable[[MapRecord], list[str]] | None = None
+
+    def values_of(self, record: MapRecord) -> list[str]:
+        """This facet's values in ``record`` (a terms facet only)."""
+        assert self.values is not None, f"{self.name} is computed, not read from the record"
+        return self.values(record)
+
+
+# In sidebar order. Adding a terms facet: one entry here (plus its tests); see docs/search.md.
+FACETS: tuple[Facet, ...] = (
+    Facet("collection", "collections", "Collection", values=lambda r: r.collections),
+    Facet("subject", "subjects", "Subject", values=lambda r: r.subjects),
+    Facet("place", "places", "Place", values=lambda r: r.place_names),
+    Facet(
+        "format",
+        "formats",
+        "Format",
+        help="Genre/format, e.g. 'Nautical charts'. Repeatable.",
+        values=lambda r: r.formats,
+    ),
+    Facet("language", "languages", "Language", values=lambda r: r.languages),
+    Facet(
+        "source",
+        "source",
+        "Source",
+        multi_valued=False,
+        help="Record source, e.g. 'loc'. Repeatable.",
+        values=lambda r: [r.source],
+    ),
+    # Computed: decade buckets year_start by 10 years (value "1780"); has_image is "true"/"false".
+    Facet("decade", "year_start", "Decade", kind="decade", multi_valued=False),
+    Facet("has_image", "has_image", "Has image", kind="flag", multi_valued=False),
+)
+FACETS_BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
+TERMS_FACETS: tuple[Facet, ...] = tuple(f for f in FACETS if f.kind == "terms")
+FACET_NAMES: tuple[str, ...] = tuple(FACETS_BY_NAME)
+DECADE = 10  # years per bucket of the decade facet
+
+# Sorts: relevance re-orders nothing (a browse, which has no relevance, sorts by title).
+Sort = Literal["relevance", "year", "-year", "title"]
+SORT_LABELS: dict[Sort, str] = {
+    "relevance": "relevance",
+    "year": "oldest first",
+    "-year": "newest first",
+    "title": "title",
+}
+
+# Page limits: results per page, and buckets per requested facet.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+DEFAULT_FACET_SIZE = 50
+MAX_FACET_SIZE = 1000
+
+# Keyword (BM25) fields and their relative weights, identical in every backend. Each field is
+# built from the record as: title = title; subjects_places = subjects + place names;
+# body = other titles + description + notes; contributors = contributors + publisher.
+KEYWORD_FIELD_WEIGHTS: dict[str, float] = {
+    "title": 4.0,
+    "subjects_places": 2.0,
+    "body": 1.0,
+    "contributors": 1.0,
+}
