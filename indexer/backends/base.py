@@ -5,7 +5,7 @@ happen once, above the backends (webapi.search), so every backend ranks identica
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -184,6 +184,115 @@ class SearchBackend(Protocol):
 
     def refresh(self) -> None:
         """Make writes visible to searches (no-op where already so)."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...
+
+
+# ---- the index lifecycle: one implementation per backend, built by ``open_lifecycle`` ----------
+
+# Progress of a copy: (documents copied so far, total).
+LifecycleProgress = Callable[[int, int], None]
+# A page of stored documents → the documents to write instead (same ids; a model change re-embeds).
+DocumentRewrite = Callable[[list[IndexDocument]], list[IndexDocument]]
+
+
+class LifecycleError(RuntimeError):
+    """A lifecycle step cannot run or did not complete; the serving index is untouched."""
+
+
+class LifecycleLocked(LifecycleError):
+    """Another reindex, restore or cleanup holds the index's lock."""
+
+
+@dataclass(frozen=True)
+class LifecycleStatus:
+    """What ``mapsearch index status`` prints, the same keys on every backend."""
+
+    backend: str
+    alias: str  # the stable name readers use (ES alias, or the embedded alias path)
+    current: str | None  # the physical index behind it (None: no index yet)
+    documents: int
+    with_vectors: int
+    mapping_version: int | None
+    analysis: str | None
+    model_id: str | None
+    dims: int | None
+    leftovers: list[str]
+    reindex_running: dict[str, object] | None
+
+
+@dataclass(frozen=True)
+class ReindexOutcome:
+    """What a finished reindex did; ``caught_up``/``deletes_caught_up`` are the writes and deletes
+    that arrived while it copied and were carried into the new index before the swap."""
+
+    old_index: str | None
+    new_index: str
+    copied: int
+    mapping_version: int
+    caught_up: int = 0
+    deletes_caught_up: int = 0
+    documents: int = 0  # in the new index at the swap
+
+
+@dataclass(frozen=True)
+class BackupOutcome:
+    """One backup written or restored: where, its name, how many documents it holds."""
+
+    location: str
+    name: str
+    documents: int
+    index: str  # the physical index it came from (backup) or now serves (restore)
+
+
+class IndexLifecycle(Protocol):
+    """Create, inspect, rebuild, clean up and back up one backend's index behind its alias."""
+
+    backend: str
+    name: str  # the stable name readers use: the ES alias, or the embedded alias path
+    discardable: bool  # whether ``discard`` may drop the index (the demo starts afresh)
+
+    def exists(self) -> bool:
+        """Whether an index exists behind the alias (a query would not create one)."""
+        ...
+
+    def create(self, mapping_version: int | None = None, dims: int | None = None) -> str | None:
+        """Create the first physical index behind the alias; None when one already exists."""
+        ...
+
+    def status(self) -> LifecycleStatus:
+        """Alias, live physical index, counts, mapping, model, leftovers, running reindex."""
+        ...
+
+    def reindex(
+        self,
+        mapping_version: int | None = None,
+        progress: LifecycleProgress | None = None,
+        rewrite: DocumentRewrite | None = None,
+        model: tuple[str, int] | None = None,
+        page_size: int | None = None,
+    ) -> ReindexOutcome:
+        """Copy (or, with ``rewrite`` and ``model``, re-embed) into a new physical index, carry
+        over the writes made meanwhile, verify, swap the alias, drop the old index."""
+        ...
+
+    def cleanup(self) -> list[str]:
+        """Delete physical indices behind no alias (refused while a reindex runs)."""
+        ...
+
+    def discard(self) -> None:
+        """Delete the index behind the alias and the alias itself (the demo rebuilds from scratch)."""
+        ...
+
+    def backup(self, location: str, name: str | None = None) -> BackupOutcome:
+        """Write a consistent copy of the serving index to ``location`` while it serves."""
+        ...
+
+    def restore(self, location: str, name: str | None = None) -> BackupOutcome:
+        """Put a backup (the newest in ``location`` unless ``name``) behind the alias atomically."""
         ...
 
     def close(self) -> None:

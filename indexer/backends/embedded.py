@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -122,11 +123,21 @@ class EmbeddedBackend:
         for chunk in _chunks(docs, WRITE_BATCH):
             rows = self._rows_of(chunk, report)
             with self._lock:
-                self._follow_alias()
-                self._check_model(chunk)
                 self._write_rows(rows, chunk, report)
                 self._stale = True
         return report
+
+    def _begin_write(self) -> sqlite3.Connection:
+        """Take the file's write lock on the file the alias names *now*.
+
+        A reindex holds the old file's write lock while it copies the last changes and swaps the
+        pointer; a writer that waited for that lock must write to the new file, not the old one."""
+        while True:
+            self._follow_alias()
+            self._conn.execute("BEGIN IMMEDIATE")
+            if self._alias is None or embedded_alias.pointer_stamp(self._alias) == self._pointer:
+                return self._conn
+            self._conn.execute("ROLLBACK")
 
     def _rows_of(self, chunk: list[IndexDocument], report: WriteReport) -> list[DocRow | None]:
         rows: list[DocRow | None] = []
@@ -168,11 +179,9 @@ class EmbeddedBackend:
     def _write_rows(
         self, rows: list[DocRow | None], chunk: list[IndexDocument], report: WriteReport
     ) -> None:
-        conn = self._conn
-        conn.execute(
-            "BEGIN IMMEDIATE"
-        )  # the write lock: docnos and seq below are ours until COMMIT
+        conn = self._begin_write()  # the write lock: docnos and seq below are ours until COMMIT
         try:
+            self._check_model(chunk)
             stored = self._existing([row.values["id"] for row in rows if row is not None])
             accepted = self._accept(rows, stored, report)
             seq = int(get_meta(conn, "seq") or 0)
@@ -300,9 +309,7 @@ class EmbeddedBackend:
         """Remove documents (tombstoned so other processes see the delete); returns how many existed."""
         removed = 0
         with self._lock:
-            self._follow_alias()
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            conn = self._begin_write()
             try:
                 existing = self._existing(list(ids))
                 seq = int(get_meta(conn, "seq") or 0)
@@ -527,6 +534,41 @@ class EmbeddedBackend:
                         indexed_at=datetime.fromisoformat(indexed_at),
                     )
         return found
+
+    def change_seq(self) -> int:
+        """The sequence number of the latest change (grows with every write and delete)."""
+        with self._lock:
+            self._follow_alias()
+            return int(get_meta(self._conn, "seq") or 0)
+
+    def changes_since(self, seq: int) -> tuple[int, list[tuple[str, bool]]]:
+        """(latest seq, [(id, deleted)] of every document changed after ``seq``), one snapshot."""
+        with self._lock:
+            self._follow_alias()
+            conn = self._conn
+            own = not conn.in_transaction  # inside ``writes_frozen`` the snapshot is already ours
+            if own:
+                conn.execute("BEGIN")
+            try:
+                latest = int(get_meta(conn, "seq") or 0)
+                rows = conn.execute(
+                    "SELECT id, deleted FROM docs WHERE seq > ? ORDER BY seq", (seq,)
+                ).fetchall()
+            finally:
+                if own:
+                    conn.execute("COMMIT")
+        return latest, [(str(doc_id), bool(deleted)) for doc_id, deleted in rows]
+
+    @contextmanager
+    def writes_frozen(self) -> Iterator[None]:
+        """Hold this file's write lock: other writers wait (and then follow the alias, see
+        ``_begin_write``) while the caller reads a final, unchanging state."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                self._conn.execute("ROLLBACK")
 
     def document_ids(self) -> list[str]:
         """Every live document id, in storage order (what a full rebuild walks)."""

@@ -14,11 +14,13 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from indexer.backends.base import LifecycleLocked
+
 LOCK_TTL_S = 6 * 3600.0  # a lock older than this was left by a crashed run
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-class EmbeddedReindexLocked(RuntimeError):
+class EmbeddedReindexLocked(LifecycleLocked):
     """Another reindex of this data dir holds the lock."""
 
 
@@ -86,6 +88,21 @@ def leftovers(alias: Path) -> list[Path]:
     if alias.exists():
         found.append(alias)
     return [path for path in found if path != current]
+
+
+def lock_holder(alias: Path, ttl_s: float = LOCK_TTL_S) -> dict[str, object] | None:
+    """The live lock's owner and start time, or None when no reindex or restore runs."""
+    path = lock_path(alias)
+    try:
+        held = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        held = {}
+    acquired = float(held.get("acquired_at", 0) or 0)
+    if acquired and time.time() - acquired >= ttl_s:
+        return None
+    return {"owner": held.get("owner", "?"), "acquired_at": acquired or None}
 
 
 @contextmanager

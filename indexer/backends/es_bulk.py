@@ -1,8 +1,10 @@
 """Bulk writes to Elasticsearch: versioned by the record's revision (a stale retry never
-overwrites newer data), retried with backoff on 429, every per-document failure reported."""
+overwrites newer data), retried with backoff on 429 and while the index refuses writes for a
+reindex's final catch-up, every per-document failure reported."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
@@ -21,6 +23,10 @@ MAX_RETRIES = 5  # per chunk, on 429 only; backoff 1 s, 2 s, 4 s ...
 # Requests in flight at once: while ES indexes one chunk (one write thread, CPU-bound on the
 # HNSW graph) the next is being serialized and sent, so both ES write threads stay busy.
 BULK_THREADS = 2
+# A reindex blocks writes on the old index for its final catch-up, then moves the alias: items
+# refused meanwhile are sent again (the alias then names the new index) for up to this long.
+WRITE_BLOCK_WAIT_S = 120.0
+WRITE_BLOCK_RETRY_S = 0.2
 
 
 def record_failure(report: WriteReport, doc_id: str, reason: str) -> None:
@@ -60,22 +66,43 @@ def _reason(item: dict[str, Any]) -> tuple[int, str]:
     return int(result.get("status", 0)), text
 
 
+def _write_blocked(item: dict[str, Any]) -> bool:
+    """Whether the index refused this item with a write block (a reindex's final catch-up)."""
+    error = next(iter(item.values())).get("error")
+    return isinstance(error, dict) and error.get("type") == "cluster_block_exception"
+
+
+def _item_id(item: dict[str, Any]) -> str:
+    return str(next(iter(item.values())).get("_id"))
+
+
 def _send_chunk(
     client: Elasticsearch, chunk: list[dict[str, Any]]
 ) -> list[tuple[bool, dict[str, Any]]]:
-    return list(
-        helpers.streaming_bulk(
-            client,
-            chunk,
-            chunk_size=CHUNK_SIZE,
-            raise_on_error=False,
-            raise_on_exception=True,
-            max_retries=MAX_RETRIES,
-            initial_backoff=1,
-            max_backoff=30,
-            yield_ok=True,
+    """Per-action results of one chunk; items refused by a write block are sent again, in their
+    order, until they land or ``WRITE_BLOCK_WAIT_S`` passes."""
+    deadline = time.monotonic() + WRITE_BLOCK_WAIT_S
+    done: list[tuple[bool, dict[str, Any]]] = []
+    while True:
+        results = list(
+            helpers.streaming_bulk(
+                client,
+                chunk,
+                chunk_size=CHUNK_SIZE,
+                raise_on_error=False,
+                raise_on_exception=True,
+                max_retries=MAX_RETRIES,
+                initial_backoff=1,
+                max_backoff=30,
+                yield_ok=True,
+            )
         )
-    )
+        blocked = {_item_id(item) for ok, item in results if not ok and _write_blocked(item)}
+        if not blocked or time.monotonic() > deadline:
+            return done + results
+        done += [(ok, item) for ok, item in results if _item_id(item) not in blocked]
+        chunk = [action for action in chunk if str(action.get("_id")) in blocked]
+        time.sleep(WRITE_BLOCK_RETRY_S)
 
 
 def _chunk_ids(chunk: list[dict[str, Any]]) -> set[str]:
@@ -132,14 +159,7 @@ def delete_documents(client: Elasticsearch, index: str, ids: Iterable[str]) -> i
     actions = ({"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in ids)
     deleted = 0
     with backend_errors("deleting documents"):
-        for ok, item in helpers.streaming_bulk(
-            client,
-            actions,
-            chunk_size=CHUNK_SIZE,
-            raise_on_error=False,
-            max_retries=MAX_RETRIES,
-            initial_backoff=1,
-        ):
+        for ok, item in _results(client, actions, threads=1):
             result = next(iter(item.values()))
             if ok and result.get("result") == "deleted":
                 deleted += 1

@@ -1,8 +1,9 @@
-"""Zero-downtime reindex: new physical index (refresh off, no replicas) → copy every document and
-its vector from the live index with point-in-time + ``search_after`` (no ``_reindex``, no
-re-embedding) → restore settings → verify counts → atomic alias swap → drop the old index.
-One at a time (a create-only lock document); on any failure the new index is deleted and the old
-one keeps serving."""
+"""Zero-downtime, lossless reindex: new physical index (refresh off, no replicas) → copy every
+document and its vector from the live index with point-in-time + ``search_after`` (no
+``_reindex``, no re-embedding) → copy again what writers changed meanwhile (``es_catchup``) →
+restore settings → block writes on the old index for a last catch-up and the deletes → verify
+counts → atomic alias swap → drop the old index. One at a time (a create-only lock document); on
+any failure the new index is deleted and the old one keeps serving (and taking writes)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
-from indexer.backends import es_lifecycle
-from indexer.backends.base import WriteReport
+from indexer.backends import es_catchup, es_lifecycle
+from indexer.backends.base import LifecycleError, LifecycleLocked, WriteReport
 from indexer.backends.es_bulk import run_bulk
+from indexer.backends.es_catchup import Rewrite
 from indexer.backends.es_client import backend_errors
 from indexer.backends.es_scan import scan_pages
 
@@ -27,15 +29,13 @@ PAGE_SIZE = 500
 LOCK_TTL = timedelta(hours=6)  # a lock older than this was left by a crashed run
 
 Progress = Callable[[int, int], None]  # (copied so far, total)
-# A page of raw hits → the hits to write instead (e.g. re-embedded with a new model); same ids.
-Rewrite = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-class ReindexError(RuntimeError):
+class ReindexError(LifecycleError):
     """The reindex did not complete; the alias still points at the old index."""
 
 
-class ReindexLocked(ReindexError):
+class ReindexLocked(ReindexError, LifecycleLocked):
     """Another reindex holds the lock."""
 
 
@@ -47,6 +47,9 @@ class ReindexResult:
     new_index: str
     copied: int
     mapping_version: int
+    caught_up: int = 0  # documents written during the copy, copied again before the swap
+    deletes_caught_up: int = 0  # documents deleted during the copy, deleted before the swap
+    documents: int = 0  # in the new index at the swap
 
 
 def lock_index(prefix: str) -> str:
@@ -163,22 +166,44 @@ def reindex(
         try:
             if carried:
                 es_lifecycle.update_meta(client, new, **carried)
+            # Everything up to the checkpoint is in the snapshot the copy reads; later writes are
+            # found by their sequence numbers and carried over before the swap.
+            since = es_catchup.checkpoints(client, old)
             with backend_errors("counting documents"):
+                client.indices.refresh(index=old)
                 total = int(client.count(index=old)["count"])
             copied = copy_documents(client, old, new, total, progress, page_size, rewrite)
+            catch_up = es_catchup.CatchUp(client, old, new, since, rewrite)
+            catch_up.run_passes()
             es_lifecycle.restore_settings(client, new)
-            with backend_errors("verifying counts"):
-                in_new = int(client.count(index=new)["count"])
-            if in_new != copied:
-                raise ReindexError(f"count check failed: copied {copied}, new index holds {in_new}")
-            es_lifecycle.point_alias(client, prefix, new, old)
+            with es_catchup.writes_blocked(client, old):
+                catch_up.final_pass()
+                with backend_errors("verifying counts"):
+                    in_old = int(client.count(index=old)["count"])
+                    in_new = int(client.count(index=new)["count"])
+                if in_new != in_old:
+                    raise ReindexError(
+                        f"count check failed: the old index holds {in_old}, the new one {in_new}"
+                    )
+                es_lifecycle.point_alias(client, prefix, new, old)
+        except es_catchup.CatchUpError as exc:
+            es_lifecycle.delete_index(client, new)
+            raise ReindexError(str(exc)) from exc
         except BaseException:
             es_lifecycle.delete_index(client, new)
             raise
         time.sleep(drain_seconds)
         es_lifecycle.delete_index(client, old)
         version = es_lifecycle.parse_physical(new)
-        return ReindexResult(old, new, copied, version[1] if version else 0)
+        return ReindexResult(
+            old,
+            new,
+            copied,
+            version[1] if version else 0,
+            caught_up=catch_up.upserts,
+            deletes_caught_up=catch_up.deletes,
+            documents=in_new,
+        )
 
 
 def cleanup(client: Elasticsearch, prefix: str) -> list[str]:

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Elasticsearch for tests and local runs: the minimal distribution (integ-test-zip) from Maven
 # Central, cached under ~/.cache/mapsearch, run as a non-root user on 127.0.0.1 with a 1 GB heap.
-# Usage: elasticsearch.sh start|stop|status
+# Usage: elasticsearch.sh start|launch|stop|status  (launch: start without waiting for health)
 # Env: MAPSEARCH_ES_VERSION (default 8.19.8; 9.x runs on Temurin 25), MAPSEARCH_ES_PORT (9200),
-# MAPSEARCH_ES_JAVA_HOME, MAPSEARCH_ES_HEAP (1g), MAPSEARCH_ES_INDEX_BUFFER (25% of the heap).
+# MAPSEARCH_ES_JAVA_HOME, MAPSEARCH_ES_HEAP (1g), MAPSEARCH_ES_INDEX_BUFFER (25% of the heap),
+# MAPSEARCH_ES_REPO (path.repo for snapshots; default snapshots-<version>-<port> beside the data),
+# MAPSEARCH_ES_SEED_PORTS (e.g. 9211,9212,9213: join a cluster of these HTTP ports instead of
+# running single-node; scripts/services/es-cluster.sh sets it).
 set -euo pipefail
 VERSION="${MAPSEARCH_ES_VERSION:-8.19.8}"
 PORT="${MAPSEARCH_ES_PORT:-9200}"
@@ -25,6 +28,9 @@ else
 fi
 HOME_DIR="$BASE/elasticsearch-$VERSION"
 DATA_DIR="$BASE/data-$VERSION-$PORT"
+CONF_DIR="$BASE/config-$VERSION-$PORT"  # one per node: nodes of one install run side by side
+REPO_DIR="${MAPSEARCH_ES_REPO:-$BASE/snapshots-$VERSION-$PORT}"
+SEED_PORTS="${MAPSEARCH_ES_SEED_PORTS:-}"
 LOG_DIR="$BASE/logs-$VERSION-$PORT"
 PIDFILE="$BASE/es-$VERSION-$PORT.pid"
 CONSOLE_LOG="$LOG_DIR/console.log"
@@ -70,15 +76,28 @@ install() {
     mv "$HOME_DIR.partial/elasticsearch-$VERSION" "$HOME_DIR"
     rmdir "$HOME_DIR.partial"
   fi
-  mkdir -p "$DATA_DIR" "$LOG_DIR"
-  cat >"$HOME_DIR/config/elasticsearch.yml" <<EOF
+  mkdir -p "$DATA_DIR" "$LOG_DIR" "$REPO_DIR"
+  rm -rf "$CONF_DIR" && cp -r "$HOME_DIR/config" "$CONF_DIR"
+  local cluster_name=mapsearch-test discovery="discovery.type: single-node"
+  if [ -n "$SEED_PORTS" ]; then
+    local seeds="" masters="" seed
+    for seed in ${SEED_PORTS//,/ }; do
+      seeds+="${seeds:+, }127.0.0.1:$((seed + 100))"
+      masters+="${masters:+, }mapsearch-$seed"
+    done
+    cluster_name="mapsearch-cluster-${SEED_PORTS//,/-}"
+    discovery="discovery.seed_hosts: [$seeds]
+cluster.initial_master_nodes: [$masters]"
+  fi
+  cat >"$CONF_DIR/elasticsearch.yml" <<EOF
 # written by scripts/services/elasticsearch.sh
-cluster.name: mapsearch-test
+cluster.name: $cluster_name
 node.name: mapsearch-$PORT
 network.host: 127.0.0.1
 http.port: $PORT
 transport.port: $((PORT + 100))
-discovery.type: single-node
+$discovery
+path.repo: ["$REPO_DIR"]
 xpack.security.enabled: false
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
@@ -86,10 +105,10 @@ indices.memory.index_buffer_size: $INDEX_BUFFER
 path.data: $DATA_DIR
 path.logs: $LOG_DIR
 EOF
-  printf -- '-Xms%s\n-Xmx%s\n' "$HEAP" "$HEAP" >"$HOME_DIR/config/jvm.options.d/heap.options"
+  printf -- '-Xms%s\n-Xmx%s\n' "$HEAP" "$HEAP" >"$CONF_DIR/jvm.options.d/heap.options"
   if [ "$(id -u)" = 0 ]; then
     id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
-    chown -R "$ES_USER:" "$BASE"
+    chown -R "$ES_USER:" "$BASE" "$REPO_DIR"
   fi
 }
 
@@ -101,7 +120,7 @@ running_pid() {
 }
 
 case "${1:-}" in
-  start)
+  start|launch)
     tools
     if healthy; then echo "elasticsearch.sh: already running at $URL"; exit 0; fi
     if [ ! -x "$JAVA_DIR/bin/java" ]; then
@@ -109,7 +128,7 @@ case "${1:-}" in
     fi
     install
     if ! running_pid >/dev/null; then
-      run=(env "ES_JAVA_HOME=$JAVA_DIR" "ES_PATH_CONF=$HOME_DIR/config" "$HOME_DIR/bin/elasticsearch" -d -p "$PIDFILE")
+      run=(env "ES_JAVA_HOME=$JAVA_DIR" "ES_PATH_CONF=$CONF_DIR" "$HOME_DIR/bin/elasticsearch" -d -p "$PIDFILE")
       if [ "$(id -u)" = 0 ]; then run=(runuser -u "$ES_USER" -- "${run[@]}"); fi
       if ! "${run[@]}" >"$CONSOLE_LOG" 2>&1; then
         echo "elasticsearch.sh: elasticsearch failed to start; see $CONSOLE_LOG and $LOG_DIR/mapsearch-test.log" >&2
@@ -117,6 +136,7 @@ case "${1:-}" in
         exit 1
       fi
     fi
+    if [ "$1" = launch ]; then echo "elasticsearch.sh: launched elasticsearch $VERSION on port $PORT"; exit 0; fi
     for _ in $(seq 1 "$WAIT_SECONDS"); do
       if healthy; then echo "elasticsearch.sh: elasticsearch $VERSION running at $URL"; exit 0; fi
       sleep 1
@@ -135,7 +155,10 @@ case "${1:-}" in
   status)
     if healthy; then echo "elasticsearch.sh: running at $URL"; else echo "elasticsearch.sh: not running at $URL"; exit 1; fi
     ;;
+  pid)
+    running_pid || exit 1
+    ;;
   *)
-    echo "usage: $0 start|stop|status" >&2; exit 2
+    echo "usage: $0 start|launch|stop|status|pid" >&2; exit 2
     ;;
 esac

@@ -6,6 +6,7 @@ import click
 from flask.cli import FlaskGroup
 
 from webapi.cli import (
+    backup_commands,
     demo_commands,
     harvest_commands,
     import_commands,
@@ -37,6 +38,7 @@ for _module in (
     harvest_commands,
     job_commands,
     model_commands,
+    backup_commands,
 ):
     _module.register(cli)
 

@@ -14,7 +14,8 @@ from flask import Flask, current_app
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from indexer.backends.base import BackendError, ModelMismatchError
+from indexer.backends import open_lifecycle
+from indexer.backends.base import BackendError, LifecycleError, ModelMismatchError
 from webapi.api.error_map import status_for
 from webapi.services import Services, services_of
 
@@ -43,13 +44,16 @@ def services_for(data_dir: Path | None) -> Services:
 
 
 def require_index(services: Services) -> None:
-    """Refuse to query an embedded index that does not exist (instead of creating an empty one)."""
+    """Refuse to query an index that does not exist (the embedded one would be created empty)."""
     settings = services.settings
-    from indexer.backends.embedded_alias import resolve
-
-    if settings.backend == "embedded" and not resolve(settings.embedded_path).exists():
+    lifecycle = open_lifecycle(settings)
+    try:
+        exists, name = lifecycle.exists(), lifecycle.name
+    finally:
+        lifecycle.close()
+    if not exists:
         raise click.ClickException(
-            f"no index at {settings.embedded_path}; build one with 'mapsearch demo' or 'mapsearch import', "
+            f"no index at {name}; build one with 'mapsearch demo' or 'mapsearch import', "
             "or point --data-dir / MAPSEARCH_DATA_DIR at an existing one"
         )
 
@@ -78,6 +82,8 @@ def friendly_errors(func: F) -> F:
             raise click.ClickException(f"the index cannot be used: {exc}") from None
         except ModelMismatchError as exc:
             raise click.ClickException(f"model mismatch: {exc}") from None
+        except LifecycleError as exc:
+            raise click.ClickException(str(exc)) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"cannot read input: {exc}") from None
         except Exception as exc:

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from indexer.backends import open_lifecycle
+from indexer.backends.base import BackendError
 from webapi.cli.common import app_for, data_dir_option, friendly_errors, progress_bar
 from webapi.cli.import_commands import print_index_report
 from webapi.services import Services, services_of
@@ -54,7 +56,9 @@ def rebuild_if_other_model(services: Services, demo_ids: list[str]) -> None:
     indexed_model = backend.model_id()
     if indexed_model is None or indexed_model == services.embedder.model_id:
         return
-    if settings.backend != "embedded" or backend.info().documents > len(backend.fetch(demo_ids)):
+    lifecycle = open_lifecycle(settings)
+    if not lifecycle.discardable or backend.info().documents > len(backend.fetch(demo_ids)):
+        lifecycle.close()
         raise click.ClickException(
             f"the index in {settings.data_dir} was built with model {indexed_model!r} and holds more than the demo maps; "
             "build the demo in another --data-dir"
@@ -63,10 +67,10 @@ def rebuild_if_other_model(services: Services, demo_ids: list[str]) -> None:
         f"the demo index was built with model {indexed_model!r}; rebuilding it with {services.embedder.model_id!r}"
     )
     services.close()
-    from indexer.backends import embedded_alias
-
-    embedded_alias.delete_physical(embedded_alias.resolve(settings.embedded_path))
-    embedded_alias.pointer_path(settings.embedded_path).unlink(missing_ok=True)
+    try:
+        lifecycle.discard()
+    finally:
+        lifecycle.close()
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -74,11 +78,16 @@ def serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     settings = services_of(app).settings
-    from indexer.backends.embedded_alias import resolve
-
-    if settings.backend == "embedded" and not resolve(settings.embedded_path).exists():
+    lifecycle = open_lifecycle(settings)
+    try:
+        exists, name = lifecycle.exists(), lifecycle.name
+    except BackendError:
+        exists, name = True, lifecycle.name  # the server answers 503 until the cluster is back
+    finally:
+        lifecycle.close()
+    if not exists:
         click.echo(
-            f"note: no index at {settings.embedded_path} yet; 'mapsearch demo' or 'mapsearch import' builds one",
+            f"note: no index at {name} yet; 'mapsearch demo' or 'mapsearch import' builds one",
             err=True,
         )
     click.echo(f"mapsearch is serving {settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")

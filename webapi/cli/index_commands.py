@@ -1,5 +1,6 @@
-"""CLI: ``mapsearch index create|status|reindex|cleanup`` (the Elasticsearch index lifecycle) and
-``mapsearch attach`` (semantic search on a library's existing catalogue index)."""
+"""CLI: ``mapsearch index create|status|reindex|cleanup`` (the index lifecycle of the configured
+backend, through ``open_lifecycle``) and ``mapsearch attach`` (semantic search on a library's
+existing catalogue index)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from indexer.backends.base import BackendError
+from indexer.backends import open_lifecycle
+from indexer.backends.base import BackendError, IndexLifecycle, LifecycleError
 from indexer.settings import Settings, load_settings
 
 es_url_option = click.option(
@@ -20,6 +22,12 @@ es_url_option = click.option(
 )
 prefix_option = click.option(
     "--prefix", default=None, help="Index prefix (default: MAPSEARCH_ES_PREFIX)."
+)
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The embedded index's data dir (default: MAPSEARCH_DATA_DIR).",
 )
 
 
@@ -32,27 +40,54 @@ def _settings(es_url: str | None, prefix: str | None) -> Settings:
     return load_settings(overrides)
 
 
-@contextmanager
-def _reasons() -> Iterator[None]:
-    """Every expected failure becomes one line on stderr and exit status 1."""
-    from indexer.backends.es_reindex import ReindexError
+def lifecycle_settings(
+    es_url: str | None, prefix: str | None, data_dir: Path | None = None
+) -> Settings:
+    """The configured backend's settings; ``--es-url``/``--prefix`` name Elasticsearch, and
+    ``--data-dir`` the embedded backend."""
+    if es_url or prefix:
+        return _settings(es_url, prefix)
+    return load_settings({"data_dir": data_dir} if data_dir else {})
 
+
+@contextmanager
+def lifecycle_errors(backend: str = "elasticsearch") -> Iterator[None]:
+    """Every expected failure becomes one line on stderr and exit status 1."""
     try:
         yield
     except BackendError as exc:
-        raise click.ClickException(f"Elasticsearch cannot be used: {exc}") from None
-    except (ReindexError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(f"{backend.capitalize()} cannot be used: {exc}") from None
+    except (LifecycleError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _progress_bar(description: str) -> tuple[tqdm, Callable[[int, int], None]]:
-    bar = tqdm(desc=description, unit="doc")
+@contextmanager
+def opened(settings: Settings) -> Iterator[IndexLifecycle]:
+    """The settings' lifecycle, closed afterwards, its failures as one ``Error:`` line."""
+    with lifecycle_errors(settings.backend):
+        lifecycle = open_lifecycle(settings)
+        try:
+            yield lifecycle
+        finally:
+            lifecycle.close()
+
+
+@contextmanager
+def _progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar shown from the first progress report (a refusal prints only its error line)."""
+    bars: list[tqdm] = []
 
     def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        if not bars:
+            bars.append(tqdm(desc=description, unit="doc"))
+        bars[0].total = total
+        bars[0].update(done - bars[0].n)
 
-    return bar, update
+    try:
+        yield update
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def register(cli: click.Group) -> None:
@@ -60,11 +95,12 @@ def register(cli: click.Group) -> None:
 
     @cli.group("index", cls=click.Group)
     def index_group() -> None:
-        """Elasticsearch index lifecycle: versioned physical indices behind one alias."""
+        """Index lifecycle: versioned physical indices (or files) behind one alias."""
 
     @index_group.command("create")
     @es_url_option
     @prefix_option
+    @data_dir_option
     @click.option(
         "--mapping-version", type=int, default=None, help="es_mappings version (default: latest)."
     )
@@ -75,52 +111,44 @@ def register(cli: click.Group) -> None:
         help="Vector dimensions (default: taken from the first vector).",
     )
     def create(
-        es_url: str | None, prefix: str | None, mapping_version: int | None, dims: int | None
+        es_url: str | None,
+        prefix: str | None,
+        data_dir: Path | None,
+        mapping_version: int | None,
+        dims: int | None,
     ) -> None:
         """Create the first physical index and point the alias at it (no-op if it exists)."""
-        from indexer.backends import es_lifecycle
-        from indexer.backends.es_client import make_client
-
-        settings = _settings(es_url, prefix)
-        with _reasons():
-            client = make_client(settings.es_url, settings.es_timeout)
-            existing = es_lifecycle.current_index(client, settings.es_prefix)
-            if existing:
-                click.echo(
-                    f"{es_lifecycle.alias_name(settings.es_prefix)} already exists → {existing}"
-                )
-                return
-            index = es_lifecycle.create_index(
-                client, settings.es_prefix, version=mapping_version, dims=dims
-            )
-            es_lifecycle.point_alias(client, settings.es_prefix, index, None)
-            click.echo(f"created {index} behind {es_lifecycle.alias_name(settings.es_prefix)}")
+        with opened(lifecycle_settings(es_url, prefix, data_dir)) as lifecycle:
+            index = lifecycle.create(mapping_version, dims)
+            state = lifecycle.status()
+        if index is None:
+            click.echo(f"{state.alias} already exists → {state.current}")
+        else:
+            click.echo(f"created {index} behind {state.alias}")
 
     @index_group.command("status")
     @es_url_option
     @prefix_option
+    @data_dir_option
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-    def status(es_url: str | None, prefix: str | None, as_json: bool) -> None:
+    def status(
+        es_url: str | None, prefix: str | None, data_dir: Path | None, as_json: bool
+    ) -> None:
         """Alias, live physical index, counts, mapping version, model, leftovers, running reindex."""
-        from indexer.backends import es_lifecycle, es_reindex
-        from indexer.backends.es_client import make_client
-
-        settings = _settings(es_url, prefix)
-        with _reasons():
-            client = make_client(settings.es_url, settings.es_timeout)
-            state = es_lifecycle.index_status(client, settings.es_prefix)
-            lock = es_reindex.lock_holder(client, settings.es_prefix)
+        with opened(lifecycle_settings(es_url, prefix, data_dir)) as lifecycle:
+            state = lifecycle.status()
         body = {
+            "backend": state.backend,
             "alias": state.alias,
             "index": state.current,
             "documents": state.documents,
             "with_vectors": state.with_vectors,
-            "mapping_version": state.meta.get("mapping_version"),
-            "analysis": state.meta.get("analysis"),
-            "model_id": state.meta.get("model_id"),
-            "dims": state.meta.get("dims"),
+            "mapping_version": state.mapping_version,
+            "analysis": state.analysis,
+            "model_id": state.model_id,
+            "dims": state.dims,
             "leftovers": state.leftovers,
-            "reindex_running": lock,
+            "reindex_running": state.reindex_running,
         }
         if as_json:
             click.echo(json.dumps(body, indent=2))
@@ -133,41 +161,35 @@ def register(cli: click.Group) -> None:
     @index_group.command("reindex")
     @es_url_option
     @prefix_option
+    @data_dir_option
     @click.option(
         "--mapping-version",
         type=int,
         default=None,
         help="Target es_mappings version (default: latest).",
     )
-    def reindex(es_url: str | None, prefix: str | None, mapping_version: int | None) -> None:
-        """Copy every document (vectors included) into a new index, then swap the alias atomically."""
-        from indexer.backends import es_reindex
-        from indexer.backends.es_client import make_client
-
-        settings = _settings(es_url, prefix)
-        bar, update = _progress_bar("reindex")
-        with _reasons(), bar:
-            client = make_client(settings.es_url, settings.es_timeout)
-            result = es_reindex.reindex(
-                client, settings.es_prefix, mapping_version, progress=update
-            )
+    def reindex(
+        es_url: str | None, prefix: str | None, data_dir: Path | None, mapping_version: int | None
+    ) -> None:
+        """Copy every document (vectors included) into a new index, carry over the writes made
+        meanwhile, then swap the alias atomically."""
+        settings = lifecycle_settings(es_url, prefix, data_dir)
+        with opened(settings) as lifecycle, _progress_bar("reindex") as update:
+            result = lifecycle.reindex(mapping_version, progress=update)
         click.echo(
-            f"reindexed {result.copied} documents: {result.old_index} → {result.new_index} (mapping v{result.mapping_version})"
+            f"reindexed {result.copied} documents: {result.old_index} → {result.new_index} "
+            f"(mapping v{result.mapping_version}; {result.caught_up} writes and "
+            f"{result.deletes_caught_up} deletes made meanwhile carried over)"
         )
 
     @index_group.command("cleanup")
     @es_url_option
     @prefix_option
-    def cleanup(es_url: str | None, prefix: str | None) -> None:
+    @data_dir_option
+    def cleanup(es_url: str | None, prefix: str | None, data_dir: Path | None) -> None:
         """Delete physical indices not behind the alias (left by failed reindexes)."""
-        from indexer.backends import es_reindex
-        from indexer.backends.es_client import make_client
-
-        settings = _settings(es_url, prefix)
-        with _reasons():
-            removed = es_reindex.cleanup(
-                make_client(settings.es_url, settings.es_timeout), settings.es_prefix
-            )
+        with opened(lifecycle_settings(es_url, prefix, data_dir)) as lifecycle:
+            removed = lifecycle.cleanup()
         click.echo(f"deleted {len(removed)} index(es)" + "".join(f"\n  {name}" for name in removed))
 
     @cli.command("attach", with_appcontext=False)
@@ -188,12 +210,11 @@ def register(cli: click.Group) -> None:
         from indexer.backends.es_client import make_client
 
         settings = _settings(es_url, None)
-        with _reasons():
+        with lifecycle_errors():
             config = es_attach.load_attach_config(config_path)
             client = make_client(settings.es_url, settings.es_timeout)
             embedder = es_attach.default_embedder(settings)
-            bar, update = _progress_bar(f"attach {config.index}")
-            with bar:
+            with _progress_bar(f"attach {config.index}") as update:
                 report = es_attach.attach(
                     client, config, embedder, settings, progress=update, limit=limit
                 )
