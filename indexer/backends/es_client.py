@@ -12,8 +12,10 @@ from indexer.backends.base import BackendError
 
 
 def make_client(url: str, timeout: float) -> Elasticsearch:
-    """A client for ``url``; transport retries stay short so an outage surfaces quickly."""
-    return Elasticsearch(url, request_timeout=timeout, max_retries=2, retry_on_timeout=True)
+    """A client for ``url`` (several nodes: comma-separated; a request that fails on one node is
+    sent to another); transport retries stay short so an outage surfaces quickly."""
+    hosts = [part.strip() for part in url.split(",") if part.strip()]
+    return Elasticsearch(hosts, request_timeout=timeout, max_retries=2, retry_on_timeout=True)
 
 
 @contextmanager
