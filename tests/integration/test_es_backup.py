@@ -16,9 +16,9 @@ from indexer.backends import es_lifecycle
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.es_snapshots import repository_name
-from tests.churn import churn_doc
-from tests.integration.es_support import ES_URL, fresh_prefix, remove_prefix
-from tests.services import require_service
+from tests.support.churn import churn_doc
+from tests.support.es import ES_URL, fresh_prefix, remove_prefix
+from tests.support.services import require_service
 from webapi.cli import cli
 
 pytestmark = pytest.mark.elasticsearch

@@ -21,9 +21,9 @@ from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.es_client import make_client
 from indexer.backends.es_scan import scan_pages
-from tests.churn import churn_doc
-from tests.integration.es_support import fresh_prefix, remove_prefix
-from tests.services import require_service
+from tests.support.churn import churn_doc
+from tests.support.es import fresh_prefix, remove_prefix
+from tests.support.services import require_service
 
 pytestmark = [pytest.mark.elasticsearch, pytest.mark.es_cluster]
 
