@@ -31,4 +31,4 @@ def _remember_queues(sender: Any, instance: Any, **_: Any) -> None:
 def _load_model(**_: Any) -> None:
     if _preload_model:
         with flask_app.app_context():
-            pipeline_context(flask_app).embedder  # noqa: B018 (loads it)
+            pipeline_context(flask_app).container.warm_up()

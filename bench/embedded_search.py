@@ -271,7 +271,7 @@ def measure_text_embedding(count: int = 5) -> dict[str, float]:
     import open_clip
 
     from indexer.embedder import ClipEmbedder
-    from indexer.model_specs import LoadedModel
+    from indexer.torch_clip import LoadedModel
 
     model = open_clip.create_model("ViT-B-32", pretrained=None)
     loaded = LoadedModel(

@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
-    from indexer.embedder import get_embedder
+    from indexer.embedder import process_embedder
     from indexer.images import decode_upload
     from indexer.settings import load_settings
 
@@ -148,9 +148,14 @@ def main() -> None:
     try:
         for model in args.model or ["demo", "ViT-B-32:random"]:
             settings = load_settings(
-                {"model": model, "device": args.device, "embed_batch_size": args.batch}
+                {
+                    "model": model,
+                    "model_runtime": "torch",
+                    "device": args.device,
+                    "embed_batch_size": args.batch,
+                }
             )
-            embedder = get_embedder(settings)
+            embedder = process_embedder(settings).load()
             decoded = [decode_upload(data, settings) for data in jpegs]
             model_rates = embedder_rates(embedder, decoded, args.batch)
             end_to_end = pipeline_rate(model, urls, args.batch, args.fetch_workers, args.device)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from celery_tasks.jobs import JobNotFound, JobStore
@@ -25,6 +25,7 @@ from indexer.settings import Settings
 
 if TYPE_CHECKING:
     from indexer.backends.base import SearchBackend
+    from indexer.container import ProcessContainer
     from indexer.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -36,29 +37,22 @@ SubmitBatch = Callable[[str, str], None]  # (job_id, batch_id) → schedule embe
 
 @dataclass
 class PipelineContext:
-    """What the stages need, built once per process (the model is loaded once, on first use)."""
+    """What the stages need: settings, job and stage stores, and the process container."""
 
     settings: Settings
     jobs: JobStore
     stage: BatchStage
-    backend_factory: Callable[[], SearchBackend]
-    embedder_factory: Callable[[], Embedder]
-    _backend: Any = field(default=None, init=False)
-    _embedder: Any = field(default=None, init=False)
+    container: ProcessContainer
 
     @property
     def backend(self) -> SearchBackend:
         """The index backend (opened on first use)."""
-        if self._backend is None:
-            self._backend = self.backend_factory()
-        return self._backend  # type: ignore[no-any-return]
+        return self.container.backend
 
     @property
     def embedder(self) -> Embedder:
         """The model (loaded on first use, once per process)."""
-        if self._embedder is None:
-            self._embedder = self.embedder_factory()
-        return self._embedder  # type: ignore[no-any-return]
+        return self.container.embedder
 
 
 def is_cancelled(ctx: PipelineContext, job_id: str) -> bool:

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # model: "demo" (the bundled synthetic-world CLIP), "ViT-B-32-quickgelu:openai", or a checkpoint path
     model: str = "demo"
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
+    model_runtime: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="Inference engine: 'auto' = ONNX Runtime when the model has an ONNX export, else torch.",
+    )
     prompt_template: str = Field(
         default="{} map", description="Applied to text lacking the word 'map'."
     )

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ES9_VERSION=9.2.4
 ES9_PORT=9201
-scripts/bootstrap.sh || exit 1
+scripts/bootstrap.sh --dev || exit 1
 for service in redis elasticsearch chromium; do
   script="scripts/services/$service.sh"
   [ -e "$script" ] || continue

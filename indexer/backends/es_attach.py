@@ -326,7 +326,7 @@ def catalogue_document(doc_id: str, source: dict[str, Any], config: AttachConfig
 
 
 def default_embedder(settings: Settings) -> Embedder:
-    """The configured CLIP model, loaded once per process."""
-    from indexer.embedder import get_embedder
+    """The configured CLIP model, shared by the process (loaded on first use)."""
+    from indexer.embedder import process_embedder
 
-    return get_embedder(settings)
+    return process_embedder(settings)

@@ -17,7 +17,7 @@ from celery_tasks.runner import start_job
 from indexer.backends import es_lifecycle, es_reindex
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
-from indexer.model_specs import load_model
+from indexer.torch_clip import load_model
 from tests.support.es import ES_URL, fresh_prefix, remove_prefix
 from tests.support.pipeline import (
     fail_reembed_on_call,

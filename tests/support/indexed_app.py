@@ -144,7 +144,7 @@ def indexed_app(data_dir: Path, **config: object) -> Iterator[Flask]:
     app = create_app({"data_dir": data_dir, "TESTING": True, **config})
     services = services_of(app)
     embedder = ColourEmbedder()
-    services.use_embedder(lambda: embedder)
+    services.use_embedder(embedder)
     records = make_collection(services.settings.data_dir)
     index_records(
         records, settings=services.settings, backend=services.backend, embedder=services.embedder

@@ -165,7 +165,7 @@ def perturbed_demo_model(directory: Path) -> Path:
     """A second small model in `directory`: the demo weights, perturbed (another checkpoint, another model id)."""
     import torch  # imported here: most pipeline tests need no torch
 
-    from indexer.model_specs import load_model, save_checkpoint
+    from indexer.torch_clip import load_model, save_checkpoint
 
     loaded = load_model("demo")
     with torch.no_grad():

@@ -1,4 +1,5 @@
-"""``/healthz``: is the index reachable, how many documents, which model — without loading the model."""
+"""``/healthz``: is the index reachable, how many documents, which model (without loading the
+model); ``/readyz``: has this process warmed up (index open, model loaded) and can take traffic."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
-from webapi.api.problems import Problem
+from webapi.api.problems import ApiProblem, Problem
 from webapi.services import services_of
 
 api = APIBlueprint("health_api", __name__, abp_tags=[Tag(name="health")])
@@ -37,5 +38,29 @@ def healthz() -> dict[str, Any]:
         with_vectors=info.with_vectors,
         index_model=info.model_id,
         configured_model=services.settings.model,
-        model_loaded=services.lazy_embedder.loaded,
+        model_loaded=bool(getattr(services.embedder, "loaded", True)),
     ).model_dump()
+
+
+class Ready(BaseModel):
+    """A serving process that has opened its index and loaded its model."""
+
+    status: str
+    seconds: float | None
+
+
+@api.get(
+    "/readyz",
+    summary="Readiness: warmed up and taking traffic",
+    responses={200: Ready, 503: Problem},
+)
+def readyz() -> dict[str, Any]:
+    """200 once the process has opened its index and loaded its model; 503 (with Retry-After)
+    while it is still loading, or with the reason when warming up failed."""
+    container = services_of().container
+    container.warm_up_in_background()
+    readiness = container.readiness
+    if readiness.state != "ready":
+        title = "Loading" if readiness.state == "loading" else "Warm-up failed"
+        raise ApiProblem(503, title, readiness.detail or readiness.state, slug=readiness.state)
+    return Ready(status="ready", seconds=readiness.seconds).model_dump()

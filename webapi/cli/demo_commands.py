@@ -90,6 +90,13 @@ def serve(app: Flask, host: str, port: int) -> None:
             f"note: no index at {name} yet; 'mapsearch demo' or 'mapsearch import' builds one",
             err=True,
         )
+    # warm before listening: the first search a user sends must not pay for opening the index
+    # and loading the model
+    readiness = services_of(app).container.warm_up()
+    if readiness.state == "failed":
+        click.echo(f"warning: {readiness.detail} (keyword search still works)", err=True)
+    else:
+        click.echo(f"index and model ready in {readiness.seconds:.1f} s")
     click.echo(f"mapsearch is serving {settings.data_dir} at http://{host}:{port}/  (Ctrl+C stops)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

@@ -65,8 +65,85 @@ def _echo_epoch(log: Any) -> None:
     )
 
 
+def export_beside(checkpoint_dir: Path) -> Path:
+    """Write the ONNX export a torch-free server reads into ``checkpoint_dir/onnx``."""
+    from indexer.model_export import export_onnx
+    from indexer.torch_clip import load_checkpoint_dir
+
+    return export_onnx(load_checkpoint_dir(checkpoint_dir), checkpoint_dir / "onnx")
+
+
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
+
+    @cli.group("model")
+    def model_group() -> None:
+        """The CLIP model: export it to ONNX for serving, show what runs it."""
+
+    @model_group.command("export")
+    @click.option(
+        "--model",
+        "spec",
+        default=None,
+        help="MAPSEARCH_MODEL spec to convert (default: the configured model).",
+    )
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Export folder (default: 'onnx' inside a checkpoint folder; required for NAME:TAG).",
+    )
+    @friendly_errors
+    def export_command(spec: str | None, out_dir: Path | None) -> None:
+        """Convert an open_clip checkpoint to the ONNX pair (text + image towers) that serving runs.
+
+        Needs the training extra (torch, open_clip). The export keeps the model id, so an index
+        built with torch vectors is searched with ONNX query vectors and back, without a reindex.
+        Serve it with MAPSEARCH_MODEL=<the checkpoint folder or the export folder>.
+        """
+        from flask import current_app
+
+        from indexer.model_specs import DEMO_MODEL_DIR, DEMO_ONNX_DIR
+
+        spec = spec or current_app.config["MAPSEARCH_SETTINGS"].model
+        assert spec is not None
+        source = Path(spec).expanduser()
+        if out_dir is None:
+            if spec == "demo":
+                out_dir = DEMO_ONNX_DIR
+            elif source.is_dir():
+                out_dir = source / "onnx"
+            else:
+                raise click.UsageError(f"give --out for {spec!r} (it is not a checkpoint folder)")
+        try:
+            from indexer.model_export import export_onnx
+            from indexer.torch_clip import load_checkpoint_dir, load_model
+        except ImportError:
+            raise click.ClickException(
+                "exporting needs torch and open_clip: install the training extra "
+                "(scripts/bootstrap.sh --train)"
+            ) from None
+        loaded = load_checkpoint_dir(DEMO_MODEL_DIR) if spec == "demo" else load_model(spec)
+        written = export_onnx(loaded, out_dir)
+        click.echo(f"wrote {written} (model id {loaded.model_id})")
+
+    @model_group.command("info")
+    @friendly_errors
+    def info_command() -> None:
+        """Which model and runtime this configuration serves (loads the model)."""
+        from flask import current_app
+
+        from webapi.services import services_of
+
+        embedder = services_of(current_app).embedder
+        runtime = getattr(embedder, "runtime_name", "?")
+        click.echo(
+            json.dumps(
+                {"model_id": embedder.model_id, "dims": embedder.dims, "runtime": runtime},
+                indent=1,
+            )
+        )
 
     @cli.command("finetune")
     @data_dir_option
@@ -190,6 +267,7 @@ def register(cli: click.Group) -> None:
             multi_positive=truth is not None,
         )
         summary = finetune(base, train, val, out_dir, config, wise_alpha=wise_alpha)
+        export_beside(out_dir)  # so a server without torch can run the fine-tuned model
         click.echo(
             f"wrote {out_dir} (model id {summary['model_id']}; stopped: {summary['stopped']}, best epoch {summary['best_epoch']})"
         )
@@ -410,7 +488,9 @@ def register(cli: click.Group) -> None:
             work_dir=work_dir or tmp / f"work-{seed}",
             on_epoch=_echo_epoch,
         )
+        onnx_dir = export_beside(out_dir or DEMO_MODEL_DIR)
         click.echo(
-            f"wrote {out_dir or DEMO_MODEL_DIR} (model id {summary['model_id']}; {summary['stopped']})"
+            f"wrote {out_dir or DEMO_MODEL_DIR} and its ONNX export {onnx_dir} "
+            f"(model id {summary['model_id']}; {summary['stopped']})"
         )
         _print_summary(summary["before"], summary["best_metrics"])

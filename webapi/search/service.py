@@ -240,7 +240,12 @@ class SearchService:
                     "mode=keyword ignores images and modifiers; choose hybrid or semantic",
                     parameter="mode",
                 )
-        vector = None if params.mode == "keyword" else self._query_vector(params, text, image)
+        # a hybrid text query over an index without vectors is a keyword query: no model needed
+        words_only = params.mode == "hybrid" and not has_image and not params.modify
+        if params.mode == "keyword" or (words_only and query_echo["model"] is None):
+            vector = None
+        else:
+            vector = self._query_vector(params, text, image)
         keyword_text = text if params.mode in ("hybrid", "keyword") else None
         query = BackendQuery(
             text=keyword_text,

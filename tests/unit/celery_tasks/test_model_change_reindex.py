@@ -17,7 +17,6 @@ from flask import Flask
 from celery_tasks.runner import start_job
 from indexer.backends import embedded_alias, open_backend
 from indexer.backends.base import BackendQuery
-from indexer.model_specs import load_model
 from indexer.settings import load_settings
 from tests.support.pipeline import (
     REPO,

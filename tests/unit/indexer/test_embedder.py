@@ -17,17 +17,20 @@ from indexer.embedder import (
     Embedder,
     ModelUnavailableError,
     apply_prompt_template,
-    clear_embedder_cache,
-    get_embedder,
+    forget_process_embedders,
     letterbox,
+    process_embedder,
 )
-from indexer.model_specs import load_model, save_checkpoint
 from indexer.settings import Settings, load_settings
+from indexer.torch_clip import load_model, save_checkpoint
 
 
 @pytest.fixture(scope="module")
 def embedder() -> ClipEmbedder:
-    return ClipEmbedder("demo", device="cpu", text_cache_size=2, batch_size=3).load()
+    # torch: these tests read and write open_clip checkpoints (ONNX: tests/unit/test_onnx_clip.py)
+    return ClipEmbedder(
+        "demo", runtime="torch", device="cpu", text_cache_size=2, batch_size=3
+    ).load()
 
 
 def _maps() -> list[Image.Image]:
@@ -54,7 +57,7 @@ def test_images_and_texts_give_unit_norm_float32(embedder: ClipEmbedder) -> None
 
 
 def test_same_spec_same_model_id_and_vectors(embedder: ClipEmbedder) -> None:
-    other = ClipEmbedder("demo", device="cpu", batch_size=3).load()
+    other = ClipEmbedder("demo", runtime="torch", device="cpu", batch_size=3).load()
     assert other.model_id == embedder.model_id and other.model_id.startswith("demo")
     images = _maps()[:3]
     np.testing.assert_allclose(other.embed_images(images), embedder.embed_images(images), atol=1e-6)
@@ -82,7 +85,7 @@ def test_letterbox_keeps_the_whole_map() -> None:
 def test_embedding_uses_the_letterboxed_image(embedder: ClipEmbedder) -> None:
     wide = Image.fromarray(np.random.default_rng(1).integers(0, 256, (80, 320, 3), dtype=np.uint8))
     boxed = letterbox(
-        wide, embedder.image_size, embedder._fill
+        wide, embedder.image_size, embedder.fill
     )  # the checkpoint's declared fill (mean colour when undeclared)
     np.testing.assert_allclose(
         embedder.embed_images([wide]), embedder.embed_images([boxed]), atol=1e-5
@@ -109,22 +112,24 @@ def test_query_text_cache_hits_are_fast_and_bounded(embedder: ClipEmbedder) -> N
     assert embedder.embed_query_text("sea monsters") is not first
 
 
-def test_get_embedder_loads_once_per_process(tmp_path: Path) -> None:
-    clear_embedder_cache()
+def test_one_embedder_per_process_loaded_on_first_use(tmp_path: Path) -> None:
+    forget_process_embedders()
     settings = load_settings({"data_dir": tmp_path, "device": "cpu"})
-    first = get_embedder(settings)
+    first = process_embedder(settings)
+    assert not first.loaded
     assert (
-        first.loaded
-        and get_embedder(load_settings({"data_dir": tmp_path / "other", "device": "cpu"})) is first
+        process_embedder(load_settings({"data_dir": tmp_path / "other", "device": "cpu"})) is first
     )
-    clear_embedder_cache()
+    first.embed_query_text("harbour")
+    assert first.loaded
+    forget_process_embedders()
 
 
 def test_checkpoint_directory_round_trip(tmp_path: Path, embedder: ClipEmbedder) -> None:
-    fill = embedder._require().fill  # keep the demo checkpoint's letterbox fill so vectors match
+    fill = embedder.runtime.fill  # keep the demo checkpoint's letterbox fill so vectors match
     save_checkpoint(
         embedder.model,
-        embedder._require().model_cfg,
+        embedder.runtime.loaded.model_cfg,
         tmp_path / "ckpt",
         model_name="tiny",
         preprocess_cfg={"size": embedder.image_size, "fill_color": list(fill) if fill else None},
@@ -161,7 +166,7 @@ def test_training_checkpoint_layout_keeps_its_declared_id_and_fill(
         json.dumps(
             {
                 "model_id": "trained-clip/0123abcd",
-                "model_cfg": embedder._require().model_cfg,
+                "model_cfg": embedder.runtime.loaded.model_cfg,
                 "preprocess_cfg": preprocess,
             }
         )
@@ -179,7 +184,7 @@ def test_self_describing_torch_file(tmp_path: Path, embedder: ClipEmbedder) -> N
     path = tmp_path / "model.pt"
     torch.save(
         {
-            "model_cfg": embedder._require().model_cfg,
+            "model_cfg": embedder.runtime.loaded.model_cfg,
             "state_dict": embedder.model.state_dict(),
             "model_name": "mine",
         },
