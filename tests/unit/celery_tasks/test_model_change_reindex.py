@@ -18,6 +18,7 @@ from celery_tasks.runner import start_job
 from indexer.backends import embedded_alias, open_backend
 from indexer.backends.base import BackendQuery
 from indexer.settings import load_settings
+from indexer.torch_clip import load_model
 from tests.support.pipeline import (
     REPO,
     fail_reembed_on_call,
@@ -233,6 +234,7 @@ from pathlib import Path
 from indexer.backends import open_backend
 from indexer.backends.base import BackendQuery
 from indexer.settings import load_settings
+from indexer.torch_clip import load_model
 
 backend = open_backend(load_settings({"data_dir": sys.argv[1]}))
 stop = Path(sys.argv[2])

@@ -165,6 +165,7 @@ def test_an_index_built_on_torch_is_searched_on_onnx_with_the_same_results(
     from indexer.pipeline import index_records
     from indexer.settings import load_settings
     from indexer.synthetic import write_demo_collection
+    from webapi.search.evaluation import page_search
     from webapi.search.service import SearchService
 
     onnx, torch = demo_pair
@@ -175,11 +176,16 @@ def test_an_index_built_on_torch_is_searched_on_onnx_with_the_same_results(
         report = index_records(records, settings=settings, backend=backend, embedder=torch)
         assert report.indexed == 150
         ids = {record.id for record in records}
-        gold = Path(__file__).resolve().parents[2] / "docs/quality/gold-demo-seed1.jsonl"
+        gold = Path(__file__).resolve().parents[3] / "docs/quality/gold-demo-seed1.jsonl"
         queries = [q for q in load_gold(gold) if q.image_id is None or q.image_id in ids]
         assert len(queries) >= 40
         runs = [
-            run_gold(SearchService(settings, backend, model), queries, mode="hybrid", depth=20)
+            run_gold(
+                page_search(SearchService(settings, backend, model)),
+                queries,
+                mode="hybrid",
+                depth=20,
+            )
             for model in (torch, onnx)
         ]
         for by_torch, by_onnx in zip(runs[0].results, runs[1].results, strict=True):
