@@ -236,6 +236,7 @@ class ReindexOutcome:
     caught_up: int = 0
     deletes_caught_up: int = 0
     documents: int = 0  # in the new index at the swap
+    writes_blocked_s: float = 0.0  # how long writers waited for the last catch-up and the swap
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ class ElasticsearchLifecycle:
             caught_up=result.caught_up,
             deletes_caught_up=result.deletes_caught_up,
             documents=result.documents,
+            writes_blocked_s=result.writes_blocked_s,
         )
 
     def cleanup(self) -> list[str]:

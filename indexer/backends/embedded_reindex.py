@@ -22,8 +22,10 @@ from indexer.backends.embedded import EmbeddedBackend
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
-MAX_PASSES = 10  # catch-up passes while writers run; the last one runs with writes held
-SETTLED = 200  # a pass carrying fewer changes than this ends the passes before the hold
+MAX_PASSES = 20  # catch-up passes while writers run; the last one runs with writes held
+# A pass carrying fewer changes than this ends the passes before the hold: the last pass runs
+# while writers wait (SQLite's busy timeout is 30 s; a model change re-embeds what it carries).
+SETTLED = 50
 
 
 @dataclass
@@ -101,6 +103,7 @@ def reindex_file(
                     copier.carry(changes)
                     if len(changes) < SETTLED:
                         break
+                frozen_at = time.monotonic()
                 with old.writes_frozen():
                     copier.carry(old.changes_since(since)[1])
                     in_old, in_new = set(old.document_ids()), set(new.document_ids())
@@ -111,6 +114,7 @@ def reindex_file(
                         )
                     embedded_alias.swap(alias, new_path)
                     swapped = True
+                writes_held_s = time.monotonic() - frozen_at
             finally:
                 new.close()
         except BaseException:
@@ -136,4 +140,5 @@ def reindex_file(
         caught_up=copier.caught_up,
         deletes_caught_up=copier.deletes_caught_up,
         documents=len(in_new),
+        writes_blocked_s=writes_held_s,
     )

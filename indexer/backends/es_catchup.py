@@ -23,8 +23,8 @@ Rewrite = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 ID_PAGE_SIZE = 5000
 CHANGES_PAGE_SIZE = 1000
-MAX_PASSES = 10  # passes while writers run; the final one runs with writes blocked
-SETTLED = 200  # a pass carrying fewer changes than this ends the passes before the block
+MAX_PASSES = 20  # passes while writers run; the final one runs with writes blocked
+SETTLED = 50  # a pass carrying fewer changes than this ends the passes before the block
 IN_FLIGHT_WAIT_S = 30.0
 
 

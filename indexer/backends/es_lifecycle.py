@@ -110,8 +110,9 @@ def create_index(
     return name
 
 
-def restore_settings(client: Elasticsearch, index: str) -> None:
-    """Undo ``bulk_load``: the mapping file's (or default) settings, then flush and refresh."""
+def restore_settings(client: Elasticsearch, index: str, replicas: int | None = None) -> None:
+    """Undo ``bulk_load``: the mapping file's (or default) settings, then flush and refresh.
+    ``replicas``: keep the replica count an operator gave the index this one replaces."""
     _, version = parse_physical(index) or ("", es_mappings.latest_version())
     settings = es_mappings.load_mapping(version)["settings"]
     with backend_errors("restoring index settings"):
@@ -119,7 +120,9 @@ def restore_settings(client: Elasticsearch, index: str) -> None:
             index=index,
             settings={
                 "refresh_interval": settings["refresh_interval"],
-                "number_of_replicas": settings["number_of_replicas"],
+                "number_of_replicas": (
+                    settings["number_of_replicas"] if replicas is None else replicas
+                ),
                 # back to the defaults (or the mapping file's values): fsync per request
                 "translog.durability": settings.get("translog.durability"),
                 "translog.flush_threshold_size": settings.get("translog.flush_threshold_size"),
@@ -127,6 +130,13 @@ def restore_settings(client: Elasticsearch, index: str) -> None:
         )
         client.indices.flush(index=index)
         client.indices.refresh(index=index)
+
+
+def replica_count(client: Elasticsearch, index: str) -> int:
+    """The number of replicas an index has now."""
+    with backend_errors("reading index settings"):
+        found = client.indices.get_settings(index=index, name="index.number_of_replicas")
+    return int(next(iter(found.values()))["settings"]["index"]["number_of_replicas"])
 
 
 def current_index(client: Elasticsearch, prefix: str) -> str | None:

@@ -50,6 +50,7 @@ class ReindexResult:
     caught_up: int = 0  # documents written during the copy, copied again before the swap
     deletes_caught_up: int = 0  # documents deleted during the copy, deleted before the swap
     documents: int = 0  # in the new index at the swap
+    writes_blocked_s: float = 0.0  # how long writers waited for the last catch-up and the swap
 
 
 def lock_index(prefix: str) -> str:
@@ -175,7 +176,10 @@ def reindex(
             copied = copy_documents(client, old, new, total, progress, page_size, rewrite)
             catch_up = es_catchup.CatchUp(client, old, new, since, rewrite)
             catch_up.run_passes()
-            es_lifecycle.restore_settings(client, new)
+            es_lifecycle.restore_settings(
+                client, new, replicas=es_lifecycle.replica_count(client, old)
+            )
+            blocked_at = time.monotonic()
             with es_catchup.writes_blocked(client, old):
                 catch_up.final_pass()
                 with backend_errors("verifying counts"):
@@ -186,6 +190,7 @@ def reindex(
                         f"count check failed: the old index holds {in_old}, the new one {in_new}"
                     )
                 es_lifecycle.point_alias(client, prefix, new, old)
+            writes_blocked_s = time.monotonic() - blocked_at
         except es_catchup.CatchUpError as exc:
             es_lifecycle.delete_index(client, new)
             raise ReindexError(str(exc)) from exc
@@ -203,6 +208,7 @@ def reindex(
             caught_up=catch_up.upserts,
             deletes_caught_up=catch_up.deletes,
             documents=in_new,
+            writes_blocked_s=writes_blocked_s,
         )
 
 

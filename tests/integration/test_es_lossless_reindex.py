@@ -73,9 +73,19 @@ def test_reindex_carries_every_write_and_delete_made_while_it_copies(
         f"{churn.writes_in_window} writes and {churn.deletes_in_window} deletes during the copy "
         f"({churn.writes}/{churn.deletes} in all); carried over {outcome.caught_up} writes, "
         f"{outcome.deletes_caught_up} deletes; {len(missing)} missing, {len(extra)} extra, "
-        f"{len(stale)} stale"
+        f"{len(stale)} stale; writers waited {outcome.writes_blocked_s:.2f} s at the swap"
     )
     assert churn.writes_in_window > 50 and churn.deletes_in_window > 20
     assert outcome.caught_up > 0 and outcome.deletes_caught_up > 0
     assert (missing, extra, stale) == ([], [], [])
     assert documents == len(churn.expected)
+
+
+def test_reindex_keeps_the_replica_count_an_operator_set(
+    client: Elasticsearch, prefix: str
+) -> None:
+    old = es_lifecycle.current_index(client, prefix) or ""
+    client.indices.put_settings(index=old, settings={"number_of_replicas": 1})
+    outcome = ElasticsearchLifecycle(client, prefix, drain_seconds=0).reindex()
+    assert outcome.documents == INITIAL
+    assert es_lifecycle.replica_count(client, outcome.new_index) == 1

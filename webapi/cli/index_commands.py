@@ -179,7 +179,8 @@ def register(cli: click.Group) -> None:
         click.echo(
             f"reindexed {result.copied} documents: {result.old_index} → {result.new_index} "
             f"(mapping v{result.mapping_version}; {result.caught_up} writes and "
-            f"{result.deletes_caught_up} deletes made meanwhile carried over)"
+            f"{result.deletes_caught_up} deletes made meanwhile carried over; writers waited "
+            f"{result.writes_blocked_s:.1f} s at the swap)"
         )
 
     @index_group.command("cleanup")

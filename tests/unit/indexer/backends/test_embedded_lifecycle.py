@@ -72,7 +72,8 @@ def test_reindex_carries_every_write_and_delete_made_while_it_copies(alias: Path
         f"\nembedded reindex under writes: {pages} pages copied; {churn.writes_in_window} writes "
         f"and {churn.deletes_in_window} deletes during the copy ({churn.writes}/{churn.deletes} "
         f"in all); carried over {outcome.caught_up} writes, {outcome.deletes_caught_up} deletes; "
-        f"{len(missing)} missing, {len(extra)} extra, {len(stale)} stale"
+        f"{len(missing)} missing, {len(extra)} extra, {len(stale)} stale; "
+        f"writers waited {outcome.writes_blocked_s:.2f} s at the swap"
     )
     assert churn.writes_in_window > 50 and churn.deletes_in_window > 20
     assert outcome.caught_up > 0 and outcome.deletes_caught_up > 0
