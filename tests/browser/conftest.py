@@ -98,12 +98,19 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live_app: LiveApp) -> Iterator[Page]:
-    """A fresh desktop-sized page (own cookies and storage); JavaScript errors fail the test."""
+    """A fresh desktop-sized page (own cookies and storage); JavaScript errors and Content
+    Security Policy violations (reported on the console) fail the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_app.url)
     context.set_default_timeout(15_000)
     new_page = context.new_page()
     errors: list[str] = []
     new_page.on("pageerror", lambda error: errors.append(str(error)))
+    new_page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield new_page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

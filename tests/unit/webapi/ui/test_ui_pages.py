@@ -164,3 +164,26 @@ def test_bad_queries_are_problem_pages_never_500(client: FlaskClient, query: str
     assert html.escape(api.get_json()["title"], quote=True) in page.get_data(as_text=True)
     if "page=" not in query:  # exports walk every page themselves
         assert 400 <= client.get(f"/export.csv?{query}").status_code < 500
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/?q=london&facet=place", "/items/test:gray-0", "/staff", "/items/no:such"]
+)
+def test_every_html_page_carries_the_security_headers(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.mimetype == "text/html", path
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self';" in policy and "style-src 'self'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    # the pages themselves need no inline script or style attribute
+    body = response.get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), path
+    assert not re.search(r"\sstyle=", body) and not re.search(r"\son[a-z]+=", body), path
+
+
+def test_json_responses_are_nosniff(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=london&mode=keyword")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
