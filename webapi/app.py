@@ -11,6 +11,7 @@ from flask_openapi3 import Info, OpenAPI
 from celery_tasks.flask_settings import SETTINGS_KEY
 from indexer.settings import Settings, load_settings
 from webapi.api.problems import Problem, openapi_validation_callback, register_problem_handlers
+from webapi.api.query_args import register_strict_query_strings
 from webapi.security_headers import register_security_headers
 from webapi.services import init_services
 
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
     init_services(app, settings)
     register_problem_handlers(app)
     register_security_headers(app)
+    register_strict_query_strings(app)
     _register_api(app)
 
     # --- UI blueprint (webapi/ui, owned by the UI work): register it on the line below ---

@@ -75,7 +75,8 @@ def check_url(url: str, settings: Settings) -> str:
     for info in infos:
         address = str(info[4][0])
         if not is_public_address(address):
-            raise UnsafeURL(f"host {host!r} resolves to a non-public address ({address})")
+            # The address stays out of the message: it would map the private network for a caller.
+            raise UnsafeURL(f"host {host!r} resolves to a non-public address")
     return url
 
 
@@ -83,7 +84,7 @@ def _check_peer(sock: socket.socket) -> None:
     address = sock.getpeername()[0]
     if not is_public_address(address):
         sock.close()
-        raise UnsafeURL(f"connection to a non-public address ({address}) refused")
+        raise UnsafeURL("connection to a non-public address refused")
 
 
 class _PublicHTTPConnection(HTTPConnection):

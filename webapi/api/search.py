@@ -81,13 +81,14 @@ def parse_post(req: Request) -> tuple[SearchParams, Image.Image | None]:
 
 
 def form_fields(req: Request) -> dict[str, Any]:
-    """Form fields as SearchParams input; repeatable fields as lists, unknown ones kept (→ 400)."""
+    """Form fields as SearchParams input; repeatable fields as lists, unknown ones kept (→ 400),
+    a single-valued field given twice kept as a list (→ 400, never silently one of them)."""
     fields: dict[str, Any] = {}
     for name in req.form:
         values = [value for value in req.form.getlist(name) if value != ""]
         if not values:
             continue
-        fields[name] = values if name in LIST_FIELDS else values[-1]
+        fields[name] = values if (name in LIST_FIELDS or len(values) > 1) else values[0]
     for name in req.files:
         if name != "image":
             fields[name] = "(file)"  # an unexpected file part is an unknown field

@@ -68,7 +68,12 @@ class SearchFields(BaseModel):
         default=0.0, ge=-1, le=1, description="-1 = only the image, +1 = only the text."
     )
     modify: list[str] = Field(
-        default_factory=list, max_length=10, description="Repeatable 'text:weight'."
+        default_factory=list,
+        max_length=10,
+        description=(
+            "Repeatable 'text:weight' (weight in [-2, 2]). Without a weight ('grayscale') the"
+            " weight is +0.5; the response's query echoes every modifier with its weight."
+        ),
     )
     mode: Mode = "hybrid"
     fusion: Fusion = "rrf"
@@ -93,9 +98,8 @@ class SearchFields(BaseModel):
     @field_validator("modify")
     @classmethod
     def _modifiers_parse(cls, value: list[str]) -> list[str]:
-        for spec in value:
-            Modifier.parse(spec)
-        return value
+        # Normalised to TEXT:WEIGHT so the default weight is never silent: the echo shows it.
+        return [f"{m.text}:{m.weight:g}" for m in (Modifier.parse(spec) for spec in value)]
 
     @field_validator("bbox")
     @classmethod

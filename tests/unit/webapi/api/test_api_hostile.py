@@ -250,3 +250,47 @@ def test_backend_down_is_503_with_retry_after(
         response = client.get(path)
         assert response.status_code == 503 and response.mimetype == "application/problem+json"
         assert response.headers["Retry-After"].isdigit()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["q=london&q=paris", "size=1&size=100", "mode=keyword&mode=semantic&q=x", "page=1&page=2"],
+)
+def test_repeated_single_valued_parameters_are_refused(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/search?{query}")
+    assert_problem(response, query)
+    assert response.status_code == 400
+    assert {e["type"] for e in response.json["errors"]} == {"repeated_parameter"}
+    # the same in a POSTed form: never silently one of the values
+    name, value = query.split("&")[0].split("=")
+    form = client.post("/api/search", data={name: [value, value + "x"]})
+    assert form.status_code == 400, form.json
+
+
+def test_repeatable_parameters_still_repeat(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=map&place=London&place=Paris&facet=place&facet=decade")
+    assert response.status_code == 200, response.json
+
+
+def test_modifier_without_weight_takes_the_documented_default(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=london&modify=grayscale&size=1").json
+    assert body["query"]["modify"] == ["grayscale:0.5"]  # echoed with its weight, not silent
+    assert client.get("/api/search?q=x&modify=grayscale:9").status_code == 400
+
+
+def test_admin_endpoints_refuse_unknown_and_repeated_parameters(tmp_path: Any) -> None:
+    from tests.unit.api.support import indexed_app
+
+    with indexed_app(tmp_path / "data", admin_tokens=["staff"]) as app:
+        client = app.test_client()
+        staff = {"Authorization": "Bearer staff"}
+        assert client.get("/api/admin/jobs?limit=5", headers=staff).status_code == 200
+        for path in (
+            "/api/admin/jobs?bogus=1",
+            "/api/admin/jobs?limit=1&limit=2",
+            "/api/admin/status?verbose=1",
+            "/api/admin/jobs/abc?x=1",
+        ):
+            response = client.get(path, headers=staff)
+            assert_problem(response, path)
+            assert response.status_code == 400, path

@@ -211,6 +211,12 @@ def test_image_url_search_fetches_through_the_guard(app: Flask, client: FlaskCli
         assert (
             refused.status_code == 400 and "non-public" in refused.json["detail"]
         )  # the guard is on
+        by_name = client.get(
+            "/api/search",
+            query_string={"image_url": url.replace("127.0.0.1", "localhost"), "mode": "semantic"},
+        )
+        assert by_name.status_code == 400 and "non-public" in by_name.json["detail"]
+        assert "127.0.0.1" not in by_name.json["detail"]  # the resolved address is not named
         services_of(app).settings.allow_private_urls = True  # the test server lives on 127.0.0.1
         body = client.get(
             "/api/search", query_string={"image_url": url, "mode": "semantic", "size": 3}
