@@ -39,6 +39,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
         validation_error_model=Problem,
         validation_error_callback=openapi_validation_callback,
         doc_ui=False,  # /api/openapi.json is served below; no UI plugin is installed
+        # The staff API (webapi/api/admin.py) declares ``bearer``; the scheme must exist too.
+        security_schemes={
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A staff token from MAPSEARCH_ADMIN_TOKENS.",
+            }
+        },
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
     app.config[SETTINGS_KEY] = settings

@@ -279,7 +279,7 @@ def test_modifier_without_weight_takes_the_documented_default(client: FlaskClien
 
 
 def test_admin_endpoints_refuse_unknown_and_repeated_parameters(tmp_path: Any) -> None:
-    from tests.unit.api.support import indexed_app
+    from tests.support.indexed_app import indexed_app
 
     with indexed_app(tmp_path / "data", admin_tokens=["staff"]) as app:
         client = app.test_client()

@@ -69,3 +69,26 @@ def test_every_endpoint_documents_its_problems(client: FlaskClient) -> None:
     }
     assert set(search["200"]["content"]) == {"application/json"}
     assert "Problem" in spec["components"]["schemas"]
+
+
+def test_the_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    spec: dict[str, Any] = client.get("/api/openapi.json").json or {}
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)  # raises on any violation (it did: securitySchemes was null, issue 15)
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A staff token from MAPSEARCH_ADMIN_TOKENS.",
+    }
+    admin = spec["paths"]["/api/admin/status"]["get"]
+    assert admin["security"] == [{"bearer": []}]
+    broken = {**spec, "components": {**spec["components"], "securitySchemes": None}}
+    try:
+        validate(broken)
+    except OpenAPIValidationError:
+        pass  # the validator does reject what the document used to be
+    else:
+        raise AssertionError("the validator accepted a null securitySchemes")
