@@ -106,18 +106,31 @@ def uploaded_image(req: Request) -> Image.Image | None:
     return services_of().image_resolver.from_bytes(data)
 
 
+def _empty_allowed(field: dict[str, Any]) -> dict[str, Any]:
+    """A form field's schema that also admits "" (an empty input a browser submits, which
+    ``form_fields`` reads as "not given"), for the field or each item of a repeatable one."""
+    empty = {"type": "string", "maxLength": 0}
+    if field.get("type") == "array" and isinstance(field.get("items"), dict):
+        return {**field, "items": {"anyOf": [field["items"], empty]}}
+    return {"anyOf": [field, empty]}
+
+
 def document_post_search(app: OpenAPI) -> None:
     """Declare POST /api/search's request bodies from ``SearchParams`` (one declaration for both)."""
     from flask_openapi3.models import Schema
 
     schema = SearchParams.model_json_schema(ref_template="#/components/schemas/{model}")
     app.components_schemas["SearchParams"] = Schema.model_validate(schema)
+    form_properties = {name: _empty_allowed(value) for name, value in schema["properties"].items()}
+    urlencoded = {**schema, "title": "SearchFields", "properties": form_properties}
+    urlencoded.pop("$defs", None)
+    app.components_schemas["SearchFields"] = Schema.model_validate(urlencoded)
     multipart = {
         "title": "SearchForm",
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            **schema["properties"],
+            **form_properties,
             "image": {"type": "string", "format": "binary", "description": "An example map image."},
         },
     }
@@ -129,7 +142,7 @@ def document_post_search(app: OpenAPI) -> None:
             "application/json": {"schema": {"$ref": "#/components/schemas/SearchParams"}},
             "multipart/form-data": {"schema": {"$ref": "#/components/schemas/SearchForm"}},
             "application/x-www-form-urlencoded": {
-                "schema": {"$ref": "#/components/schemas/SearchParams"}
+                "schema": {"$ref": "#/components/schemas/SearchFields"}
             },
         },
     }

@@ -30,10 +30,13 @@ CHECKS = [
 
 def fuzz_operation(operation: Any, cases: dict[str, int], failures: list[str]) -> None:
     """Run MAX_EXAMPLES positive and negative cases of one operation; failures are recorded."""
-    strategy = st.one_of(
-        operation.as_strategy(schemathesis.GenerationMode.POSITIVE),
-        operation.as_strategy(schemathesis.GenerationMode.NEGATIVE),
-    )
+    # Negative bodies in JSON where the operation takes JSON: in a urlencoded form every value is
+    # a string, so "0" for a boolean or "null" for a text is valid there, not a schema violation.
+    takes_json = any(alternative.media_type == "application/json" for alternative in operation.body)
+    negative = operation.as_strategy(schemathesis.GenerationMode.NEGATIVE)
+    if takes_json:
+        negative = negative.filter(lambda case: case.media_type == "application/json")
+    strategy = st.one_of(operation.as_strategy(schemathesis.GenerationMode.POSITIVE), negative)
 
     @given(case=strategy)
     @settings(
@@ -50,7 +53,7 @@ def fuzz_operation(operation: Any, cases: dict[str, int], failures: list[str]) -
     try:
         run()
     except (Exception, BaseExceptionGroup) as exc:  # schemathesis raises a FailureGroup
-        failures.append(f"{operation.label}: {str(exc)[:600]}")
+        failures.append(f"{operation.label}: {str(exc)[:3000]}")
 
 
 @pytest.mark.timeout(600)
