@@ -167,6 +167,12 @@ class CatchUp:
             self.deletes += delete_documents(self.client, self.target, missing)
 
 
+def clear_write_block(client: Elasticsearch, index: str) -> None:
+    """Accept writes to ``index`` again (also undoes the block of a reindex killed mid-swap)."""
+    with suppress(NotFoundError), backend_errors("unblocking writes"):
+        client.indices.put_settings(index=index, settings={"index.blocks.write": None})
+
+
 @contextmanager
 def writes_blocked(client: Elasticsearch, index: str) -> Iterator[None]:
     """Refuse writes to ``index`` (writers retry until the alias names the new index)."""
@@ -175,5 +181,4 @@ def writes_blocked(client: Elasticsearch, index: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with suppress(NotFoundError), backend_errors("unblocking writes"):
-            client.indices.put_settings(index=index, settings={"index.blocks.write": None})
+        clear_write_block(client, index)

@@ -158,6 +158,7 @@ def reindex(
             raise ReindexError(
                 f"nothing to reindex: alias {es_lifecycle.alias_name(prefix)} does not exist"
             )
+        es_catchup.clear_write_block(client, old)  # left by a run killed during its last catch-up
         old_meta = es_lifecycle.index_meta(client, old)
         carried: dict[str, Any] = {k: old_meta[k] for k in ("model_id", "dims") if k in old_meta}
         carried.update(meta or {})
@@ -219,4 +220,7 @@ def cleanup(client: Elasticsearch, prefix: str) -> list[str]:
         raise ReindexLocked(
             f"a reindex is running ({holder['owner']}); cleanup would delete its new index"
         )
+    current = es_lifecycle.current_index(client, prefix)
+    if current is not None:  # a reindex killed during its last catch-up left writes blocked
+        es_catchup.clear_write_block(client, current)
     return es_lifecycle.cleanup(client, prefix)

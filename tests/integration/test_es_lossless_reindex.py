@@ -89,3 +89,13 @@ def test_reindex_keeps_the_replica_count_an_operator_set(
     outcome = ElasticsearchLifecycle(client, prefix, drain_seconds=0).reindex()
     assert outcome.documents == INITIAL
     assert es_lifecycle.replica_count(client, outcome.new_index) == 1
+
+
+def test_a_write_block_left_by_a_killed_reindex_is_cleared(
+    client: Elasticsearch, prefix: str
+) -> None:
+    live = es_lifecycle.current_index(client, prefix) or ""
+    client.indices.put_settings(index=live, settings={"index.blocks.write": True})
+    assert ElasticsearchLifecycle(client, prefix).cleanup() == []
+    backend = ElasticsearchBackend(client, prefix)
+    assert backend.write([churn_doc("after-cleanup", 1)]).written == 1
