@@ -3,7 +3,6 @@ ranked lists, collapses, sorts and pages them, and builds the response. Backend-
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -41,8 +40,6 @@ from webapi.search.query_vector import compose_query_vector
 
 # The HTTP layer resolves ``image_url`` / ``image_token`` (fetching, upload store) into an image.
 ImageResolver = Callable[[Literal["url", "token"], str], Image.Image]
-# An embedder, or a factory called on first need, so keyword searches never load a model.
-EmbedderSource = Embedder | Callable[[], Embedder] | None
 
 THUMBNAIL_SIZE = 400
 LOCAL_IMAGES_PREFIX = "images/"  # relative image paths under data_dir/images (the demo collection)
@@ -126,28 +123,22 @@ class SearchService:
         self,
         settings: Settings,
         backend: SearchBackend,
-        embedder: EmbedderSource = None,
+        embedder: Embedder | None = None,
         image_resolver: ImageResolver | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend
-        self._embedder_source = embedder
-        self._embedder: Embedder | None = None
-        self._embedder_lock = threading.Lock()  # threaded servers: build the model once
+        self._embedder = embedder
         self.image_resolver = image_resolver
 
     # ---- the model -----------------------------------------------------------------------
 
     def embedder(self) -> Embedder:
-        """The query model, loaded on first need and checked against the index's model."""
-        with self._embedder_lock:
-            if self._embedder is None:
-                source = self._embedder_source
-                if source is None:
-                    raise EmbedderUnavailable(
-                        "semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)"
-                    )
-                self._embedder = source if isinstance(source, Embedder) else source()
+        """The query model (it loads itself on first use), checked against the index's model."""
+        if self._embedder is None:
+            raise EmbedderUnavailable(
+                "semantic search needs a model; this server has none configured (MAPSEARCH_MODEL)"
+            )
         index_model = self.backend.model_id()
         if index_model is not None and self._embedder.model_id != index_model:
             raise ModelMismatch(

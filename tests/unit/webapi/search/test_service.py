@@ -58,21 +58,16 @@ def test_no_model_configured_is_a_503_only_when_a_model_is_needed(
     assert raised.value.status == 503
 
 
-def test_model_factory_is_called_once_and_only_when_needed(
+def test_the_model_is_used_only_when_a_query_needs_a_vector(
     settings: Settings, backend: EmbeddedBackend
 ) -> None:
-    made: list[FakeEmbedder] = []
-
-    def factory() -> FakeEmbedder:
-        made.append(FakeEmbedder())
-        return made[-1]
-
-    service = SearchService(settings, backend, factory)
+    model = FakeEmbedder()
+    service = SearchService(settings, backend, model)
     service.search(SearchParams(q="paris", mode="keyword"))
-    assert made == []
+    assert model.calls == 0
     service.search(SearchParams(q="paris"))
     service.search(SearchParams(q="sea"))
-    assert len(made) == 1 and made[0].calls == 2
+    assert model.calls == 2
 
 
 def test_unknown_item_is_not_found(settings: Settings, backend: EmbeddedBackend) -> None:
