@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from indexer.backends.base import SearchBackend
+from indexer.error_samples import keep_sample, keep_samples
 from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
 
@@ -22,8 +23,6 @@ if TYPE_CHECKING:  # the embedder module imports torch; metadata-only runs never
     from indexer.embedder import Embedder
 
 log = logging.getLogger(__name__)
-
-MAX_SAMPLES = 20
 
 Progress = Callable[[int, int | None], None]
 
@@ -60,8 +59,8 @@ class IndexReport:
             "write_failures",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        _extend_samples(self.image_failure_samples, other.image_failure_samples)
-        _extend_samples(self.write_failure_samples, other.write_failure_samples)
+        keep_samples(self.image_failure_samples, other.image_failure_samples)
+        keep_samples(self.write_failure_samples, other.write_failure_samples)
 
     def summary(self) -> str:
         """One line for a CLI or a job log."""
@@ -72,13 +71,6 @@ class IndexReport:
             f"{self.image_failures} image failures, {self.write_failures} write failures, "
             f"{self.skipped_stale} stale"
         )
-
-
-def _extend_samples(samples: list[str], more: Iterable[str]) -> None:
-    for sample in more:
-        if len(samples) >= MAX_SAMPLES:
-            return
-        samples.append(sample)
 
 
 def image_content_hash(image: Image.Image) -> str:
@@ -153,7 +145,7 @@ def index_batch(
     report.indexed = written.written
     report.skipped_stale = written.skipped_stale
     report.write_failures = written.failed
-    _extend_samples(report.write_failure_samples, written.errors)
+    keep_samples(report.write_failure_samples, written.errors)
     return report
 
 
@@ -262,8 +254,7 @@ def _keep_previous_vector(doc: IndexDocument, previous: IndexDocument | None) ->
 def _image_failed(report: IndexReport, doc_id: str, exc: BaseException) -> None:
     report.image_failures += 1
     reason = str(exc) or type(exc).__name__
-    if len(report.image_failure_samples) < MAX_SAMPLES:
-        report.image_failure_samples.append(f"{doc_id}: {type(exc).__name__}: {reason[:200]}")
+    keep_sample(report.image_failure_samples, f"{doc_id}: {type(exc).__name__}: {reason[:200]}")
     log.info("image of %s not embedded: %s", doc_id, reason)
 
 

@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from indexer.error_samples import keep_sample
 from indexer.records import IndexDocument
 from indexer.search_surface import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, Sort
 
@@ -132,6 +133,11 @@ class WriteReport:
     skipped_stale: int = 0  # older revision than what is stored
     failed: int = 0
     errors: list[str] = field(default_factory=list)  # a sample, "id: reason"
+
+    def fail(self, doc_id: str, reason: str) -> None:
+        """Count one document that was not written, keeping a sample of reasons."""
+        self.failed += 1
+        keep_sample(self.errors, f"{doc_id}: {reason}")
 
 
 @dataclass(frozen=True)

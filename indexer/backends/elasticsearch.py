@@ -21,7 +21,7 @@ from indexer.backends.base import (
     WriteReport,
 )
 from indexer.backends.es_attach import AttachConfig, catalogue_document, load_attach_config
-from indexer.backends.es_bulk import delete_documents, index_actions, record_failure, run_bulk
+from indexer.backends.es_bulk import delete_documents, index_actions, run_bulk
 from indexer.backends.es_client import backend_errors, make_client
 from indexer.backends.es_documents import from_source, parse_facets, parse_keyword, parse_semantic
 from indexer.backends.es_fields import MAPS_FIELDS, FieldMap
@@ -142,10 +142,10 @@ class ElasticsearchBackend:
             if doc.vector is not None:
                 vector = np.asarray(doc.vector)
                 if vector.ndim != 1 or not np.all(np.isfinite(vector)):
-                    record_failure(report, doc.id, "vector must be one finite 1-d array")
+                    report.fail(doc.id, "vector must be one finite 1-d array")
                     continue
                 if not doc.model_id:
-                    record_failure(report, doc.id, "vector without model_id")
+                    report.fail(doc.id, "vector without model_id")
                     continue
             valid.append(doc)
         if not valid:

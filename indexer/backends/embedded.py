@@ -42,7 +42,6 @@ from indexer.settings import Settings
 
 WRITE_BATCH = 1000
 LOAD_CHUNK = 20_000
-MAX_ERROR_SAMPLES = 20
 # Below this fraction of rows passing the filters, gathering them beats one full mat-vec.
 GATHER_FRACTION = 0.1
 _BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
@@ -152,14 +151,8 @@ class EmbeddedBackend:
                 rows.append(doc_to_row(doc))
             except (ValueError, TypeError) as exc:
                 rows.append(None)
-                self._fail(report, doc.id, str(exc))
+                report.fail(doc.id, str(exc))
         return rows
-
-    @staticmethod
-    def _fail(report: WriteReport, doc_id: str, reason: str) -> None:
-        report.failed += 1
-        if len(report.errors) < MAX_ERROR_SAMPLES:
-            report.errors.append(f"{doc_id}: {reason}")
 
     def _check_model(self, chunk: list[IndexDocument]) -> None:
         stored_model = get_meta(self._conn, "model_id")

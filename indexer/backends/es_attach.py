@@ -16,10 +16,11 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexer.backends.base import WriteReport
-from indexer.backends.es_bulk import MAX_ERROR_SAMPLES, run_bulk
+from indexer.backends.es_bulk import run_bulk
 from indexer.backends.es_client import backend_errors
 from indexer.backends.es_fields import FieldMap
 from indexer.backends.es_scan import scan_pages
+from indexer.error_samples import keep_sample
 from indexer.records import ImageRef, IndexDocument, MapRecord, Place
 from indexer.search_surface import TERMS_FACETS
 
@@ -148,8 +149,7 @@ class AttachReport:
     def fail(self, doc_id: str, reason: str) -> None:
         """Count a failure, keeping a bounded sample."""
         self.failed += 1
-        if len(self.errors) < MAX_ERROR_SAMPLES:
-            self.errors.append(f"{doc_id}: {reason}")
+        keep_sample(self.errors, f"{doc_id}: {reason}")
 
 
 def ensure_vector_field(client: Elasticsearch, config: AttachConfig, dims: int) -> None:

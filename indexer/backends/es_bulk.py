@@ -17,7 +17,6 @@ from indexer.backends.es_client import backend_errors
 from indexer.backends.es_documents import source_json
 from indexer.records import IndexDocument
 
-MAX_ERROR_SAMPLES = 20
 CHUNK_SIZE = 500
 MAX_RETRIES = 5  # per chunk, on 429 only; backoff 1 s, 2 s, 4 s ...
 # Requests in flight at once: while ES indexes one chunk (one write thread, CPU-bound on the
@@ -29,13 +28,6 @@ WRITE_BLOCK_WAIT_S = 120.0
 WRITE_BLOCK_RETRY_S = 0.2
 
 
-def record_failure(report: WriteReport, doc_id: str, reason: str) -> None:
-    """Count one failed document and keep a bounded sample of reasons."""
-    report.failed += 1
-    if len(report.errors) < MAX_ERROR_SAMPLES:
-        report.errors.append(f"{doc_id}: {reason}")
-
-
 def index_actions(
     index: str, docs: Iterable[IndexDocument], report: WriteReport
 ) -> Iterator[dict[str, Any]]:
@@ -44,7 +36,7 @@ def index_actions(
         try:
             source = source_json(doc)
         except (ValueError, TypeError) as exc:
-            record_failure(report, doc.id, str(exc))
+            report.fail(doc.id, str(exc))
             continue
         yield {
             "_op_type": "index",
@@ -150,7 +142,7 @@ def run_bulk(
             if status == 409:
                 report.skipped_stale += 1
             else:
-                record_failure(report, doc_id, reason)
+                report.fail(doc_id, reason)
     return report
 
 

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from indexer.error_samples import keep_sample
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from indexer.records import MapRecord
-
-MAX_SAMPLES = 20
 
 
 class BrokenRecord(ValueError):
@@ -33,8 +33,7 @@ class ImportReport:
     def record_broken(self, where: str, reason: str) -> None:
         """Count a skipped record and keep its reason if the sample is not full."""
         self.broken += 1
-        if len(self.errors) < MAX_SAMPLES:
-            self.errors.append(f"{where}: {reason}")
+        keep_sample(self.errors, f"{where}: {reason}")
 
     def record_invalid(self, where: str, exc: ValidationError) -> None:
         """Count a record the model refused, naming its first bad field."""
@@ -53,8 +52,7 @@ class ImportReport:
     def record_warning(self, where: str, reason: str) -> None:
         """Count a record kept with a field dropped (e.g. an unreadable bounding box)."""
         self.warnings += 1
-        if len(self.warning_samples) < MAX_SAMPLES:
-            self.warning_samples.append(f"{where}: {reason}")
+        keep_sample(self.warning_samples, f"{where}: {reason}")
 
     @property
     def total(self) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.dates import parse_years
+from indexer.error_samples import keep_sample
 from indexer.iiif.presentation import (
     as_list,
     canvas_images,
@@ -26,7 +27,6 @@ from indexer.sources.iiif_values import first_text, map_metadata, texts
 
 log = logging.getLogger(__name__)
 SOURCE = "iiif"
-MAX_SAMPLES = 20
 
 FetchJSON = Callable[[str], Any]
 Progress = Callable[["IIIFReport"], None]
@@ -50,8 +50,7 @@ class IIIFReport:
     def fail(self, url: str, reason: str) -> None:
         """Count a document that could not be read; keep a sample of reasons."""
         self.failed += 1
-        if len(self.errors) < MAX_SAMPLES:
-            self.errors.append(f"{url}: {reason}")
+        keep_sample(self.errors, f"{url}: {reason}")
 
 
 # --- records ------------------------------------------------------------------------------

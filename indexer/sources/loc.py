@@ -20,6 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from indexer.error_samples import keep_sample
 from indexer.records import MapRecord
 from indexer.settings import Settings
 from indexer.sources.cursor import CursorStore, FileCursorStore, RedisCursorStore
@@ -28,7 +29,6 @@ from indexer.sources.ratelimit import Limit, LocalRateLimiter, RateLimiter, Redi
 
 log = logging.getLogger(__name__)
 SEARCH, ITEM = "search", "item"
-MAX_SAMPLES = 20
 MAX_SERVER_ERRORS = 5
 FIRST_YEAR = (
     1000  # an undated search split by dates starts here; undated records are not in any range
@@ -63,8 +63,7 @@ class HarvestProgress:
     def error(self, message: str) -> None:
         """Count a skipped result and keep a sample."""
         self.skipped += 1
-        if len(self.errors) < MAX_SAMPLES:
-            self.errors.append(message)
+        keep_sample(self.errors, message)
 
 
 ProgressCallback = Callable[[HarvestProgress], None]
