@@ -4,9 +4,10 @@ themselves live in ``indexer.sources``; this only maps ``{"source": ..., ...}`` 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from more_itertools import chunked
 
 from indexer.records import MapRecord
 from indexer.settings import Settings
@@ -19,11 +20,6 @@ SOURCES = ("loc", "iiif", "records", "index")
 
 class SourceError(ValueError):
     """The job's parameters do not describe a source (bad name, missing argument)."""
-
-
-def _chunks(records: Iterator[MapRecord], size: int) -> Iterator[list[MapRecord]]:
-    while batch := list(islice(records, size)):
-        yield batch
 
 
 def _limited(batches: Iterator[list[MapRecord]], limit: int | None) -> Iterator[list[MapRecord]]:
@@ -88,10 +84,10 @@ def open_source(
     size = settings.pipeline_batch_size
     limit = params.get("limit")
     if source == "records":
-        return _limited(_chunks(_records_file(params["path"]), size), limit)
+        return _limited(chunked(_records_file(params["path"]), size), limit)
     if source == "index":
         ids = None if params.get("full") else list(params["ids"])
-        return _chunks(_indexed_records(settings, ids), size)
+        return chunked(_indexed_records(settings, ids), size)
     if source == "loc":
         from indexer.sources.loc import harvest_loc
 
@@ -100,5 +96,5 @@ def open_source(
     if source == "iiif":
         from indexer.sources.iiif import harvest_iiif
 
-        return _limited(_chunks(iter(harvest_iiif(params["url"], settings)), size), limit)
+        return _limited(chunked(harvest_iiif(params["url"], settings), size), limit)
     raise SourceError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")

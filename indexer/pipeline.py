@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING
 
 import numpy as np
+from more_itertools import chunked
 from PIL import Image
 
 from indexer.backends.base import SearchBackend
@@ -82,13 +82,6 @@ def image_content_hash(image: Image.Image) -> str:
     return digest.hexdigest()
 
 
-def batched(items: Iterable[MapRecord], size: int) -> Iterator[list[MapRecord]]:
-    """Lists of at most ``size`` records."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 def index_records(
     records: Iterable[MapRecord],
     *,
@@ -104,7 +97,7 @@ def index_records(
     if total is None and isinstance(records, Sequence):
         total = len(records)
     report = IndexReport()
-    for batch in batched(records, settings.pipeline_batch_size):
+    for batch in chunked(records, settings.pipeline_batch_size):
         report.add(
             index_batch(
                 batch,

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
+from more_itertools import chunked
 
 from indexer.backends import embedded_alias
 from indexer.backends.base import (
@@ -56,12 +56,6 @@ def fts_match_expression(text: str | None) -> str | None:
     """
     tokens = keyword_tokens(text)
     return " ".join(f'"{token}"' for token in tokens) or None
-
-
-def _chunks(items: Iterable[IndexDocument], size: int) -> Iterator[list[IndexDocument]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 class EmbeddedBackend:
@@ -119,7 +113,7 @@ class EmbeddedBackend:
         Raises ModelMismatchError (before writing the batch) for vectors of another model/dims.
         """
         report = WriteReport()
-        for chunk in _chunks(docs, WRITE_BATCH):
+        for chunk in chunked(docs, WRITE_BATCH):
             rows = self._rows_of(chunk, report)
             with self._lock:
                 self._write_rows(rows, chunk, report)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import islice
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
+from more_itertools import chunked
 
 from indexer.backends.base import WriteReport
 from indexer.backends.es_client import backend_errors
@@ -108,10 +108,9 @@ def _results(
     A chunk that shares an id with one in flight waits for it, so the later action still lands
     last (equal revisions: last write wins, as with one request at a time)."""
     pending: list[tuple[Future[list[tuple[bool, dict[str, Any]]]], set[str]]] = []
-    iterator = iter(actions)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="es-bulk") as pool:
         try:
-            while chunk := list(islice(iterator, CHUNK_SIZE)):
+            for chunk in chunked(actions, CHUNK_SIZE):
                 ids = _chunk_ids(chunk)
                 while pending and (
                     len(pending) >= threads or any(ids & busy for _, busy in pending)
