@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     image_cache: bool = Field(
         default=True, description="Keep fetched image derivatives under data_dir/cache/images."
     )
+    image_cache_max_mb: int = Field(
+        default=2048,
+        ge=1,
+        description="Size cap of each cache folder (images, IIIF JSON); least recently used go.",
+    )
     http_user_agent: str = "mapsearch/0.1 (+https://github.com/mapsearch)"
 
     # sources (Library of Congress JSON API; limits from its published documentation)

@@ -31,10 +31,10 @@ def _decode(data: bytes, settings: Settings) -> Image.Image:
     )
 
 
-def _cache(settings: Settings) -> ImageCache | None:
-    return (
-        ImageCache(Path(settings.data_dir) / "cache" / "images") if settings.image_cache else None
-    )
+def _cache(settings: Settings, kind: str = "images") -> ImageCache | None:
+    if not settings.image_cache:
+        return None
+    return ImageCache(Path(settings.data_dir) / "cache" / kind, settings.image_cache_max_mb)
 
 
 def fetch_image(url: str, settings: Settings, use_cache: bool = True) -> Image.Image:
@@ -75,7 +75,7 @@ def fetch_json(url: str, settings: Settings) -> Any:
 def _cached_json(url: str, settings: Settings) -> Any:
     """``fetch_json`` through an on-disk cache (info.json and manifests seldom change, and a
     re-embed would otherwise fetch every manifest again)."""
-    cache = ImageCache(Path(settings.data_dir) / "cache" / "json") if settings.image_cache else None
+    cache = _cache(settings, "json")
     cached = cache.get(url) if cache is not None else None
     if cached is not None:
         try:

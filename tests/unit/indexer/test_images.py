@@ -25,6 +25,7 @@ from indexer.images import (
     fetch_image,
     load_image,
 )
+from indexer.images.cache import ImageCache
 from indexer.images.decode import decode_image
 from indexer.images.fetch import build_session
 from indexer.images.guard import check_url, host_allowed, is_public_address
@@ -208,9 +209,25 @@ def test_fetch_and_cache(server: ScriptedServer, local_settings: Settings) -> No
     second = fetch_image(server.url("/map.jpg"), local_settings)
     assert first.size == second.size == (64, 48)
     assert len(server.requests_to("/map.jpg")) == 1  # the second came from the disk cache
-    assert (
-        len(list((local_settings.data_dir / "cache" / "images").rglob("*"))) == 2
-    )  # folder + file
+    cache = ImageCache(local_settings.data_dir / "cache" / "images", 1)
+    assert cache.get(server.url("/map.jpg")) == jpeg()
+
+
+def test_image_cache_keeps_the_recently_used_within_its_cap(tmp_path: Path) -> None:
+    cache = ImageCache(tmp_path / "cache", max_mb=1)
+    blob = bytes(40_000)  # stored as files; about 25 of them fill the 1 MB cap
+
+    def url(n: int) -> str:
+        return f"https://example.org/{n}.jpg"
+
+    for n in range(20):
+        cache.put(url(n), blob)
+    assert cache.get(url(0)) == blob  # 0 is now more recently used than 1..19
+    for n in range(20, 30):
+        cache.put(url(n), blob)
+    assert cache.volume() <= 1024 * 1024
+    assert cache.get(url(1)) is None  # the least recently used went first
+    assert cache.get(url(0)) == cache.get(url(29)) == blob
 
 
 def test_retries_on_503_and_honours_retry_after(
