@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from celery_tasks.batch_store import open_stage
 from celery_tasks.flask_settings import settings_of
 from celery_tasks.jobs import open_job_store
 from celery_tasks.stages import PipelineContext
-from celery_tasks.staging import open_stage
 from indexer.container import CONTAINER_KEY, ProcessContainer
 from indexer.settings import Settings
 

@@ -10,15 +10,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from celery_tasks.jobs import JobNotFound, JobStore
-from celery_tasks.sources import is_resumable, open_source
-from celery_tasks.staging import (
+from celery_tasks.batch_store import (
     BatchMissing,
     BatchStage,
     batch_id_for,
     document_from_json,
     document_to_json,
 )
+from celery_tasks.jobs import JobNotFound, JobStore
+from celery_tasks.sources import is_resumable, open_source
 from indexer.pipeline import IndexReport, LoadedImages, build_documents, load_images
 from indexer.records import MapRecord
 from indexer.settings import Settings
@@ -82,7 +82,7 @@ def harvest(
     mark_started(ctx, job_id)
     job = ctx.jobs.get(job_id)
     if job.kind == "reindex" and job.params.get("full") and model_changed(ctx):
-        rebuild_for_model(ctx, job_id)
+        model_change_reindex(ctx, job_id)
         return True
     started = time.monotonic()
     for records in open_source(job.params, ctx.settings, job_id=job_id):
@@ -118,10 +118,10 @@ class RebuildCancelled(RuntimeError):
     """Staff cancelled a model-change reindex (its new index is deleted; the old one serves)."""
 
 
-def rebuild_for_model(ctx: PipelineContext, job_id: str) -> None:
+def model_change_reindex(ctx: PipelineContext, job_id: str) -> None:
     """A full reindex after a model change: every document re-embedded into a new physical
     index, swapped in when complete (``indexer.reembed``); the job closes here."""
-    from indexer.reembed import rebuild_for_model as rebuild
+    from indexer.reembed import rebuild_for_model
 
     model_id = ctx.embedder.model_id
     ctx.jobs.update(job_id, message=f"re-embedding every document with {model_id} into a new index")
@@ -132,7 +132,7 @@ def rebuild_for_model(ctx: PipelineContext, job_id: str) -> None:
         ctx.jobs.update(job_id, done=done, total=total)
 
     try:
-        result = rebuild(ctx.settings, ctx.embedder, progress)
+        result = rebuild_for_model(ctx.settings, ctx.embedder, progress)
     except RebuildCancelled:
         return  # cancel_job already closed the job
     except Exception as exc:

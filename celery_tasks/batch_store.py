@@ -1,6 +1,7 @@
-"""Batches between pipeline stages, keyed by batch id, so tasks carry ids and re-read the data:
-records after harvest, documents (record + vector) after embedding. Redis when a broker is
-configured (workers may run on other machines), files under ``data_dir/staging`` otherwise."""
+"""The batch store: batches between pipeline stages, keyed by batch id, so tasks carry ids and
+re-read the data: records after harvest, documents (record + vector) after embedding. Redis when
+a broker is configured (workers may run on other machines), files under ``data_dir/staging``
+otherwise."""
 
 from __future__ import annotations
 
