@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from celery_tasks import stages
+from celery_tasks.app import celery_init_app
 from celery_tasks.jobs import FINAL_STATES, Job
 from celery_tasks.runtime import pipeline_context
 from celery_tasks.sources import SOURCES, SourceError
@@ -50,8 +51,6 @@ def start_job(
     ctx = pipeline_context(flask_app)
     job = ctx.jobs.create(kind, params)
     if ctx.settings.broker_url:
-        from celery_tasks.app import celery_init_app
-
         celery_init_app(flask_app)
         from celery_tasks.tasks import harvest_task
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from more_itertools import chunked
 
+from indexer.backends import open_backend
+from indexer.backends.base import BackendQuery, SearchBackend
 from indexer.records import MapRecord
 from indexer.settings import Settings
-
-if TYPE_CHECKING:
-    from indexer.backends.base import SearchBackend
 
 SOURCES = ("loc", "iiif", "records", "index")
 
@@ -44,8 +43,6 @@ def _records_file(path: str) -> Iterator[MapRecord]:
 
 def _all_indexed_ids(backend: SearchBackend, page: int = 1000) -> list[str]:
     """Every document id, snapshotted when the reindex starts (browse pages, stable order)."""
-    from indexer.backends.base import BackendQuery
-
     ids: list[str] = []
     while True:
         result = backend.search(
@@ -58,8 +55,6 @@ def _all_indexed_ids(backend: SearchBackend, page: int = 1000) -> list[str]:
 
 def _indexed_records(settings: Settings, ids: list[str] | None) -> Iterator[MapRecord]:
     """Records already in the index (re-derived from what is stored), for a reindex."""
-    from indexer.backends import open_backend
-
     backend = open_backend(settings)
     try:
         wanted = ids if ids is not None else _all_indexed_ids(backend)

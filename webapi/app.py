@@ -10,10 +10,13 @@ from flask_openapi3 import Info, OpenAPI
 
 from celery_tasks.flask_settings import SETTINGS_KEY
 from indexer.settings import Settings, load_settings
+from webapi.api import health, images, items, search, uploads
+from webapi.api.admin import api as admin_api
 from webapi.api.problems import Problem, openapi_validation_callback, register_problem_handlers
 from webapi.api.query_args import register_strict_query_strings
 from webapi.security_headers import register_security_headers
 from webapi.services import init_services
+from webapi.ui import ui_blueprint
 
 # Multipart framing and form fields around an uploaded image need a little room above the image limit.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -58,22 +61,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
     register_strict_query_strings(app)
     _register_api(app)
 
-    # --- UI blueprint (webapi/ui, owned by the UI work): register it on the line below ---
-    from webapi.ui import ui_blueprint
-
     app.register_blueprint(ui_blueprint)
-
-    # --- staff admin/jobs API (webapi/api/admin.py, owned by the pipeline work): register below ---
-    from webapi.api.admin import api as admin_api
-
     app.register_api(admin_api)
 
     return app
 
 
 def _register_api(app: OpenAPI) -> None:
-    from webapi.api import health, images, items, search, uploads
-
     app.register_api(search.api)
     app.register_api(items.api)
     app.register_api(uploads.api)

@@ -21,6 +21,7 @@ from indexer.backends.es_client import backend_errors
 from indexer.backends.es_fields import FieldMap
 from indexer.backends.es_scan import scan_pages
 from indexer.error_samples import keep_sample
+from indexer.images import load_image
 from indexer.records import ImageRef, IndexDocument, MapRecord, Place
 from indexer.search_surface import TERMS_FACETS
 
@@ -227,8 +228,6 @@ def attach(
     image_loader: Callable[[ImageRef, Settings], Any] | None = None,
 ) -> AttachReport:
     """Embed every catalogue document lacking this model's vector and store vector + model id."""
-    from indexer.images import load_image
-
     load = image_loader or load_image
     report = AttachReport(model_id=embedder.model_id)
     ensure_vector_field(client, config, embedder.dims)

@@ -20,6 +20,7 @@ from indexer.iiif.presentation import (
     node_type,
     url_of,
 )
+from indexer.images import fetch_json
 from indexer.importers.fields import language_names, unique
 from indexer.records import MapRecord, Place
 from indexer.settings import Settings
@@ -252,8 +253,6 @@ def harvest_iiif(
     url: str, settings: Settings, report: IIIFReport | None = None, progress: Progress | None = None
 ) -> Iterator[MapRecord]:
     """Harvest a IIIF manifest or collection URL through the SSRF-guarded fetcher."""
-    from indexer.images import fetch_json
-
     return walk_iiif(
         url,
         lambda document_url: fetch_json(document_url, settings),

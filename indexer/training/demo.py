@@ -15,7 +15,13 @@ import torch
 from PIL import Image
 
 from indexer.records import MapRecord
-from indexer.training.captions import Caption, canonical_caption, canonical_claims
+from indexer.synthetic import generate_world
+from indexer.training.captions import (
+    Caption,
+    canonical_caption,
+    canonical_claims,
+    metadata_caption,
+)
 from indexer.training.checkpoint import (
     DEMO_MODEL_DIR,
     build_model,
@@ -64,8 +70,6 @@ def world_items(
     """(record, attributes, render) for each map of the synthetic world ``(size, seed)``, ids
     from ``start``. Maps are drawn at full size, exactly as the demo collection stores them,
     and letterboxed down like the embedder does (small renders draw ornaments differently)."""
-    from indexer.synthetic import generate_world
-
     for smap in generate_world(size, seed, start=start):
         yield smap.record, dict(smap.attributes), smap.render
 
@@ -88,8 +92,6 @@ def world_pairs(
 
 def validation_captions(pairs: PairSet, seed: int) -> list[Caption]:
     """Fixed validation captions: canonical attribute captions where ground truth is known."""
-    from indexer.training.captions import metadata_caption
-
     rng = random.Random(seed)
     out = []
     for record, attrs in zip(pairs.records, pairs.attributes, strict=True):

@@ -16,13 +16,16 @@ import torch
 from open_clip.model import CLIP
 
 from indexer.backends.base import BackendQuery, SearchBackend
+from indexer.images import load_image
 from indexer.settings import Settings
 from indexer.training.captions import Caption, build_caption
 from indexer.training.checkpoint import (
+    DEMO_MODEL_DIR,
     build_model,
     default_preprocess_cfg,
     is_checkpoint_dir,
     load_demo_checkpoint,
+    read_config,
     save_checkpoint,
 )
 from indexer.training.data import PairSet, build_pairs
@@ -35,8 +38,6 @@ from indexer.training.wise_ft import interpolate_state_dicts
 def load_base(spec: str | Path) -> tuple[CLIP, dict[str, Any], dict[str, Any], str]:
     """(model, model cfg, preprocess cfg, model id) from a checkpoint folder, ``"demo"``, or an
     open_clip ``NAME:PRETRAINED`` tag (which needs the weights available locally)."""
-    from indexer.training.checkpoint import DEMO_MODEL_DIR, read_config
-
     path = DEMO_MODEL_DIR if str(spec) == "demo" else Path(spec)
     if is_checkpoint_dir(path):
         model, pre, model_id = load_demo_checkpoint(path)
@@ -101,7 +102,6 @@ def collection_pairs(
     limit: int | None = None,
 ) -> PairSet:
     """Pairs from the indexed records and their images (fetched/decoded once, letterboxed)."""
-    from indexer.images import load_image  # type: ignore[import-not-found,unused-ignore]
 
     def items() -> Iterator[tuple[Any, Any, Any]]:
         for n, record in enumerate(indexed_records(backend)):
