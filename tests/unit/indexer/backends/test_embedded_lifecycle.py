@@ -165,3 +165,27 @@ def test_lifecycle_factory_follows_the_settings(tmp_path: Path) -> None:
     assert lifecycle.backend == "embedded" and not lifecycle.exists()
     assert lifecycle.create() is not None and lifecycle.exists() and lifecycle.create() is None
     assert lifecycle.status().documents == 0
+
+
+def test_a_backup_taken_under_writes_is_one_consistent_snapshot(
+    alias: Path, tmp_path: Path
+) -> None:
+    churn = Churn(lambda: _open(alias), {f"seed:{n}": 1 for n in range(INITIAL)})
+    churn.start()
+    try:
+        time.sleep(0.2)
+        backup = EmbeddedLifecycle(alias).backup(str(tmp_path / "backups"), "busy")
+        time.sleep(0.2)
+    finally:
+        churn.stop()
+    assert not churn.errors, churn.errors[:5]
+    assert churn.writes > 0 and churn.deletes > 0
+    copy = EmbeddedBackend(tmp_path / "backups" / "busy" / "index.sqlite")
+    try:
+        ids = copy.document_ids()
+        docs = copy.fetch(ids)
+        assert len(ids) == len(docs) == copy.info().documents == backup.documents
+        assert all(doc.vector is not None and doc.record.title for doc in docs.values())
+        assert copy.search(BackendQuery(text="churned", num_candidates=10)).total == len(ids)
+    finally:
+        copy.close()
