@@ -59,7 +59,8 @@ class LazyCommands(FlaskGroup):
             formatter.write_dl(rows)
 
 
-def _create_app() -> object:
+def default_app_factory() -> object:
+    """The app a command gets when nothing else was handed in (settings from ``MAPSEARCH_*``)."""
     from webapi.app import create_app
 
     return create_app()
@@ -67,7 +68,7 @@ def _create_app() -> object:
 
 @click.group(
     cls=LazyCommands,
-    create_app=_create_app,
+    create_app=default_app_factory,
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,

@@ -39,8 +39,18 @@ def app_for(data_dir: Path | None) -> Flask:
 
 
 def services_for(data_dir: Path | None) -> Services:
-    """The services of ``app_for(data_dir)``."""
-    return services_of(app_for(data_dir))
+    """Backend, model and search service for ``data_dir`` (default: ``MAPSEARCH_*``), without
+    building the web app, so commands that only search or index start fast. An app handed to
+    the command line through ``ScriptInfo`` (tests, a host application) is used as it is."""
+    from flask.cli import ScriptInfo
+
+    from indexer.settings import load_settings
+    from webapi.cli import default_app_factory
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    if data_dir is None and info is not None and info.create_app not in (None, default_app_factory):
+        return services_of(info.load_app())
+    return Services(load_settings({"data_dir": data_dir} if data_dir is not None else {}))
 
 
 def require_index(services: Services) -> None:

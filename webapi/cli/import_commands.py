@@ -34,7 +34,7 @@ def print_index_report(report: IndexReport) -> None:
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
 
-    @cli.command("import")
+    @cli.command("import", with_appcontext=False)
     @click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
     @click.argument("path", type=click.Path(path_type=Path))
     @click.option(

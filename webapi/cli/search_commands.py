@@ -74,7 +74,7 @@ def facet_filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the ``mapsearch`` group."""
 
-    @cli.command("search")
+    @cli.command("search", with_appcontext=False)
     @click.argument("text", required=False)
     @click.option(
         "--image",
