@@ -89,6 +89,9 @@ class Job:
 class JobNotFound(KeyError):
     """No job with that id."""
 
+    def __str__(self) -> str:
+        return f"No job {self.args[0]!r}." if self.args else "No such job."
+
 
 class JobStore(Protocol):
     """Where jobs and their batch manifests live; every counter update is atomic."""

@@ -24,15 +24,9 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 class UploadNotFound(Exception):
     """The image token is malformed, unknown or expired."""
 
-    status = 400
-    title = "Unknown or expired image token"
-
 
 class UploadQuotaExceeded(Exception):
     """The upload directory holds its quota of live uploads; try again when some expire."""
-
-    status = 507
-    title = "Upload storage is full"
 
 
 @dataclass(frozen=True)

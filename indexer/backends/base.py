@@ -62,6 +62,11 @@ class BackendError(Exception):
     """The backend cannot answer (down, unreachable, misconfigured): the API maps this to 503."""
 
 
+class IndexNotWritable(BackendError):
+    """A write failed for a reason outside the request: disk full, a read-only data directory,
+    or the database locked by another writer. Nothing was committed; the run can be resumed."""
+
+
 class ModelMismatchError(Exception):
     """The index was built with a different model than the one asked to query it."""
 

@@ -24,9 +24,6 @@ Body = dict[str, Any]
 class UnsupportedFilter(ValueError):
     """A filter names a field this index lacks (an attached catalogue without it): a 400."""
 
-    status = 400
-    title = "Filter not available on this index"
-
 
 def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
     """BM25 over the weighted text fields; every token must occur in some field (cross_fields)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.corpus import ALL_IDS
+from webapi.errors import status_of
 from webapi.search.errors import PageOutOfWindow
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.search.service import SearchService
@@ -104,7 +105,7 @@ def test_paging_walks_the_window_and_refuses_past_it(small_window: SearchService
     assert ids(first) == ["c:01", "c:02"] and ids(second) == ["c:05"]  # window = 3
     with pytest.raises(PageOutOfWindow) as raised:
         small_window.search(SearchParams(q="sea monsters", mode="semantic", size=2, page=3))
-    assert raised.value.status == 400 and raised.value.parameter == "page"
+    assert status_of(raised.value) == 400 and raised.value.parameter == "page"
 
 
 def test_browse_is_exact_and_pages_past_the_window(small_window: SearchService) -> None:

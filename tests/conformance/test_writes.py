@@ -9,7 +9,8 @@ from indexer.backends.base import ModelMismatchError, SearchBackend
 from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
 from tests.support.corpus import MODEL_ID, FakeEmbedder, corpus
-from webapi.search.errors import InvalidSearch, ModelMismatch
+from webapi.errors import status_of
+from webapi.search.errors import InvalidSearch
 from webapi.search.params import SearchParams
 from webapi.search.service import SearchService
 
@@ -87,9 +88,9 @@ def test_vectors_of_another_model_or_size_are_refused(backend: SearchBackend) ->
 
 def test_queries_with_another_model_are_refused(settings: Settings, backend: SearchBackend) -> None:
     service = SearchService(settings, backend, FakeEmbedder(model_id="other-model"))
-    with pytest.raises(ModelMismatch) as raised:
+    with pytest.raises(ModelMismatchError) as raised:
         service.search(SearchParams(q="sea monsters"))
-    assert raised.value.status == 409
+    assert status_of(raised.value) == 409
     assert (
         service.search(SearchParams(q="sea monsters", mode="keyword")).total == 2
     )  # no model needed

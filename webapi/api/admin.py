@@ -12,10 +12,8 @@ from flask import Response, current_app, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from celery_tasks.jobs import JobNotFound
 from celery_tasks.runner import cancel_job, read_job, start_job
 from celery_tasks.runtime import pipeline_context
-from celery_tasks.sources import SourceError
 from webapi.api.problems import ApiProblem, Problem, problem_response
 from webapi.services import services_of
 
@@ -111,17 +109,13 @@ class JobsQuery(BaseModel):
 
 
 def _job_or_404(job_id: str) -> dict[str, Any]:
-    try:
-        return read_job(current_app._get_current_object(), job_id).to_dict()  # type: ignore[attr-defined]
-    except JobNotFound:
-        raise ApiProblem(404, "Not Found", f"No job {job_id!r}.", slug="job-not-found") from None
+    """The job as JSON; JobNotFound is a 404 by the error table (``webapi.errors``)."""
+    return read_job(current_app._get_current_object(), job_id).to_dict()  # type: ignore[attr-defined]
 
 
 def _start(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    try:
-        job = start_job(current_app._get_current_object(), kind, params)  # type: ignore[attr-defined]
-    except SourceError as exc:
-        raise ApiProblem(400, "Invalid job", str(exc), slug="invalid-job") from exc
+    # A SourceError (bad harvest parameters) is a 400 by the error table.
+    job = start_job(current_app._get_current_object(), kind, params)  # type: ignore[attr-defined]
     return job.to_dict(), 202, {"Location": f"/api/admin/jobs/{job.id}"}
 
 

@@ -1,5 +1,6 @@
-"""Every API error as an RFC 9457 ``application/problem+json`` body: one builder, one table from
-exception types to status codes, and the handlers that make sure bad input never becomes a 500."""
+"""Every API error as an RFC 9457 ``application/problem+json`` body: one builder, and the handlers
+that answer typed errors by the one error table (``webapi.errors``) so bad input never becomes a
+500."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from indexer.backends.base import BackendError, ModelMismatchError
-from webapi.api.error_map import status_for
+from webapi.errors import error_detail, error_kind
 from webapi.search.errors import SearchError
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,28 @@ def openapi_validation_callback(exc: ValidationError) -> Response:
     return validation_problem(exc, request_location())
 
 
+def typed_problem(exc: Exception) -> Response:
+    """The problem for an error of the error table (``webapi.errors``); a search error that
+    names its parameter gets it as a field error."""
+    kind = error_kind(exc)
+    assert kind is not None, exc
+    errors = None
+    parameter = getattr(exc, "parameter", None) if isinstance(exc, SearchError) else None
+    detail = error_detail(exc, kind)
+    if parameter:
+        errors = [
+            {
+                "loc": [request_location(), parameter],
+                "msg": detail[:300],
+                "type": type(exc).__name__,
+            }
+        ]
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if kind.retry_after else None
+    return problem_response(
+        kind.status, kind.title, detail, slug=kind.slug, errors=errors, headers=headers
+    )
+
+
 def register_problem_handlers(app: Flask) -> None:
     """Install handlers so that every error leaves the app as problem+json."""
 
@@ -138,47 +160,13 @@ def register_problem_handlers(app: Flask) -> None:
             status, exc.name, detail, slug=exc.name.lower().replace(" ", "-"), headers=headers
         )
 
-    @app.errorhandler(BackendError)
-    def _backend_down(exc: BackendError) -> Response:
-        log.warning("backend unavailable: %s", exc)
-        return problem_response(
-            503,
-            "Search backend unavailable",
-            str(exc) or "The index cannot be reached.",
-            slug="backend-unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-
-    @app.errorhandler(ModelMismatchError)
-    def _model_mismatch(exc: ModelMismatchError) -> Response:
-        # the same answer as the search service's ModelMismatch: a configuration conflict, not an outage
-        return problem_response(409, "Model mismatch", str(exc), slug="model-mismatch")
-
-    @app.errorhandler(SearchError)
-    def _search_error(exc: SearchError) -> Response:
-        errors = None
-        if exc.parameter:
-            errors = [
-                {
-                    "loc": [request_location(), exc.parameter],
-                    "msg": exc.detail[:300],
-                    "type": type(exc).__name__,
-                }
-            ]
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
-        slug = exc.title.lower().replace(" ", "-")
-        return problem_response(
-            exc.status, exc.title, exc.detail, slug=slug, errors=errors, headers=headers
-        )
-
     @app.errorhandler(Exception)
-    def _anything_else(exc: Exception) -> Response:
-        mapped = status_for(exc)
-        if mapped is not None:
-            status, title = mapped
-            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-            slug = title.lower().replace(" ", "-")
-            return problem_response(status, title, str(exc) or title, slug=slug, headers=headers)
+    def _typed_or_unexpected(exc: Exception) -> Response:
+        kind = error_kind(exc)
+        if kind is not None:
+            if kind.status >= 500:
+                log.warning("%s: %s", kind.title, exc)
+            return typed_problem(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(
             500, "Internal Server Error", "An unexpected error occurred; it has been logged."

@@ -15,8 +15,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from indexer.backends import open_lifecycle
-from indexer.backends.base import BackendError, LifecycleError, ModelMismatchError
-from webapi.api.error_map import status_for
+from webapi.errors import error_detail, error_kind
 from webapi.services import Services, services_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,19 +87,13 @@ def friendly_errors(func: F) -> F:
             raise
         except ValidationError as exc:
             raise click.ClickException(describe_validation(exc)) from None
-        except BackendError as exc:
-            raise click.ClickException(f"the index cannot be used: {exc}") from None
-        except ModelMismatchError as exc:
-            raise click.ClickException(f"model mismatch: {exc}") from None
-        except LifecycleError as exc:
-            raise click.ClickException(str(exc)) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
             raise click.ClickException(f"cannot read input: {exc}") from None
         except Exception as exc:
-            mapped = status_for(exc)
-            if mapped is None:
+            kind = error_kind(exc)  # the same table as the API's statuses and titles
+            if kind is None:
                 raise
-            raise click.ClickException(f"{mapped[1]}: {exc}") from None
+            raise click.ClickException(f"{kind.title}: {error_detail(exc, kind)}") from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -23,7 +23,6 @@ from indexer.settings import Settings
 from webapi.search.errors import (
     EmbedderUnavailable,
     InvalidSearch,
-    ModelMismatch,
     NotFound,
     PageOutOfWindow,
 )
@@ -141,7 +140,7 @@ class SearchService:
             )
         index_model = self.backend.model_id()
         if index_model is not None and self._embedder.model_id != index_model:
-            raise ModelMismatch(
+            raise ModelMismatchError(
                 f"the index was built with model {index_model!r} but queries use {self._embedder.model_id!r}; "
                 "set MAPSEARCH_MODEL to the index's model or reindex"
             )
@@ -247,7 +246,7 @@ class SearchService:
             facets=tuple(params.facet),
             facet_size=params.facet_size,
         )
-        result = self._backend_search(query)
+        result = self.backend.search(query)
         fused = self._fuse(params, result)
         if exclude_id is not None:
             fused = [hit for hit in fused if hit.id != exclude_id]
@@ -307,12 +306,6 @@ class SearchService:
         except ValueError as exc:
             raise InvalidSearch(str(exc), parameter="modify") from exc
 
-    def _backend_search(self, query: BackendQuery) -> BackendResult:
-        try:
-            return self.backend.search(query)
-        except ModelMismatchError as exc:
-            raise ModelMismatch(str(exc)) from exc
-
     def _fuse(self, params: SearchParams, result: BackendResult) -> list[FusedHit]:
         if params.fusion == "linear":
             return fuse_linear(result.keyword, result.semantic, self.settings.linear_alpha)
@@ -329,7 +322,7 @@ class SearchService:
             browse_offset=(params.page - 1) * params.size,
             browse_limit=params.size,
         )
-        result = self._backend_search(query)
+        result = self.backend.search(query)
         query_echo = {**query_echo, "mode": "browse", "collapse": False}
         fused = [
             FusedHit(id=h.id, score=0.0, item_id=h.item_id, year_start=h.year_start, title=h.title)

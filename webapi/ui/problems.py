@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from indexer.backends.base import BackendError, ModelMismatchError
-from webapi.api.error_map import status_for
 from webapi.api.problems import ApiProblem, validation_problem
+from webapi.errors import error_detail, error_kind
 
 
 @dataclass(frozen=True)
@@ -28,14 +27,7 @@ def problem_of(exc: Exception) -> PageProblem | None:
         return PageProblem(400, str(body["title"]), str(body["detail"]))
     if isinstance(exc, ApiProblem):
         return PageProblem(exc.status, exc.title, exc.detail)
-    if isinstance(exc, BackendError):
-        return PageProblem(
-            503, "Search backend unavailable", str(exc) or "The index cannot be reached."
-        )
-    if isinstance(exc, ModelMismatchError):
-        return PageProblem(503, "Index built with another model", str(exc))
-    mapped = status_for(exc)
-    if mapped is not None:
-        status, title = mapped
-        return PageProblem(status, title, str(exc) or title)
-    return None
+    kind = error_kind(exc)
+    if kind is None:
+        return None
+    return PageProblem(kind.status, kind.title, error_detail(exc, kind))

@@ -33,6 +33,7 @@ from indexer.records import ImageRef
 from indexer.settings import Settings, load_settings
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.paths import FIXTURES, REPO
+from webapi.errors import status_of
 
 IIIF_FIXTURES = FIXTURES / "iiif"
 
@@ -194,10 +195,10 @@ def test_decode_upload_limits(settings: Settings) -> None:
     small = settings.model_copy(update={"max_upload_bytes": 100})
     with pytest.raises(ImageTooLarge) as raised:
         decode_upload(jpeg(), small)
-    assert raised.value.status == 413
+    assert status_of(raised.value) == 413
     with pytest.raises(NotAnImage) as not_image:
         decode_upload(b"GIF89a but not really", settings)
-    assert not_image.value.status == 415
+    assert status_of(not_image.value) == 415
 
 
 # --- fetching -----------------------------------------------------------------------------

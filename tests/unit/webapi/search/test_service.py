@@ -9,6 +9,7 @@ from indexer.backends.embedded import EmbeddedBackend
 from indexer.records import ImageRef
 from indexer.settings import Settings
 from tests.support.corpus import FakeEmbedder, corpus, solid_image
+from webapi.errors import status_of
 from webapi.search.errors import EmbedderUnavailable, InvalidSearch, NotFound
 from webapi.search.params import SearchParams
 from webapi.search.service import SearchService, thumbnail_of
@@ -55,7 +56,7 @@ def test_no_model_configured_is_a_503_only_when_a_model_is_needed(
     )  # stored vector: no model
     with pytest.raises(EmbedderUnavailable) as raised:
         service.search(SearchParams(q="paris"))
-    assert raised.value.status == 503
+    assert status_of(raised.value) == 503
 
 
 def test_the_model_is_used_only_when_a_query_needs_a_vector(
@@ -74,7 +75,7 @@ def test_unknown_item_is_not_found(settings: Settings, backend: EmbeddedBackend)
     service = SearchService(settings, backend, FakeEmbedder())
     with pytest.raises(NotFound) as raised:
         service.get_item("c:nope")
-    assert raised.value.status == 404
+    assert status_of(raised.value) == 404
     with pytest.raises(NotFound):
         service.similar("c:nope")
 
