@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="An embed worker loads the model as each process starts (off: on its first batch).",
     )
 
+    sqlite_busy_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a write to the embedded index waits for another writer's lock.",
+    )
+
     # images
     max_upload_bytes: int = 20 * 1024 * 1024
     upload_ttl_seconds: int = Field(

@@ -25,7 +25,7 @@ from webapi.search.errors import (
     PageOutOfWindow,
     SearchError,
 )
-from webapi.uploads import UploadNotFound, UploadQuotaExceeded
+from webapi.uploads import UploadNotFound, UploadQuotaExceeded, UploadStorageUnavailable
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], ErrorKind], ...] = (
     (ImageError, ErrorKind(400, "Image refused", "image-refused")),
     (UploadNotFound, ErrorKind(400, "Unknown or expired image token", "unknown-image-token")),
     (UploadQuotaExceeded, ErrorKind(507, "Upload storage is full", "upload-storage-full")),
+    (UploadStorageUnavailable, ErrorKind(503, "Upload storage unavailable", "upload-storage-down")),
     (JobNotFound, ErrorKind(404, "Not Found", "job-not-found")),
     (SourceError, ErrorKind(400, "Invalid job", "invalid-job")),
 )

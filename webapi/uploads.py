@@ -6,6 +6,7 @@ upload, under the pixel guards), and the directory has a byte quota."""
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 import secrets
@@ -23,6 +24,14 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 class UploadNotFound(Exception):
     """The image token is malformed, unknown or expired."""
+
+
+class UploadStorageUnavailable(Exception):
+    """The upload could not be stored: the disk is full or the data directory is read-only."""
+
+
+# OS errors that are the machine's state, not the request's: answered 503, not 500.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class UploadQuotaExceeded(Exception):
@@ -58,12 +67,20 @@ class UploadStore:
             raise UploadQuotaExceeded(
                 "the server holds as many uploaded images as it may; try again later"
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(24)
         path = self._path(token)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(normalised.getvalue())
-        tmp.replace(path)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(normalised.getvalue())
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno in STORAGE_ERRNOS:
+                raise UploadStorageUnavailable(
+                    f"the upload could not be stored ({exc.strerror}); try again later"
+                ) from exc
+            raise
         return StoredUpload(
             token, time.time() + self.settings.upload_ttl_seconds, image.width, image.height
         )

@@ -25,6 +25,7 @@ from indexer.backends.base import (
     keyword_tokens,
 )
 from indexer.backends.embedded_columns import Columns
+from indexer.backends.embedded_faults import begin_failure, storage_fault, write_transaction
 from indexer.backends.embedded_schema import (
     FTS_COLUMNS,
     MEMORY_COLUMNS,
@@ -63,11 +64,13 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: Path, alias: Path | None = None) -> None:
-        """Open ``path``; with ``alias``, follow its pointer file (``embedded_alias``) from now on."""
+    def __init__(self, path: Path, alias: Path | None = None, busy_timeout: float = 30.0) -> None:
+        """Open ``path``; with ``alias``, follow its pointer file (``embedded_alias``) from now on;
+        a write waits ``busy_timeout`` seconds for another process's write lock."""
         self._alias = alias
         self._pointer = embedded_alias.pointer_stamp(alias) if alias is not None else None
-        self._conn = self._connect(path)
+        self._busy_timeout = busy_timeout
+        self._conn = self._connect(path, busy_timeout)
         self.path = path
         self._lock = threading.RLock()
         self._columns = Columns()
@@ -75,18 +78,25 @@ class EmbeddedBackend:
         self._stale = True
 
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
+    def _connect(path: Path, busy_timeout: float = 30.0) -> sqlite3.Connection:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return connect(str(path))
-        except (OSError, sqlite3.Error) as exc:
+            return connect(str(path), busy_timeout)
+        except sqlite3.Error as exc:
+            fault = storage_fault(exc, path)  # opening writes the schema: locked, read-only...
+            if fault is not None:
+                raise fault from exc
+            raise BackendError(f"cannot open the embedded index at {path}: {exc}") from exc
+        except OSError as exc:
             raise BackendError(f"cannot open the embedded index at {path}: {exc}") from exc
 
     @classmethod
     def open(cls, settings: Settings) -> EmbeddedBackend:
         """Open (creating if needed) the physical file behind the alias ``settings.embedded_path``."""
         alias = settings.embedded_path
-        return cls(embedded_alias.resolve(alias), alias=alias)
+        return cls(
+            embedded_alias.resolve(alias), alias=alias, busy_timeout=settings.sqlite_busy_timeout
+        )
 
     def _follow_alias(self) -> None:
         """Reopen on the new physical file when a reindex swapped the alias (one stat per call).
@@ -99,7 +109,7 @@ class EmbeddedBackend:
             return
         target = embedded_alias.resolve(self._alias)
         if target != self.path:
-            conn = self._connect(target)
+            conn = self._connect(target, self._busy_timeout)
             self._conn.close()
             self._conn, self.path = conn, target
             self._columns, self._data_version, self._stale = Columns(), None, True
@@ -127,7 +137,10 @@ class EmbeddedBackend:
         pointer; a writer that waited for that lock must write to the new file, not the old one."""
         while True:
             self._follow_alias()
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise begin_failure(exc, self.path) from exc
             if self._alias is None or embedded_alias.pointer_stamp(self._alias) == self._pointer:
                 return self._conn
             self._conn.execute("ROLLBACK")
@@ -167,7 +180,7 @@ class EmbeddedBackend:
         self, rows: list[DocRow | None], chunk: list[IndexDocument], report: WriteReport
     ) -> None:
         conn = self._begin_write()  # the write lock: docnos and seq below are ours until COMMIT
-        try:
+        with write_transaction(conn, self.path):
             self._check_model(chunk)
             stored = self._existing([row.values["id"] for row in rows if row is not None])
             accepted = self._accept(rows, stored, report)
@@ -227,10 +240,6 @@ class EmbeddedBackend:
                 conn.executemany("DELETE FROM vectors WHERE docno = ?", no_vectors)
                 self._record_model(chunk)
             set_meta(conn, "seq", str(seq))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _accept(
@@ -297,7 +306,7 @@ class EmbeddedBackend:
         removed = 0
         with self._lock:
             conn = self._begin_write()
-            try:
+            with write_transaction(conn, self.path):
                 existing = self._existing(list(ids))
                 seq = int(get_meta(conn, "seq") or 0)
                 for docno, _revision, deleted, fts in existing.values():
@@ -312,10 +321,6 @@ class EmbeddedBackend:
                     conn.execute("DELETE FROM records WHERE docno = ?", (docno,))
                     removed += 1
                 set_meta(conn, "seq", str(seq))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             self._stale = True
         return removed
 

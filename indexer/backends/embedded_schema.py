@@ -126,16 +126,19 @@ def record_from_blob(blob: bytes) -> str:
     return zlib.decompress(blob).decode()
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """A connection in WAL mode with the schema created; autocommit, explicit transactions."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+def connect(path: str, busy_timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection in WAL mode with the schema created; autocommit, explicit transactions;
+    a writer waits ``busy_timeout`` seconds for another writer's lock before giving up."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+    )
     # Before anything is written: 16 KiB pages hold seven 2 KiB vectors (4 KiB pages hold one).
     conn.execute("PRAGMA page_size=16384")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(
         "PRAGMA synchronous=FULL"
     )  # a committed write survives power loss, not just a crash
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     has_docs = (
         conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone() is not None
     )

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -260,3 +261,24 @@ def test_expired_uploads_are_purged_on_the_next_upload(app: Flask, client: Flask
     second = upload()
     assert not (uploads / f"{first}.upload").exists()
     assert (uploads / f"{second}.upload").exists()
+
+
+def test_upload_on_a_full_disk_is_a_503_problem(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def disk_full(self: Path, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)  # the fault, injected
+    response = client.post(
+        "/api/uploads",
+        data={"image": (io.BytesIO(png_bytes(COLOURS["gray"])), "x.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] and "No space left" in response.json["detail"]
+    monkeypatch.undo()
+    assert not list((services_of(app).settings.data_dir / "uploads").glob("*.tmp"))
+    assert client.get("/api/search?q=london&mode=keyword").status_code == 200

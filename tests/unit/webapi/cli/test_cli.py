@@ -255,3 +255,31 @@ def test_search_without_an_index_says_how_to_build_one(tmp_path: Path) -> None:
         "mapsearch demo",
     )
     assert not (tmp_path / "empty").exists()
+
+
+def test_import_while_another_writer_holds_the_index_is_one_error_line_then_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    data_dir = tmp_path / "data"
+    csv_path = tmp_path / "maps.csv"
+    csv_path.write_text("id,title\na,First map\nb,Second map\n", encoding="utf-8")
+    args = ["import", "csv", str(csv_path), "--no-images", "--data-dir", str(data_dir)]
+    assert run(args).exit_code == 0
+    monkeypatch.setenv("MAPSEARCH_SQLITE_BUSY_TIMEOUT", "0.2")
+    index_file = next(data_dir.glob("index*.sqlite"))
+    other = sqlite3.connect(index_file, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        csv_path.write_text("id,title\na,First map\nb,Second map\nc,Third map\n", "utf-8")
+        result = CliRunner().invoke(cli, args)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert_clean_failure(result, "locked by another writer")
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    resumed = run(args)  # the same command once the other writer is done
+    assert resumed.exit_code == 0, resumed.output
+    assert "3 indexed" in resumed.output, resumed.output
