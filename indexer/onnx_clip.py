@@ -62,6 +62,7 @@ class OnnxClip:
                 (int(fill[0]), int(fill[1]), int(fill[2])) if fill else None
             )
             context_length = int(config["context_length"])
+            self.trim_tokens = bool(config.get("trim_tokens", False))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelUnavailableError(
                 f"{directory} is not a complete ONNX export ({error}); run 'mapsearch model export' again"
@@ -82,6 +83,9 @@ class OnnxClip:
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """(n, dims) raw (unnormalised) text features."""
         tokens = self.tokenizer(texts)
+        if self.trim_tokens and len(tokens):
+            # end-of-text has the largest id of a row: nothing after the last one matters
+            tokens = tokens[:, : int(tokens.argmax(axis=1).max()) + 1]
         features = self._text.run(None, {self._text_input: tokens})[0]
         return np.asarray(features, dtype=np.float32)
 

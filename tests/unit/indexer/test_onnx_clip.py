@@ -66,6 +66,7 @@ def demo_pair() -> tuple[ClipEmbedder, ClipEmbedder]:
 def test_tokenizer_gives_open_clips_ids() -> None:
     loaded = load_model("demo")
     runtime = OnnxClip(onnx_export_for("demo"))  # type: ignore[arg-type]
+    assert runtime.trim_tokens
     expected = loaded.tokenizer(TEXTS).numpy()
     np.testing.assert_array_equal(runtime.tokenizer(TEXTS), expected)
 
@@ -109,6 +110,7 @@ def test_vit_b32_shaped_model_agrees_across_runtimes(tmp_path: Path) -> None:
     loaded = load_model("ViT-B-32:random")
     export = export_onnx(loaded, tmp_path / "vit-b-32")
     onnx = OnnxClip(export)
+    assert onnx.trim_tokens  # queries run only up to their end-of-text token
     torch = TorchClip(load_model("ViT-B-32:random"))
     assert onnx.model_id == torch.model_id == "ViT-B-32/random-seed0" and onnx.dims == 512
     embedder_onnx = ClipEmbedder(str(export), runtime="onnx", device="cpu")
