@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     num_candidates: int = 1000
     rrf_k: int = 60
     linear_alpha: float = 0.5
+    min_similarity: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Similarity bar of text queries' semantic matches, overriding the model's "
+        "calibration.json (docs/search.md); unset = the model's own bar.",
+    )
 
     # elasticsearch
     es_url: str = "http://127.0.0.1:9200"

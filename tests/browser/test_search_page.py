@@ -29,9 +29,10 @@ def test_text_search_shows_the_api_results_with_explain(page: Page, live_app: Li
     search(page, "sea monsters")
     assert query_of(page) == {"q": ["sea monsters"]}  # defaults stay out of the permalink
     ids = result_ids(page)
-    assert len(ids) == 20
+    total = api_search(live_app, {"q": "sea monsters"})["total"]
+    assert 0 < len(ids) == min(20, total)  # only maps above the model's similarity bar
     assert ids == api_ids(live_app, page)
-    assert result_count(page) == api_search(live_app, {"q": "sea monsters"})["total"]
+    assert result_count(page) == total
     first = page.locator("#results .card").first
     expect(first.locator("img")).to_have_attribute("loading", "lazy")
     assert first.locator("img").get_attribute("alt") == first.locator(".card-title").inner_text()
@@ -120,7 +121,7 @@ def test_pasted_image_url_is_fetched_as_the_example(page: Page, live_app: LiveAp
 def test_search_with_this_map_then_mix_slider_moves_between_image_and_words(
     page: Page, live_app: LiveApp
 ) -> None:
-    search(page, "railroad")
+    search(page, "city plan")  # 15 close matches in the 60-map demo
     card = page.locator("#results .card").nth(3)
     chosen = card.get_attribute("data-id")
     with page.expect_navigation():
@@ -263,13 +264,13 @@ def test_paging_walks_the_results_without_repeats(page: Page) -> None:
 
 
 def test_sorting_by_year_orders_the_results_oldest_first(page: Page, live_app: LiveApp) -> None:
-    search(page, "sea monsters")
+    search(page, "colorful map")  # 25 close matches in the 60-map demo
     with page.expect_navigation(url=re.compile(r"sort=year")):
         page.select_option('select[name="sort"]', "year")
     ids = result_ids(page)
     hits = {
         hit["id"]: hit
-        for hit in api_search(live_app, {"q": "sea monsters", "sort": "year"})["hits"]
+        for hit in api_search(live_app, {"q": "colorful map", "sort": "year"})["hits"]
     }
     assert ids == list(hits)
     years = [hits[i]["year_start"] for i in ids if hits[i]["year_start"] is not None]

@@ -118,7 +118,7 @@ def test_new_model_re_embeds_into_a_new_index_while_searches_go_on(
         model_ids["m:7"] is None and model_ids["m:8"] is None
     )  # no image; broken image: no vector
     assert es_reindex.lock_holder(client, prefix) is None
-    response = app.test_client().get("/api/search?q=harbor%20map&mode=semantic")
+    response = app.test_client().get("/api/search?q=harbor%20map&mode=semantic&min_similarity=-1")
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["total"] > 0
 
@@ -140,6 +140,8 @@ def test_a_fault_mid_copy_leaves_the_alias_on_the_old_index(
     assert _model_ids(client, prefix) == before
     assert es_reindex.lock_holder(client, prefix) is None
     response = (
-        _app(data, prefix, "demo").test_client().get("/api/search?q=harbor%20map&mode=semantic")
+        _app(data, prefix, "demo")
+        .test_client()
+        .get("/api/search?q=harbor%20map&mode=semantic&min_similarity=-1")
     )
     assert response.status_code == 200 and response.get_json()["total"] > 0

@@ -21,6 +21,8 @@ TEXT_VECTORS: dict[str, np.ndarray] = {
     "gray": GRAY,
     "color": COLOR,
     "atlas": np.array([0.5, 0.5, 0.5, 0.5], np.float32),
+    # a word no map holds: its cosine with every map is <= 0 (below any sensible bar)
+    "zzzqqq": np.array([-0.5, -0.5, -0.5, -0.5], np.float32),
 }
 # Solid-colour example images stand for one axis each.
 IMAGE_COLOURS: dict[tuple[int, int, int], np.ndarray] = {

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "weaken-model": ("model_commands", "Blend a checkpoint with random weights."),
     "make-gold": ("model_commands", "Generate a gold query set from a synthetic collection."),
     "eval": ("model_commands", "Run a gold query set through the real search path."),
+    "calibrate": ("calibrate_commands", "Calibrate the model's similarity bar on a gold set."),
     "train-demo-model": ("model_commands", "Reproduce the shipped demo CLIP."),
     "openapi": (None, "Export the OpenAPI document to the console or a file."),
 }

@@ -16,6 +16,7 @@ from indexer.search_surface import FACET_NAMES, TERMS_FACETS, Sort
 from webapi.api.serialize import search_response_json
 from webapi.cli.common import data_dir_option, friendly_errors, require_index, services_for
 from webapi.search.params import SearchParams
+from webapi.search.totals import Totals, total_text
 from webapi.services import Services
 
 URL_PATTERN = re.compile(r"^https?://", re.IGNORECASE)
@@ -42,7 +43,7 @@ def print_table(body: dict[str, Any]) -> None:
     hits = body["hits"]
     first = (body["page"] - 1) * body["size"] + 1
     click.echo(
-        f"{body['total']} results ({body['took_ms']:.0f} ms); showing {first}-{first + len(hits) - 1 if hits else first - 1}"
+        f"{total_text(Totals(body['total'], body['total_kind'], body['reachable'], False))} ({body['took_ms']:.0f} ms); showing {first}-{first + len(hits) - 1 if hits else first - 1}"
     )
     for rank, hit in enumerate(hits, start=first):
         year = hit.get("date") or (
@@ -57,6 +58,8 @@ def print_table(body: dict[str, Any]) -> None:
                 f"        keyword rank {keyword.get('rank')} score {keyword.get('score')}; "
                 f"semantic rank {semantic.get('rank')} score {semantic.get('score')}; fused {explain['fused']:.5f}"
             )
+    if body.get("window_notice"):
+        click.echo(body["window_notice"])
     for name, buckets in body.get("facets", {}).items():
         values = ", ".join(f"{bucket['value']} ({bucket['count']})" for bucket in buckets[:10])
         click.echo(f"{name}: {values}")

@@ -17,6 +17,7 @@ from indexer.search_surface import (
     TERMS_FACETS,
     Sort,
 )
+from webapi.search.totals import TotalKind
 
 Mode = Literal["hybrid", "semantic", "keyword"]
 Fusion = Literal["rrf", "linear"]
@@ -202,7 +203,29 @@ class FacetValue(BaseModel):
 class SearchResponse(BaseModel):
     """The JSON API's (and ``mapsearch search --json``'s) response."""
 
-    total: int
+    total: int = Field(
+        description="Size of the result set (keyword matches and semantic matches above the "
+        "similarity bar, after filters); with total_kind=best_matches, the best-ranked maps only."
+    )
+    total_kind: TotalKind = Field(
+        default="exact",
+        description="exact: total counts every match; best_matches: the semantic list had no "
+        "similarity bar (an example image, or an uncalibrated model), so total is how many "
+        "best-ranked maps were kept, not how many match.",
+    )
+    reachable: int = Field(
+        default=0,
+        description="Hits that paging reaches: the ranked window (at most the candidate window), "
+        "or every match of a browse. When total exceeds it: 'total matches, best reachable shown'.",
+    )
+    last_page: int = Field(
+        default=1, description="The last page that holds hits; the pager links no further."
+    )
+    window_notice: str | None = Field(
+        default=None,
+        description="On the last page of a ranking cut at the candidate window: how to see the "
+        "rest (narrow the search).",
+    )
     page: int
     size: int
     hits: list[Hit]

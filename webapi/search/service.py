@@ -17,6 +17,7 @@ from indexer.backends.base import (
     ModelMismatchError,
     SearchBackend,
 )
+from indexer.calibration import calibration_for
 from indexer.embedder import Embedder
 from indexer.records import IndexDocument, MapRecord
 from indexer.settings import Settings
@@ -36,6 +37,7 @@ from webapi.search.params import (
     SearchResponse,
 )
 from webapi.search.query_vector import compose_query_vector
+from webapi.search.totals import TotalKind, Totals, last_page, window_notice
 
 # The HTTP layer resolves ``image_url`` / ``image_token`` (fetching, upload store) into an image.
 ImageResolver = Callable[[Literal["url", "token"], str], Image.Image]
@@ -237,12 +239,17 @@ class SearchService:
         else:
             vector = self._query_vector(params, text, image)
         keyword_text = text if params.mode in ("hybrid", "keyword") else None
+        bar, bar_source = self.similarity_bar(params, text, has_image)
+        query_echo["min_similarity"] = bar if vector is not None else None
+        query_echo["min_similarity_source"] = bar_source if vector is not None else None
+        unbarred = bar is None or bar <= -1.0  # -1 admits every map: a ranking, not matches
+        total_kind: TotalKind = "best_matches" if vector is not None and unbarred else "exact"
         query = BackendQuery(
             text=keyword_text,
             vector=vector,
             filters=filters,
             num_candidates=self.settings.num_candidates,
-            min_similarity=params.min_similarity,
+            min_similarity=bar,
             facets=tuple(params.facet),
             facet_size=params.facet_size,
         )
@@ -270,7 +277,30 @@ class SearchService:
         total = result.total - (
             1 if exclude_id is not None and any(h.id == exclude_id for h in result.semantic) else 0
         )
-        return self._response(params, total, hits, result, query_echo, started)
+        # cut: more maps match than the window holds, or the semantic list stopped at its k
+        cut = total > len(window) or len(result.semantic) >= self.settings.num_candidates
+        totals = Totals(total, total_kind, len(window), cut)
+        return self._response(params, totals, hits, result, query_echo, started)
+
+    def similarity_bar(
+        self, params: SearchParams, text: str | None, has_image: bool
+    ) -> tuple[float | None, str | None]:
+        """The cosine a semantic match must reach to count, and whose it is (docs/search.md).
+
+        The request's ``min_similarity`` wins; a text query (no example image) then takes
+        ``MAPSEARCH_MIN_SIMILARITY``, else the index model's calibration. An example image has
+        no calibrated bar (image-to-image cosines run higher): it ranks every map."""
+        if params.min_similarity is not None:
+            return params.min_similarity, "request"
+        if has_image or text is None:
+            return None, None
+        if self.settings.min_similarity is not None:
+            return self.settings.min_similarity, "settings"
+        model_id = self.backend.model_id()
+        calibration = calibration_for(model_id, self.settings.model) if model_id else None
+        if calibration is not None:
+            return calibration.min_similarity, "model"
+        return None, None
 
     def _query_vector(
         self, params: SearchParams, text: str | None, image: Image.Image | None
@@ -329,7 +359,8 @@ class SearchService:
             for h in result.browse
         ]
         hits = self._hits(fused, explain=False, raw_scores=False)
-        return self._response(params, result.total, hits, result, query_echo, started)
+        totals = Totals(result.total, "exact", result.total, cut=False)
+        return self._response(params, totals, hits, result, query_echo, started)
 
     def _hits(self, fused: list[FusedHit], explain: bool, raw_scores: bool) -> list[Hit]:
         documents = self.backend.fetch([hit.id for hit in fused])
@@ -358,7 +389,7 @@ class SearchService:
     def _response(
         self,
         params: SearchParams,
-        total: int,
+        totals: Totals,
         hits: list[Hit],
         result: BackendResult,
         query_echo: dict[str, object],
@@ -369,7 +400,11 @@ class SearchService:
             for name, buckets in result.facets.items()
         }
         return SearchResponse(
-            total=total,
+            total=totals.total,
+            total_kind=totals.kind,
+            reachable=totals.reachable,
+            last_page=last_page(totals.reachable, params.size),
+            window_notice=window_notice(totals, params.page, params.size),
             page=params.page,
             size=params.size,
             hits=hits,

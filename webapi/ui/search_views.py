@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.search_surface import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_LABELS
+from indexer.search_surface import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_LABELS, TERMS_FACETS
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.services import services_of
 from webapi.ui import records
@@ -24,11 +23,14 @@ from webapi.ui.query import (
     params_from_args,
     toggle_value,
     url_with,
+    url_with_changes,
 )
 
 FACET_VISIBLE = 8  # longer facet lists get a filter box and scroll
 PAGE_SIZES = (DEFAULT_PAGE_SIZE, 40, MAX_PAGE_SIZE)
 SORT_OPTIONS: tuple[tuple[str, str], ...] = tuple(SORT_LABELS.items())  # the sort menu
+# The query-string keys that filter (what "search again without filters" drops).
+FILTER_KEYS = ("year_from", "year_to", "bbox", "has_image", *(f.name for f in TERMS_FACETS))
 
 
 @bp.get("/")
@@ -163,12 +165,28 @@ def _example_image(args: MultiDict[str, str]) -> dict[str, Any] | None:
     return None
 
 
+def _no_close_matches(
+    args: MultiDict[str, str], response: SearchResponse | None
+) -> dict[str, str | None] | None:
+    """The "no close matches" state: a ranked search with a similarity bar found nothing; links to
+    the closest maps anyway (no bar), the same words without filters, and browsing."""
+    if response is None or response.hits or response.query.get("min_similarity") is None:
+        return None
+    filter_keys = [key for key in FILTER_KEYS if key in args]
+    return {
+        "closest_url": url_with(args, min_similarity="-1"),
+        "clear_filters_url": url_with_changes(args, dict.fromkeys(filter_keys))
+        if filter_keys
+        else None,
+    }
+
+
 def _search_context(
     args: MultiDict[str, str], params: SearchParams | None, response: SearchResponse | None
 ) -> dict[str, Any]:
     size = params.size if params else DEFAULT_PAGE_SIZE
     page = params.page if params else 1
-    total = response.total if response else 0
+    reachable = response.reachable if response else 0
     example = None
     try:
         example = _example_image(args)
@@ -187,8 +205,9 @@ def _search_context(
         if response
         else [],
         "chips": modifier_links(args),
-        "pages": page_links(args, page, size, total) if response and total > size else [],
-        "last_page": max(1, math.ceil(total / size)),
+        # the pager stops at the last page paging reaches (the window), never past it
+        "pages": page_links(args, page, size, reachable) if reachable > size else [],
+        "last_page": response.last_page if response else 1,
         "example": example,
         "bbox": bbox,
         "clear_bbox_url": url_with(args, bbox=None),
@@ -203,4 +222,5 @@ def _search_context(
         "permalink": url_with(args, page=page if page > 1 else None),
         "has_text": bool(params and params.q),
         "has_image": example is not None,
+        "no_close_matches": _no_close_matches(args, response),
     }

@@ -122,7 +122,7 @@ def test_new_model_re_embeds_into_a_new_file_while_searches_go_on(
     reader.close()
 
     client = app.test_client()
-    response = client.get("/api/search?q=harbor%20map&mode=semantic")
+    response = client.get("/api/search?q=harbor%20map&mode=semantic&min_similarity=-1")
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["total"] > 0
     # the old model is now refused: the index is model B's
@@ -163,7 +163,11 @@ def test_a_fault_mid_build_leaves_the_old_file_serving(
     )
     assert embedded_alias.leftovers(alias) == [] and not list(data.glob("index-v*"))
     assert not embedded_alias.lock_path(alias).exists()
-    response = _app(data, "demo").test_client().get("/api/search?q=harbor%20map&mode=semantic")
+    response = (
+        _app(data, "demo")
+        .test_client()
+        .get("/api/search?q=harbor%20map&mode=semantic&min_similarity=-1")
+    )
     assert response.status_code == 200 and response.get_json()["total"] > 0
 
 

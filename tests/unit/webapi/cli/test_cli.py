@@ -106,9 +106,7 @@ def test_import_aardvark_then_search_json_is_the_api_response(tmp_path: Path) ->
     assert cli_body["total"] >= 1 and cli_body["hits"][0]["explain"]["keyword"]["rank"] == 1
 
     table = run(["search", "austria", "--mode", "keyword", "--data-dir", str(data_dir)])
-    assert (
-        table.exit_code == 0 and "2 results" in table.output and "Austria 1:50,000" in table.output
-    )
+    assert table.exit_code == 0 and "2 maps" in table.output and "Austria 1:50,000" in table.output
 
 
 def test_import_of_broken_records_goes_on(tmp_path: Path) -> None:
