@@ -76,7 +76,10 @@ def _reference_url(references: dict[str, Any], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _years(doc: dict[str, Any]) -> tuple[int | None, int | None]:
+Years = tuple[int | None, int | None]
+
+
+def _index_years(doc: dict[str, Any]) -> Years:
     index_years = doc.get("gbl_indexYear_im")
     if isinstance(index_years, int) and not isinstance(index_years, bool):
         index_years = [index_years]
@@ -86,14 +89,49 @@ def _years(doc: dict[str, Any]) -> tuple[int | None, int | None]:
         ]
         if numbers:
             return min(numbers), max(numbers)
-    for field in ("dct_issued_s", "dct_temporal_sm", "gbl_dateRange_drsim"):
-        candidates = texts(doc.get(field), field)
-        years = [parse_years(value) for value in candidates]
-        starts = [s for s, _ in years if s is not None]
-        ends = [e for _, e in years if e is not None]
-        if starts:
-            return min(starts), max(ends)
     return None, None
+
+
+def _span(values: list[str]) -> Years:
+    years = [parse_years(value) for value in values]
+    starts = [s for s, _ in years if s is not None]
+    ends = [e for _, e in years if e is not None]
+    return (min(starts), max(ends) if ends else None) if starts else (None, None)
+
+
+def _within(inner: Years, outer: Years) -> bool:
+    return (
+        None not in inner and None not in outer and outer[0] <= inner[0] <= inner[1] <= outer[1]  # type: ignore[operator]
+    )
+
+
+def _date(doc: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
+    """(display date, year_start, year_end) from one source, so the date shown is the date the
+    filters use. Order: ``gbl_indexYear_im`` (curated), ``dct_temporal_sm`` (the map's time),
+    ``dct_issued_s`` (often the digital object's year, so only when it agrees with the temporal
+    coverage or nothing else is there), ``gbl_dateRange_drsim``. See docs/importing.md."""
+    issued = text(doc.get("dct_issued_s"), "dct_issued_s")
+    temporal = texts(doc.get("dct_temporal_sm"), "dct_temporal_sm")
+    issued_years = parse_years(issued) if issued else (None, None)
+    temporal_years = _span(temporal)
+    start, end = _index_years(doc)
+    if start is not None:
+        # show the catalogue's own wording when it names exactly the indexed years
+        for label, years in ((", ".join(temporal), temporal_years), (issued, issued_years)):
+            if label and years == (start, end):
+                return label, start, end
+        return (str(start) if start == end else f"{start}–{end}"), start, end
+    if temporal_years[0] is not None:
+        if issued and _within(issued_years, temporal_years):  # "1885" within "19th century"
+            return issued, issued_years[0], issued_years[1]
+        return ", ".join(temporal), temporal_years[0], temporal_years[1]
+    if issued_years[0] is not None:
+        return issued, issued_years[0], issued_years[1]
+    ranges = _span(texts(doc.get("gbl_dateRange_drsim"), "gbl_dateRange_drsim"))
+    if ranges[0] is not None:
+        label = str(ranges[0]) if ranges[0] == ranges[1] else f"{ranges[0]}–{ranges[1]}"
+        return label, ranges[0], ranges[1]
+    return issued or (", ".join(temporal) if temporal else None), None, None
 
 
 def aardvark_to_record(doc: dict[str, Any], id_prefix: str = SOURCE) -> tuple[MapRecord, list[str]]:
@@ -118,9 +156,7 @@ def aardvark_to_record(doc: dict[str, Any], id_prefix: str = SOURCE) -> tuple[Ma
     if geometry is not None and extent is None:
         warnings.append(f"unreadable geometry {str(geometry)[:80]!r}; kept without extent")
 
-    year_start, year_end = _years(doc)
-    issued = text(doc.get("dct_issued_s"), "dct_issued_s")
-    temporal = texts(doc.get("dct_temporal_sm"), "dct_temporal_sm")
+    date, year_start, year_end = _date(doc)
     rights = texts(doc.get("dct_rights_sm"), "dct_rights_sm") or texts(
         doc.get("dct_license_sm"), "dct_license_sm"
     )
@@ -152,7 +188,7 @@ def aardvark_to_record(doc: dict[str, Any], id_prefix: str = SOURCE) -> tuple[Ma
             texts(doc.get("pcdm_memberOf_sm"), "pcdm_memberOf_sm")
             + texts(doc.get("dct_isPartOf_sm"), "dct_isPartOf_sm")
         ),
-        date=issued or (", ".join(temporal) if temporal else None),
+        date=date,
         year_start=year_start,
         year_end=year_end,
         extent=extent,

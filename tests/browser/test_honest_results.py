@@ -1,5 +1,6 @@
-"""Honest result sets and paging within the window, in a real Chromium: the count says what it
-is, a nonsense query gets "no close matches", and the pager stops at the window's last page."""
+"""Honest result sets, paging within the window and years in the words, in a real Chromium: the
+count says what it is, a nonsense query gets "no close matches", the pager stops at the window's
+last page, and a year typed into the words is offered as a filter."""
 
 from __future__ import annotations
 
@@ -74,3 +75,16 @@ def test_the_pager_stops_at_the_window(page: Page, small_window_url: str) -> Non
     notice = page.locator("#window-notice")
     expect(notice).to_contain_text("This is the last page")
     expect(notice).to_contain_text("Narrow the search")
+
+
+def test_a_year_in_the_words_is_offered_as_a_filter(page: Page, live_app: LiveApp) -> None:
+    plain = api_search(live_app, {"q": "city plan"})["total"]
+    page.goto("/?q=city+plan+1850s")
+    assert result_count(page) == plain  # the decade is not a required word
+    suggestion = page.locator("#year-suggestion")
+    expect(suggestion).to_contain_text("“1850s” is read as a date")
+    with page.expect_navigation():
+        suggestion.locator("a").click()
+    assert "year_from=1850" in page.url and "year_to=1859" in page.url
+    expect(page.locator("#year-suggestion")).to_have_count(0)
+    assert page.locator("#year_from").input_value() == "1850"

@@ -200,6 +200,14 @@ class FacetValue(BaseModel):
     count: int
 
 
+class YearSuggestion(BaseModel):
+    """A year, decade or range typed into ``q``: offered as a year filter, not required as a word."""
+
+    year_from: int
+    year_to: int
+    text: str = Field(description="The years as typed, e.g. '1850s'.")
+
+
 class SearchResponse(BaseModel):
     """The JSON API's (and ``mapsearch search --json``'s) response."""
 
@@ -229,6 +237,10 @@ class SearchResponse(BaseModel):
     page: int
     size: int
     hits: list[Hit]
+    year_suggestion: YearSuggestion | None = Field(
+        default=None,
+        description="Years found in q (not required as words): the year filter they suggest.",
+    )
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
     query: dict[str, Any] = Field(default_factory=dict)
     took_ms: float

@@ -16,6 +16,7 @@ from indexer.backends.base import (
     Filters,
     ModelMismatchError,
     SearchBackend,
+    keyword_tokens,
 )
 from indexer.calibration import calibration_for
 from indexer.embedder import Embedder
@@ -35,8 +36,10 @@ from webapi.search.params import (
     ListExplain,
     SearchParams,
     SearchResponse,
+    YearSuggestion,
 )
 from webapi.search.query_vector import compose_query_vector
+from webapi.search.query_years import split_years
 from webapi.search.totals import TotalKind, Totals, last_page, window_notice
 
 # The HTTP layer resolves ``image_url`` / ``image_token`` (fetching, upload store) into an image.
@@ -232,13 +235,15 @@ class SearchService:
                     "mode=keyword ignores images and modifiers; choose hybrid or semantic",
                     parameter="mode",
                 )
+        words, year_suggestion = self._words_and_years(params, text)
+        query_echo["words"] = words  # what the lists search for (years taken out)
         # a hybrid text query over an index without vectors is a keyword query: no model needed
         words_only = params.mode == "hybrid" and not has_image and not params.modify
         if params.mode == "keyword" or (words_only and query_echo["model"] is None):
             vector = None
         else:
-            vector = self._query_vector(params, text, image)
-        keyword_text = text if params.mode in ("hybrid", "keyword") else None
+            vector = self._query_vector(params, words, image)
+        keyword_text = words if params.mode in ("hybrid", "keyword") else None
         bar, bar_source = self.similarity_bar(params, text, has_image)
         query_echo["min_similarity"] = bar if vector is not None else None
         query_echo["min_similarity_source"] = bar_source if vector is not None else None
@@ -280,7 +285,28 @@ class SearchService:
         # cut: more maps match than the window holds, or the semantic list stopped at its k
         cut = total > len(window) or len(result.semantic) >= self.settings.num_candidates
         totals = Totals(total, total_kind, len(window), cut)
-        return self._response(params, totals, hits, result, query_echo, started)
+        response = self._response(params, totals, hits, result, query_echo, started)
+        response.year_suggestion = year_suggestion
+        return response
+
+    @staticmethod
+    def _words_and_years(
+        params: SearchParams, text: str | None
+    ) -> tuple[str | None, YearSuggestion | None]:
+        """The words both lists search for, and the year filter ``q`` suggests: a year, decade or
+        range is taken out of the words (a map's text rarely holds its year, and CLIP cannot read
+        dates) unless it is all there is. No suggestion when the request filters by year."""
+        if text is None:
+            return None, None
+        words, years = split_years(text)
+        if years is None:
+            return text, None
+        kept = words if keyword_tokens(words) else text
+        if params.year_from is not None or params.year_to is not None:
+            return kept, None
+        return kept, YearSuggestion(
+            year_from=years.year_from, year_to=years.year_to, text=years.text
+        )
 
     def similarity_bar(
         self, params: SearchParams, text: str | None, has_image: bool

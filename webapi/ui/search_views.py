@@ -181,6 +181,21 @@ def _no_close_matches(
     }
 
 
+def _year_suggestion(
+    args: MultiDict[str, str], response: SearchResponse | None
+) -> dict[str, str] | None:
+    """Years typed into the words, offered as the year filter (one link)."""
+    suggestion = response.year_suggestion if response else None
+    if suggestion is None:
+        return None
+    span = suggestion.year_from, suggestion.year_to
+    return {
+        "text": suggestion.text,
+        "label": str(span[0]) if span[0] == span[1] else f"{span[0]}–{span[1]}",
+        "url": url_with(args, year_from=span[0], year_to=span[1]),
+    }
+
+
 def _search_context(
     args: MultiDict[str, str], params: SearchParams | None, response: SearchResponse | None
 ) -> dict[str, Any]:
@@ -223,4 +238,5 @@ def _search_context(
         "has_text": bool(params and params.q),
         "has_image": example is not None,
         "no_close_matches": _no_close_matches(args, response),
+        "year_suggestion": _year_suggestion(args, response),
     }

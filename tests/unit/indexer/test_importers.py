@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.importers import ImportReport, read_records
+from indexer.importers.aardvark import aardvark_to_record
 from indexer.importers.tabular import dumps_row
 from tests.support.paths import FIXTURES as TEST_FIXTURES
 
@@ -200,3 +201,29 @@ def test_gzip_csv(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(b"id,title\nx1,A map\n"))
     assert [r.title for r in read_records("csv", path)] == ["A map"]
     shutil.rmtree(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown", "years"),
+    [
+        # the curated index year wins; the display names the same year in the record's words
+        (
+            {"gbl_indexYear_im": [1929], "dct_issued_s": "2021", "dct_temporal_sm": ["1929"]},
+            "1929",
+            (1929, 1929),
+        ),
+        ({"gbl_indexYear_im": [1890, 1910], "dct_issued_s": "2019"}, "1890–1910", (1890, 1910)),
+        # the temporal coverage beats the digital object's issue date ...
+        ({"dct_issued_s": "2021", "dct_temporal_sm": ["1929"]}, "1929", (1929, 1929)),
+        # ... unless the issue date lies inside it and is more precise
+        ({"dct_issued_s": "1885", "dct_temporal_sm": ["19th century"]}, "1885", (1885, 1885)),
+        ({"dct_issued_s": "[ca. 1780]"}, "[ca. 1780]", (1780, 1780)),
+        ({"gbl_dateRange_drsim": ["[1840 TO 1860]"]}, "1840–1860", (1840, 1860)),
+        ({}, None, (None, None)),
+    ],
+)
+def test_aardvark_shows_the_date_the_filters_use(
+    fields: dict[str, object], shown: str | None, years: tuple[int | None, int | None]
+) -> None:
+    record, _ = aardvark_to_record({"id": "x", "dct_title_s": "A map", **fields})
+    assert record.date == shown and (record.year_start, record.year_end) == years
