@@ -84,6 +84,48 @@ def measure(embedder: Any, images: list[Image.Image], queries: int, batch: int) 
     }
 
 
+def bulk_rounds(specs: list[str], images: list[Image.Image], batch: int, rounds: int) -> None:
+    """Bulk maps/s of both runtimes in alternating rounds (a noisy machine hits both alike)."""
+    from indexer.embedder import ClipEmbedder
+    from indexer.model_export import export_onnx
+    from indexer.model_specs import onnx_export_for
+    from indexer.torch_clip import load_model
+
+    with tempfile.TemporaryDirectory(prefix="mapsearch-runtime-bench-") as scratch:
+        for spec in specs:
+            export = onnx_export_for(spec) or export_onnx(
+                load_model(spec), Path(scratch) / spec.replace(":", "-")
+            )
+            embedders = {
+                "onnx": ClipEmbedder(str(export), runtime="onnx", device="cpu").load(),
+                "torch": ClipEmbedder(spec, runtime="torch", device="cpu").load(),
+            }
+            rates: dict[str, list[float]] = {name: [] for name in embedders}
+            for embedder in embedders.values():
+                embedder.batch_size = batch
+                embedder.embed_images(images[:batch])  # warm up
+            for _ in range(rounds):
+                for name, embedder in embedders.items():
+                    started = time.perf_counter()
+                    embedder.embed_images(images)
+                    rates[name].append(len(images) / (time.perf_counter() - started))
+            print(
+                json.dumps(
+                    {
+                        "model": spec,
+                        "images": len(images),
+                        "rounds": rounds,
+                        **{
+                            f"{name}_bulk_maps_per_s_median": round(statistics.median(values), 1)
+                            for name, values in rates.items()
+                        },
+                        "load_average": [round(v, 2) for v in os.getloadavg()],
+                    }
+                ),
+                flush=True,
+            )
+
+
 def main() -> None:
     """Print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -91,6 +133,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=128)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument(
+        "--bulk-rounds",
+        type=int,
+        default=0,
+        help="only bulk throughput: alternate the runtimes this many rounds, print medians",
+    )
     args = parser.parse_args()
 
     from indexer.embedder import ClipEmbedder
@@ -110,6 +158,9 @@ def main() -> None:
         )
     )
     images = demo_images(args.images, seed=11)
+    if args.bulk_rounds:
+        bulk_rounds(args.model or ["demo"], images, args.batch, args.bulk_rounds)
+        return
     with tempfile.TemporaryDirectory(prefix="mapsearch-runtime-bench-") as scratch:
         for spec in args.model or ["demo", "ViT-B-32:random"]:
             export = onnx_export_for(spec)
