@@ -24,6 +24,9 @@ from indexer.settings import Settings
 JobState = Literal["queued", "running", "verifying", "succeeded", "failed", "cancelled"]
 FINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 MAX_SAMPLE_ERRORS = 20
+# Kinds of which one job at a time may be active (queued, running or verifying), whatever
+# started it (staff API, CLI, another process): two reindexes at once would race each other.
+EXCLUSIVE_KINDS: frozenset[str] = frozenset({"reindex"})
 
 
 @dataclass
@@ -86,6 +89,14 @@ class Job:
         return data
 
 
+class JobAlreadyActive(Exception):
+    """A job of an exclusive kind is already active; ``job_id`` is the one to watch instead."""
+
+    def __init__(self, kind: str, job_id: str) -> None:
+        super().__init__(f"a {kind} job is already active ({job_id}); wait for it or cancel it")
+        self.job_id = job_id
+
+
 class JobNotFound(KeyError):
     """No job with that id."""
 
@@ -97,7 +108,7 @@ class JobStore(Protocol):
     """Where jobs and their batch manifests live; every counter update is atomic."""
 
     def create(self, kind: str, params: dict[str, Any]) -> Job:
-        """A new queued job."""
+        """A new queued job; JobAlreadyActive for an exclusive kind with a job still active."""
         ...
 
     def get(self, job_id: str) -> Job:
@@ -165,6 +176,20 @@ redis.call('HSET', KEYS[1], 'updated_at', ARGV[5])
 return 1
 """
 
+# KEYS[1] = the kind's claim key, KEYS[2] = the job hash prefix; ARGV[1] = the new job id,
+# ARGV[2..] = final states. Returns the active job's id, or false after claiming for ARGV[1].
+_CLAIM_EXCLUSIVE = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local state = redis.call('HGET', KEYS[2] .. ':' .. held, 'state')
+  local final = not state
+  for i = 2, #ARGV do if state == ARGV[i] then final = true end end
+  if not final then return held end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return false
+"""
+
 _ADD_BATCH = """
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'total', ARGV[3])
@@ -186,12 +211,20 @@ class RedisJobStore:
         self.prefix = prefix
         self._complete_batch = self.client.register_script(_COMPLETE_BATCH)
         self._add_batch = self.client.register_script(_ADD_BATCH)
+        self._claim_exclusive = self.client.register_script(_CLAIM_EXCLUSIVE)
 
     def _key(self, job_id: str, part: str = "") -> str:
         return f"{self.prefix}:{job_id}{':' + part if part else ''}"
 
     def create(self, kind: str, params: dict[str, Any]) -> Job:
         job = Job(id=new_job_id(), kind=kind, params=params)
+        if kind in EXCLUSIVE_KINDS:
+            held = self._claim_exclusive(
+                keys=[f"{self.prefix}:active:{kind}", self.prefix],
+                args=[job.id, *sorted(FINAL_STATES)],
+            )
+            if held:
+                raise JobAlreadyActive(kind, str(held))
         mapping = {
             "id": job.id,
             "kind": kind,
@@ -344,10 +377,25 @@ class SqliteJobStore:
     def create(self, kind: str, params: dict[str, Any]) -> Job:
         job = Job(id=new_job_id(), kind=kind, params=params)
         with self._lock, self._connect() as db:
-            db.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?)",
-                (job.id, job.created_at, json.dumps(asdict(job))),
-            )
+            db.execute("BEGIN IMMEDIATE")  # the check and the insert are one step for every process
+            try:
+                if kind in EXCLUSIVE_KINDS:
+                    marks = ", ".join("?" * len(FINAL_STATES))
+                    active = db.execute(
+                        "SELECT id FROM jobs WHERE json_extract(data, '$.kind') = ?"
+                        f" AND json_extract(data, '$.state') NOT IN ({marks}) LIMIT 1",
+                        (kind, *sorted(FINAL_STATES)),
+                    ).fetchone()
+                    if active is not None:
+                        raise JobAlreadyActive(kind, str(active[0]))
+                db.execute(
+                    "INSERT INTO jobs VALUES (?, ?, ?)",
+                    (job.id, job.created_at, json.dumps(asdict(job))),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
         return job
 
     def get(self, job_id: str) -> Job:

@@ -1,6 +1,6 @@
 """Starting jobs: on the Celery queues when a broker is configured, otherwise the same stages
-in-process (inline for the CLI, on a background thread for the web app) with the same job
-progress. Also the one place that knows how to cancel a job."""
+in-process (inline for the CLI, on a small bounded pool for the web app) with the same job
+progress. Also the one place that knows how to cancel a job, and that marks stuck jobs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import Flask
 
 from celery_tasks import stages
 from celery_tasks.app import celery_init_app
-from celery_tasks.jobs import FINAL_STATES, Job
+from celery_tasks.jobs import EXCLUSIVE_KINDS, FINAL_STATES, Job
 from celery_tasks.runtime import pipeline_context
 from celery_tasks.sources import SOURCES, SourceError
 from indexer.pipeline import LoadedImages
@@ -23,6 +23,51 @@ from indexer.pipeline import LoadedImages
 log = logging.getLogger(__name__)
 
 JobProgress = Callable[[Job], None]
+
+
+class JobQueueFull(Exception):
+    """The in-process pool has as many jobs running and waiting as it may; try again later."""
+
+
+class BoundedJobPool:
+    """The web app's in-process jobs: ``workers`` run at once, at most ``queue_size`` more wait
+    (queued, in order); beyond that a new job is refused rather than a thread started."""
+
+    def __init__(self, workers: int, queue_size: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mapsearch-job")
+        self._capacity = threading.BoundedSemaphore(workers + queue_size)
+
+    def reserve(self) -> None:
+        """Take a place (running or waiting), or JobQueueFull."""
+        if not self._capacity.acquire(blocking=False):
+            raise JobQueueFull("too many jobs are running or waiting; try again when one ends")
+
+    def release(self) -> None:
+        """Give back a place taken by ``reserve`` that no job used."""
+        self._capacity.release()
+
+    def submit(self, work: Callable[[], object]) -> None:
+        """Run ``work`` on the pool in a place taken by ``reserve``; the place is freed after."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # the job records its own failure; this is for the log
+                log.exception("in-process job failed")
+            finally:
+                self._capacity.release()
+
+        self._executor.submit(run)
+
+
+def job_pool(flask_app: Flask) -> BoundedJobPool:
+    """This app's pool, made on first use from its settings."""
+    pool = flask_app.extensions.get("mapsearch_job_pool")
+    if pool is None:
+        settings = pipeline_context(flask_app).settings
+        pool = BoundedJobPool(settings.job_workers, settings.job_queue_size)
+        flask_app.extensions["mapsearch_job_pool"] = pool
+    return pool
 
 
 def validate_params(params: dict[str, Any]) -> None:
@@ -46,10 +91,24 @@ def start_job(
     inline: bool = False,
     progress: JobProgress | None = None,
 ) -> Job:
-    """Create a job and get it going; ``inline`` runs it to the end here when there is no broker."""
+    """Create a job and get it going; ``inline`` runs it to the end here when there is no broker.
+
+    An exclusive kind (a reindex) with a job still active is refused (JobAlreadyActive) by the
+    job store, atomically, whichever entry point asks; the web app's in-process jobs run on a
+    bounded pool (JobQueueFull when it is full)."""
     validate_params(params)
     ctx = pipeline_context(flask_app)
-    job = ctx.jobs.create(kind, params)
+    if kind in EXCLUSIVE_KINDS:
+        mark_stuck_jobs(flask_app)  # a stuck reindex must not block the next one forever
+    background = not ctx.settings.broker_url and not inline
+    if background:
+        job_pool(flask_app).reserve()
+    try:
+        job = ctx.jobs.create(kind, params)
+    except BaseException:
+        if background:
+            job_pool(flask_app).release()
+        raise
     if ctx.settings.broker_url:
         celery_init_app(flask_app)
         from celery_tasks.tasks import harvest_task
@@ -58,14 +117,18 @@ def start_job(
     elif inline:
         run_in_process(flask_app, job.id, progress)
     else:
-        thread = threading.Thread(
-            target=run_in_process,
-            args=(flask_app, job.id, None),
-            name=f"mapsearch-job-{job.id}",
-            daemon=True,
-        )
-        thread.start()
+        job_pool(flask_app).submit(lambda: run_in_process(flask_app, job.id, None))
     return ctx.jobs.get(job.id)
+
+
+def mark_stuck_jobs(flask_app: Flask, limit: int = 50) -> list[Job]:
+    """Read the recent active jobs, which fails (marks) those stuck past ``job_stall_timeout``."""
+    ctx = pipeline_context(flask_app)
+    return [
+        read_job(flask_app, job.id)
+        for job in ctx.jobs.recent(limit)
+        if job.state not in FINAL_STATES
+    ]
 
 
 def run_in_process(flask_app: Flask, job_id: str, progress: JobProgress | None = None) -> Job:

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         description="An embed worker loads the model as each process starts (off: on its first batch).",
     )
 
+    job_workers: int = Field(
+        default=2, ge=1, description="In-process jobs (no broker) that run at once in a web app."
+    )
+    job_queue_size: int = Field(
+        default=8, ge=0, description="In-process jobs that may wait for a worker; then refused."
+    )
     sqlite_busy_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from celery_tasks.jobs import JobNotFound
+from celery_tasks.jobs import JobAlreadyActive, JobNotFound
+from celery_tasks.runner import JobQueueFull
 from celery_tasks.sources import SourceError
 from indexer.backends.base import (
     BackendError,
@@ -66,6 +67,8 @@ ERROR_TABLE: tuple[tuple[type[BaseException], ErrorKind], ...] = (
     (UploadQuotaExceeded, ErrorKind(507, "Upload storage is full", "upload-storage-full")),
     (UploadStorageUnavailable, ErrorKind(503, "Upload storage unavailable", "upload-storage-down")),
     (JobNotFound, ErrorKind(404, "Not Found", "job-not-found")),
+    (JobAlreadyActive, ErrorKind(409, "Job already running", "job-already-running")),
+    (JobQueueFull, ErrorKind(429, "Too many jobs", "too-many-jobs")),
     (SourceError, ErrorKind(400, "Invalid job", "invalid-job")),
 )
 

@@ -11,6 +11,7 @@ from flask import current_app
 from celery_tasks.app import QUEUES
 from celery_tasks.runtime import pipeline_context
 from celery_tasks.sources import SourceError
+from webapi.cli.common import friendly_errors
 from webapi.cli.job_progress import JobBar, follow, report_and_exit
 
 
@@ -18,6 +19,7 @@ def _run_harvest(params: dict[str, Any], wait: bool) -> None:
     run_job("harvest", params, wait)
 
 
+@friendly_errors  # a job already running, a full disk...: one Error: line, by the error table
 def run_job(kind: str, params: dict[str, Any], wait: bool) -> None:
     """Start a job: queued (and followed with ``wait``) with a broker, else run here with a bar."""
     from celery_tasks.runner import read_job, start_job

@@ -10,6 +10,7 @@ import pytest
 
 from celery_tasks.jobs import (
     MAX_SAMPLE_ERRORS,
+    JobAlreadyActive,
     JobNotFound,
     JobStore,
     RedisJobStore,
@@ -75,3 +76,31 @@ def test_error_sample_is_bounded(store: JobStore) -> None:
     got = store.get(job.id)
     assert got.failed == 30
     assert len(got.errors) == MAX_SAMPLE_ERRORS
+
+
+def test_one_reindex_at_a_time_whoever_asks(store: JobStore) -> None:
+    first = store.create("reindex", {"source": "index", "full": True})
+    with pytest.raises(JobAlreadyActive) as raised:
+        store.create("reindex", {"source": "index", "ids": ["a"]})
+    assert raised.value.job_id == first.id
+    assert store.create("harvest", {"source": "loc"}).kind == "harvest"  # not exclusive
+    store.update(first.id, state="running")
+    with pytest.raises(JobAlreadyActive):
+        store.create("reindex", {"source": "index", "full": True})
+    store.update(first.id, state="succeeded")
+    second = store.create("reindex", {"source": "index", "full": True})
+    assert second.id != first.id and store.get(second.id).state == "queued"
+
+
+def test_concurrent_reindex_requests_start_exactly_one(store: JobStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> str:
+        try:
+            return store.create("reindex", {"source": "index", "full": True}).id
+        except JobAlreadyActive:
+            return ""
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        started = [job_id for job_id in pool.map(attempt, range(16)) if job_id]
+    assert len(started) == 1

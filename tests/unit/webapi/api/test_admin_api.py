@@ -174,3 +174,80 @@ def test_iiif_harvest_through_the_staff_api(tmp_path: Path) -> None:
     assert job["total"] == job["done"] == len(manifest["items"]) == 29
     status = client.get("/api/admin/status", headers=AUTH).get_json()
     assert status["documents"] == 29
+
+
+def test_a_second_reindex_is_refused_while_one_is_active_from_any_entry_point(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from celery_tasks.runtime import pipeline_context
+    from webapi.cli import cli
+
+    app = create_app({"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "TESTING": True})
+    active = pipeline_context(app).jobs.create("reindex", {"source": "index", "full": True})
+    client = app.test_client()
+    refused = client.post("/api/admin/reindex", json={}, headers=AUTH)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    assert active.id in refused.get_json()["detail"]
+    result = CliRunner().invoke(
+        cli, ["jobs", "reindex"], obj=ScriptInfo(create_app=lambda: app), catch_exceptions=False
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines()[-1].startswith("Error: Job already running")
+    pipeline_context(app).jobs.update(active.id, state="cancelled")
+    accepted = client.post("/api/admin/reindex", json={}, headers=AUTH)
+    assert accepted.status_code == 202, accepted.get_json()
+
+
+def test_a_stuck_reindex_is_marked_and_does_not_block_the_next(tmp_path: Path) -> None:
+    from celery_tasks.runtime import pipeline_context
+
+    app = create_app(
+        {"data_dir": tmp_path / "data", "admin_tokens": [TOKEN], "job_stall_timeout": 0.2}
+    )
+    jobs = pipeline_context(app).jobs
+    stuck = jobs.create("reindex", {"source": "index", "full": True})
+    jobs.update(stuck.id, state="running", started_at=time.time())
+    time.sleep(0.3)
+    client = app.test_client()
+    accepted = client.post("/api/admin/reindex", json={}, headers=AUTH)
+    assert accepted.status_code == 202, accepted.get_json()
+    assert jobs.get(stuck.id).state == "failed" and "no progress" in jobs.get(stuck.id).message
+    _wait(client, accepted.get_json()["id"])
+
+
+def test_in_process_jobs_run_on_a_bounded_pool(tmp_path: Path) -> None:
+    import threading
+
+    from celery_tasks.runner import BoundedJobPool, JobQueueFull, job_pool
+
+    pool = BoundedJobPool(workers=1, queue_size=1)
+    release = threading.Event()
+    ran: list[int] = []
+    for n in range(2):
+        pool.reserve()
+        pool.submit(lambda n=n: (release.wait(5), ran.append(n)))
+    with pytest.raises(JobQueueFull):
+        pool.reserve()  # one running, one waiting: full
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(ran) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ran == [0, 1]
+    pool.reserve()  # places are given back as jobs end
+
+    app = create_app(
+        {
+            "data_dir": tmp_path / "data",
+            "admin_tokens": [TOKEN],
+            "job_workers": 1,
+            "job_queue_size": 0,
+        }
+    )
+    job_pool(app).reserve()  # the one place is taken (a long harvest)
+    client = app.test_client()
+    refused = client.post("/api/admin/reindex", json={}, headers=AUTH)
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert threading.active_count() < 50
