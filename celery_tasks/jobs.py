@@ -177,16 +177,18 @@ return 1
 """
 
 # KEYS[1] = the kind's claim key, KEYS[2] = the job hash prefix; ARGV[1] = the new job id,
-# ARGV[2..] = final states. Returns the active job's id, or false after claiming for ARGV[1].
+# ARGV[2..] = final states. Returns the active job's id, or false after claiming for ARGV[1]; the
+# claim expires unless ``create`` makes it permanent once the job exists (a crash in between).
 _CLAIM_EXCLUSIVE = """
 local held = redis.call('GET', KEYS[1])
 if held then
   local state = redis.call('HGET', KEYS[2] .. ':' .. held, 'state')
-  local final = not state
+  if not state then return held end  -- claimed, its job being written (the claim expires)
+  local final = false
   for i = 2, #ARGV do if state == ARGV[i] then final = true end end
   if not final then return held end
 end
-redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000)
 return false
 """
 
@@ -237,6 +239,8 @@ class RedisJobStore:
         with self.client.pipeline() as pipe:
             pipe.hset(self._key(job.id), mapping=mapping)
             pipe.zadd(f"{self.prefix}s", {job.id: job.created_at})
+            if kind in EXCLUSIVE_KINDS:
+                pipe.persist(f"{self.prefix}:active:{kind}")
             pipe.execute()
         return job
 
