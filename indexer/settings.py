@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     job_queue_size: int = Field(
         default=8, ge=0, description="In-process jobs that may wait for a worker; then refused."
     )
+    export_max_hits_anonymous: int = Field(
+        default=200, ge=1, description="Hits an anonymous /export.* download may hold."
+    )
+    export_max_hits_staff: int = Field(
+        default=1000, ge=1, description="Hits a staff (bearer token) export may hold."
+    )
     sqlite_busy_timeout: float = Field(
         default=30.0,
         gt=0,

@@ -187,3 +187,70 @@ def test_every_html_page_carries_the_security_headers(client: FlaskClient, path:
 def test_json_responses_are_nosniff(client: FlaskClient) -> None:
     response = client.get("/api/search?q=london&mode=keyword")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_exports_are_capped_lower_for_anonymous_users(tmp_path: Path) -> None:
+    with indexed_app(
+        tmp_path / "data",
+        admin_tokens=["staff-token"],
+        export_max_hits_anonymous=2,
+        export_max_hits_staff=5,
+    ) as app:
+        client = app.test_client()
+        anonymous = client.get("/export.csv?mode=keyword&q=map")
+        staff = client.get(
+            "/export.csv?mode=keyword&q=map", headers={"Authorization": "Bearer staff-token"}
+        )
+        wrong = client.get(
+            "/export.csv?mode=keyword&q=map", headers={"Authorization": "Bearer guess"}
+        )
+        rows = [
+            list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+            for r in (anonymous, staff, wrong)
+        ]
+        assert [len(r) for r in rows] == [2, 5, 2]
+
+
+def test_an_identical_export_is_served_from_the_cache(app: Flask, client: FlaskClient) -> None:
+    services = services_of(app)
+    searches = []
+    search = services.search.search
+    services.search.search = lambda *a, **k: searches.append(1) or search(*a, **k)  # type: ignore[method-assign]
+    first = client.get("/export.iiif.json?q=blue")
+    counted = len(searches)
+    second = client.get("/export.iiif.json?q=blue")
+    assert first.get_data() == second.get_data() and counted >= 1 and len(searches) == counted
+
+
+def test_one_export_is_built_at_a_time(client: FlaskClient) -> None:
+    from webapi.ui import export_views
+
+    assert export_views._building.acquire(blocking=False)  # another request is building one
+    try:
+        busy = client.get("/export.json?q=red")
+    finally:
+        export_views._building.release()
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert client.get("/export.json?q=red").status_code == 200
+
+
+def test_the_iiif_collection_is_the_one_iiif_prezi3_builds() -> None:
+    import json
+
+    from iiif_prezi3 import Collection, ManifestRef
+
+    from webapi.search.params import Hit
+    from webapi.ui.export import hits_to_iiif_collection
+
+    hits = [
+        Hit(id=f"t:{i}", item_id=f"t:{i}", title=f"Map {i}", score=0.5, thumbnail_url=thumb)
+        for i, thumb in enumerate([None, "http://x/1.jpg", "http://x/2.jpg"])
+    ]
+    reference = Collection(id="http://x/c", label={"none": ["R"]})
+    for hit in hits:
+        item: dict[str, object] = {"id": f"http://x/m/{hit.id}", "label": {"none": [hit.title]}}
+        if hit.thumbnail_url:
+            item["thumbnail"] = [{"id": hit.thumbnail_url, "type": "Image", "format": "image/jpeg"}]
+        reference.add_item(ManifestRef(**item))
+    ours = hits_to_iiif_collection(hits, "http://x/c", "R", lambda i: f"http://x/m/{i}")
+    assert json.loads(ours) == json.loads(reference.json())
