@@ -18,6 +18,7 @@ from indexer.backends.base import BackendError, BackendQuery, Filters
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.settings import Settings, load_settings
 from tests.support.es import ES_URL, fresh_prefix, remove_prefix
+from tests.support.http_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -55,7 +56,7 @@ class ColourEmbedder:
         raise NotImplementedError
 
 
-def catalogue_docs() -> list[dict[str, object]]:
+def catalogue_docs(image_base: str) -> list[dict[str, object]]:
     def doc(
         doc_id: str,
         title: str,
@@ -66,7 +67,7 @@ def catalogue_docs() -> list[dict[str, object]]:
     ) -> dict[str, object]:
         references = {"http://schema.org/url": f"https://library.example/{doc_id}"}
         if image:
-            references[THUMB] = f"images/{doc_id}.png"
+            references[THUMB] = f"{image_base}/images/{doc_id}.png"
         return {
             "id": doc_id,
             "dct_title_s": title,
@@ -132,20 +133,31 @@ def catalogue(
             },
         },
     )
-    for doc in catalogue_docs():
-        client.index(index=index, id=str(doc["id"]), document=doc)
-    client.indices.refresh(index=index)
     data_dir = tmp_path / "data"
     (data_dir / "images").mkdir(parents=True)
     for doc_id, colour in COLOURS.items():
         Image.new("RGB", (40, 30), colour).save(data_dir / "images" / f"{doc_id}.png")
-    config_path = tmp_path / "attach.toml"
-    config_path.write_text(CONFIG_TOML.format(index=index), encoding="utf-8")
-    yield (
-        es_attach.load_attach_config(config_path),
-        load_settings({"data_dir": data_dir}),
-        config_path,
-    )
+    # A catalogue index is remote content: its images come over http(s), here from 127.0.0.1
+    # (allowed by allow_private_urls), read from disk at request time.
+    with ScriptedServer() as images:
+        for doc_id in COLOURS:
+            path = f"/images/{doc_id}.png"
+            images.handle(
+                path,
+                lambda _seen, path=path: Reply(
+                    200, (data_dir / path.lstrip("/")).read_bytes(), content_type="image/png"
+                ),
+            )
+        for doc in catalogue_docs(images.base_url):
+            client.index(index=index, id=str(doc["id"]), document=doc)
+        client.indices.refresh(index=index)
+        config_path = tmp_path / "attach.toml"
+        config_path.write_text(CONFIG_TOML.format(index=index), encoding="utf-8")
+        yield (
+            es_attach.load_attach_config(config_path),
+            load_settings({"data_dir": data_dir, "allow_private_urls": True}),
+            config_path,
+        )
     remove_prefix(client, index.rsplit("-", 1)[0])
 
 
@@ -250,6 +262,7 @@ def test_attach_cli_reports_and_rejects_bad_config(
     config, settings, config_path = catalogue
     monkeypatch.setattr(es_attach, "default_embedder", lambda _settings: ColourEmbedder())
     monkeypatch.setenv("MAPSEARCH_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MAPSEARCH_ALLOW_PRIVATE_URLS", "true")
     result = CliRunner().invoke(cli, ["attach", "--es-url", ES_URL, "--config", str(config_path)])
     assert result.exit_code == 0, result.output
     assert "4 embedded" in result.output and "1 without image" in result.output
