@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from celery_tasks.job_specs import JobSpec, parse_job_spec
 from celery_tasks.redis_client import redis_client
 from indexer.settings import Settings
 
@@ -51,6 +52,11 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     updated_at: float | None = None  # last progress of any kind
+
+    @property
+    def spec(self) -> JobSpec:
+        """What the job was asked to do, typed (``celery_tasks.job_specs``)."""
+        return parse_job_spec(self.params)
 
     @property
     def idle_seconds(self) -> float:

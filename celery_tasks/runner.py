@@ -9,15 +9,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
 from flask import Flask
 
 from celery_tasks import stages
 from celery_tasks.app import celery_init_app
+from celery_tasks.job_specs import JobSpec, spec_params
 from celery_tasks.jobs import EXCLUSIVE_KINDS, FINAL_STATES, Job
 from celery_tasks.runtime import pipeline_context
-from celery_tasks.sources import SOURCES, SourceError
 from indexer.pipeline import LoadedImages
 
 log = logging.getLogger(__name__)
@@ -70,23 +69,9 @@ def job_pool(flask_app: Flask) -> BoundedJobPool:
     return pool
 
 
-def validate_params(params: dict[str, Any]) -> None:
-    """Refuse, before queuing, a job whose source cannot be opened."""
-    source = params.get("source")
-    if source not in SOURCES:
-        raise SourceError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")
-    required = {"records": "path", "iiif": "url", "index": "ids"}.get(str(source))
-    if required and not params.get(required) and not (source == "index" and params.get("full")):
-        raise SourceError(f"source {source!r} needs {required!r}")
-    limit = params.get("limit")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise SourceError("limit must be a positive integer")
-
-
 def start_job(
     flask_app: Flask,
-    kind: str,
-    params: dict[str, Any],
+    spec: JobSpec,
     *,
     inline: bool = False,
     progress: JobProgress | None = None,
@@ -96,15 +81,15 @@ def start_job(
     An exclusive kind (a reindex) with a job still active is refused (JobAlreadyActive) by the
     job store, atomically, whichever entry point asks; the web app's in-process jobs run on a
     bounded pool (JobQueueFull when it is full)."""
-    validate_params(params)
     ctx = pipeline_context(flask_app)
+    kind = spec.kind
     if kind in EXCLUSIVE_KINDS:
         mark_stuck_jobs(flask_app)  # a stuck reindex must not block the next one forever
     background = not ctx.settings.broker_url and not inline
     if background:
         job_pool(flask_app).reserve()
     try:
-        job = ctx.jobs.create(kind, params)
+        job = ctx.jobs.create(kind, spec_params(spec))
     except BaseException:
         if background:
             job_pool(flask_app).release()

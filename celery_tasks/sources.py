@@ -1,24 +1,28 @@
-"""Which harvester a job's parameters name, as an iterator of record batches. The harvesters
-themselves live in ``indexer.sources``; this only maps ``{"source": ..., ...}`` onto them."""
+"""Which harvester a job's spec names, as an iterator of record batches. The harvesters
+themselves live in ``indexer.sources``; this only maps a ``JobSpec`` onto them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from more_itertools import chunked
 
+from celery_tasks.job_specs import (
+    HarvestLocSpec,
+    ImportRecordsSpec,
+    JobSpec,
+    ReembedSpec,
+    ReindexSpec,
+)
 from indexer.backends import open_backend
 from indexer.backends.base import BackendQuery, SearchBackend
 from indexer.records import MapRecord
 from indexer.settings import Settings
 
-SOURCES = ("loc", "iiif", "records", "index")
-
 
 class SourceError(ValueError):
-    """The job's parameters do not describe a source (bad name, missing argument)."""
+    """The job cannot be started from what it names (a source that cannot be opened)."""
 
 
 def _limited(batches: Iterator[list[MapRecord]], limit: int | None) -> Iterator[list[MapRecord]]:
@@ -66,30 +70,22 @@ def _indexed_records(settings: Settings, ids: list[str] | None) -> Iterator[MapR
         backend.close()
 
 
-def is_resumable(params: dict[str, Any]) -> bool:
-    """True for sources that persist a cursor: a harvest of them can stop and continue later."""
-    return params.get("source") == "loc"
-
-
-def open_source(
-    params: dict[str, Any], settings: Settings, *, job_id: str
-) -> Iterator[list[MapRecord]]:
+def open_source(spec: JobSpec, settings: Settings, *, job_id: str) -> Iterator[list[MapRecord]]:
     """Batches of ``settings.pipeline_batch_size`` records from the source the job names."""
-    source = params.get("source")
     size = settings.pipeline_batch_size
-    limit = params.get("limit")
-    if source == "records":
-        return _limited(chunked(_records_file(params["path"]), size), limit)
-    if source == "index":
-        ids = None if params.get("full") else list(params["ids"])
-        return chunked(_indexed_records(settings, ids), size)
-    if source == "loc":
+    if isinstance(spec, ImportRecordsSpec):
+        return _limited(chunked(_records_file(spec.path), size), spec.limit)
+    if isinstance(spec, ReindexSpec):
+        return chunked(_indexed_records(settings, None if spec.full else spec.ids), size)
+    if isinstance(spec, ReembedSpec):
+        return chunked(_indexed_records(settings, None), size)
+    if isinstance(spec, HarvestLocSpec):
         from indexer.sources.loc import harvest_loc
 
         # harvest_loc applies the limit itself, counting across resumptions (its cursor)
-        return harvest_loc(settings, params, cursor_key=job_id, batch_size=size)
-    if source == "iiif":
-        from indexer.sources.iiif import harvest_iiif
+        return harvest_loc(
+            settings, spec.model_dump(exclude_none=True), cursor_key=job_id, batch_size=size
+        )
+    from indexer.sources.iiif import harvest_iiif
 
-        return _limited(chunked(harvest_iiif(params["url"], settings), size), limit)
-    raise SourceError(f"unknown source {source!r}; one of {', '.join(SOURCES)}")
+    return _limited(chunked(harvest_iiif(spec.url, settings), size), spec.limit)

@@ -17,8 +17,9 @@ from celery_tasks.batch_store import (
     document_from_json,
     document_to_json,
 )
+from celery_tasks.job_specs import ReembedSpec, ReindexSpec
 from celery_tasks.jobs import JobNotFound, JobStore
-from celery_tasks.sources import is_resumable, open_source
+from celery_tasks.sources import open_source
 from indexer.pipeline import IndexReport, LoadedImages, build_documents, load_images
 from indexer.records import MapRecord
 from indexer.settings import Settings
@@ -80,12 +81,14 @@ def harvest(
     A redelivered harvest submits its batches again: a duplicate batch is harmless (same document
     ids, counted once)."""
     mark_started(ctx, job_id)
-    job = ctx.jobs.get(job_id)
-    if job.kind == "reindex" and job.params.get("full") and model_changed(ctx):
+    spec = ctx.jobs.get(job_id).spec
+    if isinstance(spec, ReembedSpec) or (
+        isinstance(spec, ReindexSpec) and spec.full and model_changed(ctx)
+    ):
         model_change_reindex(ctx, job_id)
         return True
     started = time.monotonic()
-    for records in open_source(job.params, ctx.settings, job_id=job_id):
+    for records in open_source(spec, ctx.settings, job_id=job_id):
         if is_cancelled(ctx, job_id):
             return True
         if not records:
@@ -99,7 +102,7 @@ def harvest(
         if (
             new
             and budget_s is not None
-            and is_resumable(job.params)
+            and spec.resumable
             and time.monotonic() - started > budget_s
         ):
             return False
@@ -200,8 +203,7 @@ def staged_records(ctx: PipelineContext, batch_id: str) -> list[MapRecord]:
 def prefetch_images(ctx: PipelineContext, job_id: str, batch_id: str) -> LoadedImages | None:
     """Fetch and decode a staged batch's images ahead of ``embed`` (None: nothing to load)."""
     try:
-        job = ctx.jobs.get(job_id)
-        if job.kind == "reindex" or not job.params.get("with_images", True):
+        if not ctx.jobs.get(job_id).spec.fetches_images:
             return None  # a reindex mostly keeps stored vectors: embed() loads only what it needs
         return load_images(staged_records(ctx, batch_id), ctx.settings)
     except (BatchMissing, JobNotFound):
@@ -223,14 +225,11 @@ def embed(
     records = [MapRecord.model_validate(item) for item in payload]
     report = IndexReport(seen=len(records))
     stored = ctx.backend.fetch([record.id for record in records])
-    job = ctx.jobs.get(job_id)
-    with_images = bool(job.params.get("with_images", True))
+    spec = ctx.jobs.get(job_id).spec
+    reindex = isinstance(spec, ReindexSpec | ReembedSpec)
+    with_images = reindex or spec.fetches_images
     kept: list[MapRecord] = []
-    if (
-        job.kind == "reindex"
-        and with_images
-        and any(doc.vector is not None for doc in stored.values())
-    ):
+    if reindex and with_images and any(doc.vector is not None for doc in stored.values()):
         # A reindex keeps every vector the configured model made (no fetch); the rest are
         # (re-)embedded. Another model's vectors are refused by the backend's write: loudly.
         kept, records = _split_current_vectors(records, stored, ctx.embedder.model_id)

@@ -13,6 +13,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
 
+from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.runner import start_job
 from indexer.backends import es_lifecycle, es_reindex
 from indexer.backends.base import BackendQuery
@@ -45,8 +46,7 @@ def world(tmp_path: Path, client: Elasticsearch) -> Iterator[tuple[Path, str]]:
     records_file = write_harbor_records(data, tmp_path / "records.jsonl", N_RECORDS)
     job = start_job(
         _app(data, prefix, "demo"),
-        "harvest",
-        {"source": "records", "path": str(records_file)},
+        parse_job_spec({"source": "records", "path": str(records_file)}),
         inline=True,
     )
     assert job.state == "succeeded", job
@@ -96,7 +96,7 @@ def test_new_model_re_embeds_into_a_new_index_while_searches_go_on(
     thread.start()
     try:
         app = _app(data, prefix, str(model_b))
-        job = start_job(app, "reindex", {"source": "index", "full": True}, inline=True)
+        job = start_job(app, parse_job_spec({"source": "index", "full": True}), inline=True)
     finally:
         time.sleep(0.2)
         stop.set()
@@ -131,7 +131,9 @@ def test_a_fault_mid_copy_leaves_the_alias_on_the_old_index(
     before = _model_ids(client, prefix)
     fail_reembed_on_call(monkeypatch, 2, "injected failure mid-copy")
     job = start_job(
-        _app(data, prefix, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True
+        _app(data, prefix, str(model_b)),
+        parse_job_spec({"source": "index", "full": True}),
+        inline=True,
     )
 
     assert job.state == "failed" and "injected failure" in job.message, job

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import redis
 
+from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.jobs import Job
 from celery_tasks.runner import start_job
 from celery_tasks.runtime import pipeline_context
@@ -173,7 +174,7 @@ def test_sigkill_worker_mid_batch_then_new_worker_completes_exactly_once(
 ) -> None:
     first = pipeline.start_worker("first")
     job = start_job(
-        pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)}
+        pipeline.app, parse_job_spec({"source": "records", "path": str(pipeline.records_path)})
     )
     # Kill while the second batch's images are being fetched: its embed task is mid-flight.
     wait_for(
@@ -229,7 +230,7 @@ def test_throttling_then_blocking_source_is_waited_out_by_the_worker(pipeline: P
     pipeline.env["MAPSEARCH_WORKER_PRELOAD_MODEL"] = "false"  # metadata only: no model needed
     pipeline.start_worker("harvester")
     job = start_job(
-        pipeline.app, "harvest", {"source": "loc", "query": "railroad", "with_images": False}
+        pipeline.app, parse_job_spec({"source": "loc", "query": "railroad", "with_images": False})
     )
     final = pipeline.wait_final(job.id, 120)
 
@@ -318,7 +319,7 @@ def test_redis_restart_mid_job_resumes_and_never_lies(
     with _pipeline(tmp_path, private_redis.url) as world:
         world.start_worker("steady")
         job = start_job(
-            world.app, "harvest", {"source": "records", "path": str(world.records_path)}
+            world.app, parse_job_spec({"source": "records", "path": str(world.records_path)})
         )
         wait_for(
             lambda: requests_under(world.images, "/img/") >= BATCH + 2,
@@ -342,7 +343,7 @@ def test_redis_restart_mid_job_resumes_and_never_lies(
 def test_broker_keys_are_scoped_to_the_test_database(pipeline: Pipeline) -> None:
     """A cheap guard for the isolation the fault tests rely on: the job lives in the claimed DB."""
     job = start_job(
-        pipeline.app, "harvest", {"source": "records", "path": str(pipeline.records_path)}
+        pipeline.app, parse_job_spec({"source": "records", "path": str(pipeline.records_path)})
     )
     client = redis.Redis.from_url(pipeline.broker_url)
     assert client.exists(f"mapsearch:job:{job.id}")

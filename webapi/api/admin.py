@@ -4,13 +4,21 @@ the index status. Every request needs ``Authorization: Bearer <token>`` with a t
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from flask import Response, current_app, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from celery_tasks.job_specs import (
+    DATES_PATTERN,
+    FACET_PATTERN,
+    MAX_REINDEX_IDS,
+    HarvestIiifSpec,
+    HarvestLocSpec,
+    JobSpec,
+    ReindexSpec,
+)
 from celery_tasks.runner import cancel_job, read_job, start_job
 from celery_tasks.runtime import pipeline_context
 from webapi.api.problems import ApiProblem, Problem, problem_response
@@ -24,10 +32,6 @@ api = APIBlueprint(
     abp_tags=[Tag(name="admin")],
     abp_security=[{"bearer": []}],
 )
-
-FACET_RE = re.compile(r"^[A-Za-z_-]+:.+$")
-DATES_RE = re.compile(r"^\d{4}/\d{4}$")
-MAX_REINDEX_IDS = 10_000
 
 
 @api.before_request
@@ -72,14 +76,14 @@ class HarvestBody(BaseModel):
     @classmethod
     def _facets_are_pairs(cls, facets: list[str]) -> list[str]:
         for facet in facets:
-            if not FACET_RE.match(facet):
+            if not FACET_PATTERN.match(facet):
                 raise ValueError(f"facet {facet!r} is not NAME:VALUE")
         return facets
 
     @field_validator("dates")
     @classmethod
     def _dates_are_a_range(cls, dates: str | None) -> str | None:
-        if dates is not None and not DATES_RE.match(dates):
+        if dates is not None and not DATES_PATTERN.match(dates):
             raise ValueError("dates must be FROM/TO years, e.g. 1700/1799")
         return dates
 
@@ -109,9 +113,9 @@ def _job_or_404(job_id: str) -> dict[str, Any]:
     return read_job(current_app._get_current_object(), job_id).to_dict()  # type: ignore[attr-defined]
 
 
-def _start(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _start(spec: JobSpec) -> tuple[dict[str, Any], int, dict[str, str]]:
     # A SourceError (bad harvest parameters) is a 400 by the error table.
-    job = start_job(current_app._get_current_object(), kind, params)  # type: ignore[attr-defined]
+    job = start_job(current_app._get_current_object(), spec)  # type: ignore[attr-defined]
     return job.to_dict(), 202, {"Location": f"/api/admin/jobs/{job.id}"}
 
 
@@ -131,7 +135,11 @@ def start_harvest(body: HarvestBody) -> tuple[dict[str, Any], int, dict[str, str
             "'url' is for IIIF harvests; use collection/query/facets for LoC",
             slug="invalid-job",
         )
-    return _start("harvest", body.model_dump(exclude_none=True))
+    fields = body.model_dump(exclude_none=True, exclude={"source", "url"})
+    if body.source == "iiif":
+        assert body.url is not None
+        return _start(HarvestIiifSpec(url=body.url, limit=body.limit, with_images=body.with_images))
+    return _start(HarvestLocSpec(**fields))
 
 
 @api.post(
@@ -141,12 +149,9 @@ def start_harvest(body: HarvestBody) -> tuple[dict[str, Any], int, dict[str, str
 )
 def start_reindex(body: ReindexBody) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Re-derive documents from their stored records; vectors are kept unless the model or image changed."""
-    params: dict[str, Any] = {"source": "index"}
     if body.ids:
-        params["ids"] = list(dict.fromkeys(body.ids))
-    else:
-        params["full"] = True
-    return _start("reindex", params)
+        return _start(ReindexSpec(ids=list(dict.fromkeys(body.ids))))
+    return _start(ReindexSpec(full=True))
 
 
 @api.get("/jobs", summary="Recent jobs", responses={200: None, 401: Problem, 403: Problem})

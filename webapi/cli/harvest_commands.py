@@ -9,18 +9,19 @@ import click
 from flask import current_app
 
 from celery_tasks.app import QUEUES
+from celery_tasks.job_specs import HarvestIiifSpec, HarvestLocSpec, ImportRecordsSpec, JobSpec
 from celery_tasks.runtime import pipeline_context
 from celery_tasks.sources import SourceError
 from webapi.cli.common import friendly_errors
 from webapi.cli.job_progress import JobBar, follow, report_and_exit
 
 
-def _run_harvest(params: dict[str, Any], wait: bool) -> None:
-    run_job("harvest", params, wait)
+def _run_harvest(spec: JobSpec, wait: bool) -> None:
+    run_job(spec, wait)
 
 
 @friendly_errors  # a job already running, a full disk...: one Error: line, by the error table
-def run_job(kind: str, params: dict[str, Any], wait: bool) -> None:
+def run_job(spec: JobSpec, wait: bool) -> None:
     """Start a job: queued (and followed with ``wait``) with a broker, else run here with a bar."""
     from celery_tasks.runner import read_job, start_job
 
@@ -28,7 +29,7 @@ def run_job(kind: str, params: dict[str, Any], wait: bool) -> None:
     ctx = pipeline_context(app)
     try:
         if ctx.settings.broker_url:
-            job = start_job(app, kind, params)
+            job = start_job(app, spec)
             click.echo(f"job {job.id} queued on {ctx.settings.broker_url.split('@')[-1]}")
             if not wait:
                 return
@@ -41,7 +42,7 @@ def run_job(kind: str, params: dict[str, Any], wait: bool) -> None:
                 bar = bar or JobBar(snapshot.id)
                 bar.update(snapshot)
 
-            job = start_job(app, kind, params, inline=True, progress=progress)
+            job = start_job(app, spec, inline=True, progress=progress)
             if bar is not None:
                 bar.close()
     except SourceError as exc:
@@ -103,6 +104,7 @@ def register(cli: click.Group) -> None:
     )
     @click.option("--dates", callback=_validate_dates, help="FROM/TO years, e.g. 1700/1799.")
     @_options
+    @friendly_errors
     def harvest_loc(
         collection: str | None,
         query: str | None,
@@ -113,50 +115,36 @@ def register(cli: click.Group) -> None:
         wait: bool,
     ) -> None:
         """The Library of Congress JSON API, within its published rate limits."""
-        params: dict[str, Any] = {
-            "source": "loc",
-            "facets": list(facets),
-            "with_images": not no_images,
-        }
-        params.update(
-            {
-                k: v
-                for k, v in {
-                    "collection": collection,
-                    "query": query,
-                    "dates": dates,
-                    "limit": limit,
-                }.items()
-                if v
-            }
+        spec = HarvestLocSpec(
+            collection=collection or None,
+            query=query or None,
+            facets=list(facets),
+            dates=dates or None,
+            limit=limit or None,
+            with_images=not no_images,
         )
-        _run_harvest(params, wait)
+        _run_harvest(spec, wait)
 
     @harvest.command("iiif")
     @click.argument("url")
     @_options
+    @friendly_errors
     def harvest_iiif(url: str, limit: int | None, no_images: bool, wait: bool) -> None:
         """A IIIF Presentation 2.1/3.0 manifest or collection."""
-        params: dict[str, Any] = {"source": "iiif", "url": url, "with_images": not no_images}
-        if limit:
-            params["limit"] = limit
-        _run_harvest(params, wait)
+        _run_harvest(HarvestIiifSpec(url=url, limit=limit or None, with_images=not no_images), wait)
 
     @harvest.command("records")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     @_options
+    @friendly_errors
     def harvest_records(path: str, limit: int | None, no_images: bool, wait: bool) -> None:
         """A JSON Lines file of MapRecords (one per line) through the same pipeline."""
         from pathlib import Path
 
-        params: dict[str, Any] = {
-            "source": "records",
-            "path": str(Path(path).resolve()),
-            "with_images": not no_images,
-        }
-        if limit:
-            params["limit"] = limit
-        _run_harvest(params, wait)
+        spec = ImportRecordsSpec(
+            path=str(Path(path).resolve()), limit=limit or None, with_images=not no_images
+        )
+        _run_harvest(spec, wait)
 
     @cli.command()
     @click.option(

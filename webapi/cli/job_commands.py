@@ -85,11 +85,8 @@ def register(cli: click.Group) -> None:
     def reindex_job(ids: tuple[str, ...], wait: bool) -> None:
         """Re-derive documents from their stored records; a full reindex after a model change
         re-embeds into a new index and swaps it in (docs/pipeline.md)."""
+        from celery_tasks.job_specs import ReindexSpec
         from webapi.cli.harvest_commands import run_job
 
-        params = (
-            {"source": "index", "ids": list(dict.fromkeys(ids))}
-            if ids
-            else {"source": "index", "full": True}
-        )
-        run_job("reindex", params, wait)
+        spec = ReindexSpec(ids=list(dict.fromkeys(ids))) if ids else ReindexSpec(full=True)
+        run_job(spec, wait)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.runner import start_job
 from indexer.backends import open_backend
 from indexer.records import ImageRef, MapRecord
@@ -35,8 +36,7 @@ def test_images_are_embedded_and_a_corrupt_one_is_reported(tmp_path: Path) -> No
 
     job = start_job(
         app,
-        "harvest",
-        {"source": "records", "path": str(records_file)},
+        parse_job_spec({"source": "records", "path": str(records_file)}),
         inline=True,
         progress=lambda j: snapshots.append((j.done, j.total)),
     )
@@ -73,7 +73,7 @@ def test_reindex_keeps_current_vectors_without_fetching(tmp_path: Path) -> None:
     app = create_app({"data_dir": data, "pipeline_batch_size": 4, "model": "demo", "device": "cpu"})
     assert (
         start_job(
-            app, "harvest", {"source": "records", "path": str(records_file)}, inline=True
+            app, parse_job_spec({"source": "records", "path": str(records_file)}), inline=True
         ).state
         == "succeeded"
     )
@@ -82,7 +82,7 @@ def test_reindex_keeps_current_vectors_without_fetching(tmp_path: Path) -> None:
     for n in range(6):
         (data / "images" / f"{n}.png").unlink()
 
-    job = start_job(app, "reindex", {"source": "index", "full": True}, inline=True)
+    job = start_job(app, parse_job_spec({"source": "index", "full": True}), inline=True)
 
     assert job.state == "succeeded", job
     assert (job.total, job.done, job.without_vector) == (6, 6, 1)

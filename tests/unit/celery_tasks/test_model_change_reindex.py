@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.runner import start_job
 from indexer.backends import embedded_alias, open_backend
 from indexer.backends.base import BackendQuery
@@ -48,8 +49,7 @@ def indexed(tmp_path: Path) -> Path:
     assert (
         start_job(
             _app(data, "demo"),
-            "harvest",
-            {"source": "records", "path": str(records_file)},
+            parse_job_spec({"source": "records", "path": str(records_file)}),
             inline=True,
         ).state
         == "succeeded"
@@ -92,7 +92,7 @@ def test_new_model_re_embeds_into_a_new_file_while_searches_go_on(
     thread.start()
     try:
         app = _app(data, str(model_b))
-        job = start_job(app, "reindex", {"source": "index", "full": True}, inline=True)
+        job = start_job(app, parse_job_spec({"source": "index", "full": True}), inline=True)
     finally:
         time.sleep(0.2)
         stop.set()
@@ -136,7 +136,9 @@ def test_same_model_reindex_copies_and_keeps_the_file(indexed: Path) -> None:
     data = indexed
     for path in (data / "images").iterdir():
         path.unlink()  # copying needs no image
-    job = start_job(_app(data, "demo"), "reindex", {"source": "index", "full": True}, inline=True)
+    job = start_job(
+        _app(data, "demo"), parse_job_spec({"source": "index", "full": True}), inline=True
+    )
     assert job.state == "succeeded", job
     assert not embedded_alias.pointer_path(data / "index.sqlite").exists()  # no rebuild: same file
 
@@ -148,7 +150,7 @@ def test_a_fault_mid_build_leaves_the_old_file_serving(
     before = _model_ids(data)
     fail_reembed_on_call(monkeypatch, 2, "injected failure mid-build")
     job = start_job(
-        _app(data, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True
+        _app(data, str(model_b)), parse_job_spec({"source": "index", "full": True}), inline=True
     )
 
     assert (
@@ -175,7 +177,9 @@ def test_one_reindex_at_a_time_and_a_stale_lock_expires(indexed: Path, model_b: 
     alias = indexed / "index.sqlite"
     with embedded_alias.reindex_lock(alias):
         job = start_job(
-            _app(indexed, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True
+            _app(indexed, str(model_b)),
+            parse_job_spec({"source": "index", "full": True}),
+            inline=True,
         )
         assert job.state == "failed" and "already running" in job.message
         with (
@@ -266,7 +270,9 @@ def test_a_reader_in_another_process_moves_to_the_new_file(
         while not out.read_text().strip() and time.monotonic() < deadline and reader.poll() is None:
             time.sleep(0.1)
         job = start_job(
-            _app(indexed, str(model_b)), "reindex", {"source": "index", "full": True}, inline=True
+            _app(indexed, str(model_b)),
+            parse_job_spec({"source": "index", "full": True}),
+            inline=True,
         )
         assert job.state == "succeeded", job
         time.sleep(0.5)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from celery_tasks.job_specs import parse_job_spec
 from indexer.records import MapRecord
 from webapi.cli import cli
 
@@ -87,8 +88,9 @@ def test_cancel_stops_the_remaining_batches(tmp_path: Path) -> None:
 
     job = start_job(
         app,
-        "harvest",
-        {"source": "records", "path": str(_records_file(tmp_path, 12)), "with_images": False},
+        parse_job_spec(
+            {"source": "records", "path": str(_records_file(tmp_path, 12)), "with_images": False}
+        ),
         inline=True,
         progress=progress,
     )
