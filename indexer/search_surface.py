@@ -78,12 +78,23 @@ MAX_PAGE_SIZE = 100
 DEFAULT_FACET_SIZE = 50
 MAX_FACET_SIZE = 1000
 
-# Keyword (BM25) fields and their relative weights, identical in every backend. Each field is
-# built from the record as: title = title; subjects_places = subjects + place names;
-# body = other titles + description + notes; contributors = contributors + publisher.
+# Keyword (BM25) fields and their relative weights, identical in every backend; each field's
+# text is built by ``keyword_fields`` (then analysed by ``indexer.analysis.analyze``).
 KEYWORD_FIELD_WEIGHTS: dict[str, float] = {
     "title": 4.0,
     "subjects_places": 2.0,
     "body": 1.0,
     "contributors": 1.0,
 }
+
+
+def keyword_fields(record: MapRecord) -> dict[str, str]:
+    """The text of each keyword field of ``record`` (deterministic: FTS5 deletes rely on it)."""
+    return {
+        "title": record.title,
+        "subjects_places": " ; ".join(record.subjects + record.place_names),
+        "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
+        "contributors": " ; ".join(
+            record.contributors + ([record.publisher] if record.publisher else [])
+        ),
+    }

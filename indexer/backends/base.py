@@ -4,7 +4,6 @@ happen once, above the backends (webapi.search), so every backend ranks identica
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -14,48 +13,6 @@ import numpy as np
 from indexer.error_samples import keep_sample
 from indexer.records import IndexDocument
 from indexer.search_surface import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, Sort
-
-# Words dropped from keyword queries: they say nothing in a map catalogue ("maps with sea
-# monsters" → sea, monsters). Only dropped when something else is left.
-KEYWORD_STOPWORDS: frozenset[str] = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "as",
-        "at",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "with",
-        "without",
-        "map",
-        "maps",
-    ]
-)
-
-_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def keyword_tokens(text: str | None) -> list[str]:
-    """The terms of a keyword query: lower-cased word tokens, stopwords dropped, order kept.
-
-    Keyword semantics in every backend: a document matches when EVERY token occurs in some
-    keyword field (tokens may match different fields: ES ``cross_fields`` + ``operator: and``).
-    User syntax (quotes, parentheses, AND/OR/NOT, ``*``, ``-``) is never interpreted, so no
-    input can make the backend's query parser fail. No tokens → no keyword list.
-    """
-    tokens = [t.lower() for t in _TOKEN_RE.findall(text or "")]
-    tokens = [t.strip("_") for t in tokens if t.strip("_")]
-    kept = [t for t in tokens if t not in KEYWORD_STOPWORDS]
-    return list(dict.fromkeys(kept or tokens))
 
 
 class BackendError(Exception):

@@ -24,7 +24,7 @@ from indexer.backends.es_attach import AttachConfig, catalogue_document, load_at
 from indexer.backends.es_bulk import delete_documents, index_actions, run_bulk
 from indexer.backends.es_client import backend_errors, make_client
 from indexer.backends.es_documents import from_source, parse_facets, parse_keyword, parse_semantic
-from indexer.backends.es_fields import MAPS_FIELDS, FieldMap
+from indexer.backends.es_fields import MAPS_FIELDS, FieldMap, maps_fields
 from indexer.records import IndexDocument
 from indexer.settings import Settings
 
@@ -124,11 +124,9 @@ class ElasticsearchBackend:
     def fields(self) -> FieldMap:
         """The field map for queries: English subfields where the index was built with them."""
         meta = self._index_meta() or {}
-        return (
-            self.base_fields.with_english()
-            if meta.get("analysis") == "english"
-            else self.base_fields
-        )
+        if self.attached:
+            return self.base_fields
+        return maps_fields(meta.get("mapping_version"), meta.get("analysis"))
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -151,7 +149,8 @@ class ElasticsearchBackend:
         if not valid:
             return report
         self._check_model(valid)
-        return run_bulk(self.client, index_actions(self.target, valid, report), report)
+        version = int((self._index_meta() or {}).get("mapping_version") or 1)
+        return run_bulk(self.client, index_actions(self.target, valid, report, version), report)
 
     def _check_model(self, docs: list[IndexDocument]) -> None:
         first = next((d for d in docs if d.vector is not None), None)

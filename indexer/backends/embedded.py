@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from more_itertools import chunked
 
+from indexer.analysis import keyword_terms
 from indexer.backends import embedded_alias
 from indexer.backends.base import (
     BackendError,
@@ -22,7 +23,6 @@ from indexer.backends.base import (
     ListHit,
     ModelMismatchError,
     WriteReport,
-    keyword_tokens,
 )
 from indexer.backends.embedded_columns import Columns
 from indexer.backends.embedded_faults import begin_failure, storage_fault, write_transaction
@@ -55,7 +55,7 @@ def fts_match_expression(text: str | None) -> str | None:
 
     Every token is a quoted string of word characters, so user syntax never reaches FTS5.
     """
-    tokens = keyword_tokens(text)
+    tokens = keyword_terms(text)
     return " ".join(f'"{token}"' for token in tokens) or None
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from indexer.backends import embedded_alias
 from indexer.backends.base import BackupOutcome, LifecycleError
-from indexer.backends.embedded_schema import SCHEMA_VERSION, connect
+from indexer.backends.embedded_schema import FTS_ONLY_CHANGES, SCHEMA_VERSION, connect
 
 DATABASE = "index.sqlite"
 MANIFEST = "backup.json"
@@ -131,7 +131,9 @@ def restore_file(
     if not database.exists():
         raise LifecycleError(f"backup {folder.name} has no {DATABASE}")
     described = _describe(database)
-    if described["schema_version"] != SCHEMA_VERSION:
+    # an older layout whose FTS table alone differs is rebuilt when the restored file is opened
+    restorable = {str(SCHEMA_VERSION), *FTS_ONLY_CHANGES}
+    if str(described["schema_version"]) not in restorable:
         raise LifecycleError(
             f"backup {folder.name} has layout version {described['schema_version']}, "
             f"this mapsearch needs {SCHEMA_VERSION}"

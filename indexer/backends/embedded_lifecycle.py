@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.analysis import ANALYSIS
 from indexer.backends import embedded_alias, embedded_backup, embedded_reindex
 from indexer.backends.base import (
     BackupOutcome,
@@ -78,7 +79,7 @@ class EmbeddedLifecycle:
             documents=info.documents,
             with_vectors=info.with_vectors,
             mapping_version=None,
-            analysis="porter",  # FTS5 tokenizer: porter unicode61 remove_diacritics 2
+            analysis=ANALYSIS,  # terms analysed in Python, the same as Elasticsearch v2+
             model_id=info.model_id,
             dims=info.dims,
             leftovers=leftovers,

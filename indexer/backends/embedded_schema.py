@@ -14,10 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.analysis import analyze
 from indexer.records import IndexDocument, MapRecord
-from indexer.search_surface import KEYWORD_FIELD_WEIGHTS, TERMS_FACETS
+from indexer.search_surface import KEYWORD_FIELD_WEIGHTS, TERMS_FACETS, keyword_fields
 
-SCHEMA_VERSION = 3  # bump whenever the layout or fts_text() changes
+SCHEMA_VERSION = 4  # bump whenever the layout or fts_text() changes
+# Older layouts that differ only in the FTS table's text: rebuilt in place from the stored records
+# on first open (3: FTS5's porter tokenizer over raw text; 4: indexer.analysis terms).
+FTS_ONLY_CHANGES = frozenset({"3"})
 # Terms facet columns, each stored as one string joined by the ASCII unit separator. A new
 # facet adds a column: bump SCHEMA_VERSION (old files are rebuilt by importing again).
 MULTI_FIELDS: tuple[str, ...] = tuple(facet.field for facet in TERMS_FACETS)
@@ -46,12 +50,15 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 CREATE TABLE IF NOT EXISTS vectors (docno INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS records (docno INTEGER PRIMARY KEY, record BLOB NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+{{fts}}
+"""
+# The terms are analysed in Python (indexer.analysis); unicode61 only splits them on spaces.
+FTS_DDL = f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(FTS_COLUMNS)},
     content='',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-"""
+    tokenize='unicode61 remove_diacritics 0'
+);"""
+DDL = DDL.replace("{fts}", FTS_DDL)
 
 # Columns the in-memory state loads (order matters: see embedded_columns.ChangedRow).
 MEMORY_COLUMNS = (
@@ -77,16 +84,10 @@ def _join(values: list[str]) -> str:
 
 
 def fts_text(record: MapRecord) -> tuple[str, ...]:
-    """The text of each keyword field (``FTS_COLUMNS`` order); deterministic, as deletes rely on it."""
-    fields = {
-        "title": record.title,
-        "subjects_places": " ; ".join(record.subjects + record.place_names),
-        "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
-        "contributors": " ; ".join(
-            record.contributors + ([record.publisher] if record.publisher else [])
-        ),
-    }
-    return tuple(fields[c] for c in FTS_COLUMNS)
+    """The analysed terms of each keyword field (``FTS_COLUMNS`` order), space-separated;
+    deterministic, as deletes rely on it."""
+    fields = keyword_fields(record)
+    return tuple(" ".join(analyze(fields[c])) for c in FTS_COLUMNS)
 
 
 def doc_to_row(doc: IndexDocument) -> DocRow:
@@ -146,6 +147,9 @@ def connect(path: str, busy_timeout: float = 30.0) -> sqlite3.Connection:
         conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is not None
     )
     found = get_meta(conn, "schema_version") if has_meta else None
+    if has_docs and found in FTS_ONLY_CHANGES:
+        rebuild_fts(conn)
+        found = get_meta(conn, "schema_version")
     if has_docs and found != str(SCHEMA_VERSION):
         conn.close()
         raise sqlite3.DatabaseError(
@@ -159,6 +163,37 @@ def connect(path: str, busy_timeout: float = 30.0) -> sqlite3.Connection:
     )
     conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
     return conn
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    """Re-create the FTS table from the stored records (an older layout's keyword analysis),
+    under the write lock, once: whoever gets the lock first rebuilds, the others find it done."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if get_meta(conn, "schema_version") not in FTS_ONLY_CHANGES:
+            conn.execute("ROLLBACK")
+            return
+        conn.execute("DROP TABLE IF EXISTS fts")
+        conn.execute(FTS_DDL)
+        cursor = conn.execute(
+            "SELECT d.docno, r.record FROM docs d JOIN records r ON r.docno = d.docno "
+            "WHERE d.deleted = 0"
+        )
+        columns = ", ".join(FTS_COLUMNS)
+        marks = ", ?" * len(FTS_COLUMNS)
+        while rows := cursor.fetchmany(1000):
+            conn.executemany(
+                f"INSERT INTO fts(rowid, {columns}) VALUES (?{marks})",
+                [
+                    (docno, *fts_text(MapRecord.model_validate_json(record_from_blob(blob))))
+                    for docno, blob in rows
+                ],
+            )
+        set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

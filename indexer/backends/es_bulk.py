@@ -29,12 +29,13 @@ WRITE_BLOCK_RETRY_S = 0.2
 
 
 def index_actions(
-    index: str, docs: Iterable[IndexDocument], report: WriteReport
+    index: str, docs: Iterable[IndexDocument], report: WriteReport, mapping_version: int
 ) -> Iterator[dict[str, Any]]:
-    """Bulk index actions with external_gte versioning; unconvertible documents go to the report."""
+    """Bulk index actions with external_gte versioning, in the layout of the index's
+    ``mapping_version``; unconvertible documents go to the report."""
     for doc in docs:
         try:
-            source = source_json(doc)
+            source = source_json(doc, mapping_version)
         except (ValueError, TypeError) as exc:
             report.fail(doc.id, str(exc))
             continue

@@ -1,5 +1,5 @@
-"""The mapping between an IndexDocument and its Elasticsearch ``_source`` (maps-v1 fields), and
-between search responses and ListHits / facet counts."""
+"""The mapping between an IndexDocument and its Elasticsearch ``_source`` (in the layout of the
+index's mapping version), and between search responses and ListHits / facet counts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from es_mappings import latest_version
+from indexer.analysis import analyze
 from indexer.backends.base import ListHit
-from indexer.backends.es_fields import FieldMap
+from indexer.backends.es_fields import TERMS_SINCE_VERSION, FieldMap
 from indexer.records import IndexDocument, MapRecord
-from indexer.search_surface import FACETS_BY_NAME, TERMS_FACETS
+from indexer.search_surface import FACETS_BY_NAME, TERMS_FACETS, keyword_fields
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -28,19 +30,24 @@ def facet_values(record: MapRecord) -> dict[str, Any]:
     return fields
 
 
-def to_source(doc: IndexDocument) -> dict[str, Any]:
-    """The indexed fields of one document; the full record rides along unindexed."""
+def keyword_source(record: MapRecord, mapping_version: int) -> dict[str, Any]:
+    """The keyword fields in the layout of ``mapping_version``: v1 the text itself (analysed
+    by the index), v2+ ``terms`` analysed here (``indexer.analysis``)."""
+    texts = keyword_fields(record)
+    if mapping_version >= TERMS_SINCE_VERSION:
+        return {"title": record.title, "terms": {k: " ".join(analyze(v)) for k, v in texts.items()}}
+    return texts
+
+
+def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[str, Any]:
+    """The indexed fields of one document in the layout of ``mapping_version`` (default: the
+    newest); the full record rides along unindexed."""
     record = doc.record
     source: dict[str, Any] = {
         "id": record.id,
         "item_id": record.item_id or record.id,
         "revision": record.revision,
-        "title": record.title,
-        "subjects_places": " ; ".join(record.subjects + record.place_names),
-        "body": " ; ".join([*record.other_titles, record.description, *record.notes]),
-        "contributors": " ; ".join(
-            record.contributors + ([record.publisher] if record.publisher else [])
-        ),
+        **keyword_source(record, mapping_version or latest_version()),
         **facet_values(record),
         "year_start": record.year_start,
         "year_end": record.year_end,
@@ -79,10 +86,10 @@ def vector_json(vector: Any) -> str:
     return "[" + ",".join([_FLOAT32_JSON] * len(values)) % tuple(values) + "]"
 
 
-def source_json(doc: IndexDocument) -> str:
+def source_json(doc: IndexDocument, mapping_version: int | None = None) -> str:
     """:func:`to_source` as JSON text, the vector written by :func:`vector_json` (bulk bodies
     that are already text pass through the client's serializer untouched)."""
-    source = to_source(doc)
+    source = to_source(doc, mapping_version)
     vector = source.pop("vector", None)
     text = json.dumps(source, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     if vector is None:

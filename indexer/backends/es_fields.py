@@ -31,6 +31,9 @@ class FieldMap:
     extent_prefix: str | None = "extent"  # <prefix>.west/south/east/north/crosses_antimeridian
     vector: str = "vector"
     model_id: str = "model_id"
+    # True: the text fields hold ``indexer.analysis`` terms (mapping v2+), so queries send terms;
+    # False: the index analyses text itself (v1, attached catalogues), so queries send words.
+    analysed_terms: bool = False
 
     def facet_field(self, facet: str) -> str | None:
         """The field behind an API facet name, or None when this index lacks it."""
@@ -48,4 +51,17 @@ class FieldMap:
         )
 
 
-MAPS_FIELDS = FieldMap()
+MAPS_FIELDS = FieldMap()  # mapping v1
+# Mapping v2+: keyword search over ``terms.<field>``, analysed in Python like the embedded backend.
+MAPS_FIELDS_TERMS = FieldMap(
+    text_fields={f"terms.{name}": w for name, w in KEYWORD_FIELD_WEIGHTS.items()},
+    analysed_terms=True,
+)
+TERMS_SINCE_VERSION = 2
+
+
+def maps_fields(mapping_version: int | None, analysis: str | None) -> FieldMap:
+    """The field map of one of our indices, by its ``_meta`` (mapping version and analysis)."""
+    if (mapping_version or 1) >= TERMS_SINCE_VERSION:
+        return MAPS_FIELDS_TERMS
+    return MAPS_FIELDS.with_english() if analysis == "english" else MAPS_FIELDS

@@ -13,7 +13,9 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 import es_mappings
+from indexer.analysis import ANALYSIS
 from indexer.backends.es_client import backend_errors
+from indexer.backends.es_fields import TERMS_SINCE_VERSION
 
 _PHYSICAL = re.compile(r"^(?P<prefix>.+)-maps-v(?P<version>\d+)-(?P<stamp>\d{8}t\d{12})$")
 
@@ -60,6 +62,7 @@ def index_definition(version: int, dims: int | None, english: bool) -> dict[str,
     properties = mappings["properties"]
     if dims is not None:
         properties["vector"]["dims"] = dims  # else ES takes it from the first vector
+    english = english and "english_analysis" in definition  # v2+ analyse in Python instead
     if english:
         extra = definition["english_analysis"]
         settings["analysis"].setdefault("analyzer", {}).update(extra["analyzer"])
@@ -68,7 +71,9 @@ def index_definition(version: int, dims: int | None, english: bool) -> dict[str,
     mappings["_meta"] = {
         **mappings.get("_meta", {}),
         "mapping_version": version,
-        "analysis": "english" if english else "standard",
+        "analysis": "english"
+        if english
+        else ("standard" if version < TERMS_SINCE_VERSION else ANALYSIS),
     }
     if dims is not None:
         mappings["_meta"]["dims"] = dims

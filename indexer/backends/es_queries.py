@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer.backends.base import BackendQuery, Filters, keyword_tokens
+from indexer.analysis import keyword_terms, query_words
+from indexer.backends.base import BackendQuery, Filters
 from indexer.backends.es_fields import FieldMap
 from indexer.search_surface import DECADE, TERMS_FACETS
 
@@ -26,16 +27,29 @@ class UnsupportedFilter(ValueError):
 
 
 def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
-    """BM25 over the weighted text fields; every token must occur in some field (cross_fields)."""
-    tokens = keyword_tokens(text)
-    if not tokens:
+    """BM25 over the weighted text fields; every term must occur in some field.
+
+    Indices of ``indexer.analysis`` terms (v2+) get the terms in a ``combined_fields`` query:
+    BM25F, the weighted fields scored as one, as FTS5's ``bm25()`` scores the embedded backend's
+    columns. Others (v1, attached catalogues, which analyse text themselves) get the words in a
+    ``cross_fields`` query."""
+    field_list = [f"{name}^{weight:g}" for name, weight in fields.text_fields.items()]
+    if fields.analysed_terms:
+        terms = keyword_terms(text)
+        if not terms:
+            return None
+        return {
+            "combined_fields": {"query": " ".join(terms), "operator": "and", "fields": field_list}
+        }
+    words = query_words(text)
+    if not words:
         return None
     return {
         "multi_match": {
-            "query": " ".join(tokens),
+            "query": " ".join(words),
             "type": "cross_fields",
             "operator": "and",
-            "fields": [f"{name}^{weight:g}" for name, weight in fields.text_fields.items()],
+            "fields": field_list,
         }
     }
 

@@ -23,6 +23,7 @@ from indexer.backends.base import LifecycleError, LifecycleLocked, WriteReport
 from indexer.backends.es_bulk import run_bulk
 from indexer.backends.es_catchup import Rewrite
 from indexer.backends.es_client import backend_errors
+from indexer.backends.es_documents import from_source, to_source
 from indexer.backends.es_scan import scan_pages
 
 PAGE_SIZE = 500
@@ -137,6 +138,19 @@ def copy_documents(
     return copied
 
 
+def in_layout_of(index: str, rewrite: Rewrite | None) -> Rewrite:
+    """``rewrite`` (if any), then each ``_source`` rebuilt from its record in the layout of the
+    target's mapping version: a v1 → v2 reindex gains the analysed ``terms``."""
+    parsed = es_lifecycle.parse_physical(index)
+    version = parsed[1] if parsed else None
+
+    def rebuild(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        hits = rewrite(hits) if rewrite is not None else hits
+        return [{**hit, "_source": to_source(from_source(hit["_source"]), version)} for hit in hits]
+
+    return rebuild
+
+
 def reindex(
     client: Elasticsearch,
     prefix: str,
@@ -174,8 +188,9 @@ def reindex(
             with backend_errors("counting documents"):
                 client.indices.refresh(index=old)
                 total = int(client.count(index=old)["count"])
-            copied = copy_documents(client, old, new, total, progress, page_size, rewrite)
-            catch_up = es_catchup.CatchUp(client, old, new, since, rewrite)
+            relayout = in_layout_of(new, rewrite)
+            copied = copy_documents(client, old, new, total, progress, page_size, relayout)
+            catch_up = es_catchup.CatchUp(client, old, new, since, relayout)
             catch_up.run_passes()
             es_lifecycle.restore_settings(
                 client, new, replicas=es_lifecycle.replica_count(client, old)

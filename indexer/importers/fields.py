@@ -60,6 +60,15 @@ LANGUAGE_NAMES = {
     "wel": "Welsh",
     "gle": "Irish",
     "cat": "Catalan",
+    "mlg": "Malagasy",
+    "afr": "Afrikaans",
+    "rum": "Romanian",
+    "ron": "Romanian",
+    "nob": "Norwegian Bokmål",
+    "arm": "Armenian",
+    "hye": "Armenian",
+    "hrv": "Croatian",
+    "grc": "Greek, Ancient",
     "mul": "Multiple languages",
     "und": "Undetermined",
     "zxx": "No linguistic content",
@@ -115,10 +124,14 @@ def unique(values: Iterable[str], strip_period: bool = True) -> list[str]:
 
 
 def language_names(values: Iterable[str]) -> list[str]:
-    """Language codes turned into English names; names are title-cased so sources agree."""
+    """Language codes turned into English names; names are title-cased so sources agree. A value
+    of one or two letters that is no known code ("A", "Sp": cut-off cataloguing) is dropped, so
+    it never becomes a facet value."""
     names = []
     for value in values:
         key = value.strip().lower()
+        if len(key) < 3 and key not in LANGUAGE_NAMES:
+            continue
         names.append(
             LANGUAGE_NAMES.get(key, value.strip().title() if key.isalpha() else value.strip())
         )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 
+import es_mappings
 from indexer.backends.base import BackendQuery, Filters, ModelMismatchError
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.records import IndexDocument, MapRecord
@@ -187,8 +188,11 @@ def test_fetch_round_trips_the_document(backend: ElasticsearchBackend) -> None:
 def test_info(backend: ElasticsearchBackend) -> None:
     info = backend.info()
     assert (info.documents, info.with_vectors, info.model_id, info.dims) == (5, 4, MODEL_ID, 8)
-    assert info.physical is not None and info.physical.startswith(f"{backend.prefix}-maps-v1-")
-    assert info.mapping_version == 1
+    latest = es_mappings.latest_version()  # writes create the newest mapping's index
+    assert info.physical is not None and info.physical.startswith(
+        f"{backend.prefix}-maps-v{latest}-"
+    )
+    assert info.mapping_version == latest
 
 
 def test_versioned_writes_never_let_a_stale_revision_win(client: Elasticsearch) -> None:

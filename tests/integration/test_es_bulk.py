@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
+import es_mappings
 from indexer.backends import es_bulk, es_lifecycle
 from indexer.backends.base import WriteReport
 from indexer.backends.es_bulk import CHUNK_SIZE, index_actions, run_bulk
@@ -51,7 +52,12 @@ def test_threaded_bulk_keeps_per_id_order_and_versioning(
         make_doc("b:0", "last", [1, 1], revision=1),
         make_doc("b:1", "stale", [1, 0], revision=0),
     ]
-    report = run_bulk(client, index_actions(index, docs, WriteReport()), WriteReport(), threads=4)
+    report = run_bulk(
+        client,
+        index_actions(index, docs, WriteReport(), es_mappings.latest_version()),
+        WriteReport(),
+        threads=4,
+    )
     es_lifecycle.restore_settings(client, index)
     assert (report.written, report.skipped_stale, report.failed) == (len(docs) - 1, 1, 0)
     assert client.count(index=index)["count"] == len(filler) + 2

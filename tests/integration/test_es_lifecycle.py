@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 
+import es_mappings
 from indexer.backends import es_lifecycle, es_reindex
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
@@ -73,7 +74,11 @@ def test_reindex_copies_everything_and_swaps_the_alias(
     )
     assert client.get(index=result.new_index, id="r:0007")["_version"] == 3
     meta = es_lifecycle.index_meta(client, result.new_index)
-    assert (meta["model_id"], meta["dims"], meta["mapping_version"]) == (MODEL_ID, 8, 1)
+    assert (meta["model_id"], meta["dims"], meta["mapping_version"]) == (
+        MODEL_ID,
+        8,
+        es_mappings.latest_version(),
+    )
     settings = client.indices.get_settings(index=result.new_index)[result.new_index]["settings"][
         "index"
     ]

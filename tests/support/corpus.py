@@ -52,6 +52,7 @@ def _doc(
     extent: tuple[float, float, float, float] | None,
     item_id: str | None = None,
     contributors: Sequence[str] = (),
+    description: str = "",
     revision: int = 1,
 ) -> IndexDocument:
     record = MapRecord(
@@ -65,6 +66,7 @@ def _doc(
         formats=[fmt],
         languages=[language],
         contributors=list(contributors),
+        description=description,
         date=None if years is None else f"{years[0]}-{years[1]}",
         year_start=None if years is None else years[0],
         year_end=None if years is None else years[1],
@@ -112,6 +114,7 @@ def corpus() -> list[IndexDocument]:
             "c:03",
             "Plan of the city of Paris",
             _vector(0, 1, 0, 0),
+            description="Plan de la ville de Paris, dressé par l'Académie royale des Sciences",
             subjects=["City plans"],
             places=["Paris"],
             collection="City Plans",

@@ -237,6 +237,11 @@ class SearchResponse(BaseModel):
     page: int
     size: int
     hits: list[Hit]
+    no_image_vectors: str | None = Field(
+        default=None,
+        description="Set when the search asked for ranking by what maps look like but the "
+        "collection has no image vectors: says what the results are instead.",
+    )
     year_suggestion: YearSuggestion | None = Field(
         default=None,
         description="Years found in q (not required as words): the year filter they suggest.",

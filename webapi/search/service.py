@@ -10,13 +10,13 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from indexer.analysis import keyword_terms
 from indexer.backends.base import (
     BackendQuery,
     BackendResult,
     Filters,
     ModelMismatchError,
     SearchBackend,
-    keyword_tokens,
 )
 from indexer.calibration import calibration_for
 from indexer.embedder import Embedder
@@ -44,6 +44,14 @@ from webapi.search.totals import TotalKind, Totals, last_page, window_notice
 
 # The HTTP layer resolves ``image_url`` / ``image_token`` (fetching, upload store) into an image.
 ImageResolver = Callable[[Literal["url", "token"], str], Image.Image]
+
+# Said when a ranked search asks for look-alike ranking but the index holds no image vectors.
+NO_IMAGE_VECTORS = {
+    "keyword": "This collection has no image vectors yet, so these results match your words "
+    "only; nothing is ranked by what the maps look like.",
+    "nothing": "This collection has no image vectors yet, so a semantic search finds nothing. "
+    "Search by words (keyword or hybrid), or ask staff to fetch and embed the images.",
+}
 
 THUMBNAIL_SIZE = 400
 LOCAL_IMAGES_PREFIX = "images/"  # relative image paths under data_dir/images (the demo collection)
@@ -287,6 +295,10 @@ class SearchService:
         totals = Totals(total, total_kind, len(window), cut)
         response = self._response(params, totals, hits, result, query_echo, started)
         response.year_suggestion = year_suggestion
+        if params.mode != "keyword" and query_echo["model"] is None:
+            response.no_image_vectors = NO_IMAGE_VECTORS[
+                "keyword" if keyword_text is not None else "nothing"
+            ]
         return response
 
     @staticmethod
@@ -301,7 +313,7 @@ class SearchService:
         words, years = split_years(text)
         if years is None:
             return text, None
-        kept = words if keyword_tokens(words) else text
+        kept = words if keyword_terms(words) else text
         if params.year_from is not None or params.year_to is not None:
             return kept, None
         return kept, YearSuggestion(

@@ -11,6 +11,7 @@ import pytest
 
 from indexer.importers import ImportReport, read_records
 from indexer.importers.aardvark import aardvark_to_record
+from indexer.importers.fields import language_names
 from indexer.importers.tabular import dumps_row
 from tests.support.paths import FIXTURES as TEST_FIXTURES
 
@@ -227,3 +228,13 @@ def test_aardvark_shows_the_date_the_filters_use(
 ) -> None:
     record, _ = aardvark_to_record({"id": "x", "dct_title_s": "A map", **fields})
     assert record.date == shown and (record.year_start, record.year_end) == years
+
+
+def test_junk_language_values_never_become_facet_values() -> None:
+    assert language_names(["A", "eng", "Sp", "rum", "fr", "S", "nob", "Latin"]) == [
+        "English",
+        "Romanian",
+        "French",
+        "Norwegian Bokmål",
+        "Latin",
+    ]

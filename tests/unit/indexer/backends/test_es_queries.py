@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from indexer.analysis import ANALYSIS
 from indexer.backends import es_queries
 from indexer.backends.base import BackendQuery, Filters
-from indexer.backends.es_documents import cosine_from_score, parse_facets
-from indexer.backends.es_fields import MAPS_FIELDS, FieldMap
+from indexer.backends.es_documents import cosine_from_score, parse_facets, to_source
+from indexer.backends.es_fields import MAPS_FIELDS, FieldMap, maps_fields
 from indexer.backends.es_lifecycle import index_definition, parse_physical, physical_name
+from indexer.records import IndexDocument, MapRecord
 
 VECTOR = np.array([0.6, 0.8], np.float32)
 
@@ -187,3 +189,45 @@ def test_hits_read_doc_values_not_source() -> None:
     assert body is not None
     assert body["_source"] is False and body["stored_fields"] == "_none_"
     assert body["docvalue_fields"] == ["id", "item_id", "year_start", "title.raw"]
+
+
+def test_mapping_v2_searches_python_analysed_terms_on_any_cluster() -> None:
+    for english in (False, True):  # v2 never relies on analysis-common
+        v2 = index_definition(2, dims=128, english=english)
+        properties = v2["mappings"]["properties"]
+        assert {name: f["analyzer"] for name, f in properties["terms"]["properties"].items()} == {
+            "title": "whitespace",
+            "subjects_places": "whitespace",
+            "body": "whitespace",
+            "contributors": "whitespace",
+        }
+        assert "body" not in properties and v2["mappings"]["_meta"]["analysis"] == ANALYSIS
+    fields = maps_fields(2, "standard")
+    clause = es_queries.keyword_clause("Sea Monsters of the Académie", fields)
+    assert clause is not None
+    # terms, not words, scored as one field (BM25F), like FTS5's bm25() over weighted columns
+    assert clause == {
+        "combined_fields": {
+            "query": "sea monster academie",
+            "operator": "and",
+            "fields": [
+                "terms.title^4",
+                "terms.subjects_places^2",
+                "terms.body^1",
+                "terms.contributors^1",
+            ],
+        }
+    }
+    v1 = es_queries.keyword_clause("Sea Monsters", maps_fields(1, "standard"))
+    assert v1 is not None and v1["multi_match"]["query"] == "sea monsters"  # v1 analyses itself
+
+
+def test_documents_follow_the_layout_of_the_index_version() -> None:
+    record = MapRecord(id="t:1", source="t", title="Cartes des Côtes", subjects=["Harbors"])
+    doc = IndexDocument(record=record)
+    v1 = to_source(doc, 1)
+    assert v1["title"] == "Cartes des Côtes" and v1["subjects_places"] == "Harbors"
+    assert "terms" not in v1
+    v2 = to_source(doc, 2)
+    assert v2["title"] == "Cartes des Côtes" and "subjects_places" not in v2
+    assert v2["terms"]["title"] == "carte des cote" and v2["terms"]["subjects_places"] == "harbor"

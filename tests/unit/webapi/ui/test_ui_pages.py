@@ -15,7 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.backends.base import BackendError
-from tests.support.indexed_app import indexed_app
+from indexer.records import ImageRef, IndexDocument, MapRecord
+from tests.support.indexed_app import ColourEmbedder, indexed_app
+from webapi.app import create_app
 from webapi.services import services_of
 
 CARD_ID = re.compile(r'<li class="card" data-id="([^"]+)"')
@@ -254,3 +256,47 @@ def test_the_iiif_collection_is_the_one_iiif_prezi3_builds() -> None:
         reference.add_item(ManifestRef(**item))
     ours = hits_to_iiif_collection(hits, "http://x/c", "R", lambda i: f"http://x/m/{i}")
     assert json.loads(ours) == json.loads(reference.json())
+
+
+def test_a_collection_without_image_vectors_says_so(tmp_path: Path) -> None:
+    app = create_app({"data_dir": tmp_path / "data", "TESTING": True})
+    services = services_of(app)
+    services.use_embedder(ColourEmbedder())
+    record = MapRecord(id="t:1", source="t", title="Harbor chart")
+    assert services.backend.write([IndexDocument(record=record)]).written == 1
+    services.backend.refresh()
+    try:
+        client = app.test_client()
+        hybrid = client.get("/?q=harbor").get_data(as_text=True)
+        assert card_ids(hybrid) == ["t:1"]
+        assert 'id="no-image-vectors"' in hybrid and "match your words only" in hybrid
+        semantic = client.get("/?q=harbor&mode=semantic").get_data(as_text=True)
+        assert "a semantic search finds nothing" in semantic
+    finally:
+        services.close()
+
+
+def test_item_page_says_where_an_image_not_held_here_is(tmp_path: Path) -> None:
+    app = create_app({"data_dir": tmp_path / "data", "TESTING": True})
+    services = services_of(app)
+    manifest = "https://purl.example.org/x1/iiif3/manifest"
+    records = [
+        MapRecord(
+            id="t:1",
+            source="t",
+            title="Manifest only",
+            image=ImageRef.remote(manifest_url=manifest),
+            source_url="https://purl.example.org/x1",
+        ),
+        MapRecord(id="t:2", source="t", title="Catalogue only"),
+    ]
+    assert services.backend.write([IndexDocument(record=r) for r in records]).written == 2
+    try:
+        client = app.test_client()
+        elsewhere = client.get("/items/t:1").get_data(as_text=True)
+        assert 'id="image-elsewhere"' in elsewhere and manifest in elsewhere
+        assert "This record has no image" not in elsewhere
+        nothing = client.get("/items/t:2").get_data(as_text=True)
+        assert 'id="no-image"' in nothing and "This record has no image" in nothing
+    finally:
+        services.close()
