@@ -201,6 +201,8 @@ def build_documents(
             preloaded = images.get(record.id) if images is not None else None
             if isinstance(preloaded, Exception):
                 raise preloaded
+            if preloaded is not None:  # loaded elsewhere (a prefetch) from another copy
+                _name_manifest_image(record, settings)
             image = preloaded if preloaded is not None else _load(record, settings)
             content_hash = image_content_hash(image)
         except (
@@ -230,10 +232,20 @@ def build_documents(
     return list(docs.values())
 
 
+def _name_manifest_image(record: MapRecord, settings: Settings) -> None:
+    """A manifest-only record keeps the image its manifest names (the manifest JSON is cached):
+    the stored record then has a thumbnail and a zoomable viewer instead of "No image"."""
+    from indexer.images import resolve_manifest
+
+    assert record.image is not None  # has_image checked by the caller
+    record.image = resolve_manifest(record.image, settings)
+
+
 def _load(record: MapRecord, settings: Settings) -> Image.Image:
     from indexer.images import load_image
 
-    assert record.image is not None  # has_image checked by the caller
+    _name_manifest_image(record, settings)
+    assert record.image is not None
     return load_image(record.image, settings, settings.data_dir)
 
 

@@ -143,6 +143,15 @@ class MapRecord(BaseModel):
         return [p.name for p in self.places]
 
     @property
+    def shows_image(self) -> bool:
+        """True when a reader can see an image without resolving anything: a thumbnail, an IIIF
+        Image service or an image URL. What the has_image filter means ("only maps with an
+        image"); a manifest alone counts once indexing has resolved it to its image."""
+        return bool(self.thumbnail_url) or (
+            self.image is not None and bool(self.image.iiif_service or self.image.url)
+        )
+
+    @property
     def has_image(self) -> bool:
         """True when the record points at an image that can be embedded."""
         # A manifest alone counts: the image loader resolves it to its first canvas image.

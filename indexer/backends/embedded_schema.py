@@ -101,7 +101,7 @@ def doc_to_row(doc: IndexDocument) -> DocRow:
         "title": record.title,
         "year_start": record.year_start,
         "year_end": record.year_end,
-        "has_image": int(record.has_image),
+        "has_image": int(record.shows_image),
         "west": extent.west if extent else None,
         "south": extent.south if extent else None,
         "east": extent.east if extent else None,

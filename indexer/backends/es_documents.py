@@ -51,7 +51,7 @@ def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[st
         **facet_values(record),
         "year_start": record.year_start,
         "year_end": record.year_end,
-        "has_image": record.has_image,
+        "has_image": record.shows_image,
         "image_hash": doc.image_hash,
         "indexed_at": doc.indexed_at.isoformat(),
         "record": record.model_dump(mode="json"),

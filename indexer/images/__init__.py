@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from indexer.images.decode import to_rgb
 from indexer.images.errors import FetchFailed, ImageError, ImageTooLarge, NotAnImage, UnsafeURL
-from indexer.images.load import decode_upload, fetch_image, fetch_json, load_image
+from indexer.images.load import (
+    decode_upload,
+    fetch_image,
+    fetch_json,
+    load_image,
+    resolve_manifest,
+)
 
 __all__ = [
     "FetchFailed",
@@ -17,5 +23,6 @@ __all__ = [
     "fetch_image",
     "fetch_json",
     "load_image",
+    "resolve_manifest",
     "to_rgb",
 ]

@@ -107,15 +107,23 @@ def _iiif_image(service: str, settings: Settings) -> Image.Image:
     return fetch_image(url, settings)
 
 
-def _manifest_image(manifest_url: str, settings: Settings) -> Image.Image:
-    manifest = _cached_json(manifest_url, settings)
-    ref = first_image_ref(manifest)
-    if ref is None:
-        raise FetchFailed(f"{manifest_url}: the manifest has no image")
-    if ref.iiif_service:
-        return _iiif_image(ref.iiif_service, settings)
-    assert ref.url is not None
-    return fetch_image(ref.url, settings)
+def resolve_manifest(ref: ImageRef, settings: Settings) -> ImageRef:
+    """A manifest-only reference completed with its first canvas image (IIIF service or URL; the
+    manifest kept), so a stored record can show thumbnails and the zoomable viewer; any other
+    reference unchanged. FetchFailed when the manifest has no image."""
+    if ref.iiif_service or ref.url or not ref.manifest_url:
+        return ref
+    found = first_image_ref(_cached_json(ref.manifest_url, settings))
+    if found is None or not (found.iiif_service or found.url):
+        raise FetchFailed(f"{ref.manifest_url}: the manifest has no image")
+    return ref.model_copy(
+        update={
+            "iiif_service": found.iiif_service,
+            "url": found.url,
+            "width": ref.width or found.width,
+            "height": ref.height or found.height,
+        }
+    )
 
 
 def local_image_roots(settings: Settings, data_dir: Path | None = None) -> list[Path]:
@@ -142,5 +150,5 @@ def load_image(ref: ImageRef, settings: Settings, data_dir: Path | None = None) 
             raise FetchFailed(f"cannot read local image {ref.url}: {exc.strerror}") from exc
         return _decode(data, settings)
     if ref.manifest_url:
-        return _manifest_image(ref.manifest_url, settings)
+        return load_image(resolve_manifest(ref, settings), settings, data_dir)
     raise FetchFailed("the record has no image reference")

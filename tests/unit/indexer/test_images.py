@@ -15,6 +15,7 @@ import pytest
 import requests
 from PIL import Image
 
+from indexer.backends.embedded import EmbeddedBackend
 from indexer.iiif.image_api import bounded_size_url, service_base, sized_url_from_info
 from indexer.images import (
     FetchFailed,
@@ -24,14 +25,17 @@ from indexer.images import (
     decode_upload,
     fetch_image,
     load_image,
+    resolve_manifest,
 )
 from indexer.images.cache import ImageCache
 from indexer.images.decode import decode_image
 from indexer.images.fetch import build_session
 from indexer.images.guard import check_url, host_allowed, is_public_address
-from indexer.records import ImageRef
+from indexer.pipeline import index_records
+from indexer.records import ImageRef, MapRecord
 from indexer.settings import Settings, load_settings
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.indexed_app import ColourEmbedder
 from tests.support.paths import FIXTURES, REPO
 from webapi.errors import status_of
 
@@ -463,3 +467,60 @@ def test_remote_image_refs_are_http_only() -> None:
     assert ref.iiif_service is None
     with pytest.raises(FetchFailed):
         load_image(ImageRef(), local_settings)
+
+
+def test_a_manifest_only_record_keeps_the_image_its_manifest_names(
+    server: ScriptedServer, local_settings: Settings
+) -> None:
+    manifest_url = server.url("/manifest.json")
+    server.add("/map.jpg", Reply(200, jpeg(), content_type="image/jpeg"))
+    canvas = {
+        "id": f"{manifest_url}/canvas/1",
+        "type": "Canvas",
+        "width": 64,
+        "height": 48,
+        "items": [
+            {
+                "type": "AnnotationPage",
+                "items": [
+                    {
+                        "type": "Annotation",
+                        "motivation": "painting",
+                        "body": {
+                            "id": server.url("/map.jpg"),
+                            "type": "Image",
+                            "format": "image/jpeg",
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    manifest = {"id": manifest_url, "type": "Manifest", "items": [canvas]}
+    server.add("/manifest.json", Reply.json(manifest))
+    ref = ImageRef.remote(manifest_url=manifest_url)
+    assert ref is not None
+    resolved = resolve_manifest(ref, local_settings)
+    assert (resolved.url, resolved.manifest_url, resolved.width) == (
+        server.url("/map.jpg"),
+        manifest_url,
+        64,
+    )
+    # indexed through the pipeline, the stored record names the image: thumbnails can show it
+    record = MapRecord(id="m:1", source="m", title="From a manifest", image=ref)
+    backend = EmbeddedBackend.open(local_settings)
+    try:
+        report = index_records(
+            [record], settings=local_settings, backend=backend, embedder=ColourEmbedder()
+        )
+        assert report.with_vector == 1
+        stored = backend.fetch(["m:1"])["m:1"]
+        assert stored.record.image is not None and stored.record.image.url == server.url("/map.jpg")
+    finally:
+        backend.close()
+    no_image = {"id": manifest_url, "type": "Manifest", "items": []}
+    server.add("/empty.json", Reply.json(no_image))
+    empty = ImageRef.remote(manifest_url=server.url("/empty.json"))
+    assert empty is not None
+    with pytest.raises(FetchFailed, match="no image"):
+        resolve_manifest(empty, local_settings)
