@@ -12,6 +12,23 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 FACET_PATTERN = re.compile(r"^[A-Za-z_-]+:.+$")
 DATES_PATTERN = re.compile(r"^\d{4}/\d{4}$")
+
+
+def facet_pairs(facets: list[str]) -> list[str]:
+    """LoC facets as given, each ``NAME:VALUE`` (ValueError otherwise)."""
+    for facet in facets:
+        if not FACET_PATTERN.match(facet):
+            raise ValueError(f"facet {facet!r} is not NAME:VALUE")
+    return facets
+
+
+def date_range(dates: str | None) -> str | None:
+    """A LoC date range ``FROM/TO`` in years, or None (ValueError otherwise)."""
+    if dates is not None and not DATES_PATTERN.match(dates):
+        raise ValueError("dates must be FROM/TO years, e.g. 1700/1799")
+    return dates
+
+
 MAX_REINDEX_IDS = 10_000
 
 
@@ -49,17 +66,12 @@ class HarvestLocSpec(_Spec):
     @field_validator("facets")
     @classmethod
     def _facets_are_pairs(cls, facets: list[str]) -> list[str]:
-        for facet in facets:
-            if not FACET_PATTERN.match(facet):
-                raise ValueError(f"facet {facet!r} is not NAME:VALUE")
-        return facets
+        return facet_pairs(facets)
 
     @field_validator("dates")
     @classmethod
     def _dates_are_a_range(cls, dates: str | None) -> str | None:
-        if dates is not None and not DATES_PATTERN.match(dates):
-            raise ValueError("dates must be FROM/TO years, e.g. 1700/1799")
-        return dates
+        return date_range(dates)
 
     @property
     def resumable(self) -> bool:

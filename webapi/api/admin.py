@@ -11,13 +11,13 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from celery_tasks.job_specs import (
-    DATES_PATTERN,
-    FACET_PATTERN,
     MAX_REINDEX_IDS,
     HarvestIiifSpec,
     HarvestLocSpec,
     JobSpec,
     ReindexSpec,
+    date_range,
+    facet_pairs,
 )
 from celery_tasks.runner import cancel_job, read_job, start_job
 from celery_tasks.runtime import pipeline_context
@@ -75,17 +75,12 @@ class HarvestBody(BaseModel):
     @field_validator("facets")
     @classmethod
     def _facets_are_pairs(cls, facets: list[str]) -> list[str]:
-        for facet in facets:
-            if not FACET_PATTERN.match(facet):
-                raise ValueError(f"facet {facet!r} is not NAME:VALUE")
-        return facets
+        return facet_pairs(facets)
 
     @field_validator("dates")
     @classmethod
     def _dates_are_a_range(cls, dates: str | None) -> str | None:
-        if dates is not None and not DATES_PATTERN.match(dates):
-            raise ValueError("dates must be FROM/TO years, e.g. 1700/1799")
-        return dates
+        return date_range(dates)
 
 
 class ReindexBody(BaseModel):
