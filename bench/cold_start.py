@@ -85,6 +85,22 @@ def load_run(base: str, seconds: float, clients: int) -> dict[str, Any]:
     return {"requests": total, "by_status": counts, "failed": total - counts.get(200, 0)}
 
 
+def gunicorn_command(port: int, timeout: int = 60) -> list[str]:
+    """The documented production server: 2 workers with the project's gunicorn config."""
+    return [
+        str(BIN / "gunicorn"),
+        "-c",
+        "python:webapi.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--timeout",
+        str(timeout),
+        "webapi.app:create_app()",
+    ]
+
+
 def serve_cold(env: dict[str, str], limit: float) -> dict[str, Any]:
     """``mapsearch serve``: process start → first answered search."""
     port = free_port()
@@ -112,18 +128,7 @@ def gunicorn_cold(
     started = time.perf_counter()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                "python:webapi.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                str(timeout),
-                "webapi.app:create_app()",
-            ],
+            gunicorn_command(port, timeout),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cold_start import BIN, first_answer, free_port, get
+from cold_start import BIN, first_answer, free_port, get, gunicorn_command
 
 
 def search_latencies(base: str, seconds: float) -> list[float]:
@@ -66,16 +66,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         with (Path(scratch) / "gunicorn.log").open("wb") as log:
             server = subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "-c",
-                    "python:webapi.gunicorn_conf",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "webapi.app:create_app()",
-                ],
+                gunicorn_command(port),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
