@@ -6,11 +6,17 @@ cd "$(dirname "$0")/.."
 ES9_VERSION=9.2.4
 ES9_PORT=9201
 scripts/bootstrap.sh --dev || exit 1
+# Services this run starts are stopped when it ends; ones already running are left running.
+STARTED=()
 for service in redis elasticsearch chromium; do
   script="scripts/services/$service.sh"
   [ -e "$script" ] || continue
   echo "== starting $service"
-  if ! bash "$script" start; then
+  if bash "$script" status >/dev/null 2>&1; then
+    echo "$service: already running (left running)"
+  elif bash "$script" start; then
+    STARTED+=("$service")
+  else
     echo "!! $service did not start; tests needing it fail under CI=true and skip otherwise"
   fi
 done
@@ -27,13 +33,17 @@ if [ $# -eq 0 ]; then
     echo "!! the cluster did not start; its test fails under CI=true and skips otherwise"
   fi
 fi
-stop_cluster() { if [ -n "$CLUSTER_STARTED" ]; then bash scripts/services/es-cluster.sh stop || true; fi; }
-trap stop_cluster EXIT
+stop_started() {
+  if [ -n "$CLUSTER_STARTED" ]; then bash scripts/services/es-cluster.sh stop || true; fi
+  for service in "${STARTED[@]}"; do bash "scripts/services/$service.sh" stop || true; done
+}
+trap stop_started EXIT
 # shellcheck source=scripts/services/env.sh
 source scripts/services/env.sh
 
 status=0
 echo "== ruff"; .venv/bin/ruff check . || status=1
+echo "== ruff format"; .venv/bin/ruff format --check . || status=1
 echo "== mypy"; .venv/bin/mypy || status=1
 echo "== import contracts"; .venv/bin/lint-imports --no-cache || status=1
 echo "== pytest"; .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=1
