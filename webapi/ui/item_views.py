@@ -20,18 +20,20 @@ _CORS = {"Access-Control-Allow-Origin": "*"}  # IIIF viewers elsewhere may load 
 @bp.get("/items/<path:doc_id>")
 def item_page(doc_id: str) -> tuple[str, int]:
     """One map: zoomable image, metadata, citation, source link and more like this."""
-    record = records.fetch_record(doc_id)
-    if record is None:
+    doc = records.fetch_document(doc_id)
+    if doc is None:
         problem = PageProblem(404, "Not Found", f"No map with id {doc_id!r} is in the index.")
         return render_template("ui/error.html", problem=problem), 404
+    record = doc.record
     similar: list[Any] = []
     similar_problem: PageProblem | None = None
-    try:
-        similar = records.similar_hits(doc_id, size=12)
-    except Exception as exc:  # noqa: BLE001 - the item page still shows without its neighbours
-        similar_problem = problem_of(exc)
-        if similar_problem is None:
-            raise
+    if doc.vector is not None:  # without one there is nothing to compare: said, not an error
+        try:
+            similar = records.similar_hits(doc_id, size=12)
+        except Exception as exc:  # noqa: BLE001 - the item page still shows without its neighbours
+            similar_problem = problem_of(exc)
+            if similar_problem is None:
+                raise
     view = records.item_view(record)
     return (
         render_template(
@@ -43,6 +45,7 @@ def item_page(doc_id: str) -> tuple[str, int]:
             ),
             similar=[result_card(hit) for hit in similar],
             similar_problem=similar_problem,
+            has_vector=doc.vector is not None,
             search_with_url=url_with(MultiDict(), image_id=record.id),
             manifest_url=url_for("ui.item_manifest", doc_id=record.id),
         ),

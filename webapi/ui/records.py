@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from indexer.records import MapRecord
+from indexer.records import IndexDocument, MapRecord
 from webapi.search.params import Hit
 from webapi.search.service import thumbnail_of
 from webapi.services import services_of
@@ -16,9 +16,14 @@ from webapi.ui.images import thumbnail, tile_source
 from webapi.ui.links import web_link
 
 
+def fetch_document(doc_id: str) -> IndexDocument | None:
+    """The indexed document (record and vector) with this id, or None."""
+    return services_of().backend.fetch([doc_id]).get(doc_id)
+
+
 def fetch_record(doc_id: str) -> MapRecord | None:
     """The indexed record with this id, or None."""
-    doc = services_of().backend.fetch([doc_id]).get(doc_id)
+    doc = fetch_document(doc_id)
     return doc.record if doc is not None else None
 
 

@@ -296,6 +296,9 @@ def test_item_page_says_where_an_image_not_held_here_is(tmp_path: Path) -> None:
         elsewhere = client.get("/items/t:1").get_data(as_text=True)
         assert 'id="image-elsewhere"' in elsewhere and manifest in elsewhere
         assert "This record has no image" not in elsewhere
+        # more like this: said calmly, not a red problem box
+        assert 'id="no-similar"' in elsewhere and "has not been embedded" in elsewhere
+        assert 'class="problem"' not in elsewhere
         nothing = client.get("/items/t:2").get_data(as_text=True)
         assert 'id="no-image"' in nothing and "This record has no image" in nothing
     finally:
