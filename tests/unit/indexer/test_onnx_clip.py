@@ -156,11 +156,11 @@ def test_incomplete_export_is_a_clear_error(tmp_path: Path) -> None:
         ClipEmbedder(str(export), device="cpu").load()
 
 
-def test_an_index_built_on_torch_is_searched_on_onnx_with_the_same_results(
+def test_indices_built_on_either_runtime_are_searched_on_either_with_the_same_results(
     tmp_path: Path, demo_pair: tuple[ClipEmbedder, ClipEmbedder]
 ) -> None:
     """The demo gold set's queries (those whose example maps are in a 150-map collection of the
-    gold world) rank the same maps whichever runtime embeds the query."""
+    gold world) rank the same maps whichever runtime embedded the collection and the query."""
     from indexer.backends import open_backend
     from indexer.evaluation.gold import load_gold
     from indexer.evaluation.runner import run_gold
@@ -171,26 +171,27 @@ def test_an_index_built_on_torch_is_searched_on_onnx_with_the_same_results(
     from webapi.search.service import SearchService
 
     onnx, torch = demo_pair
-    settings = load_settings({"data_dir": tmp_path / "data", "device": "cpu"})
-    records = write_demo_collection(settings.data_dir, 150, seed=1)
-    backend = open_backend(settings)
-    try:
-        report = index_records(records, settings=settings, backend=backend, embedder=torch)
-        assert report.indexed == 150
+    gold = Path(__file__).resolve().parents[3] / "docs/quality/gold-demo-seed1.jsonl"
+    rankings = {}
+    for built_by, indexing_model in (("torch", torch), ("onnx", onnx)):
+        settings = load_settings({"data_dir": tmp_path / built_by, "device": "cpu"})
+        records = write_demo_collection(settings.data_dir, 150, seed=1)
         ids = {record.id for record in records}
-        gold = Path(__file__).resolve().parents[3] / "docs/quality/gold-demo-seed1.jsonl"
         queries = [q for q in load_gold(gold) if q.image_id is None or q.image_id in ids]
         assert len(queries) >= 40
-        runs = [
-            run_gold(
-                page_search(SearchService(settings, backend, model)),
-                queries,
-                mode="hybrid",
-                depth=20,
+        backend = open_backend(settings)
+        try:
+            report = index_records(
+                records, settings=settings, backend=backend, embedder=indexing_model
             )
-            for model in (torch, onnx)
-        ]
-        for by_torch, by_onnx in zip(runs[0].results, runs[1].results, strict=True):
-            assert by_torch.error is None and by_torch.ranking == by_onnx.ranking, by_torch.id
-    finally:
-        backend.close()
+            assert report.indexed == 150
+            for queried_by, query_model in (("torch", torch), ("onnx", onnx)):
+                search = page_search(SearchService(settings, backend, query_model))
+                run = run_gold(search, queries, mode="hybrid", depth=20)
+                assert all(result.error is None for result in run.results)
+                rankings[built_by, queried_by] = [result.ranking for result in run.results]
+        finally:
+            backend.close()
+    reference = rankings["torch", "torch"]
+    for combination, ranking in rankings.items():
+        assert ranking == reference, combination
