@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from indexer.embedder import ClipEmbedder, Embedder, process_embedder
+from indexer.embedder import Embedder, process_embedder
 
 if TYPE_CHECKING:
     from indexer.backends.base import SearchBackend
@@ -84,13 +84,10 @@ class ProcessContainer:
         try:
             index_model = self.backend.model_id()
             if index_model is not None:
-                if isinstance(self.embedder, ClipEmbedder):
-                    self.embedder.load()
-                self.embedder.embed_query_text("map")
+                self.embedder.embed_query_text("map")  # loads the model, then runs it once
             self._readiness = Readiness("ready", seconds=round(time.perf_counter() - started, 3))
-        except (
-            Exception
-        ) as error:  # reported, not raised: a process without a model still serves keyword search
+        # reported, not raised: a process without its model still serves keyword search
+        except Exception as error:
             log.warning("warm-up failed: %s", error)
             self._readiness = Readiness(
                 "failed",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
-from webapi.api.problems import ApiProblem, Problem
+from webapi.api.problems import Problem, problem_response
 from webapi.services import services_of
 
 api = APIBlueprint("health_api", __name__, abp_tags=[Tag(name="health")])
@@ -54,13 +55,16 @@ class Ready(BaseModel):
     summary="Readiness: warmed up and taking traffic",
     responses={200: Ready, 503: Problem},
 )
-def readyz() -> dict[str, Any]:
-    """200 once the process has opened its index and loaded its model; 503 (with Retry-After)
-    while it is still loading, or with the reason when warming up failed."""
+def readyz() -> dict[str, Any] | Response:
+    """200 once the process has opened its index and loaded its model; 503 with Retry-After
+    while it is still loading, or 503 with the reason when warming up failed."""
     container = services_of().container
     container.warm_up_in_background()
     readiness = container.readiness
-    if readiness.state != "ready":
-        title = "Loading" if readiness.state == "loading" else "Warm-up failed"
-        raise ApiProblem(503, title, readiness.detail or readiness.state, slug=readiness.state)
+    if readiness.state == "loading":
+        return problem_response(
+            503, "Loading", readiness.detail, slug="loading", headers={"Retry-After": "1"}
+        )
+    if readiness.state == "failed":
+        return problem_response(503, "Warm-up failed", readiness.detail, slug="failed")
     return Ready(status="ready", seconds=readiness.seconds).model_dump()

@@ -181,6 +181,33 @@ def test_healthz(client: FlaskClient) -> None:
     assert body["index_model"] == "test-colour-v1" and body["backend"] == "embedded"
 
 
+def test_readyz_says_loading_until_warm_then_ready(client: FlaskClient, app: Flask) -> None:
+    container = services_of(app).container
+    container._warming = object()  # type: ignore[assignment]  # hold the background warm-up back
+    loading = client.get("/readyz")
+    assert loading.status_code == 503 and loading.json["title"] == "Loading"
+    assert loading.headers["Retry-After"] == "1"
+    container.warm_up()  # opens the index, loads (here: the test's) model, embeds once
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["status"] == "ready"
+
+
+def test_readyz_reports_a_failed_warm_up_as_a_503_problem(client: FlaskClient, app: Flask) -> None:
+    class BrokenModel:
+        loaded = False
+
+        def embed_query_text(self, text: str) -> None:
+            raise RuntimeError("weights missing")
+
+    services_of(app).use_embedder(BrokenModel())  # type: ignore[arg-type]
+    assert services_of(app).container.warm_up().state == "failed"
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.mimetype == "application/problem+json"
+    assert "weights missing" in response.json["detail"]
+    keyword = client.get("/api/search?q=london&mode=keyword")
+    assert keyword.status_code == 200  # a process without its model still serves words
+
+
 def test_images_refuse_path_traversal(client: FlaskClient, app: Flask) -> None:
     secret = services_of(app).settings.data_dir / "index.sqlite"
     assert secret.exists()
