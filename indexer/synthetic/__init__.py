@@ -2,7 +2,7 @@
 catalogue metadata that correlates with them partly, as real catalogues do.
 
 Public API: ``generate_world``, ``synthetic_map``, ``SyntheticMap``, ``write_demo_collection``,
-``read_ground_truth``; attribute values and their words live in ``indexer.synthetic.vocabulary``.
+``read_ground_truth``, ``read_ground_truth_boxes``; attribute values and their words live in ``indexer.synthetic.vocabulary``.
 """
 
 from indexer.synthetic.world import (
@@ -11,6 +11,7 @@ from indexer.synthetic.world import (
     SyntheticMap,
     generate_world,
     read_ground_truth,
+    read_ground_truth_boxes,
     synthetic_map,
     write_demo_collection,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "SyntheticMap",
     "generate_world",
     "read_ground_truth",
+    "read_ground_truth_boxes",
     "synthetic_map",
     "write_demo_collection",
 ]

@@ -112,6 +112,13 @@ class Canvas:
     land: np.ndarray = field(default_factory=lambda: np.zeros((1, 1), dtype=bool))
     frame: tuple[int, int, int, int] = (0, 0, 0, 0)  # the map area inside the neat line
     occupied: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # large-format maps draw lines and lettering as finely as a 600-px map would, and letter
+    # fewer names per pixel; None and 1.0 keep the default world's drawing exactly
+    fine_scale: float | None = None
+    lettering_density: float = 1.0
+    # where things were drawn, in this image's pixels: {"kind", "box"} and {"text", "box", "angle"}
+    ornament_boxes: list[dict] = field(default_factory=list)
+    label_boxes: list[dict] = field(default_factory=list)
 
     @property
     def width(self) -> int:
@@ -126,7 +133,14 @@ class Canvas:
     @property
     def scale(self) -> float:
         """1.0 for a 256-px short side; line widths and font sizes grow with it."""
+        if self.fine_scale is not None:
+            return self.fine_scale
         return min(self.width, self.height) / 256
+
+    @property
+    def large(self) -> bool:
+        """A large-format map: small ornaments and lettering on a 2,048-4,096 px sheet."""
+        return self.fine_scale is not None
 
     @property
     def draw(self) -> ImageDraw.ImageDraw:

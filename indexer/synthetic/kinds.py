@@ -12,8 +12,8 @@ from indexer.synthetic.lettering import (
     draw_label,
     draw_labels,
     drawable,
-    font,
     label_count,
+    letter,
     place_name,
     spaced_capitals,
     text_width,
@@ -195,10 +195,15 @@ def world_map(canvas: Canvas) -> None:
     canvas.land, canvas.water = land, water
     _pictorial_hills(canvas, land, 30)
     size = canvas.px(8)
-    draw_labels(canvas, label_count(canvas.attributes["text_density"], w, h), land, size)
+    draw_labels(
+        canvas,
+        label_count(canvas.attributes["text_density"], w, h, canvas.lettering_density),
+        land,
+        size,
+    )
     for x, y in sample_points(rng, water, 2, margin=canvas.px(30)):
         draw_label(
-            draw, (x - canvas.px(20), y), spaced_capitals(place_name(rng)), canvas.px(9), pal.ink
+            canvas, (x - canvas.px(20), y), spaced_capitals(place_name(rng)), canvas.px(9), pal.ink
         )
 
 
@@ -235,10 +240,17 @@ def regional_map(canvas: Canvas) -> None:
     if not canvas.early and len(towns) > 1:
         for a, b in zip(towns, towns[1:], strict=False):
             draw.line([a, b], fill=pal.road, width=canvas.px(1))
-    draw_labels(canvas, label_count(canvas.attributes["text_density"], w, h), land, canvas.px(8))
+    draw_labels(
+        canvas,
+        label_count(canvas.attributes["text_density"], w, h, canvas.lettering_density),
+        land,
+        canvas.px(8),
+    )
     for x, y in sample_points(rng, land, 1, margin=canvas.px(50)):
         name = spaced_capitals(place_name(rng))
-        draw_label(draw, (x - text_width(name, canvas.px(12)) / 2, y), name, canvas.px(12), pal.ink)
+        draw_label(
+            canvas, (x - text_width(name, canvas.px(12)) / 2, y), name, canvas.px(12), pal.ink
+        )
 
 
 def city_plan(canvas: Canvas) -> None:
@@ -307,7 +319,7 @@ def city_plan(canvas: Canvas) -> None:
     _pictorial_hills(canvas, land & ~city, 18)
     draw_labels(
         canvas,
-        round(label_count(canvas.attributes["text_density"], w, h) * 1.5),
+        round(label_count(canvas.attributes["text_density"], w, h, canvas.lettering_density) * 1.5),
         city & blocks,
         canvas.px(7),
         dot=False,
@@ -374,10 +386,17 @@ def nautical_chart(canvas: Canvas) -> None:
     )
     draw = canvas.draw
     size = canvas.px(6)
-    for x, y in sample_points(rng, water, int(55 * w * h / (384 * 300)), margin=size * 2):
+    for x, y in sample_points(
+        rng, water, int(55 * w * h / (384 * 300) * canvas.lettering_density), margin=size * 2
+    ):
         depth = int(abs(level[y, x] - 2.1) * 9) + int(rng.integers(0, 4))
-        draw.text((x, y), str(depth), fill=pal.ink, font=font(size), anchor="mm")
-    draw_labels(canvas, label_count(canvas.attributes["text_density"], w, h), land, canvas.px(7))
+        letter(canvas, (x, y), str(depth), size, pal.ink, anchor="mm")
+    draw_labels(
+        canvas,
+        label_count(canvas.attributes["text_density"], w, h, canvas.lettering_density),
+        land,
+        canvas.px(7),
+    )
     _pictorial_hills(canvas, land, 20)
 
 
@@ -478,16 +497,10 @@ def birds_eye_view(canvas: Canvas) -> None:
                     fill=(70, 120, 60) if pal.fill_regions else pal.faint_ink,
                 )
             x += size * rng.uniform(1.05, 1.5)
-    count = label_count(canvas.attributes["text_density"], w, h)
+    count = label_count(canvas.attributes["text_density"], w, h, canvas.lettering_density)
     draw_labels(canvas, count, canvas.land & (ys > horizon), canvas.px(7), dot=False)
     name = drawable(canvas.title)[:40]
-    draw.text(
-        ((x0 + x1) / 2, y1 - canvas.px(8)),
-        name,
-        fill=pal.ink,
-        font=font(canvas.px(11)),
-        anchor="mm",
-    )
+    letter(canvas, ((x0 + x1) / 2, y1 - canvas.px(8)), name, canvas.px(11), pal.ink, anchor="mm")
 
 
 PAINTERS = {

@@ -6,7 +6,7 @@ import unicodedata
 from functools import lru_cache
 
 import numpy as np
-from PIL import ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from indexer.synthetic.canvas import Canvas
 from indexer.synthetic.terrain import sample_points
@@ -46,6 +46,7 @@ SYLLABLES = (
     "stad",
 )
 LABELS_PER_DENSITY = {"sparse": 4, "moderate": 14, "dense": 40}
+ROTATED_SHARE = 0.25  # of the place names on large-format maps
 
 
 @lru_cache(maxsize=64)
@@ -70,13 +71,63 @@ def spaced_capitals(name: str) -> str:
     return " ".join(name.upper())
 
 
-def label_count(density: str, width: int, height: int) -> int:
-    """How many labels a map of this text density and size carries."""
-    return max(1, round(LABELS_PER_DENSITY[density] * (width * height) / (384 * 300)))
+def label_count(density: str, width: int, height: int, per_pixel: float = 1.0) -> int:
+    """How many labels a map of this text density and size carries (``per_pixel`` thins them out)."""
+    return max(1, round(LABELS_PER_DENSITY[density] * (width * height) / (384 * 300) * per_pixel))
+
+
+def letter(
+    canvas: Canvas,
+    xy: tuple[float, float],
+    text: str,
+    size: int,
+    fill: tuple[int, int, int],
+    anchor: str = "lm",
+) -> None:
+    """Draw horizontal text and record its box in ``canvas.label_boxes``."""
+    draw = canvas.draw
+    draw.text(xy, text, fill=fill, font=font(size), anchor=anchor)
+    _record_label(canvas, text, draw.textbbox(xy, text, font=font(size), anchor=anchor), 0.0)
+
+
+def _record_label(
+    canvas: Canvas, text: str, bounds: tuple[float, float, float, float], angle: float
+) -> None:
+    """Keep the part of a label's box (left, top, right, bottom) that lies on the image."""
+    left, top = max(0, int(bounds[0])), max(0, int(bounds[1]))
+    right, bottom = min(canvas.width, int(bounds[2])), min(canvas.height, int(bounds[3]))
+    if right > left and bottom > top:
+        canvas.label_boxes.append(
+            {"text": text, "box": [left, top, right - left, bottom - top], "angle": angle}
+        )
+
+
+def letter_rotated(
+    canvas: Canvas,
+    centre: tuple[float, float],
+    text: str,
+    size: int,
+    fill: tuple[int, int, int],
+    angle: float,
+) -> None:
+    """Draw text turned ``angle`` degrees anticlockwise about its centre, recording the drawn box."""
+    face = font(size)
+    left, top, right, bottom = face.getbbox(text)
+    stamp = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)
+    ImageDraw.Draw(stamp).text((1 - left, 1 - top), text, fill=255, font=face)
+    stamp = stamp.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    x = round(centre[0] - stamp.width / 2)
+    y = round(centre[1] - stamp.height / 2)
+    canvas.image.paste(fill, (x, y, x + stamp.width, y + stamp.height), stamp)
+    inked = stamp.point(lambda value: 255 if value > 96 else 0).getbbox()
+    if inked is not None:
+        _record_label(
+            canvas, text, (x + inked[0], y + inked[1], x + inked[2], y + inked[3]), float(angle)
+        )
 
 
 def draw_label(
-    draw: ImageDraw.ImageDraw,
+    canvas: Canvas,
     xy: tuple[float, float],
     text: str,
     size: int,
@@ -87,9 +138,9 @@ def draw_label(
     x, y = xy
     if dot:
         r = max(1.5, size / 5)
-        draw.ellipse((x - r, y - r, x + r, y + r), outline=fill, width=1)
+        canvas.draw.ellipse((x - r, y - r, x + r, y + r), outline=fill, width=1)
         x += r + 2
-    draw.text((x, y), text, fill=fill, font=font(size), anchor="lm")
+    letter(canvas, (x, y), text, size, fill)
 
 
 def text_width(text: str, size: int) -> float:
@@ -106,6 +157,13 @@ def draw_labels(
     frame_mask = np.zeros((canvas.height, canvas.width), dtype=bool)
     frame_mask[y0 + size : y1 - size, x0 + size : x1 - size * 5] = True
     where = frame_mask if mask is None else (mask & frame_mask)
-    draw = canvas.draw
     for x, y in sample_points(rng, where, count):
-        draw_label(draw, (x, y), place_name(rng), size, canvas.palette.ink, dot=dot)
+        name = place_name(rng)
+        # large sheets letter some names along rivers and coasts, turned; the default world's
+        # drawing (and its random stream) stays as it was
+        if canvas.large and rng.random() < ROTATED_SHARE:
+            angle = float(rng.uniform(-60, 60))
+            centre = (x + text_width(name, size) / 2, float(y))
+            letter_rotated(canvas, centre, name, size, canvas.palette.ink, angle)
+        else:
+            draw_label(canvas, (x, y), name, size, canvas.palette.ink, dot=dot)

@@ -4,11 +4,13 @@ arms. Each takes a centre and a size in pixels so placement stays with the calle
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
 from indexer.synthetic.canvas import Canvas
-from indexer.synthetic.lettering import drawable, font, text_width
+from indexer.synthetic.lettering import drawable, letter, text_width
 from indexer.synthetic.terrain import sample_points
 
 MONSTER_GREENS = ((92, 138, 96), (118, 150, 88), (80, 120, 130))
@@ -284,7 +286,7 @@ def cartouche(canvas: Canvas, box: tuple[float, float, float, float], lines: lis
     for text in map(drawable, lines):
         while size > 6 and text_width(text, size) > inner_w:
             size -= 1
-        draw.text((mid, y), text, fill=ink, font=font(size), anchor="mm")
+        letter(canvas, (mid, y), text, size, ink, anchor="mm")
         y += size * 1.25
 
 
@@ -365,12 +367,70 @@ def coat_of_arms(canvas: Canvas, cx: float, cy: float, size: float) -> None:
     )
 
 
+# Sizes as fractions of a random draw's range. Default maps: of the frame's shorter side. Large
+# sheets: of the image's longer side, chosen so the drawn ornament spans about 1.5-4.5% of it.
+DEFAULT_SIZES = {
+    "compass_rose": (0.1, 0.15),
+    "coat_of_arms": (0.14, 0.2),
+    "ship": (0.12, 0.18),
+    "sea_monster": (0.45, 0.6),
+}
+LARGE_SIZES = {
+    "compass_rose": (0.008, 0.019),
+    "coat_of_arms": (0.014, 0.034),
+    "ship": (0.015, 0.037),
+    "sea_monster": (0.014, 0.03),
+}
+LARGE_CARTOUCHE_WIDTH = 0.036  # of the longer side; curls and pendant add about a sixth
+
+
+def _ink_box(before: np.ndarray, after: np.ndarray, left: int, top: int) -> list[int] | None:
+    """[x, y, w, h] of the pixels that changed between two crops taken at (left, top)."""
+    changed = np.any(before != after, axis=2)
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if rows.size == 0:
+        return None
+    return [
+        left + int(cols[0]),
+        top + int(rows[0]),
+        int(cols[-1] - cols[0]) + 1,
+        int(rows[-1] - rows[0]) + 1,
+    ]
+
+
+def _recorded(
+    canvas: Canvas, kind: str, cx: float, cy: float, reach: float, paint: Callable[[], None]
+) -> None:
+    """Run ``paint`` and record the box of what it drew within ``reach`` px of (cx, cy)."""
+    window = (
+        max(0, int(cx - reach)),
+        max(0, int(cy - reach)),
+        min(canvas.width, int(cx + reach) + 1),
+        min(canvas.height, int(cy + reach) + 1),
+    )
+    before = np.asarray(canvas.image.crop(window))
+    paint()
+    box = _ink_box(before, np.asarray(canvas.image.crop(window)), window[0], window[1])
+    if box is not None:
+        canvas.ornament_boxes.append({"kind": kind, "box": box})
+
+
 def place_ornaments(canvas: Canvas) -> None:
     """Draw every ornament the attributes list, in water where they belong, avoiding overlaps."""
     rng = canvas.rng
     x0, y0, x1, y1 = canvas.frame
     short = min(x1 - x0, y1 - y0)
     ornaments = canvas.attributes["ornaments"]
+    # the same random draws either way, so a large sheet places what a default map would
+    unit, sizes = (
+        (float(max(canvas.width, canvas.height)), LARGE_SIZES)
+        if canvas.large
+        else (float(short), DEFAULT_SIZES)
+    )
+
+    def size_of(kind: str) -> float:
+        low, high = sizes[kind]
+        return unit * float(rng.uniform(low, high))
 
     def free_spot(mask: np.ndarray | None, half_w: float, half_h: float) -> tuple[float, float]:
         """A centre inside ``mask`` (preferably) whose box overlaps no ornament drawn so far."""
@@ -403,7 +463,11 @@ def place_ornaments(canvas: Canvas) -> None:
 
     water = canvas.water if canvas.water.shape == (canvas.height, canvas.width) else None
     if "cartouche" in ornaments:
-        w, h = (x1 - x0) * 0.42, short * 0.24
+        if canvas.large:
+            w = unit * LARGE_CARTOUCHE_WIDTH
+            h = w * 0.5
+        else:
+            w, h = (x1 - x0) * 0.42, short * 0.24
         corner = int(rng.integers(4))
         cx = x0 + w / 2 + short * 0.06 if corner % 2 == 0 else x1 - w / 2 - short * 0.06
         cy = y0 + h / 2 + short * 0.08 if corner < 2 else y1 - h / 2 - short * 0.08
@@ -414,25 +478,25 @@ def place_ornaments(canvas: Canvas) -> None:
             " ".join(words[: max(1, len(words) // 2)]) if len(canvas.title) > 24 else canvas.title
         )
         rest = " ".join(words[max(1, len(words) // 2) :]) if len(canvas.title) > 24 else ""
-        cartouche(
-            canvas,
-            (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2),
-            [line for line in (first, rest, date) if line],
-        )
+        lines = [line for line in (first, rest, date) if line]
+        frame = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        _recorded(canvas, "cartouche", cx, cy, w, partial(cartouche, canvas, frame, lines))
     if "compass_rose" in ornaments:
-        r = short * float(rng.uniform(0.1, 0.15))
+        r = size_of("compass_rose")
         x, y = free_spot(water, r, r * 1.2)
-        compass_rose(canvas, x, y, r)
+        _recorded(canvas, "compass_rose", x, y, r * 2, partial(compass_rose, canvas, x, y, r))
     if "coat_of_arms" in ornaments:
-        s = short * float(rng.uniform(0.14, 0.2))
+        s = size_of("coat_of_arms")
         x, y = free_spot(None, s * 0.5, s * 0.6)
-        coat_of_arms(canvas, x, y, s)
+        _recorded(canvas, "coat_of_arms", x, y, s * 2, partial(coat_of_arms, canvas, x, y, s))
     if "ship" in ornaments:
         for _ in range(int(rng.integers(1, 3))):
-            s = short * float(rng.uniform(0.12, 0.18))
+            s = size_of("ship")
             x, y = free_spot(water, s * 0.6, s * 0.5)
-            ship(canvas, x, y, s)
+            _recorded(canvas, "ship", x, y, s * 2, partial(ship, canvas, x, y, s))
     if "sea_monster" in ornaments:
-        s = short * float(rng.uniform(0.45, 0.6))
+        s = size_of("sea_monster")
         x, y = free_spot(water, s * 0.5, s * 0.35)
-        sea_monster(canvas, x, y + s * 0.15, s)
+        _recorded(
+            canvas, "sea_monster", x, y, s * 2, partial(sea_monster, canvas, x, y + s * 0.15, s)
+        )

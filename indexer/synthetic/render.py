@@ -3,6 +3,7 @@ paper wear, then the colour scheme."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ from PIL import Image
 
 from indexer.synthetic.canvas import Canvas, palette_for
 from indexer.synthetic.kinds import PAINTERS
-from indexer.synthetic.lettering import drawable, font, text_width
+from indexer.synthetic.lettering import drawable, letter, text_width
 from indexer.synthetic.ornaments import place_ornaments
 from indexer.synthetic.wear import age_paper, apply_colour_scheme
 
@@ -45,13 +46,25 @@ def _title_strip(canvas: Canvas) -> None:
     title = drawable(canvas.title)
     while len(title) > 8 and text_width(title, size) > canvas.width * 0.9:
         title = title[:-4] + "…"
-    canvas.draw.text(
-        (canvas.width / 2, canvas.frame[1] / 2 - 1),
-        title,
-        fill=canvas.palette.ink,
-        font=font(size),
-        anchor="mm",
+    letter(
+        canvas, (canvas.width / 2, canvas.frame[1] / 2 - 1), title, size, canvas.palette.ink, "mm"
     )
+
+
+LARGE_FORMAT = "large"
+#: A large sheet draws lines and lettering as a map of this longer side would, so they stay small.
+LARGE_DETAIL_SIDE = 600
+#: Large sheets letter this share of the names per pixel that a default map does.
+LARGE_LETTERING_DENSITY = 0.1
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A drawn map and where its ornaments and labels are, in the image's pixels."""
+
+    image: Image.Image
+    ornament_boxes: list[dict[str, Any]]
+    label_boxes: list[dict[str, Any]]
 
 
 def render_map(
@@ -61,6 +74,13 @@ def render_map(
 
     ``max_side`` draws the same map at a smaller size (training at 128 px renders much faster).
     """
+    return draw_map(attributes, title, seed, max_side).image
+
+
+def draw_map(
+    attributes: dict[str, Any], title: str, seed: int, max_side: int | None = None
+) -> Drawing:
+    """``render_map``'s image with the boxes of every ornament and label drawn on it."""
     width, height = int(attributes["width"]), int(attributes["height"])
     if max_side is not None and max(width, height) != max_side:
         factor = max_side / max(width, height)
@@ -74,6 +94,9 @@ def render_map(
         attributes=attributes,
         title=title,
     )
+    if attributes.get("format") == LARGE_FORMAT:
+        canvas.fine_scale = max(width, height) / LARGE_DETAIL_SIDE
+        canvas.lettering_density = LARGE_LETTERING_DENSITY
     top = canvas.px(16)
     side = canvas.px(9)
     canvas.frame = (side, top, width - side, height - side)
@@ -84,4 +107,8 @@ def render_map(
     # wear comes before the colour scheme, so a grayscale sheet stays exactly gray when stained
     # and a blueprint fades blue rather than yellow
     image = age_paper(canvas.image, str(attributes["wear"]), rng)
-    return apply_colour_scheme(image, str(attributes["colour_scheme"]))
+    return Drawing(
+        image=apply_colour_scheme(image, str(attributes["colour_scheme"])),
+        ornament_boxes=canvas.ornament_boxes,
+        label_boxes=canvas.label_boxes,
+    )

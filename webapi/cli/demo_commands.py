@@ -15,6 +15,7 @@ from webapi.cli.import_commands import print_index_report
 from webapi.services import Services, services_of
 
 DEFAULT_DEMO_SIZE = 500
+DEFAULT_LARGE_DEMO_SIZE = 50  # a large sheet takes seconds to draw, not milliseconds
 DEFAULT_SEED = 1
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -27,7 +28,7 @@ port_option = click.option(
 )
 
 
-def build_demo(app: Flask, size: int, seed: int) -> None:
+def build_demo(app: Flask, size: int, seed: int, large: bool = False) -> None:
     """Draw (or re-use) the demo maps under the data dir, then embed and index them."""
     from indexer.pipeline import index_records
     from indexer.synthetic import write_demo_collection
@@ -36,7 +37,7 @@ def build_demo(app: Flask, size: int, seed: int) -> None:
     data_dir = services.settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     with progress_bar("drawing demo maps", "maps", total=size) as progress:
-        records = list(write_demo_collection(data_dir, size, seed, progress))
+        records = list(write_demo_collection(data_dir, size, seed, progress, large=large))
     rebuild_if_other_model(services, [record.id for record in records])
     with progress_bar("embedding and indexing", "maps", total=len(records)) as progress:
         report = index_records(
@@ -108,9 +109,14 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--size",
         type=click.IntRange(1, 100_000),
-        default=DEFAULT_DEMO_SIZE,
-        show_default=True,
-        help="Number of demo maps.",
+        default=None,
+        help=f"Number of demo maps [default: {DEFAULT_DEMO_SIZE}, {DEFAULT_LARGE_DEMO_SIZE} with --large].",
+    )
+    @click.option(
+        "--large",
+        is_flag=True,
+        help="Large-format maps (longer side 2,048-4,096 px, small ornaments and lettering) "
+        "with ornament and label boxes in ground_truth.jsonl; use its own --data-dir.",
     )
     @click.option(
         "--seed",
@@ -125,13 +131,21 @@ def register(cli: click.Group) -> None:
     @data_dir_option
     @friendly_errors
     def demo_command(
-        size: int, seed: int, no_serve: bool, host: str, port: int, data_dir: Path | None
+        size: int | None,
+        large: bool,
+        seed: int,
+        no_serve: bool,
+        host: str,
+        port: int,
+        data_dir: Path | None,
     ) -> None:
         """Build a synthetic demo collection (drawn maps + metadata), embed and index it, serve it.
 
         Re-running is cheap: unchanged images keep their vectors."""
+        if size is None:
+            size = DEFAULT_LARGE_DEMO_SIZE if large else DEFAULT_DEMO_SIZE
         app = app_for(data_dir)
-        build_demo(app, size, seed)
+        build_demo(app, size, seed, large=large)
         if no_serve:
             click.echo(
                 f"demo index ready in {services_of(app).settings.data_dir}; serve it with: mapsearch serve"
