@@ -162,7 +162,7 @@ def draw_labels(
         # large sheets letter some names along rivers and coasts, turned; the default world's
         # drawing (and its random stream) stays as it was
         if canvas.large and rng.random() < ROTATED_SHARE:
-            angle = float(rng.uniform(-60, 60))
+            angle = round(float(rng.uniform(-60, 60)), 1)
             centre = (x + text_width(name, size) / 2, float(y))
             letter_rotated(canvas, centre, name, size, canvas.palette.ink, angle)
         else:

@@ -4,7 +4,7 @@ shading and random points inside a mask. Everything is numpy at image resolution
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 
 def smooth_noise(
@@ -50,8 +50,21 @@ def dilate(mask: np.ndarray, size: int) -> np.ndarray:
     """Grow a boolean mask by a square of odd ``size`` pixels."""
     if size <= 1:
         return mask
-    image = Image.fromarray(mask.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(size | 1))
-    return np.asarray(image) > 0
+    # a square is a row then a column: linear in size where Pillow's MaxFilter is quadratic,
+    # which matters on large sheets; the same pixels (both clip the square at the image's edge)
+    radius = (size | 1) // 2
+    return _grow_along(_grow_along(mask, radius, axis=1), radius, axis=0)
+
+
+def _grow_along(mask: np.ndarray, radius: int, axis: int) -> np.ndarray:
+    """``mask`` grown by ``radius`` pixels both ways along one axis."""
+    length = mask.shape[axis]
+    running = np.cumsum(mask, axis=axis, dtype=np.int32)
+    running = np.concatenate([np.zeros_like(np.take(running, [0], axis=axis)), running], axis=axis)
+    positions = np.arange(length)
+    upper = np.minimum(positions + radius + 1, length)
+    lower = np.maximum(positions - radius, 0)
+    return (np.take(running, upper, axis=axis) - np.take(running, lower, axis=axis)) > 0
 
 
 def hillshade(height_field: np.ndarray) -> np.ndarray:

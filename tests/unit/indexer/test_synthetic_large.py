@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
 
 from indexer.synthetic import (
     SyntheticMap,
@@ -19,6 +20,7 @@ from indexer.synthetic import (
     write_demo_collection,
 )
 from indexer.synthetic.render import Drawing
+from indexer.synthetic.terrain import dilate
 
 # sha256 over render() and render(max_side=128) of the first 40 maps of seed 1, computed with
 # main's code before large formats and boxes existed (all kinds and ornaments occur among them)
@@ -70,7 +72,7 @@ def test_every_listed_ornament_has_a_box_inside_the_image(
         for entry in drawing.ornament_boxes + drawing.label_boxes:
             x, y, w, h = entry["box"]
             assert w > 0 and h > 0
-            assert 0 <= x and 0 <= y and x + w <= width and y + h <= height, entry
+            assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, entry
         kinds_seen |= {box["kind"] for box in drawing.ornament_boxes}
     assert kinds_seen == {"sea_monster", "ship", "compass_rose", "cartouche", "coat_of_arms"}
 
@@ -150,3 +152,12 @@ def test_the_default_collection_keeps_its_ground_truth_fields(tmp_path: Path) ->
     lines = (tmp_path / "ground_truth.jsonl").read_text(encoding="utf-8").splitlines()
     assert [set(json.loads(line)) for line in lines] == [{"id", "attributes"}] * 2
     assert read_ground_truth_boxes(tmp_path) == {}
+
+
+@pytest.mark.parametrize("size", [3, 8, 17, 41])
+def test_dilate_grows_a_mask_as_pillows_max_filter_does(size: int) -> None:
+    rng = np.random.default_rng(size)
+    mask = rng.random((97, 131)) < 0.01
+    mask[0, 3] = mask[96, 130] = mask[40, 0] = True  # squares clipped at every edge
+    pillow = Image.fromarray(mask.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(size | 1))
+    assert np.array_equal(dilate(mask, size), np.asarray(pillow) > 0)
