@@ -367,8 +367,9 @@ def coat_of_arms(canvas: Canvas, cx: float, cy: float, size: float) -> None:
     )
 
 
-# Sizes as fractions of a random draw's range. Default maps: of the frame's shorter side. Large
-# sheets: of the image's longer side, chosen so the drawn ornament spans about 1.5-4.5% of it.
+# An ornament's size is drawn uniformly from (low, high) times a unit: the frame's shorter side on
+# default maps; the image's longer side on large sheets, where the drawn ornament then spans about
+# 1.5-4.5% of it.
 DEFAULT_SIZES = {
     "compass_rose": (0.1, 0.15),
     "coat_of_arms": (0.14, 0.2),
