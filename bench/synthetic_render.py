@@ -1,5 +1,6 @@
 """Render speed of the synthetic map world, per core: maps drawn per second at full size and
-scaled to 256 and 128 px (CPU time of this process, so a busy machine does not skew it)."""
+scaled to 256 and 128 px, or of large-format sheets with their boxes (``--large``); CPU time of
+this process, so a busy machine does not skew it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--maps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--large", action="store_true", help="large-format sheets (2,048-4,096 px) at full size"
+    )
     args = parser.parse_args()
-    maps = list(generate_world(args.maps, seed=args.seed))
+    maps = list(generate_world(args.maps, seed=args.seed, large=args.large))
+    if args.large:
+        cpu, wall = time.process_time(), time.perf_counter()
+        for synthetic in maps:
+            synthetic.draw()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(
+            f"large format (2,048-4,096 px) with boxes: {cpu / args.maps:.2f} s CPU, {wall / args.maps:.2f} s wall per map"
+        )
+        return
     for side in (None, 256, 128):
         cpu, wall = time.process_time(), time.perf_counter()
         for synthetic in maps:
