@@ -206,6 +206,26 @@ def test_demo_builds_an_index_and_rerun_reuses_vectors(tmp_path: Path) -> None:
     shutil.rmtree(data_dir)
 
 
+def test_demo_large_builds_large_sheets_with_boxes_in_the_ground_truth(tmp_path: Path) -> None:
+    from indexer.synthetic import read_ground_truth_boxes
+
+    data_dir = tmp_path / "large"
+    # seed 25's first map is a small large sheet (2,101 px) with three ornaments: a quick test
+    args = ["demo", "--large", "--size", "1", "--seed", "25", "--no-serve", "--data-dir"]
+    result = run([*args, str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "1 indexed (1 with a vector: 1 embedded, 0 reused)" in result.output
+    boxes = read_ground_truth_boxes(data_dir)["demo:00001"]
+    assert {entry["kind"] for entry in boxes["ornament_boxes"]} == {
+        "coat_of_arms",
+        "sea_monster",
+        "ship",
+    }
+    item = create_app({"data_dir": data_dir}).test_client().get("/api/items/demo:00001").json
+    assert max(item["image"]["width"], item["image"]["height"]) >= 2048
+    shutil.rmtree(data_dir)
+
+
 def test_demo_rebuilds_an_index_made_by_another_model(tmp_path: Path) -> None:
     from indexer.pipeline import index_records
     from indexer.synthetic import write_demo_collection
