@@ -267,7 +267,8 @@ def measure_queries(directory: Path, count: int) -> dict[str, object]:
 
 
 def measure_text_embedding(count: int = 5) -> dict[str, float]:
-    """Cold (model forward) and cached (LRU hit) query-text embedding for ViT-B-32, random weights."""
+    """Cold (model forward) and cached (LRU hit)
+    query-text embedding for ViT-B-32, random weights."""
     import open_clip
 
     from indexer.embedder import ClipEmbedder

@@ -1,6 +1,7 @@
 """Worker memory for decompression bombs (issue 15): a 12 KB 1-bit PNG of 10000x10000 pixels,
 and a 20-megapixel one under the whole-decode limit, posted to a real app's /api/uploads and
-its token resolved the way each search by it resolves it. Prints JSON; ``--max-delta-mb`` makes it exit 1 over the bound.
+its token resolved the way each search by it resolves it. Prints JSON; ``--max-delta-mb`` makes it
+exit 1 over the bound.
 Usage: ``python bench/image_bomb.py [--max-delta-mb 100]``."""
 
 from __future__ import annotations

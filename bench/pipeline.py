@@ -176,8 +176,10 @@ def main() -> None:
                         "ratio_pipeline_vs_model": round(
                             end_to_end["images_per_s"] / model_rates["model_on_tensors"], 3
                         ),
-                        # per CPU-second of this process: meaningful on a busy machine, and the share of
-                        # the work that is the model (1.0 = fetch, decode, preprocess, index cost nothing)
+                        # per CPU-second of this process: meaningful
+                        # on a busy machine, and the share of the
+                        # work that is the model (1.0 = fetch,
+                        # decode, preprocess, index cost nothing)
                         "model_on_tensors_per_cpu_s": round(
                             model_rates["model_on_tensors_per_cpu_s"], 1
                         ),

@@ -26,7 +26,8 @@ def main() -> None:
             synthetic.draw()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(
-            f"large format (2,048-4,096 px) with boxes: {cpu / args.maps:.2f} s CPU, {wall / args.maps:.2f} s wall per map"
+            f"large format (2,048-4,096 px) with boxes: {cpu / args.maps:.2f} s CPU, "
+            f"{wall / args.maps:.2f} s wall per map"
         )
         return
     for side in (None, 256, 128):
@@ -36,7 +37,8 @@ def main() -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         label = "full size (384-512 px)" if side is None else f"{side} px"
         print(
-            f"{label:>24}: {args.maps / cpu:6.1f} maps/s per core ({1000 * cpu / args.maps:.1f} ms CPU, {1000 * wall / args.maps:.1f} ms wall per map)"
+            f"{label:>24}: {args.maps / cpu:6.1f} maps/s per core ({1000 * cpu / args.maps:.1f} ms "
+            f"CPU, {1000 * wall / args.maps:.1f} ms wall per map)"
         )
 
 

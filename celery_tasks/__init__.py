@@ -1,2 +1,3 @@
 """The distributed pipeline: the Celery app bound to Flask, queues and routes, and tasks that run
-the indexer's stages (harvest → embed → index) by job and batch id, or in-process without a broker."""
+the indexer's stages (harvest → embed → index) by job and batch id, or in-process without a
+broker."""

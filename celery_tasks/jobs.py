@@ -459,7 +459,8 @@ class SqliteJobStore:
     ) -> bool:
         def mutate(db: sqlite3.Connection, data: dict[str, Any]) -> bool:
             changed = db.execute(
-                "UPDATE job_batches SET counted = 1 WHERE job_id = ? AND batch_id = ? AND counted = 0",
+                "UPDATE job_batches SET counted = 1 WHERE job_id = ? AND batch_id = ? AND counted "
+                "= 0",
                 (job_id, batch_id),
             ).rowcount
             if changed:

@@ -143,7 +143,8 @@ def model_change_reindex(ctx: PipelineContext, job_id: str) -> None:
         fail_job(
             ctx,
             job_id,
-            f"reindex with {model_id} failed, the old index still serves: {type(exc).__name__}: {exc}",
+            f"reindex with {model_id} failed, the old index still serves: {type(exc).__name__}: "
+            f"{exc}",
         )
         return
     ctx.backend.refresh()
@@ -157,7 +158,8 @@ def model_change_reindex(ctx: PipelineContext, job_id: str) -> None:
         total=result.documents,
         done=result.documents,
         without_vector=report.image_failures,
-        message=f"{result.documents} records re-embedded with {model_id} ({report.embedded} embedded, "
+        message=f"{result.documents} records re-embedded with {model_id} ({report.embedded} "
+        "embedded, "
         f"{report.reused_vectors} reused, {report.image_failures} image failures, "
         f"{report.without_image} without image); now serving {result.new_index}",
     )
@@ -276,7 +278,8 @@ def _split_current_vectors(
 
 
 def index(ctx: PipelineContext, job_id: str, batch_id: str) -> None:
-    """Write a batch's documents (versioned upserts: a rerun rewrites the same ids), count it once."""
+    """Write a batch's documents (versioned upserts:
+    a rerun rewrites the same ids), count it once."""
     if is_cancelled(ctx, job_id):
         ctx.stage.drop(batch_id)
         return

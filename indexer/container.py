@@ -56,7 +56,8 @@ class ProcessContainer:
 
     @property
     def readiness(self) -> Readiness:
-        """``loading`` until ``warm_up`` finished, then ``ready`` (or ``failed`` with the reason)."""
+        """``loading`` until ``warm_up`` finished, then
+        ``ready`` (or ``failed`` with the reason)."""
         return self._readiness
 
     def warm_up_in_background(self) -> None:

@@ -67,7 +67,8 @@ class Embedder(Protocol):
 
 
 class ClipRuntime(Protocol):
-    """One inference engine for a CLIP: ``indexer.onnx_clip.OnnxClip`` or ``torch_clip.TorchClip``."""
+    """One inference engine for a CLIP: ``indexer.onnx_clip.OnnxClip`` or
+    ``torch_clip.TorchClip``."""
 
     model_id: str
     dims: int
@@ -86,7 +87,8 @@ class ClipRuntime(Protocol):
 
 
 def apply_prompt_template(text: str, template: str) -> str:
-    """The paper's rule: wrap ``text`` in the template (``"{} map"``) unless it already says map(s)."""
+    """The paper's rule: wrap ``text`` in the template
+    (``"{} map"``) unless it already says map(s)."""
     text = " ".join(text.split())
     if not text or not template or MAP_WORD.search(text):
         return text
@@ -246,7 +248,8 @@ class ClipEmbedder:
     # ---- loading ---------------------------------------------------------------------------
 
     def load(self) -> ClipEmbedder:
-        """Load the model (once); raises ModelUnavailableError with a message a person can act on."""
+        """Load the model (once); raises ModelUnavailableError
+        with a message a person can act on."""
         with self._load_lock:
             if self._runtime is None:
                 self._runtime = open_runtime(

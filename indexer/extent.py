@@ -74,7 +74,8 @@ def _marc_degrees(hemisphere: str, degrees: str, minutes: str | None, seconds: s
 
 
 def parse_marc_coordinates(text: str) -> Extent | None:
-    """MARC 255 $c coordinates "(W 124°--W 114°/N 42°--N 32°)" as LoC and many catalogues give them."""
+    """MARC 255 $c coordinates "(W 124°--W 114°/N 42°--N
+    32°)" as LoC and many catalogues give them."""
     if "/" not in text:
         return None
     longitudes_part, latitudes_part = text.split("/", 1)

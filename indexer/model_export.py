@@ -120,7 +120,8 @@ class _ImageTower(torch.nn.Module):
 
 
 def clip_tokenizer_json(simple_tokenizer: Any) -> str:
-    """open_clip's ``SimpleTokenizer`` (vocabulary, merges, special tokens) as a ``tokenizers`` JSON."""
+    """open_clip's ``SimpleTokenizer`` (vocabulary,
+    merges, special tokens) as a ``tokenizers`` JSON."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
 
     sot, eot = "<start_of_text>", "<end_of_text>"
@@ -181,7 +182,8 @@ def _sha256(path: Path) -> str:
 
 
 def export_onnx(loaded: LoadedModel, directory: Path) -> Path:
-    """Write ``text.onnx``, ``image.onnx``, ``tokenizer.json`` and ``onnx_config.json`` to ``directory``.
+    """Write ``text.onnx``, ``image.onnx``, ``tokenizer.json`` and ``onnx_config.json`` to
+    ``directory``.
 
     The same weights always give the same bytes. The export is built in a sibling folder and
     moved into place, so a reader never sees half an export.

@@ -58,12 +58,14 @@ DEMO_PREPROCESS_CFG: dict[str, Any] = {
 ENV_HINT = (
     "Set MAPSEARCH_MODEL to a local checkpoint (a directory with config.json and model.safetensors "
     "as `mapsearch finetune` writes, or NAME:/path/to/weights.pt), to 'demo', or allow downloads "
-    "with MAPSEARCH_MODEL_DOWNLOAD=true on a machine that can reach the Hugging Face hub. See docs/models.md."
+    "with MAPSEARCH_MODEL_DOWNLOAD=true on a machine that can reach the Hugging Face hub. See "
+    "docs/models.md."
 )
 
 
 class ModelUnavailableError(RuntimeError):
-    """The model named by ``MAPSEARCH_MODEL`` cannot be loaded (bad spec, missing file, no weights offline)."""
+    """The model named by ``MAPSEARCH_MODEL`` cannot be
+    loaded (bad spec, missing file, no weights offline)."""
 
 
 def file_digest(path: Path, length: int = 12) -> str:
@@ -116,7 +118,8 @@ def find_weights(directory: Path) -> Path | None:
 
 
 def checkpoint_id(name: str | None, declared: str | None, fallback: str, weights: Path) -> str:
-    """A declared full id (``arch/digest``, written by the training code) wins; else ``name/<sha256 prefix>``."""
+    """A declared full id (``arch/digest``, written by the training code) wins; else
+    ``name/<sha256 prefix>``."""
     if declared and "/" in declared and name is None:
         return declared
     return f"{name or declared or fallback}/{file_digest(weights)}"

@@ -18,7 +18,8 @@ TOKENIZER_FILE = "tokenizer.json"
 
 
 def clean_text(text: str) -> str:
-    """open_clip's text cleaning ('lower'): ftfy, HTML unescaping, whitespace collapsed, lower case."""
+    """open_clip's text cleaning ('lower'): ftfy, HTML
+    unescaping, whitespace collapsed, lower case."""
     import ftfy
 
     text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
@@ -65,7 +66,8 @@ class OnnxClip:
             self.trim_tokens = bool(config.get("trim_tokens", False))
         except (KeyError, TypeError, ValueError) as error:
             raise ModelUnavailableError(
-                f"{directory} is not a complete ONNX export ({error}); run 'mapsearch model export' again"
+                f"{directory} is not a complete ONNX export ({error}); run 'mapsearch model "
+                "export' again"
             ) from None
         self.directory = directory
         self.providers = _providers(device)

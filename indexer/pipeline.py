@@ -266,7 +266,8 @@ def _image_failed(report: IndexReport, doc_id: str, exc: BaseException) -> None:
 def _embed(
     embedder: Embedder, items: list[tuple[str, Image.Image, str]], report: IndexReport
 ) -> list[tuple[str, np.ndarray]]:
-    """Embed a batch; if the batch fails, embed one by one so only the bad image loses its vector."""
+    """Embed a batch; if the batch fails, embed one
+    by one so only the bad image loses its vector."""
     try:
         vectors = embedder.embed_images([image for _, image, _ in items])
         return [

@@ -1,4 +1,5 @@
-"""Typed settings read from ``MAPSEARCH_*`` environment variables, built by a factory (never at import)."""
+"""Typed settings read from ``MAPSEARCH_*`` environment
+variables, built by a factory (never at import)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ class Settings(BaseSettings):
     )
     backend: Literal["embedded", "elasticsearch"] = "embedded"
 
-    # model: "demo" (the bundled synthetic-world CLIP), "ViT-B-32-quickgelu:openai", or a checkpoint path
+    # model: "demo" (the bundled synthetic-world CLIP),
+    # "ViT-B-32-quickgelu:openai", or a checkpoint path
     model: str = "demo"
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
     model_runtime: Literal["auto", "onnx", "torch"] = Field(
         default="auto",
-        description="Inference engine: 'auto' = ONNX Runtime when the model has an ONNX export, else torch.",
+        description=(
+            "Inference engine: 'auto' = ONNX Runtime when the model has an ONNX export, else torch."
+        ),
     )
     prompt_template: str = Field(
         default="{} map", description="Applied to text lacking the word 'map'."
@@ -34,7 +38,10 @@ class Settings(BaseSettings):
     text_cache_size: int = 4096
     model_download: bool = Field(
         default=False,
-        description="Let the embedder download pretrained weights (off: the local Hugging Face cache only, failing at once).",
+        description=(
+            "Let the embedder download pretrained weights (off: the local Hugging Face cache only, "
+            "failing at once)."
+        ),
     )
     model_cache_dir: Path | None = Field(
         default=None,
@@ -60,7 +67,10 @@ class Settings(BaseSettings):
     es_timeout: float = 30.0
     es_attach_config: Path | None = Field(
         default=None,
-        description="TOML of an attached catalogue index (docs/elasticsearch.md); the backend then searches it.",
+        description=(
+            "TOML of an attached catalogue index (docs/elasticsearch.md); the backend then "
+            "searches it."
+        ),
     )
 
     # pipeline
@@ -75,7 +85,10 @@ class Settings(BaseSettings):
     broker_visibility_timeout: int = Field(
         default=3600,
         ge=1,
-        description="Seconds before an unacknowledged task (dead worker) is redelivered; longer than the slowest batch.",
+        description=(
+            "Seconds before an unacknowledged task (dead worker) is redelivered; longer than the "
+            "slowest batch."
+        ),
     )
     task_max_retries: int = Field(
         default=8, ge=0, description="Retries of a task failing on a transient error."
@@ -89,16 +102,23 @@ class Settings(BaseSettings):
     image_fetch_workers: int = Field(
         default=8,
         ge=1,
-        description="Threads fetching and decoding a batch's images while the model embeds the previous batch.",
+        description=(
+            "Threads fetching and decoding a batch's images while the model embeds the previous "
+            "batch."
+        ),
     )
     job_stall_timeout: float = Field(
         default=7200.0,
         gt=0,
-        description="A running job without progress for this long is failed (its batches were lost).",
+        description=(
+            "A running job without progress for this long is failed (its batches were lost)."
+        ),
     )
     worker_preload_model: bool = Field(
         default=True,
-        description="An embed worker loads the model as each process starts (off: on its first batch).",
+        description=(
+            "An embed worker loads the model as each process starts (off: on its first batch)."
+        ),
     )
 
     job_workers: int = Field(

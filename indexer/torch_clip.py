@@ -174,7 +174,8 @@ def _load_weights(model: torch.nn.Module, weights: Path) -> None:
 
 
 def load_checkpoint_dir(directory: Path, name: str | None = None) -> LoadedModel:
-    """A model from a checkpoint directory; its id is the declared ``model_id`` or ``<name>/<sha256 prefix>``."""
+    """A model from a checkpoint directory; its id is the declared ``model_id`` or
+    ``<name>/<sha256 prefix>``."""
     model_cfg, preprocess_cfg, config_name = read_checkpoint_config(directory)
     weights = find_weights(directory)
     if weights is None:
@@ -217,8 +218,10 @@ def load_checkpoint_file(path: Path) -> LoadedModel:
         ) from None
     if not (isinstance(payload, dict) and "model_cfg" in payload and "state_dict" in payload):
         raise ModelUnavailableError(
-            f"{path} does not say which architecture it holds: put an open_clip_config.json beside it, "
-            f"or name the architecture as MAPSEARCH_MODEL=NAME:{path} (e.g. ViT-B-32-quickgelu:{path})."
+            f"{path} does not say which architecture it holds: put an open_clip_config.json beside "
+            "it, "
+            f"or name the architecture as MAPSEARCH_MODEL=NAME:{path} (e.g. "
+            f"ViT-B-32-quickgelu:{path})."
         )
     model_cfg = payload["model_cfg"]
     model = build_model(model_cfg)
@@ -235,7 +238,8 @@ def load_checkpoint_file(path: Path) -> LoadedModel:
 
 
 def load_demo() -> LoadedModel:
-    """The shipped demo checkpoint if present, else the built-in config with seeded random weights."""
+    """The shipped demo checkpoint if present, else
+    the built-in config with seeded random weights."""
     if (
         DEMO_MODEL_DIR.is_dir()
         and find_weights(DEMO_MODEL_DIR) is not None
@@ -258,8 +262,8 @@ def _load_named(name: str, tag: str, allow_download: bool, cache_dir: Path | Non
     config = open_clip.get_model_config(name)
     if config is None:
         raise ModelUnavailableError(
-            f"unknown open_clip architecture {name!r} (e.g. ViT-B-32-quickgelu, ViT-B-32, ViT-L-14). "
-            + ENV_HINT
+            f"unknown open_clip architecture {name!r} (e.g. ViT-B-32-quickgelu, ViT-B-32, "
+            "ViT-L-14). " + ENV_HINT
         )
     try:  # most tokenizers are bundled; Hugging Face ones (SigLIP, ...) come from the hub cache
         with hub_offline(not allow_download), _quiet_open_clip():
@@ -319,7 +323,8 @@ def _load_named(name: str, tag: str, allow_download: bool, cache_dir: Path | Non
 def load_model(
     spec: str, allow_download: bool = False, cache_dir: Path | None = None
 ) -> LoadedModel:
-    """Load the model a ``MAPSEARCH_MODEL`` spec names, on the CPU; ModelUnavailableError if impossible."""
+    """Load the model a ``MAPSEARCH_MODEL`` spec names,
+    on the CPU; ModelUnavailableError if impossible."""
     spec = spec.strip()
     if not spec:
         raise ModelUnavailableError("MAPSEARCH_MODEL is empty. " + ENV_HINT)
@@ -341,8 +346,8 @@ def load_model(
     if not separator or not tag:
         raise ModelUnavailableError(
             f"MAPSEARCH_MODEL={spec!r} names an architecture without weights: use NAME:TAG "
-            f"(e.g. ViT-B-32-quickgelu:openai), NAME:random for random weights, or a checkpoint path. "
-            + ENV_HINT
+            "(e.g. ViT-B-32-quickgelu:openai), NAME:random for random weights, or a checkpoint "
+            "path. " + ENV_HINT
         )
     return _load_named(name.strip(), tag.strip(), allow_download, cache_dir)
 
@@ -357,7 +362,8 @@ def save_checkpoint(
     half: bool = True,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``open_clip_config.json`` + ``open_clip_model.safetensors`` (fp16 by default) to ``directory``.
+    """Write ``open_clip_config.json`` + ``open_clip_model.safetensors`` (fp16 by default) to
+    ``directory``.
 
     The result loads with ``MAPSEARCH_MODEL=<directory>`` (and with open_clip's own
     ``local-dir:`` schema). ``extra`` keys are stored in the config for model cards.
@@ -394,7 +400,8 @@ def save_checkpoint(
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; a CUDA name without CUDA is an error."""
+    """``auto`` → ``cuda`` when a GPU is visible, else
+    ``cpu``; a CUDA name without CUDA is an error."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():

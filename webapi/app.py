@@ -18,7 +18,8 @@ from webapi.security_headers import register_security_headers
 from webapi.services import init_services
 from webapi.ui import ui_blueprint
 
-# Multipart framing and form fields around an uploaded image need a little room above the image limit.
+# Multipart framing and form fields around an uploaded
+# image need a little room above the image limit.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 

@@ -253,7 +253,8 @@ class IndexLifecycle(Protocol):
         ...
 
     def discard(self) -> None:
-        """Delete the index behind the alias and the alias itself (the demo rebuilds from scratch)."""
+        """Delete the index behind the alias and the
+        alias itself (the demo rebuilds from scratch)."""
         ...
 
     def backup(self, location: str, name: str | None = None) -> BackupOutcome:

@@ -77,7 +77,8 @@ class ElasticsearchBackend:
     # ---- index metadata ----------------------------------------------------------------
 
     def _index_meta(self) -> dict[str, Any] | None:
-        """The live index's ``_meta`` (cached until a write or refresh), or None without an index."""
+        """The live index's ``_meta`` (cached until a
+        write or refresh), or None without an index."""
         with self._lock:
             if self._meta is not None and time.monotonic() - self._meta_read_at < META_TTL_SECONDS:
                 return self._meta
@@ -94,7 +95,8 @@ class ElasticsearchBackend:
         return meta
 
     def _attached_meta(self) -> dict[str, Any]:
-        """A catalogue index's dims (its mapping) and model (its vectors); its own _meta is not ours."""
+        """A catalogue index's dims (its mapping) and
+        model (its vectors); its own _meta is not ours."""
         field = self.base_fields.vector
         with backend_errors("reading the catalogue mapping"):
             mapping = self.client.indices.get_mapping(index=self.target)
@@ -114,7 +116,8 @@ class ElasticsearchBackend:
     def _refuse_attached_writes(self) -> None:
         if self.attached:
             raise BackendError(
-                f"{self.target} is the library's catalogue index: only `mapsearch attach` writes to it"
+                f"{self.target} is the library's catalogue index: only `mapsearch attach` writes "
+                "to it"
             )
 
     def _forget_meta(self) -> None:
@@ -131,7 +134,8 @@ class ElasticsearchBackend:
     # ---- writes --------------------------------------------------------------------------
 
     def write(self, docs: Iterable[IndexDocument]) -> WriteReport:
-        """Upsert documents versioned by ``record.revision``; other-model vectors raise ModelMismatchError."""
+        """Upsert documents versioned by ``record.revision``;
+        other-model vectors raise ModelMismatchError."""
         self._refuse_attached_writes()
         docs = list(docs)
         report = WriteReport()
@@ -176,7 +180,8 @@ class ElasticsearchBackend:
                 stored_dims is not None and doc_dims != stored_dims
             ):
                 raise ModelMismatchError(
-                    f"document {doc.id} has a {doc_dims}-d vector of model {doc.model_id!r}; the index "
+                    f"document {doc.id} has a {doc_dims}-d vector of model {doc.model_id!r}; the "
+                    "index "
                     f"holds {stored_dims}-d vectors of {stored_model!r} (reindex to change models)"
                 )
 

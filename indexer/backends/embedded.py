@@ -60,7 +60,8 @@ def fts_match_expression(text: str | None) -> str | None:
 
 
 class EmbeddedBackend:
-    """SQLite + numpy implementation of ``SearchBackend`` (thread-safe; one instance per process)."""
+    """SQLite + numpy implementation of ``SearchBackend``
+    (thread-safe; one instance per process)."""
 
     name = "embedded"
 
@@ -92,7 +93,8 @@ class EmbeddedBackend:
 
     @classmethod
     def open(cls, settings: Settings) -> EmbeddedBackend:
-        """Open (creating if needed) the physical file behind the alias ``settings.embedded_path``."""
+        """Open (creating if needed) the physical file behind the alias
+        ``settings.embedded_path``."""
         alias = settings.embedded_path
         return cls(
             embedded_alias.resolve(alias), alias=alias, busy_timeout=settings.sqlite_busy_timeout
@@ -247,7 +249,8 @@ class EmbeddedBackend:
         stored: dict[str, tuple[int, int, int, tuple[str, ...]]],
         report: WriteReport,
     ) -> list[DocRow]:
-        """The rows that win, one per id: a lower revision than stored (or earlier in the batch) loses."""
+        """The rows that win, one per id: a lower revision
+        than stored (or earlier in the batch) loses."""
         winners: dict[str, DocRow] = {}
         for row in rows:
             if row is None:
@@ -298,11 +301,15 @@ class EmbeddedBackend:
 
     def _fts_delete(self, docno: int, old_fts: tuple[str, ...]) -> None:
         # External-content FTS5 forgets a row only when given the exact values it indexed.
-        sql = f"INSERT INTO fts(fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?{', ?' * len(FTS_COLUMNS)})"
+        sql = (
+            f"INSERT INTO fts(fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', "
+            f"?{', ?' * len(FTS_COLUMNS)})"
+        )
         self._conn.execute(sql, (docno, *old_fts))
 
     def delete(self, ids: Sequence[str]) -> int:
-        """Remove documents (tombstoned so other processes see the delete); returns how many existed."""
+        """Remove documents (tombstoned so other processes
+        see the delete); returns how many existed."""
         removed = 0
         with self._lock:
             conn = self._begin_write()
@@ -368,7 +375,8 @@ class EmbeddedBackend:
     # ---- search --------------------------------------------------------------------------
 
     def search(self, query: BackendQuery) -> BackendResult:
-        """Keyword and semantic lists (exact), total and facets over their union; or a browse page."""
+        """Keyword and semantic lists (exact), total and
+        facets over their union; or a browse page."""
         with self._lock:
             try:
                 self._follow_alias()
@@ -399,7 +407,8 @@ class EmbeddedBackend:
         return result
 
     def _keyword_matches(self, text: str, mask: np.ndarray) -> np.ndarray:
-        """Docnos of every FTS match passing the filters (no scoring: cheap even for common words)."""
+        """Docnos of every FTS match passing the filters
+        (no scoring: cheap even for common words)."""
         expression = fts_match_expression(text)
         if expression is None:
             return np.zeros(0, np.int64)
@@ -420,7 +429,10 @@ class EmbeddedBackend:
         expression = fts_match_expression(text)
         if expression is None or filtered_matches == 0:
             return []
-        sql = f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) AS score FROM fts WHERE fts MATCH ? ORDER BY score LIMIT ?"
+        sql = (
+            f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) AS score FROM fts WHERE fts MATCH ? ORDER "
+            "BY score LIMIT ?"
+        )
         limit = 4 * k
         while True:
             rows = self._conn.execute(sql, (expression, limit)).fetchall()
@@ -451,7 +463,8 @@ class EmbeddedBackend:
             return []
         if vector.shape[0] != vectors.shape[1]:
             raise ModelMismatchError(
-                f"query vector has {vector.shape[0]} dims; the index holds {vectors.shape[1]}-d vectors"
+                f"query vector has {vector.shape[0]} dims; the index holds {vectors.shape[1]}-d "
+                "vectors"
             )
         candidates = np.flatnonzero(mask & columns.has_vector[: columns.size])
         if len(candidates) < GATHER_FRACTION * columns.size:
@@ -506,7 +519,8 @@ class EmbeddedBackend:
                 part = list(ids[start : start + 500])
                 marks = ",".join("?" * len(part))
                 sql = (
-                    "SELECT d.id, r.record, v.vector, d.model_id, d.image_hash, d.indexed_at FROM docs d "
+                    "SELECT d.id, r.record, v.vector, d.model_id, d.image_hash, d.indexed_at FROM "
+                    "docs d "
                     "JOIN records r ON r.docno = d.docno LEFT JOIN vectors v ON v.docno = d.docno "
                     f"WHERE d.deleted = 0 AND d.id IN ({marks})"
                 )
@@ -578,7 +592,8 @@ class EmbeddedBackend:
         with self._lock:
             self._follow_alias()
             row = self._conn.execute(
-                "SELECT v.vector FROM docs d JOIN vectors v ON v.docno = d.docno WHERE d.id = ? AND d.deleted = 0",
+                "SELECT v.vector FROM docs d JOIN vectors v ON v.docno = d.docno WHERE d.id = ? "
+                "AND d.deleted = 0",
                 (doc_id,),
             ).fetchone()
         return None if row is None else np.frombuffer(row[0], dtype="<f4").copy()

@@ -76,7 +76,8 @@ def swap(alias: Path, physical: Path) -> None:
 
 
 def delete_physical(path: Path) -> None:
-    """Remove one physical file and its WAL side files (readers that still hold it keep their inode)."""
+    """Remove one physical file and its WAL side files
+    (readers that still hold it keep their inode)."""
     for suffix in ("", *SIDE_FILES):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 

@@ -105,7 +105,8 @@ def _manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def find_backup(location: Path, name: str | None) -> tuple[Path, dict[str, Any]]:
-    """The backup folder ``name`` in ``location`` (the newest one without a name) and its manifest."""
+    """The backup folder ``name`` in ``location`` (the
+    newest one without a name) and its manifest."""
     if name is not None:
         manifest = _manifest(location / name)
         if manifest is None:

@@ -288,7 +288,8 @@ class Columns:
         return self._id_rank
 
     def title_rank(self) -> np.ndarray:
-        """Position of each docno in (case-folded title, id) order (cached until the next change)."""
+        """Position of each docno in (case-folded title,
+        id) order (cached until the next change)."""
         if self._title_rank is None:
             order = sorted(range(self.size), key=lambda d: (self.titles[d].casefold(), self.ids[d]))
             self._title_rank = np.empty(self.size, np.int64)

@@ -41,7 +41,8 @@ class _Copier:
     deletes_caught_up: int = 0
 
     def write(self, ids: list[str]) -> int:
-        """Copy these ids as they are now in the old file (absent ones are skipped); returns how many."""
+        """Copy these ids as they are now in the old file
+        (absent ones are skipped); returns how many."""
         written = 0
         for start in range(0, len(ids), self.page_size):
             chunk = ids[start : start + self.page_size]
@@ -82,7 +83,8 @@ def reindex_file(
     """Rebuild the file behind ``alias`` into a new one and swap the pointer; see the module doc.
 
     The old file is deleted ``drain_seconds`` after the swap: every reader reopens on the new file
-    at its next call (one stat of the pointer), and one midway keeps the old inode until it closes."""
+    at its next call (one stat of the pointer), and one midway keeps the old inode until it
+    closes."""
     with embedded_alias.reindex_lock(alias):
         for leftover in embedded_alias.leftovers(alias):  # a crash after a swap, before its delete
             embedded_alias.delete_physical(leftover)

@@ -62,8 +62,8 @@ DDL = DDL.replace("{fts}", FTS_DDL)
 
 # Columns the in-memory state loads (order matters: see embedded_columns.ChangedRow).
 MEMORY_COLUMNS = (
-    "docno, id, deleted, item_id, title, year_start, year_end, has_image, west, south, east, north, "
-    + ", ".join(MULTI_FIELDS)
+    "docno, id, deleted, item_id, title, year_start, year_end, has_image, west, south, east, "
+    "north, " + ", ".join(MULTI_FIELDS)
 )
 
 
@@ -205,6 +205,7 @@ def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     """Set one value of the meta table (inside the caller's transaction)."""
     conn.execute(
-        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+        "excluded.value",
         (key, value),
     )

@@ -88,7 +88,8 @@ def load_attach_config(path: Path) -> AttachConfig:
 
 
 def parse_attach_config(data: dict[str, Any], where: str = "attach config") -> AttachConfig:
-    """An AttachConfig from already-parsed TOML tables ``index``, ``fields``, ``facets``, ``vector``."""
+    """An AttachConfig from already-parsed TOML tables
+    ``index``, ``fields``, ``facets``, ``vector``."""
     index = data.get("index", {})
     fields = data.get("fields", {})
     vector = data.get("vector", {})
@@ -114,7 +115,8 @@ def parse_attach_config(data: dict[str, Any], where: str = "attach config") -> A
     unknown = sorted(set(facets) - set(FACET_NAMES))
     if unknown:
         raise ValueError(
-            f"{where}: [facets] {', '.join(unknown)}: unknown facet (known: {', '.join(FACET_NAMES)})"
+            f"{where}: [facets] {', '.join(unknown)}: unknown facet (known: "
+            f"{', '.join(FACET_NAMES)})"
         )
     return AttachConfig(
         index=str(index["name"]),
@@ -154,7 +156,8 @@ class AttachReport:
 
 
 def ensure_vector_field(client: Elasticsearch, config: AttachConfig, dims: int) -> None:
-    """Add the vector and model-id fields to the catalogue mapping (an existing compatible one is kept)."""
+    """Add the vector and model-id fields to the catalogue
+    mapping (an existing compatible one is kept)."""
     with backend_errors("reading the catalogue mapping"):
         mapping = client.indices.get_mapping(index=config.index)
     for index_mapping in mapping.values():
@@ -163,7 +166,8 @@ def ensure_vector_field(client: Elasticsearch, config: AttachConfig, dims: int) 
             existing.get("type") != "dense_vector" or existing.get("dims") not in (None, dims)
         ):
             raise ValueError(
-                f"{config.index}.{config.vector_field} exists as {existing}; expected a {dims}-d dense_vector"
+                f"{config.index}.{config.vector_field} exists as {existing}; expected a {dims}-d "
+                "dense_vector"
             )
     properties: dict[str, Any] = {
         config.vector_field: {

@@ -20,7 +20,8 @@ def make_client(url: str, timeout: float) -> Elasticsearch:
 
 @contextmanager
 def backend_errors(what: str) -> Iterator[None]:
-    """Turn "cluster down/unreachable/overloaded" into BackendError; other API errors pass through."""
+    """Turn "cluster down/unreachable/overloaded" into
+    BackendError; other API errors pass through."""
     try:
         yield
     except TransportError as exc:  # connection refused, timeout, TLS...

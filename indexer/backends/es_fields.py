@@ -10,7 +10,8 @@ from indexer.search_surface import FACETS_BY_NAME, KEYWORD_FIELD_WEIGHTS, TERMS_
 
 @dataclass(frozen=True)
 class FieldMap:
-    """Field names the query builders use; everything else about a query is the same for any index."""
+    """Field names the query builders use; everything
+    else about a query is the same for any index."""
 
     id: str = "id"
     item_id: str | None = "item_id"  # None: every document is its own item

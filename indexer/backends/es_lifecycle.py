@@ -26,7 +26,8 @@ def alias_name(prefix: str) -> str:
 
 
 def physical_name(prefix: str, version: int, now: datetime | None = None) -> str:
-    """A new physical index name carrying mapping version and creation time (µs: names never repeat)."""
+    """A new physical index name carrying mapping version
+    and creation time (µs: names never repeat)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dt%H%M%S%f")
     return f"{prefix}-maps-v{version}-{stamp}"
 
@@ -98,7 +99,8 @@ def create_index(
     dims: int | None = None,
     bulk_load: bool = False,
 ) -> str:
-    """Create a new physical index (not yet behind the alias); ``bulk_load``: ``BULK_LOAD_SETTINGS``."""
+    """Create a new physical index (not yet behind the
+    alias); ``bulk_load``: ``BULK_LOAD_SETTINGS``."""
     version = version or es_mappings.latest_version()
     definition = index_definition(version, dims, has_analysis_common(client))
     if cluster_major_version(client) >= 9:

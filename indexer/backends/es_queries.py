@@ -227,7 +227,8 @@ def semantic_list_body(query: BackendQuery, fields: FieldMap) -> Body | None:
 
 
 def result_set_body(query: BackendQuery, fields: FieldMap) -> Body:
-    """Total + facets over keyword matches ∪ semantic top k: what ES aggregates next to a top-level knn."""
+    """Total + facets over keyword matches ∪ semantic top
+    k: what ES aggregates next to a top-level knn."""
     body: Body = {"size": 0, "track_total_hits": True}
     clause = keyword_clause(query.text, fields)
     filters = filter_clauses(query.filters, fields)

@@ -72,7 +72,8 @@ def reindex_lock(client: Elasticsearch, prefix: str, ttl: timedelta = LOCK_TTL) 
             held = client.get(index=index, id="reindex")
             if datetime.fromisoformat(held["_source"]["expires_at"]) > now:
                 raise ReindexLocked(
-                    f"a reindex is already running ({held['_source']['owner']} since {held['_source']['acquired_at']})"
+                    f"a reindex is already running ({held['_source']['owner']} since "
+                    f"{held['_source']['acquired_at']})"
                 ) from None
             try:  # take over the stale lock only if nobody else did in between
                 client.index(
@@ -110,8 +111,9 @@ def copy_documents(
     page_size: int = PAGE_SIZE,
     rewrite: Rewrite | None = None,
 ) -> int:
-    """Copy every document of ``source`` into ``target`` keeping ids and versions; returns the count.
-    ``rewrite`` transforms each page on the way (the model-change reindex re-embeds there)."""
+    """Copy every document of ``source`` into ``target`` keeping ids and versions; returns the
+    count. ``rewrite`` transforms each page on the way (the model-change reindex re-embeds
+    there)."""
     copied = 0
     for hits in scan_pages(client, source, page_size):
         if rewrite is not None:

@@ -1,5 +1,6 @@
 """Read every (matching) document of an index in a consistent snapshot: point-in-time +
-``search_after`` on ``_shard_doc`` (what the minimal distribution offers instead of scroll/_reindex)."""
+``search_after`` on ``_shard_doc`` (what the minimal distribution offers instead of
+scroll/_reindex)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ def register_repository(client: Elasticsearch, prefix: str, location: str) -> st
             )
         except ApiError as exc:
             raise LifecycleError(
-                f"Elasticsearch refused the snapshot folder {location!r}: {_reason(exc)} (every node "
+                f"Elasticsearch refused the snapshot folder {location!r}: {_reason(exc)} (every "
+                "node "
                 "needs it under path.repo; scripts/services/elasticsearch.sh sets one)"
             ) from None
     return name

@@ -49,7 +49,8 @@ def dcg_at_k(gains: Sequence[float], k: int) -> float:
 
 
 def ndcg_at_k(ranking: Sequence[str], judgements: Mapping[str, int], k: int = 10) -> float:
-    """DCG of the ranking / DCG of the ideal ranking, gains 2^grade − 1 (0 when nothing is judged relevant)."""
+    """DCG of the ranking / DCG of the ideal ranking, gains
+    2^grade − 1 (0 when nothing is judged relevant)."""
     gains = [2 ** judgements.get(doc, 0) - 1 for doc in ranking]
     ideal = sorted((2**g - 1 for g in judgements.values() if g > 0), reverse=True)
     best = dcg_at_k(ideal, k)

@@ -40,7 +40,8 @@ def markdown_report(
         ]
         for c in changes:
             lines.append(
-                f"| {c.id} | {c.type} | {c.overlap}/10 | {c.ndcg_a:.3f} → {c.ndcg_b:.3f} | {', '.join(c.only_a[:4])} | {', '.join(c.only_b[:4])} |"
+                f"| {c.id} | {c.type} | {c.overlap}/10 | {c.ndcg_a:.3f} → {c.ndcg_b:.3f} | "
+                f"{', '.join(c.only_a[:4])} | {', '.join(c.only_b[:4])} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -36,7 +36,8 @@ def is_public_address(address: str) -> bool:
 
 
 def host_allowed(host: str, allowlist: list[str]) -> bool:
-    """An empty allowlist allows every host; otherwise the host or a parent domain must be listed."""
+    """An empty allowlist allows every host; otherwise
+    the host or a parent domain must be listed."""
     if not allowlist:
         return True
     host = host.lower().rstrip(".")

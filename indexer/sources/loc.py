@@ -206,7 +206,8 @@ class LocClient:
             if throttled_for + wait > self.settings.loc_block_wait_max:
                 raise LocBlocked(
                     f"{url}: still refused ({reason}) after waiting {throttled_for:.0f} s; "
-                    f"raise loc_block_wait_max ({self.settings.loc_block_wait_max:.0f} s) or try later"
+                    f"raise loc_block_wait_max ({self.settings.loc_block_wait_max:.0f} s) or try "
+                    "later"
                 )
             log.warning("LoC answered %s; every worker waits %.1f s", reason, wait)
             self.progress.throttled += 1
@@ -346,7 +347,8 @@ def harvest_loc(
                     store.save(key, state)
                     continue
                 stats.error(
-                    f"{low}: {total} results in one year; only the first {settings.loc_max_results} are reachable"
+                    f"{low}: {total} results in one year; only the first "
+                    f"{settings.loc_max_results} are reachable"
                 )
             current["checked"] = True
             stats.total = (stats.total or 0) + (total or 0)

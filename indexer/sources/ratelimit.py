@@ -114,7 +114,8 @@ for i = 1, n do
 end
 if wait > 0 then return wait end
 for i = 1, n do
-  redis.call('HSET', KEYS[1], kind .. ':tokens:' .. i, tostring(levels[i] - 1), kind .. ':at:' .. i, tostring(now))
+  redis.call('HSET', KEYS[1], kind .. ':tokens:' .. i, tostring(levels[i] - 1),
+    kind .. ':at:' .. i, tostring(now))
 end
 redis.call('PEXPIRE', KEYS[1], 86400000)
 return 0

@@ -2,7 +2,8 @@
 catalogue metadata that correlates with them partly, as real catalogues do.
 
 Public API: ``generate_world``, ``synthetic_map``, ``SyntheticMap``, ``write_demo_collection``,
-``read_ground_truth``, ``read_ground_truth_boxes``; attribute values and their words live in ``indexer.synthetic.vocabulary``.
+``read_ground_truth``, ``read_ground_truth_boxes``; attribute values and their words live in
+``indexer.synthetic.vocabulary``.
 """
 
 from indexer.synthetic.world import (

@@ -178,7 +178,8 @@ def _size(rng: np.random.Generator, kind: str, projection: str | None) -> tuple[
 
 
 def sample_attributes(rng: np.random.Generator) -> dict[str, Any]:
-    """Draw one map's ground truth: kind, colour scheme, ornaments, relief, text, wear, year, size."""
+    """Draw one map's ground truth: kind, colour scheme,
+    ornaments, relief, text, wear, year, size."""
     kind = _choice(rng, KIND_WEIGHTS)
     assert kind in KINDS
     first, last = YEAR_RANGES[kind]

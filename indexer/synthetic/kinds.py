@@ -208,7 +208,8 @@ def world_map(canvas: Canvas) -> None:
 
 
 def regional_map(canvas: Canvas) -> None:
-    """A province or country: coast on one side, internal boundaries, rivers, towns, roads, relief."""
+    """A province or country: coast on one side, internal
+    boundaries, rivers, towns, roads, relief."""
     pal, rng = canvas.palette, canvas.rng
     w, h = canvas.width, canvas.height
     x0, y0, x1, y1 = canvas.frame
@@ -254,7 +255,8 @@ def regional_map(canvas: Canvas) -> None:
 
 
 def city_plan(canvas: Canvas) -> None:
-    """Blocks between a (possibly rotated, irregular when early) street grid, avenues, a river, parks."""
+    """Blocks between a (possibly rotated, irregular
+    when early) street grid, avenues, a river, parks."""
     pal, rng = canvas.palette, canvas.rng
     w, h = canvas.width, canvas.height
     x0, y0, x1, y1 = canvas.frame
@@ -401,7 +403,8 @@ def nautical_chart(canvas: Canvas) -> None:
 
 
 def birds_eye_view(canvas: Canvas) -> None:
-    """An oblique view of a town: sky, distant hills, a river, streets converging, rows of houses."""
+    """An oblique view of a town: sky, distant hills,
+    a river, streets converging, rows of houses."""
     pal, rng = canvas.palette, canvas.rng
     w, h = canvas.width, canvas.height
     x0, y0, x1, y1 = canvas.frame

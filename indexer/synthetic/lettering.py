@@ -56,7 +56,8 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def drawable(text: str) -> str:
-    """``text`` without accents: the bundled font has no glyphs beyond ASCII ("réduite" -> "reduite")."""
+    """``text`` without accents: the bundled font has
+    no glyphs beyond ASCII ("réduite" -> "reduite")."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
@@ -72,7 +73,8 @@ def spaced_capitals(name: str) -> str:
 
 
 def label_count(density: str, width: int, height: int, per_pixel: float = 1.0) -> int:
-    """How many labels a map of this text density and size carries (``per_pixel`` thins them out)."""
+    """How many labels a map of this text density and
+    size carries (``per_pixel`` thins them out)."""
     return max(1, round(LABELS_PER_DENSITY[density] * (width * height) / (384 * 300) * per_pixel))
 
 
@@ -110,7 +112,8 @@ def letter_rotated(
     fill: tuple[int, int, int],
     angle: float,
 ) -> None:
-    """Draw text turned ``angle`` degrees anticlockwise about its centre, recording the drawn box."""
+    """Draw text turned ``angle`` degrees anticlockwise
+    about its centre, recording the drawn box."""
     face = font(size)
     left, top, right, bottom = face.getbbox(text)
     stamp = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)

@@ -341,7 +341,10 @@ def build_record(index: int, attributes: dict[str, Any], rng: np.random.Generato
     collections = [COLLECTIONS[kind]]
     if attributes["year"] < 1800 and rng.random() < 0.5:
         collections.append("Early Maps")
-    description = f"{str(_pick(rng, ['Shows', 'Depicts', 'Covers']))} {place.name if place.name != 'World' else 'the world'}"
+    description = (
+        f"{str(_pick(rng, ['Shows', 'Depicts', 'Covers']))} "
+        f"{place.name if place.name != 'World' else 'the world'}"
+    )
     if kind == "city_plan" and rng.random() < 0.5:
         description += " with streets, wards and public buildings"
     if kind == "nautical_chart" and rng.random() < 0.4:
@@ -359,7 +362,9 @@ def build_record(index: int, attributes: dict[str, Any], rng: np.random.Generato
         contributors=[contributor],
         publisher=contributor if rng.random() < 0.5 else None,
         languages=[LANGUAGE_NAMES[language]],
-        call_number=f"G{3200 + 10 * (index % 97)} {attributes['year']} .{contributor[0]}{index % 9 + 1}",
+        call_number=(
+            f"G{3200 + 10 * (index % 97)} {attributes['year']} .{contributor[0]}{index % 9 + 1}"
+        ),
         collections=collections,
         date=date,
         year_start=year_start,

@@ -204,7 +204,8 @@ def ship(canvas: Canvas, cx: float, cy: float, size: float) -> None:
 
 
 def compass_rose(canvas: Canvas, cx: float, cy: float, radius: float) -> None:
-    """A sixteen-point compass rose with alternating light and dark point halves and a north mark."""
+    """A sixteen-point compass rose with alternating
+    light and dark point halves and a north mark."""
     draw, ink = canvas.draw, canvas.palette.ink
     accents = canvas.palette.accents
     line = max(1, round(radius / 30))
@@ -247,7 +248,8 @@ def compass_rose(canvas: Canvas, cx: float, cy: float, radius: float) -> None:
 
 
 def cartouche(canvas: Canvas, box: tuple[float, float, float, float], lines: list[str]) -> None:
-    """An ornate title frame: filled panel, double border, scroll curls at the corners, lettering."""
+    """An ornate title frame: filled panel, double
+    border, scroll curls at the corners, lettering."""
     draw, ink, pal = canvas.draw, canvas.palette.ink, canvas.palette
     x0, y0, x1, y1 = box
     trim = pal.accents[2] if pal.fill_regions else pal.regions[2]

@@ -17,7 +17,8 @@ from indexer.synthetic.wear import age_paper, apply_colour_scheme
 
 
 def _neat_line(canvas: Canvas) -> None:
-    """The border: a heavy outer line, a thin inner one, and a chequered degree bar on early maps."""
+    """The border: a heavy outer line, a thin inner
+    one, and a chequered degree bar on early maps."""
     draw, ink = canvas.draw, canvas.palette.ink
     x0, y0, x1, y1 = canvas.frame
     gap = canvas.px(3)
@@ -36,7 +37,8 @@ def _neat_line(canvas: Canvas) -> None:
 
 
 def _title_strip(canvas: Canvas) -> None:
-    """Without a cartouche the title runs along the top margin (bird's-eye views letter their own)."""
+    """Without a cartouche the title runs along the
+    top margin (bird's-eye views letter their own)."""
     if (
         "cartouche" in canvas.attributes["ornaments"]
         or canvas.attributes["kind"] == "birds_eye_view"

@@ -77,7 +77,8 @@ def hillshade(height_field: np.ndarray) -> np.ndarray:
 def sample_points(
     rng: np.random.Generator, mask: np.ndarray, count: int, margin: int = 0
 ) -> list[tuple[int, int]]:
-    """Up to ``count`` random (x, y) points inside ``mask``, at least ``margin`` px from the edge."""
+    """Up to ``count`` random (x, y) points inside
+    ``mask``, at least ``margin`` px from the edge."""
     if margin:
         mask = mask.copy()
         mask[:margin, :] = False

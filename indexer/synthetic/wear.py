@@ -47,7 +47,8 @@ def age_paper(image: Image.Image, wear: str, rng: np.random.Generator) -> Image.
 
 
 def apply_colour_scheme(image: Image.Image, scheme: str) -> Image.Image:
-    """Tone-map a drawn map: grayscale has R=G=B, sepia is warm brown, blueprint is white on blue."""
+    """Tone-map a drawn map: grayscale has R=G=B, sepia
+    is warm brown, blueprint is white on blue."""
     if scheme == "grayscale":
         return image.convert("L").convert("RGB")
     if scheme == "sepia":

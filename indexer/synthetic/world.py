@@ -110,7 +110,8 @@ def _manifest(seed: int, large: bool) -> dict[str, Any]:
 
 
 def read_ground_truth_boxes(data_dir: Path) -> dict[str, dict[str, Any]]:
-    """Record id -> ``{"ornament_boxes", "label_boxes"}`` of a large-format collection (empty if none)."""
+    """Record id -> ``{"ornament_boxes", "label_boxes"}``
+    of a large-format collection (empty if none)."""
     boxes: dict[str, dict[str, Any]] = {}
     try:
         with (Path(data_dir) / GROUND_TRUTH_FILE).open(encoding="utf-8") as lines:
@@ -130,7 +131,8 @@ def write_demo_collection(
     progress: Callable[[int, int], Any] | None = None,
     large: bool = False,
 ) -> list[MapRecord]:
-    """Write ``images/demo-XXXXX.png`` and ``ground_truth.jsonl`` under ``data_dir``; return the records.
+    """Write ``images/demo-XXXXX.png`` and ``ground_truth.jsonl`` under ``data_dir``; return the
+    records.
 
     Idempotent: images drawn earlier for the same seed, format and ``RENDER_VERSION`` are kept;
     after a change of any (recorded in ``images/world.json``) every image is redrawn, so a file

@@ -47,7 +47,8 @@ def build_model(model_cfg: dict[str, Any]) -> CLIP:
 
 
 def default_preprocess_cfg(image_size: int) -> dict[str, Any]:
-    """open_clip's OpenAI preprocessing, letterboxed (``resize_mode="longest"``) to ``image_size``."""
+    """open_clip's OpenAI preprocessing, letterboxed
+    (``resize_mode="longest"``) to ``image_size``."""
     cfg = PreprocessCfg(size=image_size, resize_mode="longest", fill_color=0)
     return asdict(cfg)
 
@@ -61,7 +62,8 @@ def save_checkpoint(
     *,
     fp16: bool = True,
 ) -> Path:
-    """Write ``config.json`` + ``model.safetensors`` (fp16 unless told otherwise) into ``out_dir``."""
+    """Write ``config.json`` + ``model.safetensors``
+    (fp16 unless told otherwise) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = {
@@ -92,7 +94,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
 
 
 def load_demo_checkpoint(path: str | Path = DEMO_MODEL_DIR) -> tuple[CLIP, dict[str, Any], str]:
-    """Load a checkpoint folder: ``(model in eval mode, float32, on CPU; preprocess cfg; model id)``.
+    """Load a checkpoint folder: ``(model in eval mode, float32, on CPU; preprocess cfg; model
+    id)``.
 
     ``preprocess cfg`` is a dict of open_clip ``PreprocessCfg`` fields; build the eval transform
     with ``open_clip.transform.image_transform_v2(PreprocessCfg(**cfg), is_train=False)``.

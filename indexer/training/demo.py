@@ -77,7 +77,8 @@ def world_items(
 def world_pairs(
     size: int, seed: int, image_size: int, cache_dir: Path | None, start: int = 1
 ) -> PairSet:
-    """The rendered world, cached as ``world-<seed>-<start>-<size>-<px>.npz`` (rendering is deterministic)."""
+    """The rendered world, cached as ``world-<seed>-<start>-<size>-<px>.npz``
+    (rendering is deterministic)."""
     path = cache_dir / f"world-{seed}-{start}-{size}-{image_size}.npz" if cache_dir else None
     if path is not None and path.is_file():
         return PairSet.load(path)
@@ -170,10 +171,21 @@ def train_demo_model(
         model_id=model_id,
         title="mapsearch demo CLIP (synthetic map world)",
         data={
-            "train": f"synthetic world seed {TRAIN_WORLD_SEED + 10 * seed}, {len(train)} maps rendered at {image_size} px (letterboxed)",
-            "validation": f"synthetic world seed {VAL_WORLD_SEED + 10 * seed}, {len(val)} maps, canonical attribute captions",
-            "captions": "rule-based: attribute words (varied synonyms from indexer/synthetic/vocabulary.py) + place/date/title",
-            "held out": "the demo collection and gold query sets use other world seeds (docs/quality.md)",
+            "train": (
+                f"synthetic world seed {TRAIN_WORLD_SEED + 10 * seed}, {len(train)} maps rendered"
+                f" at {image_size} px (letterboxed)"
+            ),
+            "validation": (
+                f"synthetic world seed {VAL_WORLD_SEED + 10 * seed}, {len(val)} maps, canonical"
+                " attribute captions"
+            ),
+            "captions": (
+                "rule-based: attribute words (varied synonyms from"
+                " indexer/synthetic/vocabulary.py) + place/date/title"
+            ),
+            "held out": (
+                "the demo collection and gold query sets use other world seeds (docs/quality.md)"
+            ),
         },
         settings={
             **asdict(cfg),
@@ -186,11 +198,16 @@ def train_demo_model(
         after=result.best_metrics,
         history=[asdict(h) for h in result.history],
         notes=[
-            "Trained from scratch (no pretrained weights exist offline); weights stored in float16.",
-            "Loss: multi-positive symmetric InfoNCE (a caption is a positive for every image whose ground truth "
-            "includes all attributes it states) + 0.5 × image–image term (same kind and colour scheme).",
-            "Augmentation: random crops keeping ≥ 80 % of each side, brightness/contrast ±10 %; no flips, no hue jitter.",
-            "Reproduce: `mapsearch train-demo-model --seed 0 --minutes N` (the budget decides the step count).",
+            "Trained from scratch (no pretrained weights exist offline); weights stored in "
+            "float16.",
+            "Loss: multi-positive symmetric InfoNCE (a caption is a positive for every image whose "
+            "ground truth "
+            "includes all attributes it states) + 0.5 × image–image term (same kind and colour "
+            "scheme).",
+            "Augmentation: random crops keeping ≥ 80 % of each side, brightness/contrast ±10 %; "
+            "no flips, no hue jitter.",
+            "Reproduce: `mapsearch train-demo-model --seed 0 --minutes N` (the budget decides the "
+            "step count).",
         ],
     )
     return {"model_id": model_id, "before": before, **result.summary()}

@@ -148,10 +148,12 @@ def finetune(
     fp16: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Fine-tune ``base`` on ``train``, validate on ``val``, apply WiSE-FT, write checkpoint + card."""
+    """Fine-tune ``base`` on ``train``, validate on
+    ``val``, apply WiSE-FT, write checkpoint + card."""
     if len(val) < 2:
         raise ValueError(
-            "the held-out validation split has fewer than 2 pairs; index more maps or raise --val-fraction"
+            "the held-out validation split has fewer than 2 pairs; index more maps or raise "
+            "--val-fraction"
         )
     torch.manual_seed(config.seed)
     model, model_cfg, pre, base_id = load_base(base)
@@ -199,7 +201,8 @@ def finetune(
         after=after,
         history=[asdict(h) for h in result.history],
         notes=[
-            f"before WiSE-FT the fine-tuned weights scored {json.dumps({k: round(v, 4) for k, v in after_ft.items()})}"
+            "before WiSE-FT the fine-tuned weights scored "
+            f"{json.dumps({k: round(v, 4) for k, v in after_ft.items()})}"
         ]
         if wise_alpha < 1.0
         else None,

@@ -44,7 +44,8 @@ def write_model_card(
         f"# {title}",
         "",
         f"- model id: `{model_id}`",
-        f"- written: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, torch {torch.__version__}, {platform.machine()}",
+        f"- written: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, torch "
+        f"{torch.__version__}, {platform.machine()}",
         "",
         "## Data",
         "",
@@ -74,7 +75,8 @@ def write_model_card(
     for h in history:
         val = h.get("val", {})
         lines.append(
-            f"| {h['epoch']} | {h['steps']} | {h['train_loss']:.3f} | {val.get('recall@10', float('nan')):.3f} "
+            f"| {h['epoch']} | {h['steps']} | {h['train_loss']:.3f} | "
+            f"{val.get('recall@10', float('nan')):.3f} "
             f"| {val.get('attr_p@10', float('nan')):.3f} | {h['seconds']} |"
         )
     if notes:

@@ -91,7 +91,8 @@ DROP_FILE = """async ([selector, bytes, eventName]) => {
   if (eventName === "paste") {
     target.dispatchEvent(new ClipboardEvent("paste", {clipboardData: transfer, bubbles: true}));
   } else {
-    target.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    target.dispatchEvent(
+      new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
   }
 }"""
 
@@ -391,8 +392,10 @@ def test_keyboard_reaches_search_with_visible_focus(page: Page) -> None:
     expect(page.locator(".explain[open]")).to_have_count(1)
 
 
-UNLABELLED_CONTROLS = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
-  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+UNLABELLED_CONTROLS = """() => Array.from(
+    document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby'))
   .map(el => el.outerHTML.slice(0, 120))"""
 
 

@@ -1,6 +1,7 @@
 """The conformance suite's backends. Adding a backend = one generator function below that yields
 a fresh, empty backend for the given settings (and cleans up after the yield), plus its name in
-``BACKENDS``. Backends that need a service must go through ``tests.support.services.require_service``."""
+``BACKENDS``. Backends that need a service must go through
+``tests.support.services.require_service``."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ def ids(response: SearchResponse) -> list[str]:
 
 def test_semantic_mode_ranks_by_cosine_with_ties_by_id(service: SearchService) -> None:
     response = service.search(SearchParams(q="sea monsters", mode="semantic", size=100))
-    # cos: c:01 1.0, c:02 .8, c:05 .6, c:06 = c:07 .5 (tie → id), then the zeros by id; c:08 has no vector
+    # cos: c:01 1.0, c:02 .8, c:05 .6, c:06 = c:07 .5 (tie
+    # → id), then the zeros by id; c:08 has no vector
     assert ids(response) == ["c:01", "c:02", "c:05", "c:06", "c:07", "c:03", "c:04", "c:09", "c:10"]
     assert [round(h.score, 4) for h in response.hits[:5]] == [1.0, 0.8, 0.6, 0.5, 0.5]
 

@@ -34,7 +34,8 @@ def prefix(client: Elasticsearch) -> Iterator[str]:
         "Elasticsearch with path.repo (snapshots)",
         bool(nodes)
         and all(n.get("settings", {}).get("path", {}).get("repo") for n in nodes.values()),
-        "bash scripts/services/elasticsearch.sh stop && bash scripts/services/elasticsearch.sh start "
+        "bash scripts/services/elasticsearch.sh stop && bash scripts/services/elasticsearch.sh "
+        "start "
         "(the script sets path.repo; nodes started before it did need the restart)",
     )
     name = fresh_prefix("backup")

@@ -48,7 +48,9 @@ def test_threaded_bulk_keeps_per_id_order_and_versioning(
     docs = [
         make_doc("b:0", "first", [1, 0], revision=1),
         make_doc("b:1", "newer", [0, 1], revision=5),
-        *filler,  # b:0 again and b:1 stale land in the fourth chunk, while earlier ones may be in flight
+        # b:0 again and b:1 stale land in the fourth
+        # chunk, while earlier ones may be in flight
+        *filler,
         make_doc("b:0", "last", [1, 1], revision=1),
         make_doc("b:1", "stale", [1, 0], revision=0),
     ]

@@ -167,7 +167,8 @@ def test_a_node_killed_mid_search_and_mid_bulk_load_loses_nothing(cluster: Elast
             f"({loaded_at_kill} written at the kill), "
             f"{len(load_retries)} batch re-sends; documents before {INITIAL}, after {len(ids)} "
             f"(expected {len(expected)}, {len(set(ids))} distinct); node back and cluster "
-            f"{health['status']} {rejoined_after:.1f} s after the kill; wall {time.monotonic() - started:.1f} s"
+            f"{health['status']} {rejoined_after:.1f} s after the kill; wall "
+            f"{time.monotonic() - started:.1f} s"
         )
         assert failures == [], failures[:5]
         assert searches["during"] > 20

@@ -330,7 +330,8 @@ def test_redis_restart_mid_job_resumes_and_never_lies(
         time.sleep(1.5)  # workers see connection errors meanwhile
         private_redis.start()
         final = world.wait_final(job.id, 150)
-        # Either the job resumed to a verified success, or it failed loudly: never success with gaps.
+        # Either the job resumed to a verified success,
+        # or it failed loudly: never success with gaps.
         if final.state == "succeeded":
             _assert_indexed_exactly_once(world, final)
         else:

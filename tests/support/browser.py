@@ -1,4 +1,5 @@
-"""Small helpers shared by the browser tests: read what the page shows, ask the JSON API the same."""
+"""Small helpers shared by the browser tests: read
+what the page shows, ask the JSON API the same."""
 
 from __future__ import annotations
 

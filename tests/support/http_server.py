@@ -47,7 +47,8 @@ Handler = Callable[[Seen], Reply]
 
 
 class ScriptedServer:
-    """``with ScriptedServer() as server: server.add("/x", Reply(...)); requests.get(server.url("/x"))``"""
+    """``with ScriptedServer() as server: server.add("/x", Reply(...));
+    requests.get(server.url("/x"))``"""
 
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply] | Handler] = {}

@@ -33,7 +33,8 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 
 class ColourEmbedder:
-    """Images → how red/green/blue/gray they are; texts → their colour words (other words hashed)."""
+    """Images → how red/green/blue/gray they are; texts
+    → their colour words (other words hashed)."""
 
     model_id = "test-colour-v1"
     dims = DIMS

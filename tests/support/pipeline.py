@@ -162,7 +162,8 @@ def png_bytes(seed: int, size: tuple[int, int] = (64, 48)) -> bytes:
 
 
 def perturbed_demo_model(directory: Path) -> Path:
-    """A second small model in `directory`: the demo weights, perturbed (another checkpoint, another model id)."""
+    """A second small model in `directory`: the demo weights,
+    perturbed (another checkpoint, another model id)."""
     import torch  # imported here: most pipeline tests need no torch
 
     from indexer.torch_clip import load_model, save_checkpoint
@@ -176,7 +177,8 @@ def perturbed_demo_model(directory: Path) -> Path:
 
 
 def write_harbor_records(data: Path, records_file: Path, count: int) -> Path:
-    """`count` "Harbor map n" records with PNGs under `data`/images (record 7 names no image), as JSON lines."""
+    """`count` "Harbor map n" records with PNGs under
+    `data`/images (record 7 names no image), as JSON lines."""
     from indexer.records import ImageRef, MapRecord
 
     (data / "images").mkdir(parents=True)
@@ -191,7 +193,8 @@ def write_harbor_records(data: Path, records_file: Path, count: int) -> Path:
 
 
 def fail_reembed_on_call(monkeypatch: Any, call: int, message: str) -> None:
-    """Make the `call`-th page of re-embedding raise RuntimeError(`message`) (the others run for real)."""
+    """Make the `call`-th page of re-embedding raise
+    RuntimeError(`message`) (the others run for real)."""
     import indexer.reembed
 
     real = indexer.reembed.reembed_documents

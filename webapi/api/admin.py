@@ -143,7 +143,7 @@ def start_harvest(body: HarvestBody) -> tuple[dict[str, Any], int, dict[str, str
     responses={202: None, 400: Problem, 401: Problem, 403: Problem},
 )
 def start_reindex(body: ReindexBody) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """Re-derive documents from their stored records; vectors are kept unless the model or image changed."""
+    """Re-derive documents from stored records; vectors kept unless the model or image changed."""
     if body.ids:
         return _start(ReindexSpec(ids=list(dict.fromkeys(body.ids))))
     return _start(ReindexSpec(full=True))

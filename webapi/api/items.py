@@ -1,4 +1,5 @@
-"""``/api/items/<id>`` (one indexed map) and ``/api/items/<id>/similar`` (maps that look like it)."""
+"""``/api/items/<id>`` (one indexed map) and
+``/api/items/<id>/similar`` (maps that look like it)."""
 
 from __future__ import annotations
 

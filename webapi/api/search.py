@@ -30,7 +30,7 @@ LIST_FIELDS = frozenset(
 
 @api.get("/search", summary="Search maps", responses={200: SearchResponse, **ERROR_RESPONSES})
 def search_get(query: SearchParams) -> dict[str, Any]:
-    """Search by words, by an indexed item's image (``image_id``), an image URL or an upload token."""
+    """Search by words, an indexed item's image (``image_id``), an image URL or an upload token."""
     return run_search(query, image=None)
 
 
@@ -40,7 +40,7 @@ def search_get(query: SearchParams) -> dict[str, Any]:
     responses={200: SearchResponse, **ERROR_RESPONSES},
 )
 def search_post() -> Any:
-    """The same fields as GET, as a JSON object, or as multipart form fields plus an ``image`` file."""
+    """The same fields as GET: a JSON object, or multipart form fields plus an ``image`` file."""
     try:
         params, image = parse_post(request)
     except ValidationError as exc:
@@ -75,7 +75,8 @@ def parse_post(req: Request) -> tuple[SearchParams, Image.Image | None]:
     raise ApiProblem(
         415,
         "Unsupported Media Type",
-        f"Send application/json, multipart/form-data or a URL-encoded form, not {mimetype or 'an untyped body'}.",
+        "Send application/json, multipart/form-data or a URL-encoded form, not "
+        f"{mimetype or 'an untyped body'}.",
         slug="unsupported-media-type",
     )
 
@@ -116,7 +117,8 @@ def _empty_allowed(field: dict[str, Any]) -> dict[str, Any]:
 
 
 def document_post_search(app: OpenAPI) -> None:
-    """Declare POST /api/search's request bodies from ``SearchParams`` (one declaration for both)."""
+    """Declare POST /api/search's request bodies from
+    ``SearchParams`` (one declaration for both)."""
     from flask_openapi3.models import Schema
 
     schema = SearchParams.model_json_schema(ref_template="#/components/schemas/{model}")

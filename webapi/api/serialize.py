@@ -19,7 +19,8 @@ def is_remote(url: str) -> bool:
 
 
 def thumbnail_url_for(record: MapRecord) -> str | None:
-    """Where a browser loads the record's thumbnail: the service's choice, local paths made app URLs."""
+    """Where a browser loads the record's thumbnail:
+    the service's choice, local paths made app URLs."""
     # the service module imports the model code (torch): only when a thumbnail is asked for
     from webapi.search.service import thumbnail_of
 

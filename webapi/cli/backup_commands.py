@@ -19,7 +19,10 @@ from webapi.cli.index_commands import (
 name_option = click.option(
     "--name",
     default=None,
-    help="Backup (snapshot) name (backup default: mapsearch-<UTC time>; restore default: the newest).",
+    help=(
+        "Backup (snapshot) name (backup default: mapsearch-<UTC time>; restore default: the "
+        "newest)."
+    ),
 )
 location_argument = click.argument("location")
 
@@ -45,7 +48,8 @@ def register(cli: click.Group) -> None:
         with opened(lifecycle_settings(es_url, prefix, data_dir)) as lifecycle:
             outcome = lifecycle.backup(location, name)
         click.echo(
-            f"backed up {outcome.documents} documents of {outcome.index} as {outcome.name} in {outcome.location}"
+            f"backed up {outcome.documents} documents of {outcome.index} as {outcome.name} in "
+            f"{outcome.location}"
         )
 
     @cli.command("restore", with_appcontext=False)
@@ -66,5 +70,6 @@ def register(cli: click.Group) -> None:
         with opened(lifecycle_settings(es_url, prefix, data_dir)) as lifecycle:
             outcome = lifecycle.restore(location, name)
         click.echo(
-            f"restored {outcome.name} ({outcome.documents} documents) from {outcome.location}; now serving {outcome.index}"
+            f"restored {outcome.name} ({outcome.documents} documents) from {outcome.location}; now "
+            f"serving {outcome.index}"
         )

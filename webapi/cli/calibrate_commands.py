@@ -70,7 +70,8 @@ def register(cli: click.Group) -> None:
             model_id=str(backend.model_id()),
             min_similarity=round(choice.threshold, 4),
             method=(
-                f"mapsearch calibrate {gold.name} --min-grade {min_grade}: the cosine that maximises "
+                f"mapsearch calibrate {gold.name} --min-grade {min_grade}: the cosine that "
+                "maximises "
                 f"F1 of judged (grade >= {min_grade}) vs other (text query, map) pairs over "
                 f"{len(queries)} text queries x {documents} maps"
             ),

@@ -24,7 +24,10 @@ data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the index, images and uploads live (default: MAPSEARCH_DATA_DIR or ./mapsearch-data).",
+    help=(
+        "Where the index, images and uploads live (default: MAPSEARCH_DATA_DIR or "
+        "./mapsearch-data)."
+    ),
 )
 
 

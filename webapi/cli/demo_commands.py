@@ -61,11 +61,13 @@ def rebuild_if_other_model(services: Services, demo_ids: list[str]) -> None:
     if not lifecycle.discardable or backend.info().documents > len(backend.fetch(demo_ids)):
         lifecycle.close()
         raise click.ClickException(
-            f"the index in {settings.data_dir} was built with model {indexed_model!r} and holds more than the demo maps; "
+            f"the index in {settings.data_dir} was built with model {indexed_model!r} and holds "
+            "more than the demo maps; "
             "build the demo in another --data-dir"
         )
     click.echo(
-        f"the demo index was built with model {indexed_model!r}; rebuilding it with {services.embedder.model_id!r}"
+        f"the demo index was built with model {indexed_model!r}; rebuilding it with "
+        f"{services.embedder.model_id!r}"
     )
     services.close()
     try:
@@ -110,7 +112,10 @@ def register(cli: click.Group) -> None:
         "--size",
         type=click.IntRange(1, 100_000),
         default=None,
-        help=f"Number of demo maps [default: {DEFAULT_DEMO_SIZE}, {DEFAULT_LARGE_DEMO_SIZE} with --large].",
+        help=(
+            f"Number of demo maps [default: {DEFAULT_DEMO_SIZE}, {DEFAULT_LARGE_DEMO_SIZE} with "
+            "--large]."
+        ),
     )
     @click.option(
         "--large",
@@ -148,7 +153,8 @@ def register(cli: click.Group) -> None:
         build_demo(app, size, seed, large=large)
         if no_serve:
             click.echo(
-                f"demo index ready in {services_of(app).settings.data_dir}; serve it with: mapsearch serve"
+                f"demo index ready in {services_of(app).settings.data_dir}; serve it with: "
+                "mapsearch serve"
             )
             return
         serve(app, host, port)

@@ -90,7 +90,8 @@ def register(cli: click.Group) -> None:
 
     @cli.group()
     def harvest() -> None:
-        """Harvest a source into the index (Celery with MAPSEARCH_BROKER_URL, in-process without)."""
+        """Harvest a source into the index (Celery with
+        MAPSEARCH_BROKER_URL, in-process without)."""
 
     @harvest.command("loc")
     @click.option("--collection", help="LoC collection slug, e.g. 'civil-war-maps'.")

@@ -50,8 +50,8 @@ def register(cli: click.Group) -> None:
     def import_command(
         kind: str, path: Path, no_images: bool, id_prefix: str | None, data_dir: Path | None
     ) -> None:
-        """Import CSV, JSON Lines or GeoBlacklight Aardvark records from PATH (a file; for aardvark also
-        a folder of .json records), embed their images and index them."""
+        """Import CSV, JSON Lines or GeoBlacklight Aardvark records from PATH (a file; for aardvark
+        also a folder of .json records), embed their images and index them."""
         if not path.exists():
             raise click.ClickException(f"cannot read {path}: no such file or folder")
         services = services_for(data_dir)

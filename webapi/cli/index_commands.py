@@ -134,7 +134,8 @@ def register(cli: click.Group) -> None:
     def status(
         es_url: str | None, prefix: str | None, data_dir: Path | None, as_json: bool
     ) -> None:
-        """Alias, live physical index, counts, mapping version, model, leftovers, running reindex."""
+        """Alias, live physical index, counts, mapping
+        version, model, leftovers, running reindex."""
         with opened(lifecycle_settings(es_url, prefix, data_dir)) as lifecycle:
             state = lifecycle.status()
         body = {
@@ -220,7 +221,8 @@ def register(cli: click.Group) -> None:
                     client, config, embedder, settings, progress=update, limit=limit
                 )
         click.echo(
-            f"{config.index}: {report.embedded} embedded, {report.already_done} already had {report.model_id} vectors, "
+            f"{config.index}: {report.embedded} embedded, {report.already_done} already had "
+            f"{report.model_id} vectors, "
             f"{report.without_image} without image, {report.failed} failed"
         )
         for error in report.errors:

@@ -16,7 +16,8 @@ def describe(job: Job) -> str:
     rate = f"{job.rate:.1f}/s" if job.rate else "-"
     eta = f"{job.eta_seconds:.0f}s" if job.eta_seconds is not None else "-"
     return (
-        f"{job.id}  {job.kind:<8} {job.state:<10} done {job.done}/{job.total}  failed {job.failed}  "
+        f"{job.id}  {job.kind:<8} {job.state:<10} done {job.done}/{job.total}  failed {job.failed} "
+        " "
         f"no-vector {job.without_vector}  rate {rate}  eta {eta}  {job.message}"
     )
 

@@ -34,7 +34,8 @@ def _print_summary(before: dict[str, float], after: dict[str, float]) -> None:
     for name in ("recall@1", "recall@5", "recall@10", "attr_p@10"):
         if name in before or name in after:
             click.echo(
-                f"  {name:<10} {before.get(name, float('nan')):.3f} → {after.get(name, float('nan')):.3f}"
+                f"  {name:<10} {before.get(name, float('nan')):.3f} → "
+                f"{after.get(name, float('nan')):.3f}"
             )
 
 
@@ -42,7 +43,8 @@ threads_option = click.option(
     "--threads",
     type=click.IntRange(1),
     default=None,
-    help="CPU threads for torch (default: torch's choice). On a busy shared machine 1 is much faster: "
+    help="CPU threads for torch (default: torch's choice). On a busy shared machine 1 is much "
+    "faster: "
     "waiting threads spin and burn the CPU share.",
 )
 
@@ -61,7 +63,8 @@ def _echo_epoch(log: Any) -> None:
         if k in ("recall@10", "t2i_recall@10", "attr_p@10")
     )
     click.echo(
-        f"epoch {log.epoch}: {log.steps} steps, loss {log.train_loss:.3f}, {val} ({log.seconds:.0f} s)"
+        f"epoch {log.epoch}: {log.steps} steps, loss {log.train_loss:.3f}, {val} "
+        f"({log.seconds:.0f} s)"
     )
 
 
@@ -163,7 +166,10 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--ground-truth",
         type=click.Path(dir_okay=False, exists=True, path_type=Path),
-        help="JSONL of {id, attributes}: adds attribute words to captions and enables multi-positive pairs.",
+        help=(
+            "JSONL of {id, attributes}: adds attribute words to captions and enables "
+            "multi-positive pairs."
+        ),
     )
     @click.option("--epochs", type=click.IntRange(1), default=5, show_default=True)
     @click.option(
@@ -269,7 +275,8 @@ def register(cli: click.Group) -> None:
         summary = finetune(base, train, val, out_dir, config, wise_alpha=wise_alpha)
         export_beside(out_dir)  # so a server without torch can run the fine-tuned model
         click.echo(
-            f"wrote {out_dir} (model id {summary['model_id']}; stopped: {summary['stopped']}, best epoch {summary['best_epoch']})"
+            f"wrote {out_dir} (model id {summary['model_id']}; stopped: {summary['stopped']}, best "
+            f"epoch {summary['best_epoch']})"
         )
         _print_summary(summary["before"], summary["after"])
 
@@ -286,7 +293,8 @@ def register(cli: click.Group) -> None:
     @click.option("--seed", type=int, default=0, show_default=True)
     @friendly_errors
     def weaken_command(source: str, out_dir: Path, strength: float, seed: int) -> None:
-        """Blend a checkpoint with random weights (the starting point of the fine-tuning experiment)."""
+        """Blend a checkpoint with random weights (the
+        starting point of the fine-tuning experiment)."""
         from indexer.training.finetune import weaken_checkpoint
 
         click.echo(
@@ -352,7 +360,9 @@ def register(cli: click.Group) -> None:
         "--compare",
         "compare",
         type=click.Path(exists=True, path_type=Path),
-        help="A JSON report of an earlier eval, or another data dir (its index and --compare-model).",
+        help=(
+            "A JSON report of an earlier eval, or another data dir (its index and --compare-model)."
+        ),
     )
     @click.option("--compare-model", help="Query model for --compare DATA_DIR.")
     @click.option(
@@ -378,7 +388,8 @@ def register(cli: click.Group) -> None:
         out_path: Path | None,
         json_out: Path | None,
     ) -> None:
-        """Run a gold query set through the real search path and report recall@k, nDCG@10, MRR, P@10."""
+        """Run a gold query set through the real search
+        path and report recall@k, nDCG@10, MRR, P@10."""
         from indexer.evaluation.gold import load_gold
         from indexer.evaluation.report import json_report, markdown_report
         from indexer.evaluation.runner import EvalRun, compare_runs, run_gold
@@ -472,7 +483,8 @@ def register(cli: click.Group) -> None:
         work_dir: Path | None,
         threads: int | None,
     ) -> None:
-        """Reproduce the shipped demo CLIP: render the synthetic world, train, write checkpoint + card."""
+        """Reproduce the shipped demo CLIP: render the
+        synthetic world, train, write checkpoint + card."""
         _set_threads(threads)
         from indexer.training.checkpoint import DEMO_MODEL_DIR
         from indexer.training.demo import train_demo_model

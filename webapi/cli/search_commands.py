@@ -43,7 +43,9 @@ def print_table(body: dict[str, Any]) -> None:
     hits = body["hits"]
     first = (body["page"] - 1) * body["size"] + 1
     click.echo(
-        f"{total_text(Totals(body['total'], body['total_kind'], body['reachable'], False))} ({body['took_ms']:.0f} ms); showing {first}-{first + len(hits) - 1 if hits else first - 1}"
+        f"{total_text(Totals(body['total'], body['total_kind'], body['reachable'], False))} "
+        f"({body['took_ms']:.0f} ms); showing "
+        f"{first}-{first + len(hits) - 1 if hits else first - 1}"
     )
     for rank, hit in enumerate(hits, start=first):
         year = hit.get("date") or (
@@ -56,7 +58,8 @@ def print_table(body: dict[str, Any]) -> None:
             keyword, semantic = explain["keyword"], explain["semantic"]
             click.echo(
                 f"        keyword rank {keyword.get('rank')} score {keyword.get('score')}; "
-                f"semantic rank {semantic.get('rank')} score {semantic.get('score')}; fused {explain['fused']:.5f}"
+                f"semantic rank {semantic.get('rank')} score {semantic.get('score')}; fused "
+                f"{explain['fused']:.5f}"
             )
     if body.get("window_notice"):
         click.echo(body["window_notice"])

@@ -65,7 +65,8 @@ def _min_max(hits: Sequence[ListHit]) -> dict[str, float]:
 def fuse_linear(
     keyword: Sequence[ListHit], semantic: Sequence[ListHit], alpha: float = 0.5
 ) -> list[FusedHit]:
-    """α·(min-max normalised similarity) + (1−α)·(min-max normalised BM25); absent from a list = 0."""
+    """α·(min-max normalised similarity) + (1−α)·(min-max
+    normalised BM25); absent from a list = 0."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must be in [0, 1]")
     keyword_norm, semantic_norm = _min_max(keyword), _min_max(semantic)

@@ -201,7 +201,8 @@ class FacetValue(BaseModel):
 
 
 class YearSuggestion(BaseModel):
-    """A year, decade or range typed into ``q``: offered as a year filter, not required as a word."""
+    """A year, decade or range typed into ``q``: offered
+    as a year filter, not required as a word."""
 
     year_from: int
     year_to: int

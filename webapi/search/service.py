@@ -73,7 +73,8 @@ def thumbnail_of(record: MapRecord) -> str | None:
     if record.thumbnail_url:
         return record.thumbnail_url
     if record.image and record.image.iiif_service:
-        return f"{record.image.iiif_service.rstrip('/')}/full/!{THUMBNAIL_SIZE},{THUMBNAIL_SIZE}/0/default.jpg"
+        size = f"!{THUMBNAIL_SIZE},{THUMBNAIL_SIZE}"
+        return f"{record.image.iiif_service.rstrip('/')}/full/{size}/0/default.jpg"
     if record.image and record.image.url and record.image.url.startswith(("http://", "https://")):
         return record.image.url
     if record.image and record.image.url and record.image.url.startswith(LOCAL_IMAGES_PREFIX):
@@ -113,7 +114,8 @@ def collapse_by_item(hits: list[FusedHit]) -> list[FusedHit]:
 
 
 def sort_window(hits: list[FusedHit], sort: str) -> list[FusedHit]:
-    """Re-order the fused window by year (undated last) or title; ties by id. ``relevance`` keeps it."""
+    """Re-order the fused window by year (undated last)
+    or title; ties by id. ``relevance`` keeps it."""
     if sort == "title":
         return sorted(hits, key=lambda h: (h.title.casefold(), h.id))
     if sort in ("year", "-year"):
@@ -154,7 +156,8 @@ class SearchService:
         index_model = self.backend.model_id()
         if index_model is not None and self._embedder.model_id != index_model:
             raise ModelMismatchError(
-                f"the index was built with model {index_model!r} but queries use {self._embedder.model_id!r}; "
+                f"the index was built with model {index_model!r} but queries use "
+                f"{self._embedder.model_id!r}; "
                 "set MAPSEARCH_MODEL to the index's model or reindex"
             )
         return self._embedder
@@ -277,7 +280,8 @@ class SearchService:
         offset = (params.page - 1) * params.size
         if offset >= self.settings.num_candidates:
             raise PageOutOfWindow(
-                f"page {params.page} of size {params.size} starts past the {self.settings.num_candidates} best results; "
+                f"page {params.page} of size {params.size} starts past the "
+                f"{self.settings.num_candidates} best results; "
                 "narrow the query with filters, or browse without q and image",
                 parameter="page",
             )

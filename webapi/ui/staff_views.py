@@ -1,4 +1,5 @@
-"""The staff console page; its data comes from the token-protected ``/api/admin`` API in the browser."""
+"""The staff console page; its data comes from the
+token-protected ``/api/admin`` API in the browser."""
 
 from __future__ import annotations
 

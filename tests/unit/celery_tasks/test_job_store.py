@@ -1,4 +1,5 @@
-"""Both job stores count a batch once, however often its task runs, and keep a bounded error sample."""
+"""Both job stores count a batch once, however often
+its task runs, and keep a bounded error sample."""
 
 from __future__ import annotations
 

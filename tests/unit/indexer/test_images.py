@@ -359,7 +359,10 @@ def test_socket_guard_refuses_private_peer(server: ScriptedServer, settings: Set
 
 
 def test_iiif_urls() -> None:
-    loc = "//tile.loc.gov/image-services/iiif/service:gmd:gmd370:g3701:g3701p:rr004750/full/pct:12.5/0/default.jpg#h=830&w=1280"
+    loc = (
+        "//tile.loc.gov/image-services/iiif/service:gmd:gmd370:g3701:g3701p:rr004750"
+        "/full/pct:12.5/0/default.jpg#h=830&w=1280"
+    )
     assert (
         service_base(loc)
         == "https://tile.loc.gov/image-services/iiif/service:gmd:gmd370:g3701:g3701p:rr004750"

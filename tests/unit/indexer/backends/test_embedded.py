@@ -54,7 +54,8 @@ def test_reader_sees_writes_of_another_process(settings: Settings) -> None:
         from indexer.records import IndexDocument, MapRecord
         backend = EmbeddedBackend(Path({str(settings.embedded_path)!r}))
         record = MapRecord(id="t:2", source="t", title="Island survey")
-        backend.write([IndexDocument(record=record, vector=np.array([0, 1], np.float32), model_id="m")])
+        vector = np.array([0, 1], np.float32)
+        backend.write([IndexDocument(record=record, vector=vector, model_id="m")])
         backend.delete(["t:1"])
         """
     )
@@ -138,7 +139,8 @@ def test_an_index_of_another_layout_is_refused_clearly(settings: Settings) -> No
     settings.embedded_path.parent.mkdir(parents=True)
     old = sqlite3.connect(settings.embedded_path)
     old.executescript(
-        "CREATE TABLE docs (docno INTEGER PRIMARY KEY); CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+        "CREATE TABLE docs (docno INTEGER PRIMARY KEY); CREATE TABLE meta (key TEXT PRIMARY KEY, "
+        "value TEXT);"
         "INSERT INTO meta VALUES ('schema_version', '1');"
     )
     old.commit()

@@ -1,4 +1,5 @@
-"""The compact bulk encoding of vectors: exact for every float32, and refusing what JSON cannot hold."""
+"""The compact bulk encoding of vectors: exact for
+every float32, and refusing what JSON cannot hold."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The OpenAPI document is generated from the models that validate, and says what is really accepted."""
+"""The OpenAPI document is generated from the models
+that validate, and says what is really accepted."""
 
 from __future__ import annotations
 

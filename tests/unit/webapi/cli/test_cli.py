@@ -54,8 +54,8 @@ def test_import_csv_embeds_images_and_reports_broken_rows(app: Flask, tmp_path: 
     assert "4 imported, 1 skipped as broken" in result.output
     assert "missing id" in result.output
     assert (
-        "4 indexed (2 with a vector: 2 embedded, 0 reused), 1 without image, 0 images not loaded (metadata only), 1 image failures"
-        in result.output
+        "4 indexed (2 with a vector: 2 embedded, 0 reused), 1 without image, 0 images not loaded "
+        "(metadata only), 1 image failures" in result.output
     )
     backend = services_of(app).backend
     docs = backend.fetch(["csv:a", "csv:b", "csv:c", "csv:d"])
