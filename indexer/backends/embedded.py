@@ -37,14 +37,18 @@ from indexer.backends.embedded_schema import (
     record_from_blob,
     set_meta,
 )
+from indexer.backends.embedded_snapshot import open_snapshot, publish, snapshot_path, write_snapshot
+from indexer.backends.vector_kernel import exact_top
 from indexer.records import IndexDocument, MapRecord
 from indexer.search_surface import KEYWORD_FIELD_WEIGHTS
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000
 LOAD_CHUNK = 20_000
-# Below this fraction of rows passing the filters, gathering them beats one full mat-vec.
-GATHER_FRACTION = 0.1
+# Columns snapshots (embedded_snapshot) pay off from this many documents; a new one is written
+# when more than this fraction of the rows (or the minimum) changed since the last.
+SNAPSHOT_MIN_ROWS = 20_000
+SNAPSHOT_STALE_FRACTION = 0.1
 _BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
 FTS_LIST = ", ".join(FTS_COLUMNS)
 FTS_MARKS = ", ?" * len(FTS_COLUMNS)
@@ -65,9 +69,17 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: Path, alias: Path | None = None, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        alias: Path | None = None,
+        busy_timeout: float = 30.0,
+        snapshot_min_rows: int = SNAPSHOT_MIN_ROWS,
+    ) -> None:
         """Open ``path``; with ``alias``, follow its pointer file (``embedded_alias``) from now on;
-        a write waits ``busy_timeout`` seconds for another process's write lock."""
+        a write waits ``busy_timeout`` seconds for another process's write lock; indexes of at least
+        ``snapshot_min_rows`` documents keep a memory-mapped columns snapshot (fast open)."""
+        self._snapshot_min_rows = snapshot_min_rows
         self._alias = alias
         self._pointer = embedded_alias.pointer_stamp(alias) if alias is not None else None
         self._busy_timeout = busy_timeout
@@ -334,7 +346,8 @@ class EmbeddedBackend:
     # ---- keeping the in-memory columns current --------------------------------------------
 
     def _sync(self) -> Columns:
-        """Apply rows changed since the last look (by this or any other process)."""
+        """Apply rows changed since the last look (by this or any other process); a first look
+        maps the columns snapshot when there is a usable one and applies only what came after."""
         data_version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
         if not self._stale and data_version == self._data_version:
             return self._columns
@@ -344,25 +357,11 @@ class EmbeddedBackend:
             seq = int(get_meta(conn, "seq") or 0)
             if seq < self._columns.seq:  # the file was rebuilt under us: start over
                 self._columns = Columns()
+            if self._columns.seq == 0 and seq > 0:
+                self._columns = open_snapshot(conn, self.path) or self._columns
             columns = self._columns
             if seq != columns.seq:
-                dims_text = get_meta(conn, "dims")
-                max_docno = int(
-                    conn.execute("SELECT coalesce(max(docno), 0) FROM docs").fetchone()[0]
-                )
-                columns.reserve(max_docno + 1, int(dims_text) if dims_text else None)
-                full = columns.seq == 0
-                where = "" if full else " WHERE seq > ?"
-                args = () if full else (columns.seq,)
-                cursor = conn.execute(f"SELECT {MEMORY_COLUMNS} FROM docs{where}", args)
-                while rows := cursor.fetchmany(LOAD_CHUNK):
-                    columns.apply_rows(rows, replace=not full)
-                vector_sql = "SELECT v.docno, v.vector FROM vectors v"
-                if not full:
-                    vector_sql += " JOIN docs d ON d.docno = v.docno WHERE d.seq > ?"
-                cursor = conn.execute(vector_sql, args)
-                while rows := cursor.fetchmany(LOAD_CHUNK):
-                    columns.apply_vectors(rows)
+                self._load_changes(conn, columns)
                 columns.seq = seq
             conn.execute("COMMIT")
         except BaseException:
@@ -370,7 +369,56 @@ class EmbeddedBackend:
             raise
         self._data_version = data_version
         self._stale = False
+        self._snapshot_if_due()
         return self._columns
+
+    def _load_changes(self, conn: sqlite3.Connection, columns: Columns) -> None:
+        """Load every row (a first look) or the rows changed after ``columns.seq``."""
+        dims_text = get_meta(conn, "dims")
+        max_docno = int(conn.execute("SELECT coalesce(max(docno), 0) FROM docs").fetchone()[0])
+        columns.reserve(max_docno + 1, int(dims_text) if dims_text else None)
+        full = columns.seq == 0
+        where = "" if full else " WHERE seq > ?"
+        args = () if full else (columns.seq,)
+        cursor = conn.execute(f"SELECT {MEMORY_COLUMNS} FROM docs{where}", args)
+        while rows := cursor.fetchmany(LOAD_CHUNK):
+            columns.apply_rows(rows, replace=not full)
+            if not full:
+                columns.changed_since_snapshot += len(rows)
+        vector_sql = "SELECT v.docno, v.vector FROM vectors v"
+        if not full:
+            vector_sql += " JOIN docs d ON d.docno = v.docno WHERE d.seq > ?"
+        cursor = conn.execute(vector_sql, args)
+        while rows := cursor.fetchmany(LOAD_CHUNK):
+            columns.apply_vectors(rows)
+
+    def _snapshot_if_due(self) -> None:
+        """Write a columns snapshot (and map it in place of the loaded arrays) when the index is
+        large enough to be slow to load and the last snapshot is missing or far behind."""
+        columns = self._columns
+        if columns.size < self._snapshot_min_rows or self._conn.in_transaction:
+            return
+        behind = columns.changed_since_snapshot
+        if columns.snapshot_token is not None and behind < max(
+            self._snapshot_min_rows, columns.size * SNAPSHOT_STALE_FRACTION
+        ):
+            return
+        target = snapshot_path(self.path)
+        try:
+            temporary = write_snapshot(columns, target)
+        except (OSError, ValueError):
+            return  # a cache: searching goes on from the loaded columns
+        if not publish(self._conn, temporary, target):
+            return
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            mapped = open_snapshot(conn, self.path)
+        finally:
+            conn.execute("COMMIT")
+        if mapped is not None and mapped.seq == columns.seq:
+            self._columns = mapped
+        self._data_version = int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     # ---- search --------------------------------------------------------------------------
 
@@ -466,15 +514,11 @@ class EmbeddedBackend:
                 f"query vector has {vector.shape[0]} dims; the index holds {vectors.shape[1]}-d "
                 "vectors"
             )
-        candidates = np.flatnonzero(mask & columns.has_vector[: columns.size])
-        if len(candidates) < GATHER_FRACTION * columns.size:
-            scores = vectors[candidates] @ vector
-        else:
-            scores = (vectors[: columns.size] @ vector)[candidates]
-        if query.min_similarity is not None:
-            keep = scores >= query.min_similarity
-            candidates, scores = candidates[keep], scores[keep]
-        return columns.top_k(candidates, scores.astype(np.float64), query.num_candidates)
+        allowed = mask & columns.has_vector[: columns.size]
+        rows, scores = exact_top(
+            vectors, allowed, vector, query.num_candidates, query.min_similarity
+        )
+        return columns.top_k(rows, scores, query.num_candidates)
 
     @staticmethod
     def _list_hits(columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:

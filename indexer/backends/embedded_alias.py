@@ -17,7 +17,8 @@ from pathlib import Path
 from indexer.backends.base import LifecycleLocked
 
 LOCK_TTL_S = 6 * 3600.0  # a lock older than this was left by a crashed run
-SIDE_FILES = ("-wal", "-shm", "-journal")
+# SQLite's own side files, then the caches beside it (columns snapshot, vector index).
+SIDE_FILES = ("-wal", "-shm", "-journal", ".columns", ".ann")
 
 
 class EmbeddedReindexLocked(LifecycleLocked):

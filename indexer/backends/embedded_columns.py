@@ -88,6 +88,11 @@ class Columns:
         self.pairs: dict[str, _Pairs] = {name: _Pairs() for name in MULTI_FIELDS}
         self._id_rank: np.ndarray | None = None
         self._title_rank: np.ndarray | None = None
+        # The columns snapshot file these arrays were mapped from (embedded_snapshot), and how
+        # many rows changed since: a new snapshot is due when that grows large.
+        self.snapshot_token: str | None = None
+        self.snapshot_seq = 0
+        self.changed_since_snapshot = 0
 
     # ---- loading -------------------------------------------------------------------------
 
