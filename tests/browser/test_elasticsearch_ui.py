@@ -11,7 +11,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveApp, served
-from tests.support.browser import api_ids, api_search, query_of, result_count, result_ids
+from tests.support.browser import (
+    api_ids,
+    api_search,
+    query_of,
+    result_count,
+    result_ids,
+    updated_in_place,
+)
 from tests.support.es import ES_URL, es_client, fresh_prefix, remove_prefix
 from webapi.app import create_app
 from webapi.search.params import SearchParams
@@ -61,7 +68,7 @@ def test_text_search_and_facets_on_elasticsearch(
     label = page.locator('.facet[data-facet="subject"] label').first
     value = label.locator(".facet-value").inner_text()
     count = int(label.locator(".facet-count").inner_text())
-    with page.expect_navigation():
+    with updated_in_place(page):
         label.locator("input").check()
     assert query_of(page)["subject"] == [value]
     assert result_count(page) == count
@@ -81,7 +88,7 @@ def test_item_page_and_more_like_this_on_elasticsearch(page: Page, es_app: LiveA
 def test_year_bar_and_csv_export_on_elasticsearch(page: Page, es_app: LiveApp) -> None:
     page.goto(f"{es_app.url}/")
     bar = page.locator(".histogram .bar:not(.empty)").first
-    with page.expect_navigation():
+    with updated_in_place(page):
         bar.click()
     decade = int(query_of(page)["year_from"][0])
     total = result_count(page)

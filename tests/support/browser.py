@@ -3,6 +3,8 @@ what the page shows, ask the JSON API the same."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,3 +40,17 @@ def api_ids(live: LiveApp, page: Page) -> list[str]:
     """Hit ids the JSON API gives for the query in the page's URL."""
     pairs = [(key, value) for key, values in query_of(page).items() for value in values]
     return [hit["id"] for hit in api_search(live, pairs)["hits"]]
+
+
+UPDATES = "Number(document.documentElement.dataset.searchUpdates || 0)"
+
+
+@contextmanager
+def updated_in_place(page: Page) -> Iterator[None]:
+    """Wait until the search page has updated itself in place (search.js) after the block, and
+    check that it was no navigation (a marker set on the window before survives)."""
+    before = page.evaluate(UPDATES)
+    page.evaluate("window.__samePage = true")
+    yield
+    page.wait_for_function(f"n => {UPDATES} > n", arg=before)
+    assert page.evaluate("window.__samePage === true"), "the page was reloaded, not updated"

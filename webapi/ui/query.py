@@ -154,34 +154,3 @@ def page_links(
     if page < last:
         links.append({"label": "Next", "url": url_with(args, page=page + 1), "rel": "next"})
     return links
-
-
-def decade_histogram(
-    buckets: list[tuple[str, int]], args: MultiDict[str, str]
-) -> list[dict[str, object]]:
-    """Decade bars (oldest first, empty decades filled in) with a link that narrows to each."""
-    counts: dict[int, int] = {}
-    for value, count in buckets:
-        try:
-            counts[int(value)] = count
-        except ValueError:
-            continue
-    if not counts:
-        return []
-    first, last = min(counts), max(counts)
-    # A very wide span (e.g. a stray year 100) would make bars unreadably thin: keep 60 decades.
-    if (last - first) // 10 > 60:
-        first = last - 600
-    peak = max(counts.values())
-    bars = []
-    for decade in range(first - first % 10, last + 1, 10):
-        count = counts.get(decade, 0)
-        bars.append(
-            {
-                "decade": decade,
-                "count": count,
-                "height": round(100 * count / peak) if peak else 0,
-                "url": url_with(args, year_from=decade, year_to=decade + 9),
-            }
-        )
-    return bars

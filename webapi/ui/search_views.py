@@ -11,13 +11,13 @@ from indexer.search_surface import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_LABELS
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.services import services_of
 from webapi.ui import records
+from webapi.ui.active_filters import active_filters
 from webapi.ui.blueprint import bp
 from webapi.ui.cards import result_card
 from webapi.ui.problems import PageProblem, problem_of
 from webapi.ui.query import (
     SIDEBAR_FACETS,
     clean_args,
-    decade_histogram,
     modifier_links,
     page_links,
     params_from_args,
@@ -25,6 +25,7 @@ from webapi.ui.query import (
     url_with,
     url_with_changes,
 )
+from webapi.ui.year_histogram import YearHistogram, year_histogram
 
 FACET_VISIBLE = 8  # longer facet lists get a filter box and scroll
 PAGE_SIZES = (DEFAULT_PAGE_SIZE, 40, MAX_PAGE_SIZE)
@@ -214,11 +215,12 @@ def _search_context(
         "response": response,
         "cards": [result_card(hit) for hit in response.hits] if response else [],
         "facet_groups": _facet_groups(args, response),
-        "histogram": decade_histogram(
+        "histogram": year_histogram(
             [(b.value, b.count) for b in response.facets.get("decade", [])], args
         )
         if response
-        else [],
+        else YearHistogram(),
+        "active_filters": active_filters(args, example),
         "chips": modifier_links(args),
         # the pager stops at the last page paging reaches (the window), never past it
         "pages": page_links(args, page, size, reachable) if reachable > size else [],

@@ -15,12 +15,12 @@ from werkzeug.datastructures import MultiDict
 from indexer.records import MapRecord
 from tests.support.paths import REPO
 from webapi.search.params import Hit
+from webapi.ui.active_filters import active_filters
 from webapi.ui.export import hits_to_csv, hits_to_iiif_collection, record_manifest
 from webapi.ui.images import iiif_service_of, thumbnail, tile_source
 from webapi.ui.query import (
     REQUESTED_FACETS,
     clean_args,
-    decade_histogram,
     modifier_links,
     page_links,
     params_from_args,
@@ -28,6 +28,7 @@ from webapi.ui.query import (
     url_with,
 )
 from webapi.ui.records import citation
+from webapi.ui.year_histogram import year_histogram
 
 
 def qs(url: str) -> dict[str, list[str]]:
@@ -85,14 +86,56 @@ def test_page_links_window_with_gaps() -> None:
 
 
 def test_decade_histogram_fills_gaps_and_links_each_decade() -> None:
-    bars = decade_histogram([("1780", 4), ("1800", 2), ("junk", 9)], MultiDict([("q", "x")]))
-    assert [(b["decade"], b["count"], b["height"]) for b in bars] == [
+    histogram = year_histogram([("1780", 4), ("1800", 2), ("junk", 9)], MultiDict([("q", "x")]))
+    bars = histogram.bars
+    assert [(b.decade, b.count, b.height) for b in bars] == [
         (1780, 4, 100),
         (1790, 0, 0),
         (1800, 2, 50),
     ]
-    assert qs(str(bars[0]["url"])) == {"q": ["x"], "year_from": ["1780"], "year_to": ["1789"]}
-    assert decade_histogram([], MultiDict()) == []
+    assert qs(bars[0].url) == {"q": ["x"], "year_from": ["1780"], "year_to": ["1789"]}
+    assert (histogram.first, histogram.last) == (1780, 1800)
+    assert (histogram.range_from, histogram.range_to) == (1780, 1800)
+    assert all(bar.in_range for bar in bars)
+    assert year_histogram([], MultiDict()).bars == []
+
+
+def test_decade_histogram_marks_the_chosen_years_and_keeps_them_on_the_axis() -> None:
+    args = MultiDict([("year_from", "1785"), ("year_to", "1829")])
+    histogram = year_histogram([("1790", 3), ("1800", 1)], args)
+    assert (histogram.first, histogram.last) == (1780, 1820)
+    assert (histogram.range_from, histogram.range_to) == (1780, 1820)
+    assert histogram.counts == {1780: 0, 1790: 3, 1800: 1, 1810: 0, 1820: 0}
+    narrow = year_histogram(
+        [("1700", 1), ("1790", 3), ("1800", 1)], MultiDict([("year_from", "1790")])
+    )
+    assert [bar.decade for bar in narrow.bars if bar.in_range] == [1790, 1800]
+
+
+def test_active_filters_name_each_part_of_the_search_with_a_link_that_drops_it() -> None:
+    args = MultiDict(
+        [
+            ("q", "sea"),
+            ("year_from", "1850"),
+            ("collection", "a"),
+            ("collection", "b"),
+            ("has_image", "true"),
+            ("bbox", "1,2,3,4"),
+        ]
+    )
+    chips = active_filters(args, {"label": "Map 3", "remove_url": "/?q=sea"})
+    assert [(c.label, c.value) for c in chips] == [
+        ("Words", "“sea”"),
+        ("Example map", "Map 3"),
+        ("Years", "from 1850"),
+        ("Area", "1,2,3,4"),
+        ("Images", "only maps with an image"),
+        ("Collection", "a"),
+        ("Collection", "b"),
+    ]
+    assert "q" not in qs(chips[0].remove_url)
+    assert qs(chips[6].remove_url)["collection"] == ["a"]
+    assert active_filters(MultiDict(), None) == []
 
 
 def test_iiif_thumbnails_get_size_requests_and_srcset() -> None:
