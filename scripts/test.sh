@@ -8,7 +8,7 @@ ES9_PORT=9201
 scripts/bootstrap.sh --dev || exit 1
 # Services this run starts are stopped when it ends; ones already running are left running.
 STARTED=()
-for service in redis elasticsearch chromium; do
+for service in redis elasticsearch chromium axe-core; do
   script="scripts/services/$service.sh"
   [ -e "$script" ] || continue
   echo "== starting $service"

@@ -389,7 +389,7 @@ def test_keyboard_reaches_search_with_visible_focus(page: Page) -> None:
     page.goto("/?q=sea+monsters")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    expect(page.locator('.skip-link[href="#results-heading"]')).to_be_focused()
+    expect(page.locator('.skip-link[href="#results-region"]')).to_be_focused()
     page.keyboard.press("Enter")
     for _ in range(15):
         page.keyboard.press("Tab")

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapi.ui import export, records
 from webapi.ui.blueprint import bp
-from webapi.ui.cards import result_card
+from webapi.ui.cards import result_cards
 from webapi.ui.links import absolute_url
 from webapi.ui.problems import PageProblem, problem_of
 from webapi.ui.query import url_with
@@ -43,7 +43,7 @@ def item_page(doc_id: str) -> tuple[str, int]:
             citation=records.citation(
                 record, url_for("ui.item_page", doc_id=record.id, _external=True)
             ),
-            similar=[result_card(hit) for hit in similar],
+            similar=result_cards(similar),
             similar_problem=similar_problem,
             has_vector=doc.vector is not None,
             search_with_url=url_with(MultiDict(), image_id=record.id),

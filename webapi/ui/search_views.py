@@ -13,7 +13,7 @@ from webapi.services import services_of
 from webapi.ui import records
 from webapi.ui.active_filters import active_filters
 from webapi.ui.blueprint import bp
-from webapi.ui.cards import result_card
+from webapi.ui.cards import result_cards
 from webapi.ui.problems import PageProblem, problem_of
 from webapi.ui.query import (
     SIDEBAR_FACETS,
@@ -213,7 +213,7 @@ def _search_context(
         "args": args,
         "params": params,
         "response": response,
-        "cards": [result_card(hit) for hit in response.hits] if response else [],
+        "cards": result_cards(response.hits) if response else [],
         "facet_groups": _facet_groups(args, response),
         "histogram": year_histogram(
             [(b.value, b.count) for b in response.facets.get("decade", [])], args
