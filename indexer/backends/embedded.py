@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -38,7 +39,20 @@ from indexer.backends.embedded_schema import (
     set_meta,
 )
 from indexer.backends.embedded_snapshot import open_snapshot, publish, snapshot_path, write_snapshot
-from indexer.backends.vector_kernel import exact_top
+from indexer.backends.vector_index import META_KEY as INDEX_META_KEY
+from indexer.backends.vector_index import (
+    STALE_FRACTION,
+    TAIL_MIN,
+    PlannerLimits,
+    VectorIndex,
+    build,
+    build_lock,
+    choose_path,
+    index_path,
+    read_index,
+    write_index,
+)
+from indexer.backends.vector_kernel import exact_top, gathered_scores, top_positions
 from indexer.records import IndexDocument, MapRecord
 from indexer.search_surface import KEYWORD_FIELD_WEIGHTS
 from indexer.settings import Settings
@@ -49,6 +63,8 @@ LOAD_CHUNK = 20_000
 # when more than this fraction of the rows (or the minimum) changed since the last.
 SNAPSHOT_MIN_ROWS = 20_000
 SNAPSHOT_STALE_FRACTION = 0.1
+# Without a usable vector index, look for one (another process may have built it) this often.
+INDEX_RETRY_S = 30.0
 _BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
 FTS_LIST = ", ".join(FTS_COLUMNS)
 FTS_MARKS = ", ?" * len(FTS_COLUMNS)
@@ -75,11 +91,21 @@ class EmbeddedBackend:
         alias: Path | None = None,
         busy_timeout: float = 30.0,
         snapshot_min_rows: int = SNAPSHOT_MIN_ROWS,
+        planner: PlannerLimits | None = None,
+        index_in_background: bool = True,
     ) -> None:
         """Open ``path``; with ``alias``, follow its pointer file (``embedded_alias``) from now on;
         a write waits ``busy_timeout`` seconds for another process's write lock; indexes of at least
-        ``snapshot_min_rows`` documents keep a memory-mapped columns snapshot (fast open)."""
+        ``snapshot_min_rows`` documents keep a memory-mapped columns snapshot (fast open), and from
+        ``planner.min_rows`` a vector index (built on a thread unless ``index_in_background`` is
+        False)."""
         self._snapshot_min_rows = snapshot_min_rows
+        self._planner = planner or PlannerLimits()
+        self._index_in_background = index_in_background
+        self._vector_index: VectorIndex | None = None
+        self._index_thread: threading.Thread | None = None
+        self._index_checked: tuple[int, float] = (-1, 0.0)  # (seq, monotonic time) of the last look
+        self.last_semantic_path = ""  # "exact" or "index": which path served the last semantic list
         self._alias = alias
         self._pointer = embedded_alias.pointer_stamp(alias) if alias is not None else None
         self._busy_timeout = busy_timeout
@@ -127,6 +153,7 @@ class EmbeddedBackend:
             self._conn.close()
             self._conn, self.path = conn, target
             self._columns, self._data_version, self._stale = Columns(), None, True
+            self._vector_index = None
         self._pointer = stamp
 
     # ---- writes --------------------------------------------------------------------------
@@ -357,6 +384,7 @@ class EmbeddedBackend:
             seq = int(get_meta(conn, "seq") or 0)
             if seq < self._columns.seq:  # the file was rebuilt under us: start over
                 self._columns = Columns()
+                self._vector_index = None
             if self._columns.seq == 0 and seq > 0:
                 self._columns = open_snapshot(conn, self.path) or self._columns
             columns = self._columns
@@ -371,6 +399,80 @@ class EmbeddedBackend:
         self._stale = False
         self._snapshot_if_due()
         return self._columns
+
+    # ---- the vector index ----------------------------------------------------------------
+
+    def _maintain_index(self, columns: Columns) -> None:
+        """Load or (re)build the vector index when the collection is large enough and the index
+        is missing or too far behind; at most one look per change, or per ``INDEX_RETRY_S``."""
+        if columns.vectors is None or columns.size < self._planner.min_rows:
+            return
+        if self._index_thread is not None and self._index_thread.is_alive():
+            return
+        vector_index = self._vector_index
+        now = time.monotonic()
+        last_seq, last_time = self._index_checked
+        if last_seq == columns.seq and (
+            vector_index is not None or now - last_time < INDEX_RETRY_S
+        ):
+            return
+        self._index_checked = (columns.seq, now)
+        if vector_index is not None and self._index_behind(columns, vector_index) <= max(
+            TAIL_MIN, STALE_FRACTION * columns.size
+        ):
+            return
+        if self._index_in_background:
+            self._index_thread = threading.Thread(
+                target=self._refresh_index, args=(columns, self.path), daemon=True
+            )
+            self._index_thread.start()
+        else:
+            self._refresh_index(columns, self.path)
+
+    @staticmethod
+    def _index_behind(columns: Columns, vector_index: VectorIndex) -> int:
+        """Rows written since the index was built (its exact tail)."""
+        return int(np.count_nonzero(columns.row_seq[: columns.size] > vector_index.seq))
+
+    def _refresh_index(self, columns: Columns, database: Path) -> None:
+        """Load the index file when it is current enough, else build one (one process at a time,
+        by a lock file) and publish it for the others."""
+        try:
+            conn = connect(str(database), self._busy_timeout)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("BEGIN")
+            try:
+                loaded = read_index(conn, database)
+            finally:
+                conn.execute("COMMIT")
+            if loaded is not None and self._index_behind(columns, loaded) <= max(
+                TAIL_MIN, STALE_FRACTION * columns.size
+            ):
+                self._install_index(loaded, database)
+                return
+            with build_lock(database) as ours:
+                if not ours:  # another process is building: use what is there meanwhile
+                    if loaded is not None:
+                        self._install_index(loaded, database)
+                    return
+                with self._lock:
+                    seq, size = columns.seq, columns.size
+                    has_vector = columns.has_vector[:size].copy()
+                assert columns.vectors is not None
+                built = build(columns.vectors, has_vector, seq)
+                target = index_path(database)
+                publish(conn, write_index(built, target), target, built.token, INDEX_META_KEY)
+                self._install_index(built, database)
+        finally:
+            conn.close()
+
+    def _install_index(self, vector_index: VectorIndex, database: Path) -> None:
+        with self._lock:
+            current = self._vector_index
+            if self.path == database and (current is None or vector_index.seq >= current.seq):
+                self._vector_index = vector_index
 
     def _load_changes(self, conn: sqlite3.Connection, columns: Columns) -> None:
         """Load every row (a first look) or the rows changed after ``columns.seq``."""
@@ -429,6 +531,7 @@ class EmbeddedBackend:
             try:
                 self._follow_alias()
                 columns = self._sync()
+                self._maintain_index(columns)
                 return self._search(columns, query)
             except sqlite3.Error as exc:
                 raise BackendError(f"embedded index unreadable: {exc}") from exc
@@ -515,10 +618,47 @@ class EmbeddedBackend:
                 "vectors"
             )
         allowed = mask & columns.has_vector[: columns.size]
-        rows, scores = exact_top(
-            vectors, allowed, vector, query.num_candidates, query.min_similarity
+        k, floor = query.num_candidates, query.min_similarity
+        allowed_count = int(np.count_nonzero(allowed))
+        with_vectors = int(np.count_nonzero(columns.has_vector[: columns.size]))
+        vector_index = self._vector_index
+        path = choose_path(vector_index, with_vectors, allowed_count, k, self._planner)
+        self.last_semantic_path = path
+        if path == "index":
+            assert vector_index is not None
+            rows, scores = self._index_top(
+                columns, vector_index, allowed, allowed_count / with_vectors, vector, k, floor
+            )
+        else:
+            rows, scores = exact_top(vectors, allowed, vector, k, floor)
+        return columns.top_k(rows, scores, k)
+
+    @staticmethod
+    def _index_top(
+        columns: Columns,
+        vector_index: VectorIndex,
+        allowed: np.ndarray,
+        selectivity: float,
+        vector: np.ndarray,
+        k: int,
+        floor: float | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The index's candidates among rows unchanged since it was built, plus every allowed row
+        written after it (the tail), all rescored exactly with their float32 vectors."""
+        assert columns.vectors is not None
+        covered = min(vector_index.rows, len(allowed))
+        fresh = allowed[:covered] & (columns.row_seq[:covered] <= vector_index.seq)
+        tail_mask = allowed.copy()
+        tail_mask[:covered] &= ~fresh
+        proposed = vector_index.candidates(
+            vector, fresh, int(np.count_nonzero(fresh)), k, selectivity
         )
-        return columns.top_k(rows, scores, query.num_candidates)
+        rows = np.concatenate([proposed, np.flatnonzero(tail_mask)])
+        scores = gathered_scores(columns.vectors, rows, vector)
+        if floor is not None:
+            scores[scores < floor] = -np.inf
+        picked = top_positions(scores, k)
+        return rows[picked], scores[picked]
 
     @staticmethod
     def _list_hits(columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:

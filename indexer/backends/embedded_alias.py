@@ -18,7 +18,7 @@ from indexer.backends.base import LifecycleLocked
 
 LOCK_TTL_S = 6 * 3600.0  # a lock older than this was left by a crashed run
 # SQLite's own side files, then the caches beside it (columns snapshot, vector index).
-SIDE_FILES = ("-wal", "-shm", "-journal", ".columns", ".ann")
+SIDE_FILES = ("-wal", "-shm", "-journal", ".columns", ".ann", ".ann.lock")
 
 
 class EmbeddedReindexLocked(LifecycleLocked):

@@ -77,6 +77,7 @@ class Columns:
         self.dated = np.zeros(0, bool)
         self.year_start = np.zeros(0, np.int32)
         self.year_end = np.zeros(0, np.int32)
+        self.row_seq = np.zeros(0, np.int64)  # the change seq that last wrote each docno
         self.has_image = np.zeros(0, bool)
         self.has_extent = np.zeros(0, bool)
         self.extent = np.zeros((0, 4), np.float64)  # west, south, east, north
@@ -105,6 +106,7 @@ class Columns:
             self.dated = _grow(self.dated, capacity, False)
             self.year_start = _grow(self.year_start, capacity)
             self.year_end = _grow(self.year_end, capacity)
+            self.row_seq = _grow(self.row_seq, capacity)
             self.has_image = _grow(self.has_image, capacity, False)
             self.has_extent = _grow(self.has_extent, capacity, False)
             self.extent = _grow(self.extent, capacity, 0.0)
@@ -146,6 +148,7 @@ class Columns:
         )
         self.year_start[docnos] = np.fromiter((y or 0 for y in year_start), np.int32, len(rows))
         self.year_end[docnos] = np.fromiter((r[6] or 0 for r in rows), np.int32, len(rows))
+        self.row_seq[docnos] = np.fromiter((r[-1] for r in rows), np.int64, len(rows))
         self.has_image[docnos] = np.fromiter((bool(r[7]) for r in rows), bool, len(rows)) & live
         has_extent = np.fromiter((r[8] is not None for r in rows), bool, len(rows)) & live
         self.has_extent[docnos] = has_extent

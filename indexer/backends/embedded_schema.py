@@ -63,7 +63,7 @@ DDL = DDL.replace("{fts}", FTS_DDL)
 # Columns the in-memory state loads (order matters: see embedded_columns.ChangedRow).
 MEMORY_COLUMNS = (
     "docno, id, deleted, item_id, title, year_start, year_end, has_image, west, south, east, "
-    "north, " + ", ".join(MULTI_FIELDS)
+    "north, " + ", ".join(MULTI_FIELDS) + ", seq"
 )
 
 

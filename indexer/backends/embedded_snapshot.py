@@ -27,13 +27,22 @@ from indexer.backends.embedded_schema import MULTI_FIELDS, get_meta, set_meta
 
 SUFFIX = ".columns"
 META_KEY = "columns_snapshot"
-MAGIC = b"MSCOLS01"
+MAGIC = b"MSCOLS02"  # the layout version: a file of another version is not used
 ALIGN = 4096
 # Rows of headroom (zero-filled holes in the file: free on disk) so new documents land in the
 # mapping without reallocating the matrix until the next snapshot.
 HEADROOM_FRACTION = 0.125
 HEADROOM_MIN = 1024
-_PER_DOC = ("alive", "has_vector", "dated", "year_start", "year_end", "has_image", "has_extent")
+_PER_DOC = (
+    "alive",
+    "has_vector",
+    "dated",
+    "year_start",
+    "year_end",
+    "row_seq",
+    "has_image",
+    "has_extent",
+)
 _STRINGS = ("ids", "item_ids", "titles")
 
 
@@ -123,18 +132,25 @@ def write_snapshot(columns: Columns, target: Path) -> str:
     return str(temporary)
 
 
-def publish(conn: sqlite3.Connection, temporary: str, target: Path) -> bool:
-    """Put a written snapshot in place and record its token in the SQLite meta, both under the
-    write lock (so no writer commits in between); False (and nothing changed) when the lock or the
-    rename fails."""
-    token = read_header(Path(temporary))["token"]
+def publish(
+    conn: sqlite3.Connection,
+    temporary: str,
+    target: Path,
+    token: str | None = None,
+    meta_key: str = META_KEY,
+) -> bool:
+    """Put a written cache file (a snapshot, or a vector index with its ``token``) in place and
+    record its token in the SQLite meta, both under the write lock, so no writer commits in
+    between; False (and nothing changed) when the lock or the rename fails."""
+    if token is None:
+        token = str(read_header(Path(temporary))["token"])
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error:
         Path(temporary).unlink(missing_ok=True)
         return False
     try:
-        set_meta(conn, META_KEY, token)
+        set_meta(conn, meta_key, token)
         os.replace(temporary, target)
         conn.execute("COMMIT")
         return True

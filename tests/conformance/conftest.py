@@ -24,6 +24,22 @@ def embedded_backend(settings: Settings) -> Iterator[SearchBackend]:
     backend.close()
 
 
+def embedded_indexed_backend(settings: Settings) -> Iterator[SearchBackend]:
+    """The embedded backend with its vector index used whenever the planner may: every semantic
+    list with at least one candidate goes through the index (built inline), so the suite checks
+    that it answers as the exact path does."""
+    from indexer.backends.embedded import EmbeddedBackend
+    from indexer.backends.vector_index import PlannerLimits
+
+    backend = EmbeddedBackend(
+        settings.embedded_path,
+        planner=PlannerLimits(min_rows=1, min_selectivity=0.0, max_depth=10**6),
+        index_in_background=False,
+    )
+    yield backend
+    backend.close()
+
+
 def elasticsearch_backend(settings: Settings) -> Iterator[SearchBackend]:
     """A fresh index prefix on the test cluster (MAPSEARCH_TEST_ES_URL), removed afterwards."""
     from indexer.backends.elasticsearch import ElasticsearchBackend
@@ -38,6 +54,7 @@ def elasticsearch_backend(settings: Settings) -> Iterator[SearchBackend]:
 
 BACKENDS: dict[str, Callable[[Settings], Iterator[SearchBackend]]] = {
     "embedded": embedded_backend,
+    "embedded-indexed": embedded_indexed_backend,
     "elasticsearch": elasticsearch_backend,
 }
 

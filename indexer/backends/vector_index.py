@@ -1,0 +1,182 @@
+"""The embedded backend's approximate vector index (faiss IVF over 8-bit scalar-quantised codes) and
+the planner that picks, per query, between it and the exact kernel (``vector_kernel``).
+
+The index covers the vectors as of one change ``seq``; rows written after it (the tail) are scored
+exactly and merged in, deleted rows are masked out, and every candidate is rescored with its
+float32 vector, so a hit's score is always exact. Like the columns snapshot it is a cache beside the
+SQLite file, named by a token in the SQLite meta so a file of another history is never used.
+The thresholds below come from the measurements in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import secrets
+import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.backends.embedded_schema import get_meta
+
+SUFFIX = ".ann"
+META_KEY = "vector_index"
+MAGIC = b"MSANN001"
+# Collections smaller than this are scanned exactly (a few ms), never indexed.
+MIN_ROWS = 50_000
+# Fewer rows than this fraction passing the filters: the exact gather is cheap and a filtered IVF
+# probe finds too few of them (recall@10 0.24-0.68 at 1% in issue 13's measurements).
+MIN_SELECTIVITY = 0.05
+# Deeper semantic windows than this are served exactly: IVF recall@1000 on clustered vectors was
+# 0.18-0.68 (nprobe 8-128), far below the 0.95 a fused window needs.
+MAX_DEPTH = 100
+# A rebuild is due when more than this fraction of the rows (at least TAIL_MIN) changed since.
+STALE_FRACTION = 0.1
+TAIL_MIN = 5_000
+NPROBE_MIN = 32  # lists probed for a top-10 unfiltered (recall@10 1.0 at 100k, 0.6 ms)
+RERANK_MIN = 100  # candidates rescored exactly, at least (2·k above that)
+TRAIN_PER_LIST = 30
+
+
+def index_path(database: Path) -> Path:
+    """The vector index file of one physical SQLite file."""
+    return Path(f"{database}{SUFFIX}")
+
+
+def list_count(rows: int) -> int:
+    """IVF lists for ``rows`` vectors: about 2·√n (≈ 1,500 lists of ≈ 375 at 562,842)."""
+    return max(1, min(int(2 * math.sqrt(rows)), rows // 8 or 1))
+
+
+@dataclass(frozen=True)
+class PlannerLimits:
+    """When the planner leaves the exact path for the index (tests lower them on small corpora)."""
+
+    min_rows: int = MIN_ROWS
+    min_selectivity: float = MIN_SELECTIVITY
+    max_depth: int = MAX_DEPTH
+
+
+def choose_path(
+    index: VectorIndex | None, vectors_total: int, allowed: int, k: int, limits: PlannerLimits
+) -> str:
+    """``"index"`` or ``"exact"`` for one semantic list of depth ``k`` over ``allowed`` of the
+    ``vectors_total`` rows with vectors."""
+    if index is None or vectors_total < limits.min_rows or allowed == 0:
+        return "exact"
+    if allowed < limits.min_selectivity * vectors_total or k > limits.max_depth:
+        return "exact"
+    return "index"
+
+
+@dataclass
+class VectorIndex:
+    """A faiss IVF-SQ8 index over the docnos below ``rows``, as of change ``seq``."""
+
+    token: str
+    seq: int
+    rows: int
+    index: Any  # faiss.IndexIVFScalarQuantizer (ids = docnos)
+
+    def candidates(
+        self, query: np.ndarray, fresh: np.ndarray, fresh_count: int, k: int, selectivity: float
+    ) -> np.ndarray:
+        """Docnos the index proposes for the top ``k`` among ``fresh`` (a bool mask over the
+        docnos below ``rows`` whose indexed vector is current and which pass the filters)."""
+        import faiss
+
+        depth = max(RERANK_MIN, 2 * k)
+        scale = math.sqrt(max(1.0, k / 10) / max(selectivity, MIN_SELECTIVITY))
+        nprobe = min(int(self.index.nlist), math.ceil(NPROBE_MIN * scale))
+        params = faiss.SearchParametersIVF()
+        params.nprobe = nprobe
+        bits = None
+        if fresh_count < self.index.ntotal:
+            bits = np.packbits(fresh, bitorder="little")
+            params.sel = faiss.IDSelectorBitmap(len(fresh), faiss.swig_ptr(bits))
+        _, labels = self.index.search(query.reshape(1, -1), depth, params=params)
+        del bits  # the selector read it during the search
+        found = labels[0]
+        return found[found >= 0]
+
+
+def build(vectors: np.ndarray, has_vector: np.ndarray, seq: int, seed: int = 0) -> VectorIndex:
+    """Train and fill an IVF-SQ8 index (inner product) over the rows with vectors."""
+    import faiss
+
+    rows = len(has_vector)
+    docnos = np.flatnonzero(has_vector)
+    dims = vectors.shape[1]
+    nlist = list_count(len(docnos))
+    quantizer = faiss.IndexFlatIP(dims)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dims, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    rng = np.random.default_rng(seed)
+    sample = docnos
+    if len(docnos) > TRAIN_PER_LIST * nlist:
+        sample = np.sort(rng.choice(docnos, TRAIN_PER_LIST * nlist, replace=False))
+    index.train(np.ascontiguousarray(vectors[sample], np.float32))
+    for start in range(0, len(docnos), 50_000):
+        part = docnos[start : start + 50_000]
+        index.add_with_ids(np.ascontiguousarray(vectors[part], np.float32), part.astype(np.int64))
+    return VectorIndex(token=secrets.token_hex(16), seq=seq, rows=rows, index=index)
+
+
+@contextmanager
+def build_lock(database: Path) -> Iterator[bool]:
+    """Hold the index-building lock of this file (True), or learn that another process holds it
+    (False); released when the block ends or the process dies."""
+    with Path(f"{database}{SUFFIX}.lock").open("a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def write_index(vector_index: VectorIndex, target: Path) -> str:
+    """Write the index to a temporary file beside ``target``; returns its path (see
+    ``embedded_snapshot.publish``)."""
+    import faiss
+
+    header = json.dumps(
+        {"token": vector_index.token, "seq": vector_index.seq, "rows": vector_index.rows}
+    ).encode()
+    blob = faiss.serialize_index(vector_index.index)
+    temporary = target.with_name(f"{target.name}.{vector_index.token[:8]}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(MAGIC + struct.pack("<Q", len(header)) + header)
+        blob.tofile(handle)
+    return str(temporary)
+
+
+def read_index(conn: sqlite3.Connection, database: Path) -> VectorIndex | None:
+    """The index file of this SQLite file when it belongs to its history (its token in meta, its
+    seq not ahead); None otherwise."""
+    import faiss
+
+    path = index_path(database)
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(len(MAGIC) + 8)
+            if start[: len(MAGIC)] != MAGIC:
+                return None
+            (length,) = struct.unpack("<Q", start[len(MAGIC) :])
+            header = json.loads(handle.read(length))
+            if get_meta(conn, META_KEY) != header["token"]:
+                return None
+            if header["seq"] > int(get_meta(conn, "seq") or 0):
+                return None
+            blob = np.fromfile(handle, np.uint8)
+    except (OSError, ValueError, struct.error):
+        return None
+    index = faiss.deserialize_index(blob)
+    return VectorIndex(token=header["token"], seq=header["seq"], rows=header["rows"], index=index)

@@ -1,0 +1,128 @@
+"""The embedded backend's vector index: recall against the exact kernel, the planner's rules, the
+background build, and the index file shared by processes of the same history only."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.backends.base import BackendQuery
+from indexer.backends.embedded import EmbeddedBackend
+from indexer.backends.vector_index import (
+    PlannerLimits,
+    VectorIndex,
+    build,
+    choose_path,
+    index_path,
+)
+from indexer.backends.vector_kernel import exact_top
+from indexer.records import IndexDocument, MapRecord
+
+DIMS = 32
+LIMITS = PlannerLimits(min_rows=1000, min_selectivity=0.05, max_depth=100)
+
+
+def clustered(count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(0).standard_normal((50, DIMS)).astype(np.float32)
+    found = centres[rng.integers(0, 50, count)] + 0.3 * rng.standard_normal((count, DIMS))
+    found = found.astype(np.float32)
+    return found / np.linalg.norm(found, axis=1, keepdims=True)
+
+
+def documents(matrix: np.ndarray) -> list[IndexDocument]:
+    return [
+        IndexDocument(
+            record=MapRecord(id=f"x:{n:05d}", source="x", title=f"Sheet {n}"),
+            vector=matrix[n],
+            model_id="x-32",
+        )
+        for n in range(len(matrix))
+    ]
+
+
+def test_index_candidates_reach_the_exact_top_10() -> None:
+    matrix = clustered(4000, seed=1)
+    has_vector = np.ones(len(matrix), bool)
+    index = build(matrix, has_vector, seq=1)
+    recalls = []
+    for query in clustered(20, seed=2):
+        proposed = index.candidates(query, has_vector, len(matrix), 10, 1.0)
+        rows, _ = exact_top(matrix, has_vector, query, 10)
+        recalls.append(len(set(rows.tolist()) & set(proposed.tolist())) / 10)
+    assert np.mean(recalls) >= 0.98
+
+
+def test_index_candidates_respect_the_filter() -> None:
+    matrix = clustered(3000, seed=3)
+    index = build(matrix, np.ones(len(matrix), bool), seq=1)
+    allowed = np.zeros(len(matrix), bool)
+    allowed[::4] = True
+    proposed = index.candidates(clustered(1, seed=4)[0], allowed, int(allowed.sum()), 10, 0.25)
+    assert len(proposed) >= 10 and allowed[proposed].all()
+
+
+@pytest.mark.parametrize(
+    ("total", "allowed", "k", "expected"),
+    [
+        (5000, 5000, 10, "index"),  # unfiltered first page
+        (5000, 1000, 10, "index"),  # broad filter (20%)
+        (5000, 100, 10, "exact"),  # selective filter (2%)
+        (5000, 5000, 1000, "exact"),  # deep window
+        (500, 500, 10, "exact"),  # tiny collection
+        (5000, 0, 10, "exact"),  # nothing passes
+    ],
+)
+def test_planner_rules(total: int, allowed: int, k: int, expected: str) -> None:
+    index = VectorIndex(token="t", seq=1, rows=total, index=None)
+    assert choose_path(index, total, allowed, k, LIMITS) == expected
+    assert choose_path(None, total, allowed, k, LIMITS) == "exact"
+
+
+def test_background_build_is_shared_through_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    matrix = clustered(1500, seed=5)
+    builder = EmbeddedBackend(path, planner=LIMITS, snapshot_min_rows=10**9)
+    builder.write(documents(matrix))
+    query = BackendQuery(vector=matrix[7], num_candidates=10)
+    assert builder.search(query).semantic[0].id == "x:00007"
+    assert builder.last_semantic_path == "exact"  # the index is being built meanwhile
+    assert builder._index_thread is not None
+    builder._index_thread.join(timeout=120)
+    assert index_path(path).exists()
+    assert builder.search(query).semantic[0].id == "x:00007"
+    assert builder.last_semantic_path == "index"
+    built = builder._vector_index
+    assert built is not None
+
+    reader = EmbeddedBackend(path, planner=LIMITS, index_in_background=False)
+    assert [h.id for h in reader.search(query).semantic] == [
+        h.id for h in builder.search(query).semantic
+    ]
+    assert reader.last_semantic_path == "index"
+    assert reader._vector_index is not None and reader._vector_index.token == built.token
+
+
+def test_an_index_of_another_history_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    backend = EmbeddedBackend(path, planner=LIMITS, index_in_background=False)
+    backend.write(documents(clustered(1200, seed=6)))
+    backend.search(BackendQuery(vector=clustered(1, seed=7)[0]))
+    old_token = backend._vector_index.token if backend._vector_index else None
+    backend.close()
+    shutil.copy(path, tmp_path / "copy.sqlite")  # carries the meta token of the index beside it
+    shutil.copy(index_path(path), index_path(tmp_path / "copy.sqlite"))
+    other = EmbeddedBackend(tmp_path / "copy.sqlite", planner=LIMITS, index_in_background=False)
+    other.search(BackendQuery(vector=clustered(1, seed=7)[0]))
+    assert other._vector_index is not None and other._vector_index.token == old_token
+    index_path(path).unlink()  # a foreign file: same name, another token in its header
+    fresh = EmbeddedBackend(tmp_path / "fresh.sqlite", planner=LIMITS, index_in_background=False)
+    fresh.write(documents(clustered(1200, seed=8)))
+    fresh.close()
+    shutil.copy(index_path(tmp_path / "copy.sqlite"), index_path(tmp_path / "fresh.sqlite"))
+    fresh = EmbeddedBackend(tmp_path / "fresh.sqlite", planner=LIMITS, index_in_background=False)
+    fresh.search(BackendQuery(vector=clustered(1, seed=7)[0]))
+    assert fresh._vector_index is not None and fresh._vector_index.token != old_token
