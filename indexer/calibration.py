@@ -1,5 +1,6 @@
-"""A model's similarity bar: the cosine above which a text query's semantic match counts as a
-match, calibrated on a gold set and stored beside the model (``calibration.json``)."""
+"""A model's calibration, stored beside the model (``calibration.json``): the similarity bar (the
+cosine above which a text query's semantic match counts as a match, from a gold set) and the
+default modifier weight (from a development collection, ``mapsearch calibrate-steering``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class Calibration:
     min_similarity: float
     method: str = ""
     figures: dict[str, Any] = field(default_factory=dict)
+    # The weight a modifier gets when none is given ("grayscale" = "grayscale:<this>").
+    modifier_weight: float | None = None
+    steering: dict[str, Any] = field(default_factory=dict)  # how modifier_weight was chosen
 
     def to_json(self) -> str:
         """The file's text."""
@@ -38,6 +42,10 @@ def read_calibration(directory: Path) -> Calibration | None:
             min_similarity=float(data["min_similarity"]),
             method=str(data.get("method", "")),
             figures=dict(data.get("figures", {})),
+            modifier_weight=(
+                float(data["modifier_weight"]) if data.get("modifier_weight") is not None else None
+            ),
+            steering=dict(data.get("steering", {})),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from indexer.synthetic import read_ground_truth
 from tests.browser.conftest import LiveApp
 from tests.support.browser import (
     api_ids,
@@ -136,3 +137,21 @@ def test_histogram_is_one_control_with_arrow_keys_and_a_drag(page: Page, live_ap
     assert query_of(page) == {"year_from": [str(decades[1])], "year_to": [str(decades[3] + 9)]}
     slider = page.locator("#decade-to").bounding_box()
     assert slider is not None and slider["height"] >= 24  # WCAG 2.2 target size
+
+
+def test_this_map_plus_grayscale_works_in_one_click(page: Page, live_app: LiveApp) -> None:
+    truth = read_ground_truth(live_app.data_dir)
+    example = "demo:00005"
+    assert truth[example]["colour_scheme"] != "grayscale"
+    page.goto(f"/?image_id={example}")
+    page.fill("#new-modifier", "grayscale")
+    with updated_in_place(page):
+        page.press("#new-modifier", "Enter")
+    expect(page.locator(".chip-weight")).to_have_text("+1.5")  # the calibrated default
+    top = [doc for doc in result_ids(page) if doc != example][:10]
+    grayscale = sum(truth[doc]["colour_scheme"] == "grayscale" for doc in top)
+    assert grayscale >= 7, top  # the 60-map demo holds 10 grayscale maps
+    # the old default (+0.5) barely moved the results
+    old = api_search(live_app, {"image_id": example, "modify": "grayscale:0.5", "size": 11})
+    old_top = [hit["id"] for hit in old["hits"] if hit["id"] != example][:10]
+    assert sum(truth[doc]["colour_scheme"] == "grayscale" for doc in old_top) <= 3

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str | None, str]] = {
     "make-gold": ("model_commands", "Generate a gold query set from a synthetic collection."),
     "eval": ("model_commands", "Run a gold query set through the real search path."),
     "calibrate": ("calibrate_commands", "Calibrate the model's similarity bar on a gold set."),
+    "calibrate-steering": (
+        "calibrate_commands",
+        "Calibrate the default modifier weight on a development collection.",
+    ),
     "train-demo-model": ("model_commands", "Reproduce the shipped demo CLIP."),
     "openapi": (None, "Export the OpenAPI document to the console or a file."),
 }

@@ -1,16 +1,29 @@
-"""CLI: ``mapsearch calibrate``, deriving the model's similarity bar from a gold set and writing
-it beside the model (docs/search.md "Honest result sets")."""
+"""CLI: ``mapsearch calibrate`` (the model's similarity bar, from a gold set; docs/search.md
+"Honest result sets") and ``mapsearch calibrate-steering`` (the default modifier weight, from a
+development collection; docs/search.md "Modifiers"), both written beside the model."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from webapi.cli.common import data_dir_option, friendly_errors, require_index, services_for
 
+if TYPE_CHECKING:
+    from indexer.calibration import Calibration
+
 # Words no map catalogue holds, reported next to the bar so a reader sees that they fall below it.
 NONSENSE_QUERIES = ("zzzqqq", "qwxzv plomf", "asdfghjkl")
+
+
+def read_calibration(directory: Path) -> Calibration | None:
+    """The calibration already in ``directory`` (imported late: the CLI starts fast)."""
+    from indexer.calibration import read_calibration as read
+
+    return read(directory)
 
 
 def register(cli: click.Group) -> None:
@@ -38,7 +51,7 @@ def register(cli: click.Group) -> None:
     ) -> None:
         """Calibrate the model's similarity bar on a gold set."""
         from indexer.backends.base import BackendQuery
-        from indexer.calibration import CALIBRATION_FILE, Calibration
+        from indexer.calibration import Calibration
         from indexer.evaluation.calibration import best_threshold, split_scores
         from indexer.evaluation.gold import load_gold
 
@@ -86,11 +99,117 @@ def register(cli: click.Group) -> None:
                 "nonsense_best": {text: round(score, 4) for text, score in nonsense.items()},
             },
         )
-        click.echo(calibration.to_json(), nl=False)
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            (out_dir / CALIBRATION_FILE).write_text(calibration.to_json(), encoding="utf-8")
-            click.echo(f"wrote {out_dir / CALIBRATION_FILE}", err=True)
+            # a steering calibration of the same model already there is kept
+            kept = read_calibration(out_dir)
+            if kept is not None and kept.model_id == calibration.model_id:
+                calibration = replace(
+                    calibration, modifier_weight=kept.modifier_weight, steering=kept.steering
+                )
+        _write(calibration, out_dir)
+
+    @cli.command("calibrate-steering")
+    @data_dir_option
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Add modifier_weight to calibration.json in this folder (default: print only).",
+    )
+    @click.option("--word", default="grayscale", show_default=True, help="The modifier's text.")
+    @click.option(
+        "--attribute",
+        default="colour_scheme=grayscale",
+        show_default=True,
+        help="The ground-truth ATTRIBUTE=VALUE the word should steer to.",
+    )
+    @click.option("--maps", default=40, show_default=True, help="Query maps (without the value).")
+    @click.option("--seed", default=0, show_default=True, help="Which query maps are drawn.")
+    @friendly_errors
+    def calibrate_steering_command(
+        data_dir: Path | None,
+        out_dir: Path | None,
+        word: str,
+        attribute: str,
+        maps: int,
+        seed: int,
+    ) -> None:
+        """Calibrate the default modifier weight on a development collection (a demo data dir
+        with ground_truth.jsonl, never the held-out gold collection)."""
+        from indexer.calibration import Calibration
+        from indexer.evaluation.steering import (
+            NEAR_BEST,
+            default_weight,
+            query_maps,
+            steering_curve,
+        )
+        from indexer.synthetic import read_ground_truth
+        from webapi.search.params import SearchParams
+
+        name, sep, value = attribute.partition("=")
+        if not sep or not name or not value:
+            raise click.BadParameter("give ATTRIBUTE=VALUE", param_hint="--attribute")
+        services = services_for(data_dir)
+        require_index(services)
+        truth = read_ground_truth(services.settings.data_dir)
+        if not truth:
+            raise click.ClickException(
+                f"{services.settings.data_dir} has no ground_truth.jsonl (a `mapsearch demo` dir)"
+            )
+        chosen = query_maps(truth, name, value, maps, seed)
+
+        def steered(doc_id: str, modify: list[str]) -> list[str]:
+            params = SearchParams(
+                image_id=doc_id, modify=modify, mode="semantic", size=11, min_similarity=-1
+            )
+            hits = services.search.search(params, image=None).hits
+            return [hit.id for hit in hits if hit.id != doc_id]
+
+        curve = steering_curve(steered, truth, chosen, word, (name, value))
+        choice = default_weight(curve)
+        model_id = str(services.backend.model_id())
+        steering = {
+            "method": (
+                f"mapsearch calibrate-steering --word {word} --attribute {attribute} --maps "
+                f"{len(chosen)} --seed {seed}: 'this map + {word}:w' (semantic) for {len(chosen)} "
+                f"maps without {attribute}; the smallest w whose top-10 share of {attribute} maps "
+                f"of the query map's kind is within {NEAR_BEST:g} of the best"
+            ),
+            "collection": f"{services.settings.data_dir.name}: {len(truth)} maps",
+            "curve": [
+                {
+                    "weight": point.weight,
+                    "attribute_share": round(point.attribute_share, 3),
+                    "same_kind_share": round(point.same_kind_share, 3),
+                }
+                for point in curve
+            ],
+        }
+        existing = read_calibration(out_dir) if out_dir is not None else None
+        base = (
+            existing
+            if existing is not None and existing.model_id == model_id
+            else Calibration(model_id=model_id, min_similarity=-1.0)
+        )
+        _write(replace(base, modifier_weight=choice.weight, steering=steering), out_dir)
+        for point in curve:
+            click.echo(
+                f"weight {point.weight:>5g}: {point.attribute_share:6.1%} {value}, "
+                f"{point.same_kind_share:6.1%} {value} and same kind",
+                err=True,
+            )
+        click.echo(f"default modifier weight: {choice.weight:g}", err=True)
+
+
+def _write(calibration: Calibration, out_dir: Path | None) -> None:
+    """Print the calibration, and write it into ``out_dir`` when given."""
+    from indexer.calibration import CALIBRATION_FILE
+
+    click.echo(calibration.to_json(), nl=False)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / CALIBRATION_FILE).write_text(calibration.to_json(), encoding="utf-8")
+        click.echo(f"wrote {out_dir / CALIBRATION_FILE}", err=True)
 
 
 def _median(values: object) -> float:

@@ -28,22 +28,28 @@ else:  # every facet of the search surface; pydantic checks requests against it
 
 
 class Modifier(BaseModel):
-    """A text modifier with a signed weight: "more grayscale" +0.5, "colour" -0.3."""
+    """A text modifier with a signed weight: "more grayscale" +1.5, "colour" -0.3. Without a
+    weight it takes the model's calibrated default (``SearchService.modifier_weight``)."""
 
     text: str = Field(min_length=1, max_length=200)
-    weight: float = Field(ge=-2, le=2)
+    weight: float | None = Field(default=None, ge=-2, le=2)
 
     @classmethod
     def parse(cls, spec: str) -> Modifier:
-        """Parse ``"TEXT:WEIGHT"`` (weight optional, default +0.5)."""
+        """Parse ``"TEXT:WEIGHT"`` (weight optional: None means the model's default)."""
         text, sep, weight = spec.rpartition(":")
         if not sep:
-            return cls(text=spec.strip(), weight=0.5)
+            return cls(text=spec.strip())
         try:
             number = float(weight)
         except ValueError:  # "ships: 1700s" is all text
-            return cls(text=spec.strip(), weight=0.5)
+            return cls(text=spec.strip())
         return cls(text=text.strip(), weight=number)  # an out-of-range weight is an error, not text
+
+    def spec(self, default_weight: float) -> str:
+        """``TEXT:WEIGHT`` with the weight it searches with."""
+        weight = self.weight if self.weight is not None else default_weight
+        return f"{self.text}:{weight:g}"
 
 
 class SearchFields(BaseModel):
@@ -73,7 +79,8 @@ class SearchFields(BaseModel):
         max_length=10,
         description=(
             "Repeatable 'text:weight' (weight in [-2, 2]). Without a weight ('grayscale') the"
-            " weight is +0.5; the response's query echoes every modifier with its weight."
+            " model's calibrated default applies (1.0 for an uncalibrated model); the response's"
+            " query echoes every modifier with the weight it searched with."
         ),
     )
     mode: Mode = "hybrid"
@@ -99,8 +106,12 @@ class SearchFields(BaseModel):
     @field_validator("modify")
     @classmethod
     def _modifiers_parse(cls, value: list[str]) -> list[str]:
-        # Normalised to TEXT:WEIGHT so the default weight is never silent: the echo shows it.
-        return [f"{m.text}:{m.weight:g}" for m in (Modifier.parse(spec) for spec in value)]
+        # Validated here; the weight a modifier without one searches with is the model's default,
+        # which the search echoes (query.modify), so it is never silent.
+        return [
+            m.text if m.weight is None else f"{m.text}:{m.weight:g}"
+            for m in (Modifier.parse(spec) for spec in value)
+        ]
 
     @field_validator("bbox")
     @classmethod

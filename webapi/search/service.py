@@ -54,6 +54,8 @@ NO_IMAGE_VECTORS = {
 }
 
 THUMBNAIL_SIZE = 400
+# A modifier without a weight, for a model never steering-calibrated: as strong as the query.
+DEFAULT_MODIFIER_WEIGHT = 1.0
 LOCAL_IMAGES_PREFIX = "images/"  # relative image paths under data_dir/images (the demo collection)
 
 
@@ -221,7 +223,7 @@ class SearchService:
             "mode": params.mode,
             "fusion": params.fusion,
             "mix": params.mix,
-            "modify": params.modify,
+            "modify": [m.spec(self.modifier_weight()) for m in params.modifiers],
             "image": image_sources[0] if has_image else None,
             "sort": params.sort,
             "collapse": params.collapse,
@@ -344,6 +346,15 @@ class SearchService:
             return calibration.min_similarity, "model"
         return None, None
 
+    def modifier_weight(self) -> float:
+        """The weight of a modifier given without one: the index model's calibrated default
+        (``mapsearch calibrate-steering``), else ``DEFAULT_MODIFIER_WEIGHT``."""
+        model_id = self.backend.model_id()
+        calibration = calibration_for(model_id, self.settings.model) if model_id else None
+        if calibration is not None and calibration.modifier_weight is not None:
+            return calibration.modifier_weight
+        return DEFAULT_MODIFIER_WEIGHT
+
     def _query_vector(
         self, params: SearchParams, text: str | None, image: Image.Image | None
     ) -> np.ndarray:
@@ -363,13 +374,17 @@ class SearchService:
                 kind: Literal["url", "token"] = "url" if params.image_url else "token"
                 image = self.image_resolver(kind, str(params.image_url or params.image_token))
             image_vector = self.embedder().embed_images([image])[0]
+        default = self.modifier_weight()
         needs_model = text is not None or bool(params.modify)
         model = self.embedder() if needs_model else None
         text_vector = (
             model.embed_query_text(text) if model is not None and text is not None else None
         )
         modifiers = (
-            [(model.embed_query_text(m.text), m.weight) for m in params.modifiers]
+            [
+                (model.embed_query_text(m.text), m.weight if m.weight is not None else default)
+                for m in params.modifiers
+            ]
             if model is not None
             else []
         )

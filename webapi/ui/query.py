@@ -103,12 +103,14 @@ def format_weight(weight: float) -> str:
     return f"{weight:+.2f}".rstrip("0").rstrip(".")
 
 
-def modifier_links(args: MultiDict[str, str]) -> list[dict[str, str]]:
-    """One chip per modifier, with links that raise, lower or remove its weight."""
+def modifier_links(args: MultiDict[str, str], default_weight: float) -> list[dict[str, str]]:
+    """One chip per modifier, with links that raise, lower or remove its weight (a modifier
+    without one shows, and steps from, the model's ``default_weight``)."""
     specs = args.getlist("modify")
     chips = []
     for index, spec in enumerate(specs):
         modifier = Modifier.parse(spec)
+        weight = modifier.weight if modifier.weight is not None else default_weight
 
         def replaced(
             new_weight: float | None, index: int = index, text: str = modifier.text
@@ -124,10 +126,10 @@ def modifier_links(args: MultiDict[str, str]) -> list[dict[str, str]]:
         chips.append(
             {
                 "text": modifier.text,
-                "weight": format_weight(modifier.weight),
+                "weight": format_weight(weight),
                 "spec": spec,
-                "more": replaced(modifier.weight + MODIFIER_STEP),
-                "less": replaced(modifier.weight - MODIFIER_STEP),
+                "more": replaced(weight + MODIFIER_STEP),
+                "less": replaced(weight - MODIFIER_STEP),
                 "remove": replaced(None),
             }
         )

@@ -221,7 +221,7 @@ def _search_context(
         if response
         else YearHistogram(),
         "active_filters": active_filters(args, example),
-        "chips": modifier_links(args),
+        "chips": modifier_links(args, services_of().search.modifier_weight()),
         # the pager stops at the last page paging reaches (the window), never past it
         "pages": page_links(args, page, size, reachable) if reachable > size else [],
         "last_page": response.last_page if response else 1,

@@ -65,3 +65,8 @@ def test_the_shipped_demo_model_is_calibrated() -> None:
     config = (DEMO_MODEL_DIR / "config.json").read_text()
     assert f'"model_id": "{shipped.model_id}"' in config
     assert calibration_for(shipped.model_id, "demo") == shipped
+    # the default modifier weight, chosen on the development collection (never the gold one)
+    assert shipped.modifier_weight is not None and 0 < shipped.modifier_weight <= 2
+    assert "calibrate-steering" in shipped.steering["method"]
+    curve = {point["weight"]: point["attribute_share"] for point in shipped.steering["curve"]}
+    assert curve[shipped.modifier_weight] >= 0.8 > curve[0.5]  # where the old default stood

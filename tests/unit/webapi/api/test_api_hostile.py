@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from webapi.search.service import DEFAULT_MODIFIER_WEIGHT
 from webapi.services import services_of
 
 HUGE = "x" * 100_000
@@ -274,7 +275,9 @@ def test_repeatable_parameters_still_repeat(client: FlaskClient) -> None:
 
 def test_modifier_without_weight_takes_the_documented_default(client: FlaskClient) -> None:
     body = client.get("/api/search?q=london&modify=grayscale&size=1").json
-    assert body["query"]["modify"] == ["grayscale:0.5"]  # echoed with its weight, not silent
+    # echoed with the weight it searched with (the model's calibrated default; this index's test
+    # model has none, so the documented fallback), not silent
+    assert body["query"]["modify"] == [f"grayscale:{DEFAULT_MODIFIER_WEIGHT:g}"]
     assert client.get("/api/search?q=x&modify=grayscale:9").status_code == 400
 
 

@@ -67,7 +67,7 @@ def test_links_change_one_thing_and_reset_the_page() -> None:
 
 def test_modifier_chips_step_clamp_and_remove() -> None:
     args = MultiDict([("q", "maps"), ("modify", "grayscale:1.9"), ("modify", "colour:-0.5")])
-    chips = modifier_links(args)
+    chips = modifier_links(args, 1.5)
     assert [c["weight"] for c in chips] == ["+1.9", "-0.5"]
     assert qs(chips[0]["more"])["modify"] == [
         "grayscale:+2",
@@ -75,6 +75,9 @@ def test_modifier_chips_step_clamp_and_remove() -> None:
     ]  # clamped to the API's limit
     assert qs(chips[1]["less"])["modify"] == ["grayscale:1.9", "colour:-0.75"]
     assert qs(chips[0]["remove"])["modify"] == ["colour:-0.5"]
+    # without a weight: the model's default, shown and stepped from
+    [plain] = modifier_links(MultiDict([("q", "maps"), ("modify", "sepia")]), 1.5)
+    assert plain["weight"] == "+1.5" and qs(plain["more"])["modify"] == ["sepia:+1.75"]
 
 
 def test_page_links_window_with_gaps() -> None:
