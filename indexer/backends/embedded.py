@@ -63,6 +63,7 @@ LOAD_CHUNK = 20_000
 # when more than this fraction of the rows (or the minimum) changed since the last.
 SNAPSHOT_MIN_ROWS = 20_000
 SNAPSHOT_STALE_FRACTION = 0.1
+SNAPSHOT_RETRY_S = 600.0  # after a snapshot could not be written or published
 # Without a usable vector index, look for one (another process may have built it) this often.
 INDEX_RETRY_S = 30.0
 _BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
@@ -100,6 +101,7 @@ class EmbeddedBackend:
         ``planner.min_rows`` a vector index (built on a thread unless ``index_in_background`` is
         False)."""
         self._snapshot_min_rows = snapshot_min_rows
+        self._snapshot_retry_at = 0.0
         self._planner = planner or PlannerLimits()
         self._index_in_background = index_in_background
         self._vector_index: VectorIndex | None = None
@@ -500,6 +502,8 @@ class EmbeddedBackend:
         columns = self._columns
         if columns.size < self._snapshot_min_rows or self._conn.in_transaction:
             return
+        if time.monotonic() < self._snapshot_retry_at:
+            return
         behind = columns.changed_since_snapshot
         if columns.snapshot_token is not None and behind < max(
             self._snapshot_min_rows, columns.size * SNAPSHOT_STALE_FRACTION
@@ -509,8 +513,9 @@ class EmbeddedBackend:
         try:
             temporary = write_snapshot(columns, target)
         except (OSError, ValueError):
-            return  # a cache: searching goes on from the loaded columns
-        if not publish(self._conn, temporary, target):
+            temporary = None  # a cache: searching goes on from the loaded columns
+        if temporary is None or not publish(self._conn, temporary, target):
+            self._snapshot_retry_at = time.monotonic() + SNAPSHOT_RETRY_S  # e.g. a read-only dir
             return
         conn = self._conn
         conn.execute("BEGIN")

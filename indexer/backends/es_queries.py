@@ -18,6 +18,9 @@ from indexer.search_surface import DECADE, TERMS_FACETS
 # float vectors makes semantic scores and order match exact cosine search.
 MAX_NUM_CANDIDATES = 10_000
 RESCORE_OVERSAMPLE = 1.5
+# A short list still explores at least this many HNSW candidates: with 1.5 × 10 = 15 the top 10
+# of a quantized graph had recall 0.52-0.76 (bench/es_vector_options.py, docs/benchmarks.md).
+MIN_NUM_CANDIDATES = 100
 
 Body = dict[str, Any]
 
@@ -158,7 +161,9 @@ def knn_clause(vector: np.ndarray, query: BackendQuery, fields: FieldMap) -> Bod
         "field": fields.vector,
         "query_vector": [float(x) for x in np.asarray(vector, dtype=np.float32)],
         "k": k,
-        "num_candidates": min(MAX_NUM_CANDIDATES, max(k, int(k * RESCORE_OVERSAMPLE))),
+        "num_candidates": min(
+            MAX_NUM_CANDIDATES, max(k, MIN_NUM_CANDIDATES, int(k * RESCORE_OVERSAMPLE))
+        ),
         "rescore_vector": {"oversample": RESCORE_OVERSAMPLE},
         "filter": {"bool": {"filter": filter_clauses(query.filters, fields)}},
     }

@@ -231,3 +231,8 @@ def test_documents_follow_the_layout_of_the_index_version() -> None:
     v2 = to_source(doc, 2)
     assert v2["title"] == "Cartes des Côtes" and "subjects_places" not in v2
     assert v2["terms"]["title"] == "carte des cote" and v2["terms"]["subjects_places"] == "harbor"
+
+
+def test_a_short_list_still_explores_enough_candidates() -> None:
+    knn = es_queries.knn_clause(VECTOR, BackendQuery(vector=VECTOR, num_candidates=10), MAPS_FIELDS)
+    assert knn["k"] == 10 and knn["num_candidates"] == es_queries.MIN_NUM_CANDIDATES
