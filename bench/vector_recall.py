@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     collection, held_out = matrix[: args.size], matrix[args.size : args.size + args.queries]
     figures = {
         "size": len(collection),
-        "image_queries": recall_at(collection, held_out, (10, 100, 1000)),
-        "text_queries": recall_at(collection, text_vectors(), (10, 100, 1000)),
+        "image_queries": recall_at(collection, held_out, (10, 200, 1000)),
+        "text_queries": recall_at(collection, text_vectors(), (10, 200, 1000)),
     }
     print(json.dumps(figures, indent=2))
 

@@ -178,7 +178,7 @@ def measure(directory: Path, count: int) -> dict[str, object]:
         ("unfiltered top-10", 10, Filters()),
         ("10% filter top-10", 10, ten),
         ("1% filter top-10", 10, one),
-        ("unfiltered top-100", 100, Filters()),
+        ("unfiltered top-200", 200, Filters()),
         ("deep window top-1000", 1000, Filters()),
     ):
         exact_times, exact_results = timed(semantic(exact, k, flt), count)
@@ -211,7 +211,7 @@ def measure(directory: Path, count: int) -> dict[str, object]:
         t: queries[i] for i, t in enumerate(texts)
     }
     settings = load_settings({"data_dir": directory})
-    for window in (100, 1000):
+    for window in (200, 1000):
         service = SearchService(
             settings.model_copy(update={"num_candidates": window}), backend, VectorTable(table)
         )

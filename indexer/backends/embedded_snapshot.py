@@ -211,7 +211,8 @@ def open_snapshot(conn: sqlite3.Connection, database: Path) -> Columns | None:
     for name in _STRINGS:
         strings = _split(arrays[name], header["strings"][name])
         setattr(columns, name, strings + filler)
-    columns.docno_of = {doc_id: docno for docno, doc_id in enumerate(columns.ids) if doc_id}
+    columns.docno_of = dict(zip(columns.ids, range(len(columns.ids)), strict=True))  # C speed
+    columns.docno_of.pop("", None)  # deleted and unused docnos
     for name in MULTI_FIELDS:
         values = _split(arrays[f"pairs.{name}.values"], header["values"][name])
         columns.pairs[name] = _Pairs(

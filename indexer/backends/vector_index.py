@@ -35,7 +35,7 @@ MIN_ROWS = 50_000
 MIN_SELECTIVITY = 0.05
 # Deeper semantic windows than this are served exactly: IVF recall@1000 on clustered vectors was
 # 0.18-0.68 (nprobe 8-128), far below the 0.95 a fused window needs.
-MAX_DEPTH = 100
+MAX_DEPTH = 200
 # A rebuild is due when more than this fraction of the rows (at least TAIL_MIN) changed since.
 STALE_FRACTION = 0.1
 TAIL_MIN = 5_000
@@ -92,7 +92,9 @@ class VectorIndex:
         import faiss
 
         depth = max(RERANK_MIN, 2 * k)
-        scale = math.sqrt(max(1.0, k / 10) / max(selectivity, MIN_SELECTIVITY))
+        # Deeper lists and filters that leave fewer rows per list both need more lists probed
+        # (rows failing the filter are skipped by id, without computing their distance).
+        scale = math.sqrt(max(1.0, k / 10)) / max(selectivity, MIN_SELECTIVITY)
         nprobe = min(int(self.index.nlist), math.ceil(NPROBE_MIN * scale))
         params = faiss.SearchParametersIVF()
         params.nprobe = nprobe

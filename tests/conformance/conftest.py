@@ -82,7 +82,7 @@ def embedder() -> FakeEmbedder:
 
 @pytest.fixture
 def service(settings: Settings, backend: SearchBackend, embedder: FakeEmbedder) -> SearchService:
-    """The search service over the corpus, default settings (window 1000)."""
+    """The search service over the corpus, default settings (window 200)."""
     return SearchService(settings, backend, embedder)
 
 

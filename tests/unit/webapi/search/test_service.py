@@ -88,7 +88,7 @@ def test_response_echoes_the_query_and_builds_thumbnails(
     assert (
         response.query["model"] == "fake-4d"
         and response.query["mode"] == "hybrid"
-        and response.query["window"] == 1000
+        and response.query["window"] == 200
     )
     assert response.hits[0].thumbnail_url == "https://example.org/c:03.jpg"
     record = corpus()[0].record.model_copy(
