@@ -108,6 +108,8 @@ class EmbeddedBackend:
         self._index_thread: threading.Thread | None = None
         self._index_checked: tuple[int, float] = (-1, 0.0)  # (seq, monotonic time) of the last look
         self.last_semantic_path = ""  # "exact" or "index": which path served the last semantic list
+        self._count_cache: tuple[object, int] = (None, 0)
+        self._coverage_cache: tuple[object, np.ndarray, np.ndarray] | None = None
         self._alias = alias
         self._pointer = embedded_alias.pointer_stamp(alias) if alias is not None else None
         self._busy_timeout = busy_timeout
@@ -625,7 +627,7 @@ class EmbeddedBackend:
         allowed = mask & columns.has_vector[: columns.size]
         k, floor = query.num_candidates, query.min_similarity
         allowed_count = int(np.count_nonzero(allowed))
-        with_vectors = int(np.count_nonzero(columns.has_vector[: columns.size]))
+        with_vectors = self._vector_count(columns)
         vector_index = self._vector_index
         path = choose_path(vector_index, with_vectors, allowed_count, k, self._planner)
         self.last_semantic_path = path
@@ -638,8 +640,30 @@ class EmbeddedBackend:
             rows, scores = exact_top(vectors, allowed, vector, k, floor)
         return columns.top_k(rows, scores, k)
 
-    @staticmethod
+    def _vector_count(self, columns: Columns) -> int:
+        """Rows with a vector (cached until the next change)."""
+        key = (id(columns), columns.seq)
+        if self._count_cache[0] != key:
+            count = int(np.count_nonzero(columns.has_vector[: columns.size]))
+            self._count_cache = (key, count)
+        return self._count_cache[1]
+
+    def _coverage(
+        self, columns: Columns, vector_index: VectorIndex
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(mask over the index's docnos whose indexed vector is still current, docnos with a
+        vector the index does not hold current: the exact tail), cached until the next change."""
+        key = (id(columns), columns.seq, vector_index.token)
+        if self._coverage_cache is None or self._coverage_cache[0] != key:
+            covered = min(vector_index.rows, columns.size)
+            current = columns.row_seq[:covered] <= vector_index.seq
+            stale = columns.has_vector[: columns.size].copy()
+            stale[:covered] &= ~current
+            self._coverage_cache = (key, current, np.flatnonzero(stale))
+        return self._coverage_cache[1], self._coverage_cache[2]
+
     def _index_top(
+        self,
         columns: Columns,
         vector_index: VectorIndex,
         allowed: np.ndarray,
@@ -651,14 +675,12 @@ class EmbeddedBackend:
         """The index's candidates among rows unchanged since it was built, plus every allowed row
         written after it (the tail), all rescored exactly with their float32 vectors."""
         assert columns.vectors is not None
-        covered = min(vector_index.rows, len(allowed))
-        fresh = allowed[:covered] & (columns.row_seq[:covered] <= vector_index.seq)
-        tail_mask = allowed.copy()
-        tail_mask[:covered] &= ~fresh
+        current, tail_rows = self._coverage(columns, vector_index)
+        fresh = allowed[: len(current)] & current
         proposed = vector_index.candidates(
             vector, fresh, int(np.count_nonzero(fresh)), k, selectivity
         )
-        rows = np.concatenate([proposed, np.flatnonzero(tail_mask)])
+        rows = np.concatenate([proposed, tail_rows[allowed[tail_rows]]])
         scores = gathered_scores(columns.vectors, rows, vector)
         if floor is not None:
             scores[scores < floor] = -np.inf
@@ -700,35 +722,56 @@ class EmbeddedBackend:
     # ---- reads by id ---------------------------------------------------------------------
 
     def fetch(self, ids: Sequence[str]) -> dict[str, IndexDocument]:
-        """Full documents (vectors included) for these ids; missing ids are absent."""
+        """Full documents (vectors included) for these ids; missing ids are absent.
+
+        Vectors come from the loaded (memory-mapped) matrix when it holds exactly the state this
+        read sees: a page of hits then costs no random reads of the large vectors table."""
         found: dict[str, IndexDocument] = {}
         with self._lock:
             self._follow_alias()
-            for start in range(0, len(ids), 500):
-                part = list(ids[start : start + 500])
-                marks = ",".join("?" * len(part))
-                sql = (
-                    "SELECT d.id, r.record, v.vector, d.model_id, d.image_hash, d.indexed_at FROM "
-                    "docs d "
-                    "JOIN records r ON r.docno = d.docno LEFT JOIN vectors v ON v.docno = d.docno "
-                    f"WHERE d.deleted = 0 AND d.id IN ({marks})"
-                )
-                for (
-                    doc_id,
-                    record_blob,
-                    blob,
-                    model_id,
-                    image_hash,
-                    indexed_at,
-                ) in self._conn.execute(sql, part):
-                    found[doc_id] = IndexDocument(
-                        record=MapRecord.model_validate_json(record_from_blob(record_blob)),
-                        vector=None if blob is None else np.frombuffer(blob, dtype="<f4").copy(),
-                        model_id=model_id,
-                        image_hash=image_hash,
-                        indexed_at=datetime.fromisoformat(indexed_at),
-                    )
+            conn = self._conn
+            own = not conn.in_transaction  # inside ``writes_frozen`` the snapshot is already ours
+            if own:
+                conn.execute("BEGIN")
+            try:
+                columns: Columns | None = self._columns
+                if (
+                    columns is None
+                    or columns.vectors is None
+                    or columns.seq != int(get_meta(conn, "seq") or 0)
+                ):
+                    columns = None
+                for start in range(0, len(ids), 500):
+                    self._fetch_part(list(ids[start : start + 500]), columns, found)
+            finally:
+                if own:
+                    conn.execute("COMMIT")
         return found
+
+    def _fetch_part(
+        self, part: list[str], columns: Columns | None, found: dict[str, IndexDocument]
+    ) -> None:
+        marks = ",".join("?" * len(part))
+        vector_column = "NULL" if columns is not None else "v.vector"
+        vector_join = "" if columns is not None else " LEFT JOIN vectors v ON v.docno = d.docno"
+        sql = (
+            f"SELECT d.id, d.docno, r.record, {vector_column}, d.model_id, d.image_hash, "
+            f"d.indexed_at FROM docs d JOIN records r ON r.docno = d.docno{vector_join} "
+            f"WHERE d.deleted = 0 AND d.id IN ({marks})"
+        )
+        rows = self._conn.execute(sql, part)
+        for doc_id, docno, record_blob, blob, model_id, image_hash, indexed_at in rows:
+            vector = None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
+            if columns is not None and columns.has_vector[docno]:
+                assert columns.vectors is not None
+                vector = np.array(columns.vectors[docno], dtype=np.float32)
+            found[doc_id] = IndexDocument(
+                record=MapRecord.model_validate_json(record_from_blob(record_blob)),
+                vector=vector,
+                model_id=model_id,
+                image_hash=image_hash,
+                indexed_at=datetime.fromisoformat(indexed_at),
+            )
 
     def change_seq(self) -> int:
         """The sequence number of the latest change (grows with every write and delete)."""

@@ -190,3 +190,20 @@ def test_dropping_a_physical_file_removes_its_snapshot(tmp_path: Path) -> None:
     assert snapshot_path(path).exists()
     embedded_alias.delete_physical(path)
     assert not snapshot_path(path).exists() and not path.exists()
+
+
+def test_fetch_takes_vectors_from_the_loaded_matrix_only_when_it_is_current(
+    tmp_path: Path,
+) -> None:
+    backend = EmbeddedBackend(tmp_path / "index.sqlite", snapshot_min_rows=50)
+    written = docs(60)
+    backend.write(written)
+    backend.refresh()  # mapped snapshot, current
+    fetched = backend.fetch(["t:5", "t:6"])
+    np.testing.assert_array_equal(fetched["t:5"].vector, written[5].vector)  # type: ignore[arg-type]
+    moved = docs(1, seed=77, start=5)[0]
+    backend.write([moved])  # not synced yet: the matrix is one write behind
+    assert backend._columns.seq < backend.change_seq()
+    np.testing.assert_array_equal(backend.fetch(["t:5"])["t:5"].vector, moved.vector)  # type: ignore[arg-type]
+    backend.refresh()
+    np.testing.assert_array_equal(backend.fetch(["t:5"])["t:5"].vector, moved.vector)  # type: ignore[arg-type]
