@@ -205,6 +205,7 @@ def build_documents(
                 _name_manifest_image(record, settings)
             image = preloaded if preloaded is not None else _load(record, settings)
             content_hash = image_content_hash(image)
+            _make_thumbnail(record, image, content_hash, settings)
         except (
             Exception
         ) as exc:  # decoders raise anything on hostile files; the record still counts
@@ -232,6 +233,21 @@ def build_documents(
     return list(docs.values())
 
 
+def _make_thumbnail(
+    record: MapRecord, image: Image.Image, content_hash: str, settings: Settings
+) -> None:
+    """Small renditions for result cards, when the image's server cannot make them; a failure
+    costs the record its thumbnail (the card falls back to the image), never its vector."""
+    from indexer.images.thumbnails import wants_thumbnail, write_thumbnails
+
+    if not wants_thumbnail(record):
+        return
+    try:
+        record.thumbnail_url = write_thumbnails(image, content_hash, settings.data_dir)
+    except OSError as exc:
+        log.warning("thumbnail of %s not written: %s", record.id, exc)
+
+
 def _name_manifest_image(record: MapRecord, settings: Settings) -> None:
     """A manifest-only record keeps the image its manifest names (the manifest JSON is cached):
     the stored record then has a thumbnail and a zoomable viewer instead of "No image"."""
@@ -250,6 +266,11 @@ def _load(record: MapRecord, settings: Settings) -> Image.Image:
 
 
 def _keep_previous_vector(doc: IndexDocument, previous: IndexDocument | None) -> None:
+    # the thumbnail made from the last loaded image goes with the vector made from it
+    if previous is not None and doc.record.thumbnail_url is None:
+        kept = previous.record.thumbnail_url
+        if kept and kept.startswith("thumbnails/"):
+            doc.record.thumbnail_url = kept
     if previous is not None and previous.vector is not None:
         doc.vector = previous.vector
         doc.model_id = previous.model_id

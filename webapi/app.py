@@ -14,6 +14,7 @@ from webapi.api import health, images, items, search, uploads
 from webapi.api.admin import api as admin_api
 from webapi.api.problems import Problem, openapi_validation_callback, register_problem_handlers
 from webapi.api.query_args import register_strict_query_strings
+from webapi.page_speed import register_page_speed
 from webapi.security_headers import register_security_headers
 from webapi.services import init_services
 from webapi.ui import ui_blueprint
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
     init_services(app, settings)
     register_problem_handlers(app)
     register_security_headers(app)
+    register_page_speed(app)
     register_strict_query_strings(app)
     _register_api(app)
 

@@ -7,12 +7,30 @@ from flask import Blueprint, Response, abort, send_file
 
 from indexer.images.errors import UnsafeURL
 from indexer.images.local import confined_file
+from indexer.images.thumbnails import THUMBNAILS_DIR
 from webapi.services import services_of
 
 blueprint = Blueprint("images", __name__)
 
 # Demo images never change under a name (a rebuild writes the same pixels), so browsers may cache.
 CACHE_SECONDS = 3600
+IMMUTABLE_SECONDS = 365 * 24 * 3600
+
+
+@blueprint.get("/thumbnails/<path:filename>")
+def thumbnail(filename: str) -> Response:
+    """A thumbnail made at index time; its name is its pixels' hash, so it is cached for good."""
+    directory = services_of().settings.data_dir / THUMBNAILS_DIR
+    try:
+        path = confined_file(filename, [directory])
+    except UnsafeURL:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/webp", max_age=IMMUTABLE_SECONDS)
+    response.cache_control.immutable = True
+    response.cache_control.public = True
+    return response
 
 
 @blueprint.get("/images/<path:filename>")

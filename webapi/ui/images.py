@@ -12,6 +12,8 @@ _IIIF_IMAGE_URL = re.compile(
     r"(?:default|color|gray|grey|native|bitonal)\.(?:jpg|jpeg|png|webp|gif)$"
 )
 THUMB_WIDTHS = (200, 400, 800)
+# A thumbnail made at index time (indexer/images/thumbnails.py): /thumbnails/../HASH-300.webp
+_LOCAL_THUMBNAIL = re.compile(r"^(?P<stem>/thumbnails/[0-9a-f]{2}/[0-9a-f]+)-300\.webp$")
 
 
 def iiif_service_of(url: str | None) -> str | None:
@@ -29,6 +31,10 @@ def iiif_size_url(service: str, width: int) -> str:
 
 def thumbnail(url: str | None, service: str | None = None) -> dict[str, Any]:
     """``src`` and ``srcset`` for a result card; IIIF records get 200/400/800 px variants."""
+    local = _LOCAL_THUMBNAIL.match(url or "")
+    if local and not service:
+        stem = local.group("stem")
+        return {"src": url, "srcset": f"{stem}-300.webp 300w, {stem}-600.webp 600w"}
     service = service or iiif_service_of(url)
     if service:
         return {

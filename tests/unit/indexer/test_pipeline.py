@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from indexer.backends.embedded import EmbeddedBackend
+from indexer.images.thumbnails import THUMBNAIL_WIDTHS, thumbnail_path, wants_thumbnail
 from indexer.pipeline import image_content_hash, index_records
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import Settings, load_settings
@@ -118,3 +120,35 @@ def test_image_content_hash_depends_on_pixels_only() -> None:
     image = draw_map((200, 40, 40), seed=1)
     assert image_content_hash(image) == image_content_hash(image.copy())
     assert image_content_hash(image) != image_content_hash(draw_map((200, 40, 40), seed=2))
+
+
+def test_index_makes_webp_thumbnails_named_by_the_image_hash(
+    pipeline_settings: Settings, backend: EmbeddedBackend
+) -> None:
+    records = make_collection(pipeline_settings.data_dir)
+    index_records(records, settings=pipeline_settings, backend=backend, embedder=ColourEmbedder())
+    red = backend.fetch(["test:red-0"])["test:red-0"]
+    assert red.record.thumbnail_url == thumbnail_path(str(red.image_hash), 300)
+    for width in THUMBNAIL_WIDTHS:
+        path = pipeline_settings.data_dir / thumbnail_path(str(red.image_hash), width)
+        with Image.open(path) as thumb:
+            assert thumb.format == "WEBP" and max(thumb.size) <= width
+        assert path.stat().st_mode & 0o044  # readable by a web server running as another user
+    # a metadata-only run keeps it; a record with a IIIF service gets none (its server sizes)
+    fresh = [r.model_copy(update={"thumbnail_url": None}) for r in records]
+    index_records(
+        fresh, settings=pipeline_settings, backend=backend, embedder=None, with_images=False
+    )
+    assert backend.fetch(["test:red-0"])["test:red-0"].record.thumbnail_url == (
+        red.record.thumbnail_url
+    )
+    iiif = MapRecord(
+        id="test:iiif",
+        source="test",
+        title="IIIF",
+        image=ImageRef(iiif_service="https://iiif.example.org/iiif/x"),
+    )
+    assert not wants_thumbnail(iiif)
+    assert wants_thumbnail(red.record) and not wants_thumbnail(
+        red.record.model_copy(update={"thumbnail_url": "https://library.example.org/t.jpg"})
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -55,10 +56,10 @@ def test_keyword_search_does_not_load_the_model(client: FlaskClient, app: Flask)
         "score",
     }
     assert "explain" not in hit
-    assert hit["thumbnail_url"].startswith("/images/gray-")
+    assert re.fullmatch(r"/thumbnails/[0-9a-f]{2}/[0-9a-f]{64}-300\.webp", hit["thumbnail_url"])
     # the thumbnail really is served by the app
     image = client.get(hit["thumbnail_url"])
-    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.status_code == 200 and image.mimetype == "image/webp"
     health = client.get("/healthz").json
     assert health["model_loaded"] is False and health["documents"] == 14
 
@@ -169,7 +170,7 @@ def test_item_detail_and_404(client: FlaskClient) -> None:
         and item["has_vector"] is True
         and item["model_id"] == "test-colour-v1"
     )
-    assert "raw" not in item and item["thumbnail_url"] == "/images/red-0.png"
+    assert "raw" not in item and item["thumbnail_url"].startswith("/thumbnails/")
     missing = client.get("/api/items/test:nope")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     assert client.get("/api/items/test:nope/similar").status_code == 404

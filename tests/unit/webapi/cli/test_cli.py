@@ -201,7 +201,7 @@ def test_demo_builds_an_index_and_rerun_reuses_vectors(tmp_path: Path) -> None:
     health = client.get("/healthz").json
     assert health["documents"] == 4 and health["with_vectors"] == 4
     browse = client.get("/api/search").json
-    assert browse["total"] == 4 and browse["hits"][0]["thumbnail_url"].startswith("/images/demo-")
+    assert browse["total"] == 4 and browse["hits"][0]["thumbnail_url"].startswith("/thumbnails/")
     assert client.get(browse["hits"][0]["thumbnail_url"]).status_code == 200
     shutil.rmtree(data_dir)
 
