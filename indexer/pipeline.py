@@ -35,6 +35,8 @@ class IndexReport:
     indexed: int = 0
     with_vector: int = 0
     embedded: int = 0  # vectors computed in this run
+    regions_embedded: int = 0  # region tiles embedded in this run
+    maps_with_new_regions: int = 0  # maps whose regions were (re)computed in this run
     reused_vectors: int = 0  # (image hash, model id) unchanged: stored vector kept
     without_image: int = 0  # records that name no image
     images_skipped: int = 0  # records with an image that a metadata-only run did not load
@@ -51,6 +53,8 @@ class IndexReport:
             "indexed",
             "with_vector",
             "embedded",
+            "regions_embedded",
+            "maps_with_new_regions",
             "reused_vectors",
             "without_image",
             "images_skipped",
@@ -66,7 +70,8 @@ class IndexReport:
         """One line for a CLI or a job log."""
         return (
             f"{self.indexed} indexed ({self.with_vector} with a vector: {self.embedded} embedded, "
-            f"{self.reused_vectors} reused), {self.without_image} without image, "
+            f"{self.reused_vectors} reused; {self.regions_embedded} regions embedded for "
+            f"{self.maps_with_new_regions} maps), {self.without_image} without image, "
             f"{self.images_skipped} images not loaded (metadata only), "
             f"{self.image_failures} image failures, {self.write_failures} write failures, "
             f"{self.skipped_stale} stale"
@@ -182,6 +187,7 @@ def build_documents(
     ``images``: already loaded by ``load_images`` (the pipeline prefetches); else loaded here."""
     docs = {record.id: IndexDocument(record=record) for record in records}
     to_embed: list[tuple[str, Image.Image, str]] = []  # (id, image, hash)
+    sheets: dict[str, Image.Image] = {}  # decoded sheets whose regions may need embedding
     model_id = (
         embedder.model_id
         if (with_images and embedder is not None and any(r.has_image for r in records))
@@ -212,6 +218,7 @@ def build_documents(
             _image_failed(report, record.id, exc)
             _keep_previous_vector(doc, previous)  # a transient fetch failure must not wipe a vector
             continue
+        sheets[record.id] = image
         if (
             previous is not None
             and previous.vector is not None
@@ -222,6 +229,7 @@ def build_documents(
             report.reused_vectors += 1
             continue
         doc.image_hash = content_hash
+        doc.regions = None  # another picture: its old regions must not be kept
         to_embed.append((record.id, image, content_hash))
 
     if to_embed and embedder is not None:
@@ -229,6 +237,8 @@ def build_documents(
             docs[doc_id].vector = vector
             docs[doc_id].model_id = embedder.model_id
             report.embedded += 1
+    if embedder is not None:
+        _add_regions(docs, sheets, embedder, settings, report)
     report.with_vector = sum(1 for doc in docs.values() if doc.vector is not None)
     return list(docs.values())
 
@@ -246,6 +256,53 @@ def _make_thumbnail(
         record.thumbnail_url = write_thumbnails(image, content_hash, settings.data_dir)
     except OSError as exc:
         log.warning("thumbnail of %s not written: %s", record.id, exc)
+
+
+def _add_regions(
+    docs: dict[str, IndexDocument],
+    sheets: dict[str, Image.Image],
+    embedder: Embedder,
+    settings: Settings,
+    report: IndexReport,
+) -> None:
+    """Give every map with a vector the regions of the configured grid: kept when made by the
+    same grid, model and picture; embedded (tiles of all the batch's maps together) otherwise;
+    an empty set for sheets too small to tile. Regions are added to a map without re-embedding
+    its whole-map vector."""
+    from indexer.regions.embed import RegionJob, embed_regions, region_grid, wants_regions
+    from indexer.regions.vectors import RegionSet
+
+    grid = region_grid(settings)
+    if grid is None:
+        return
+    jobs = []
+    for doc_id, image in sheets.items():
+        doc = docs[doc_id]
+        if doc.vector is None:
+            continue
+        if doc.regions is not None and doc.regions.current(grid.spec):
+            continue
+        if wants_regions(doc.record, image, settings):
+            jobs.append(RegionJob(doc.record, image))
+        else:
+            doc.regions = RegionSet.empty(grid.spec)
+    for doc_id, regions in embed_regions(jobs, embedder, settings).items():
+        if isinstance(regions, Exception):
+            _image_failed(report, doc_id, regions)  # the map keeps its whole-map vector
+            continue
+        docs[doc_id].regions = regions
+        report.regions_embedded += len(regions)
+        report.maps_with_new_regions += 1
+
+
+def needs_regions(doc: IndexDocument | None, settings: Settings) -> bool:
+    """Whether a stored document lacks the configured grid's regions (a reindex adds them)."""
+    from indexer.regions.embed import region_grid
+
+    grid = region_grid(settings)
+    if grid is None or doc is None or doc.vector is None:
+        return False
+    return doc.regions is None or not doc.regions.current(grid.spec)
 
 
 def _name_manifest_image(record: MapRecord, settings: Settings) -> None:
@@ -275,6 +332,7 @@ def _keep_previous_vector(doc: IndexDocument, previous: IndexDocument | None) ->
         doc.vector = previous.vector
         doc.model_id = previous.model_id
         doc.image_hash = previous.image_hash
+        doc.regions = previous.regions
 
 
 def _image_failed(report: IndexReport, doc_id: str, exc: BaseException) -> None:

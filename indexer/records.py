@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from indexer.regions.vectors import RegionSet
+
 
 class Extent(BaseModel):
     """Geographic bounding box in WGS84 degrees; west > east means it crosses the antimeridian."""
@@ -170,6 +172,11 @@ class IndexDocument(BaseModel):
     model_id: str | None = None
     image_hash: str | None = None
     indexed_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    regions: RegionSet | None = Field(
+        default=None,
+        description="Tiles of the sheet embedded by the same model (docs/regions.md); an empty "
+        "set: the sheet was tiled and found too small or blank; None: never tiled.",
+    )
 
     @property
     def id(self) -> str:

@@ -63,6 +63,30 @@ class Settings(BaseSettings):
         "calibration.json (docs/search.md); unset = the model's own bar.",
     )
 
+    # regions (docs/regions.md): tiles of large sheets embedded beside the whole map
+    region_grid: str = Field(
+        default="2,4@0.25",
+        description="Tile grid of region vectors: tiles per side of each level, then '@' and "
+        "the overlap between neighbours (e.g. '2,4@0.25'); empty = no regions.",
+    )
+    region_min_side: int = Field(
+        default=1200,
+        ge=1,
+        description="Sheets whose longer side (full resolution) is below this get no regions.",
+    )
+    region_min_spread: float = Field(
+        default=6.0,
+        ge=0,
+        description="Tiles whose grey-level standard deviation (0-255) is below this are "
+        "skipped as blank (margins, bare paper).",
+    )
+    region_combine: Literal["max", "blend"] = Field(
+        default="max",
+        description="A map's semantic score: the best of its whole-map and region similarities "
+        "('max'), or region_weight x best region + (1 - region_weight) x whole map ('blend').",
+    )
+    region_weight: float = Field(default=0.5, ge=0, le=1)
+
     # elasticsearch
     es_url: str = "http://127.0.0.1:9200"
     es_prefix: str = "mapsearch"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class Filters:
     ids: tuple[str, ...] = ()  # restrict to these ids (empty = no restriction)
 
 
+RegionCombine = Literal["max", "blend"]
+
+
 @dataclass(frozen=True)
 class BackendQuery:
     """One search as a backend sees it. ``text`` drives the keyword list, ``vector`` the semantic
@@ -57,12 +60,26 @@ class BackendQuery:
     filters: Filters = field(default_factory=Filters)
     num_candidates: int = 1000  # k of the semantic list, and the keyword list's window
     min_similarity: float | None = None
+    # regions (docs/regions.md): a map's semantic score also weighs its best region
+    regions: bool = True
+    region_combine: RegionCombine = "max"
+    region_weight: float = 0.5  # "blend": weight × best region + (1 − weight) × whole map
     facets: tuple[str, ...] = ()
     facet_size: int = DEFAULT_FACET_SIZE
     # browse only (no text, no vector): the backend sorts and pages itself
     browse_sort: Sort = "title"
     browse_offset: int = 0
     browse_limit: int = DEFAULT_PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class RegionMatch:
+    """One region of a semantic hit: its box (x, y, w, h in full-resolution pixels of the
+    source image), grid level (tiles per side) and cosine similarity with the query."""
+
+    box: tuple[int, int, int, int]
+    level: int
+    score: float
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,11 @@ class ListHit:
     item_id: str
     year_start: int | None
     title: str
+    # semantic hits of an index with regions: the parts of ``score`` and the best regions
+    whole_score: float | None = None
+    region_score: float | None = None
+    region_rank: int | None = None  # rank of the map in the list ranked by best region alone
+    regions: tuple[RegionMatch, ...] = ()
 
 
 @dataclass

@@ -3,6 +3,7 @@ and exact cosine search over every stored vector held in memory as one float32 m
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 import time
@@ -27,6 +28,7 @@ from indexer.backends.base import (
 )
 from indexer.backends.embedded_columns import Columns
 from indexer.backends.embedded_faults import begin_failure, storage_fault, write_transaction
+from indexer.backends.embedded_regions import read_regions, region_set, write_regions
 from indexer.backends.embedded_schema import (
     FTS_COLUMNS,
     MEMORY_COLUMNS,
@@ -54,10 +56,12 @@ from indexer.backends.vector_index import (
 )
 from indexer.backends.vector_kernel import exact_top, gathered_scores, top_positions
 from indexer.records import IndexDocument, MapRecord
+from indexer.regions.vectors import RegionSet
 from indexer.search_surface import KEYWORD_FIELD_WEIGHTS
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000
+REGIONS_PER_HIT = 3  # best regions a semantic hit carries
 LOAD_CHUNK = 20_000
 # Columns snapshots (embedded_snapshot) pay off from this many documents; a new one is written
 # when more than this fraction of the rows (or the minimum) changed since the last.
@@ -119,6 +123,8 @@ class EmbeddedBackend:
         self._columns = Columns()
         self._data_version: int | None = None
         self._stale = True
+        # docno → (whole, best region, region rank, best regions) of the last semantic list
+        self._region_parts: dict[int, tuple[float, float | None, int | None, tuple]] = {}
 
     @staticmethod
     def _connect(path: Path, busy_timeout: float = 30.0) -> sqlite3.Connection:
@@ -242,6 +248,7 @@ class EmbeddedBackend:
                 [],
                 [],
             )
+            region_writes: list[tuple[int, RegionSet | None]] = []
             for row in accepted:
                 seq += 1
                 values = {**row.values, "seq": seq, "deleted": 0}
@@ -260,6 +267,7 @@ class EmbeddedBackend:
                 records.append((docno, row.record))
                 if row.vector is not None:
                     vectors.append((docno, row.vector))
+                region_writes.append((docno, row.regions))
             if accepted:
                 columns = ["docno", *accepted[0].values, "seq", "deleted"]
                 marks = ", ".join("?" * len(columns))
@@ -283,6 +291,7 @@ class EmbeddedBackend:
                     "INSERT OR REPLACE INTO vectors(docno, vector) VALUES (?, ?)", vectors
                 )
                 conn.executemany("DELETE FROM vectors WHERE docno = ?", no_vectors)
+                write_regions(conn, region_writes)
                 self._record_model(chunk)
             set_meta(conn, "seq", str(seq))
 
@@ -368,6 +377,7 @@ class EmbeddedBackend:
                         "UPDATE docs SET deleted = 1, seq = ? WHERE docno = ?", (seq, docno)
                     )
                     conn.execute("DELETE FROM vectors WHERE docno = ?", (docno,))
+                    conn.execute("DELETE FROM regions WHERE docno = ?", (docno,))
                     conn.execute("DELETE FROM records WHERE docno = ?", (docno,))
                     removed += 1
                 set_meta(conn, "seq", str(seq))
@@ -395,6 +405,8 @@ class EmbeddedBackend:
             if seq != columns.seq:
                 self._load_changes(conn, columns)
                 columns.seq = seq
+            if columns.regions.seq != seq:
+                self._load_regions(conn, columns, seq)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -526,8 +538,26 @@ class EmbeddedBackend:
         finally:
             conn.execute("COMMIT")
         if mapped is not None and mapped.seq == columns.seq:
+            mapped.regions = columns.regions  # regions live beside the snapshot, not in it
             self._columns = mapped
         self._data_version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @staticmethod
+    def _load_regions(conn: sqlite3.Connection, columns: Columns, seq: int) -> None:
+        """Bring the in-memory regions up to ``seq``: every map's on a first look (the columns
+        snapshot holds no regions), else those of the maps changed since."""
+        regions = columns.regions
+        sql = "SELECT r.docno, r.grid, r.count, r.boxes, r.levels, r.vectors FROM regions r"
+        args: tuple[int, ...] = ()
+        if regions.seq:
+            changed = conn.execute("SELECT docno FROM docs WHERE seq > ?", (regions.seq,))
+            regions.drop([int(row[0]) for row in changed])
+            sql += " JOIN docs d ON d.docno = r.docno WHERE d.seq > ? AND d.deleted = 0"
+            args = (regions.seq,)
+        for docno, grid, count, boxes, levels, vectors in conn.execute(sql, args):
+            regions.put(int(docno), region_set(grid, int(count), boxes, levels, vectors))
+        regions.compact_if_sparse()
+        regions.seq = seq
 
     # ---- search --------------------------------------------------------------------------
 
@@ -555,9 +585,10 @@ class EmbeddedBackend:
             ranked = self._keyword_top(query.text, mask, len(matches), query.num_candidates)
             result.keyword = self._list_hits(columns, ranked)
         if query.vector is not None:
+            self._region_parts = {}
             ranked = self._semantic_top(columns, query, mask)
             in_result[np.array([d for d, _ in ranked], np.int64)] = True
-            result.semantic = self._list_hits(columns, ranked)
+            result.semantic = self._semantic_hits(columns, ranked)
         result.total = int(np.count_nonzero(in_result))
         result.facets = {
             name: columns.facet_counts(name, in_result, query.facet_size) for name in query.facets
@@ -625,6 +656,12 @@ class EmbeddedBackend:
                 "vectors"
             )
         allowed = mask & columns.has_vector[: columns.size]
+        if query.regions and columns.regions.live:
+            # a map's best region can lift it into the list: score every allowed map exactly
+            self.last_semantic_path = "exact"
+            candidates = np.flatnonzero(allowed)
+            scores = gathered_scores(vectors, candidates, vector)
+            return self._with_regions(columns, query, vector, candidates, scores)
         k, floor = query.num_candidates, query.min_similarity
         allowed_count = int(np.count_nonzero(allowed))
         with_vectors = self._vector_count(columns)
@@ -686,6 +723,64 @@ class EmbeddedBackend:
             scores[scores < floor] = -np.inf
         picked = top_positions(scores, k)
         return rows[picked], scores[picked]
+
+    def _with_regions(
+        self,
+        columns: Columns,
+        query: BackendQuery,
+        vector: np.ndarray,
+        candidates: np.ndarray,
+        whole: np.ndarray,
+    ) -> list[tuple[int, float]]:
+        """The semantic top-k by whole map and best region combined (docs/regions.md); keeps
+        each hit's parts and best regions for ``_list_hits``."""
+        region_columns = columns.regions
+        region_scores = region_columns.scores(vector)
+        best_all = region_columns.best_per_map(region_scores, columns.size)
+        best = best_all[candidates].astype(np.float64)
+        whole = whole.astype(np.float64)
+        has_regions = np.isfinite(best)
+        if query.region_combine == "blend":
+            weight = query.region_weight
+            combined = np.where(has_regions, (1 - weight) * whole + weight * best, whole)
+        else:
+            combined = np.maximum(whole, best)
+        keep = np.ones(len(candidates), bool)
+        if query.min_similarity is not None:
+            keep = combined >= query.min_similarity
+        ranked = columns.top_k(candidates[keep], combined[keep], query.num_candidates)
+        # the region list: maps ranked by their best region alone (what explain reports)
+        with_regions = candidates[has_regions]
+        region_top = columns.top_k(with_regions, best[has_regions], query.num_candidates)
+        region_rank = {docno: rank for rank, (docno, _) in enumerate(region_top, start=1)}
+        whole_of = dict(zip(candidates.tolist(), whole.tolist(), strict=True))
+        self._region_parts = {
+            docno: (
+                whole_of[docno],
+                float(best_all[docno]) if np.isfinite(best_all[docno]) else None,
+                region_rank.get(docno),
+                tuple(region_columns.top_regions(docno, region_scores, REGIONS_PER_HIT)),
+            )
+            for docno, _ in ranked
+        }
+        return ranked
+
+    def _semantic_hits(self, columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:
+        """Semantic ListHits, with whole-map/region parts when regions took part."""
+        hits = self._list_hits(columns, ranked)
+        parts, self._region_parts = self._region_parts, {}
+        if not parts:
+            return hits
+        return [
+            dataclasses.replace(
+                hit,
+                whole_score=parts[docno][0],
+                region_score=parts[docno][1],
+                region_rank=parts[docno][2],
+                regions=parts[docno][3],
+            )
+            for hit, (docno, _) in zip(hits, ranked, strict=True)
+        ]
 
     @staticmethod
     def _list_hits(columns: Columns, ranked: list[tuple[int, float]]) -> list[ListHit]:
@@ -759,7 +854,8 @@ class EmbeddedBackend:
             f"d.indexed_at FROM docs d JOIN records r ON r.docno = d.docno{vector_join} "
             f"WHERE d.deleted = 0 AND d.id IN ({marks})"
         )
-        rows = self._conn.execute(sql, part)
+        rows = self._conn.execute(sql, part).fetchall()
+        regions = read_regions(self._conn, [row[1] for row in rows])
         for doc_id, docno, record_blob, blob, model_id, image_hash, indexed_at in rows:
             vector = None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
             if columns is not None and columns.has_vector[docno]:
@@ -771,6 +867,7 @@ class EmbeddedBackend:
                 model_id=model_id,
                 image_hash=image_hash,
                 indexed_at=datetime.fromisoformat(indexed_at),
+                regions=regions.get(docno),
             )
 
     def change_seq(self) -> int:

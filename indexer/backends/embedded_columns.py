@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from indexer.backends.base import Filters
+from indexer.backends.embedded_regions import RegionColumns
 from indexer.backends.embedded_schema import MULTI_FIELDS, SEPARATOR
 from indexer.search_surface import DECADE, FACETS_BY_NAME, TERMS_FACETS
 
@@ -87,6 +88,7 @@ class Columns:
         self.titles: list[str] = []
         self.docno_of: dict[str, int] = {}
         self.pairs: dict[str, _Pairs] = {name: _Pairs() for name in MULTI_FIELDS}
+        self.regions = RegionColumns()  # region vectors, owned by docnos (embedded_regions)
         self._id_rank: np.ndarray | None = None
         self._title_rank: np.ndarray | None = None
         # The columns snapshot file these arrays were mapped from (embedded_snapshot), and how

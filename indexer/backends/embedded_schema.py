@@ -15,13 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.analysis import analyze
+from indexer.backends.embedded_regions import REGIONS_DDL
 from indexer.records import IndexDocument, MapRecord
+from indexer.regions.vectors import RegionSet
 from indexer.search_surface import KEYWORD_FIELD_WEIGHTS, TERMS_FACETS, keyword_fields
 
-SCHEMA_VERSION = 4  # bump whenever the layout or fts_text() changes
+SCHEMA_VERSION = 5  # bump whenever the layout or fts_text() changes
 # Older layouts that differ only in the FTS table's text: rebuilt in place from the stored records
 # on first open (3: FTS5's porter tokenizer over raw text; 4: indexer.analysis terms).
 FTS_ONLY_CHANGES = frozenset({"3"})
+# Older layouts that only lack tables added since (5: ``regions``): the tables are created and
+# the version raised on first open; nothing stored changes.
+TABLES_ONLY_CHANGES = frozenset({"4"})
 # Terms facet columns, each stored as one string joined by the ASCII unit separator. A new
 # facet adds a column: bump SCHEMA_VERSION (old files are rebuilt by importing again).
 MULTI_FIELDS: tuple[str, ...] = tuple(facet.field for facet in TERMS_FACETS)
@@ -50,6 +55,7 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 CREATE TABLE IF NOT EXISTS vectors (docno INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS records (docno INTEGER PRIMARY KEY, record BLOB NOT NULL);
+{REGIONS_DDL}
 {{fts}}
 """
 # The terms are analysed in Python (indexer.analysis); unicode61 only splits them on spaces.
@@ -75,6 +81,7 @@ class DocRow:
     fts: tuple[str, ...]
     vector: bytes | None
     record: bytes  # zlib-compressed record JSON
+    regions: RegionSet | None = None  # None: never tiled (stored regions are removed)
 
 
 def _join(values: list[str]) -> str:
@@ -119,6 +126,7 @@ def doc_to_row(doc: IndexDocument) -> DocRow:
         fts=fts_text(record),
         vector=vector,
         record=zlib.compress(record.model_dump_json().encode(), 1),
+        regions=doc.regions if doc.vector is not None else None,
     )
 
 
@@ -150,6 +158,10 @@ def connect(path: str, busy_timeout: float = 30.0) -> sqlite3.Connection:
     if has_docs and found in FTS_ONLY_CHANGES:
         rebuild_fts(conn)
         found = get_meta(conn, "schema_version")
+    if has_docs and found in TABLES_ONLY_CHANGES:
+        conn.executescript(DDL)
+        set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        found = str(SCHEMA_VERSION)
     if has_docs and found != str(SCHEMA_VERSION):
         conn.close()
         raise sqlite3.DatabaseError(

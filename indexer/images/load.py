@@ -22,11 +22,11 @@ from indexer.settings import Settings
 JSON_TYPES = ("application/json", "application/ld+json", "text/plain")
 
 
-def _decode(data: bytes, settings: Settings) -> Image.Image:
+def _decode(data: bytes, settings: Settings, max_side: int | None = None) -> Image.Image:
     return decode_image(
         data,
         settings.max_image_pixels,
-        settings.image_fetch_size,
+        max_side or settings.image_fetch_size,
         settings.max_whole_decode_pixels,
     )
 
@@ -37,18 +37,21 @@ def _cache(settings: Settings, kind: str = "images") -> ImageCache | None:
     return ImageCache(Path(settings.data_dir) / "cache" / kind, settings.image_cache_max_mb)
 
 
-def fetch_image(url: str, settings: Settings, use_cache: bool = True) -> Image.Image:
+def fetch_image(
+    url: str, settings: Settings, use_cache: bool = True, max_side: int | None = None
+) -> Image.Image:
     """The image at an http(s) ``url`` as bounded RGB; UnsafeURL / FetchFailed / NotAnImage /
     ImageTooLarge on failure. Cached on disk by URL (only bytes that decoded). A IIIF
-    ``info.json`` URL means its image at a bounded size."""
+    ``info.json`` URL means its image at a bounded size. ``max_side``: decode to at most this
+    longer side (default ``image_fetch_size``)."""
     if url.split("?", 1)[0].endswith("/info.json"):
         return _iiif_image(service_base(url), settings)
     cache = _cache(settings) if use_cache else None
     cached = cache.get(url) if cache is not None else None
     if cached is not None:
-        return _decode(cached, settings)
+        return _decode(cached, settings, max_side)
     data, _content_type = fetch_bytes(url, settings)
-    image = _decode(data, settings)
+    image = _decode(data, settings, max_side)
     if cache is not None:
         cache.put(url, data)
     return image
@@ -131,16 +134,21 @@ def local_image_roots(settings: Settings, data_dir: Path | None = None) -> list[
     return [Path(data_dir or settings.data_dir), *settings.local_image_roots]
 
 
-def load_image(ref: ImageRef, settings: Settings, data_dir: Path | None = None) -> Image.Image:
+def load_image(
+    ref: ImageRef, settings: Settings, data_dir: Path | None = None, max_side: int | None = None
+) -> Image.Image:
     """The image a record points at, preferring its IIIF service (bounded size, never a TIFF
     master), then its URL or local file (relative paths under ``data_dir``; only inside the
-    configured image folders, never through a symbolic link), then its manifest."""
+    configured image folders, never through a symbolic link), then its manifest. ``max_side``
+    bounds a URL's or file's decoded size (default ``image_fetch_size``)."""
     if ref.iiif_service:
         return _iiif_image(ref.iiif_service, settings)
     if ref.url:
         if ref.url.startswith(("http://", "https://", "//")):
             return fetch_image(
-                "https:" + ref.url if ref.url.startswith("//") else ref.url, settings
+                "https:" + ref.url if ref.url.startswith("//") else ref.url,
+                settings,
+                max_side=max_side,
             )
         if "://" in ref.url:
             raise UnsafeURL(f"unsupported image URL scheme in {ref.url!r}")
@@ -148,7 +156,7 @@ def load_image(ref: ImageRef, settings: Settings, data_dir: Path | None = None) 
             data = read_confined(ref.url, local_image_roots(settings, data_dir))
         except OSError as exc:
             raise FetchFailed(f"cannot read local image {ref.url}: {exc.strerror}") from exc
-        return _decode(data, settings)
+        return _decode(data, settings, max_side)
     if ref.manifest_url:
-        return load_image(resolve_manifest(ref, settings), settings, data_dir)
+        return load_image(resolve_manifest(ref, settings), settings, data_dir, max_side)
     raise FetchFailed("the record has no image reference")

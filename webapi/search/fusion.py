@@ -22,6 +22,7 @@ class FusedHit:
     keyword_score: float | None = None
     semantic_rank: int | None = None
     semantic_score: float | None = None
+    semantic_hit: ListHit | None = None  # its semantic list entry (whole-map/region parts)
 
 
 def _fuse(
@@ -39,6 +40,7 @@ def _fuse(
                 hit.id, scores[hit.id], hit.item_id, hit.year_start, hit.title
             )
         found.semantic_rank, found.semantic_score = rank, hit.score
+        found.semantic_hit = hit
     return sorted(fused.values(), key=lambda hit: (-hit.score, hit.id))
 
 

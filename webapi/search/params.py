@@ -52,6 +52,20 @@ class Modifier(BaseModel):
         return f"{self.text}:{weight:g}"
 
 
+def parse_box(text: str) -> tuple[int, int, int, int]:
+    """``"x,y,w,h"`` (integers, w and h at least 1, x and y not negative) → a tuple."""
+    parts = text.split(",")
+    try:
+        x, y, w, h = (int(part.strip()) for part in parts)
+    except ValueError as exc:
+        raise ValueError("image_region must be four integers x,y,w,h") from exc
+    if x < 0 or y < 0:
+        raise ValueError("image_region must start inside the image (x, y >= 0)")
+    if w < 1 or h < 1:
+        raise ValueError("image_region must have a width and height of at least 1 pixel")
+    return x, y, w, h
+
+
 class SearchFields(BaseModel):
     """Everything a search can ask for but the terms facet filters (see ``SearchParams``)."""
 
@@ -70,6 +84,18 @@ class SearchFields(BaseModel):
         default=None,
         max_length=100,
         description="An uploaded example image, from POST /api/uploads.",
+    )
+    image_region: str | None = Field(
+        default=None,
+        max_length=60,
+        description="x,y,w,h: search with this box of the example image (image_id: full-"
+        "resolution pixels of the indexed map, as hits' regions give them; an upload: pixels of "
+        "the image as stored, the upload response's width and height).",
+    )
+    regions: bool = Field(
+        default=True,
+        description="Let a map's best region count towards its semantic score (false: whole "
+        "maps only); indices without region vectors ignore it.",
     )
     mix: float = Field(
         default=0.0, ge=-1, le=1, description="-1 = only the image, +1 = only the text."
@@ -126,6 +152,14 @@ class SearchFields(BaseModel):
             raise ValueError("bbox out of range: W,E in [-180,180], -90 <= S <= N <= 90")
         return value
 
+    @field_validator("image_region")
+    @classmethod
+    def _region_four_integers(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parse_box(value)
+        return value
+
     @model_validator(mode="after")
     def _years_ordered(self) -> SearchFields:
         if (
@@ -146,6 +180,11 @@ class SearchFields(BaseModel):
     def modifiers(self) -> list[Modifier]:
         """Parsed modifiers."""
         return [Modifier.parse(spec) for spec in self.modify]
+
+    @property
+    def image_box(self) -> tuple[int, int, int, int] | None:
+        """image_region as (x, y, w, h)."""
+        return parse_box(self.image_region) if self.image_region else None
 
     @property
     def bbox_tuple(self) -> tuple[float, float, float, float] | None:
@@ -179,12 +218,37 @@ class ListExplain(BaseModel):
     score: float | None = None
 
 
+class RegionExplain(BaseModel):
+    """How the whole map and its best region made a hit's semantic score."""
+
+    won: Literal["whole", "region"] = Field(description="Which similarity the score came from.")
+    combine: Literal["max", "blend"]
+    whole_score: float | None = None
+    region_score: float | None = None
+    region_rank: int | None = Field(
+        default=None, description="The map's rank when maps are ranked by best region alone."
+    )
+    region_box: list[int] | None = None
+
+
 class HitExplain(BaseModel):
     """Why a hit is where it is."""
 
     keyword: ListExplain
     semantic: ListExplain
     fused: float
+    regions: RegionExplain | None = None
+
+
+class HitRegion(BaseModel):
+    """A region of the map that matches the query."""
+
+    box: list[int] = Field(description="x, y, w, h in full-resolution pixels of the image.")
+    score: float = Field(description="Cosine similarity of the region with the query.")
+    level: int = Field(description="Grid level it was cut at (tiles per side).")
+    iiif_region_url: str | None = Field(
+        default=None, description="The IIIF Image API request for the box, when there is one."
+    )
 
 
 class Hit(BaseModel):
@@ -201,6 +265,9 @@ class Hit(BaseModel):
     thumbnail_url: str | None = None
     source_url: str | None = None
     score: float
+    regions: list[HitRegion] = Field(
+        default_factory=list, description="Best matching regions (semantic hits), best first."
+    )
     explain: HitExplain | None = None
 
 

@@ -15,12 +15,15 @@ from indexer.backends.base import (
     BackendQuery,
     BackendResult,
     Filters,
+    ListHit,
     ModelMismatchError,
     SearchBackend,
 )
 from indexer.calibration import calibration_for
 from indexer.embedder import Embedder
 from indexer.records import IndexDocument, MapRecord
+from indexer.regions.crop import crop_box
+from indexer.regions.tiles import iiif_region_url
 from indexer.settings import Settings
 from webapi.search.errors import (
     EmbedderUnavailable,
@@ -33,7 +36,9 @@ from webapi.search.params import (
     FacetValue,
     Hit,
     HitExplain,
+    HitRegion,
     ListExplain,
+    RegionExplain,
     SearchParams,
     SearchResponse,
     YearSuggestion,
@@ -56,6 +61,7 @@ NO_IMAGE_VECTORS = {
 THUMBNAIL_SIZE = 400
 # A modifier without a weight, for a model never steering-calibrated: as strong as the query.
 DEFAULT_MODIFIER_WEIGHT = 1.0
+REGION_VIEW_SIZE = 800  # a hit region's IIIF URL: the box scaled to fit this square
 LOCAL_IMAGES_PREFIX = "images/"  # relative image paths under data_dir/images (the demo collection)
 
 
@@ -86,7 +92,45 @@ def thumbnail_of(record: MapRecord) -> str | None:
     return None
 
 
-def hit_of(record: MapRecord, score: float, explain: HitExplain | None = None) -> Hit:
+def hit_regions(record: MapRecord, semantic: ListHit | None) -> list[HitRegion]:
+    """A semantic hit's best regions, with their IIIF region URLs where the map has a service."""
+    if semantic is None:
+        return []
+    service = record.image.iiif_service if record.image else None
+    return [
+        HitRegion(
+            box=list(match.box),
+            score=match.score,
+            level=match.level,
+            iiif_region_url=iiif_region_url(service, match.box, REGION_VIEW_SIZE)
+            if service
+            else None,
+        )
+        for match in semantic.regions
+    ]
+
+
+def region_explain(semantic: ListHit | None, combine: str) -> RegionExplain | None:
+    """Whether the whole map or a region made a semantic hit's score (None without regions)."""
+    if semantic is None or semantic.whole_score is None or semantic.region_score is None:
+        return None
+    region_won = semantic.region_score > semantic.whole_score
+    return RegionExplain(
+        won="region" if region_won else "whole",
+        combine="blend" if combine == "blend" else "max",
+        whole_score=semantic.whole_score,
+        region_score=semantic.region_score,
+        region_rank=semantic.region_rank,
+        region_box=list(semantic.regions[0].box) if semantic.regions else None,
+    )
+
+
+def hit_of(
+    record: MapRecord,
+    score: float,
+    explain: HitExplain | None = None,
+    regions: list[HitRegion] | None = None,
+) -> Hit:
     """The API's view of one record."""
     return Hit(
         id=record.id,
@@ -100,6 +144,7 @@ def hit_of(record: MapRecord, score: float, explain: HitExplain | None = None) -
         thumbnail_url=thumbnail_of(record),
         source_url=record.source_url,
         score=score,
+        regions=regions or [],
         explain=explain,
     )
 
@@ -217,6 +262,11 @@ class SearchService:
                 parameter=image_sources[1],
             )
         has_image = bool(image_sources)
+        if params.image_region and not has_image:
+            raise InvalidSearch(
+                "image_region is a box of the example image: give image_id or an upload too",
+                parameter="image_region",
+            )
         filters = filters_of(params)
         query_echo: dict[str, object] = {
             "q": text,
@@ -225,6 +275,8 @@ class SearchService:
             "mix": params.mix,
             "modify": [m.spec(self.modifier_weight()) for m in params.modifiers],
             "image": image_sources[0] if has_image else None,
+            "image_region": params.image_region,
+            "regions": params.regions,
             "sort": params.sort,
             "collapse": params.collapse,
             "window": self.settings.num_candidates,
@@ -268,6 +320,9 @@ class SearchService:
             filters=filters,
             num_candidates=self.settings.num_candidates,
             min_similarity=bar,
+            regions=params.regions,
+            region_combine=self.settings.region_combine,
+            region_weight=self.settings.region_weight,
             facets=tuple(params.facet),
             facet_size=params.facet_size,
         )
@@ -359,7 +414,12 @@ class SearchService:
         self, params: SearchParams, text: str | None, image: Image.Image | None
     ) -> np.ndarray:
         image_vector = None
-        if params.image_id:
+        box = params.image_box
+        if params.image_id and box is not None:
+            image_vector = self.embedder().embed_images([self._indexed_crop(params.image_id, box)])[
+                0
+            ]
+        elif params.image_id:
             image_vector = self.backend.get_vector(params.image_id)
             if image_vector is None:
                 exists = bool(self.backend.fetch([params.image_id]))
@@ -373,6 +433,8 @@ class SearchService:
                     )
                 kind: Literal["url", "token"] = "url" if params.image_url else "token"
                 image = self.image_resolver(kind, str(params.image_url or params.image_token))
+            if box is not None:
+                image = crop_box(image, box, image.size)
             image_vector = self.embedder().embed_images([image])[0]
         default = self.modifier_weight()
         needs_model = text is not None or bool(params.modify)
@@ -392,6 +454,23 @@ class SearchService:
             return compose_query_vector(text_vector, image_vector, params.mix, modifiers)
         except ValueError as exc:
             raise InvalidSearch(str(exc), parameter="modify") from exc
+
+    def _indexed_crop(self, doc_id: str, box: tuple[int, int, int, int]) -> Image.Image:
+        """The pixels of ``box`` (full-resolution pixels) of an indexed map's image."""
+        from indexer.images.errors import ImageError
+        from indexer.regions.crop import load_box
+
+        record = self.get_item(doc_id).record
+        if record.image is None:
+            raise InvalidSearch(f"image_id {doc_id!r} has no image", parameter="image_id")
+        try:
+            return load_box(record, box, self.settings)
+        except ValueError as exc:
+            raise InvalidSearch(str(exc), parameter="image_region") from exc
+        except ImageError as exc:
+            raise InvalidSearch(
+                f"the image of {doc_id!r} could not be loaded: {exc}", parameter="image_id"
+            ) from exc
 
     def _fuse(self, params: SearchParams, result: BackendResult) -> list[FusedHit]:
         if params.fusion == "linear":
@@ -439,8 +518,10 @@ class SearchService:
                     keyword=ListExplain(rank=hit.keyword_rank, score=hit.keyword_score),
                     semantic=ListExplain(rank=hit.semantic_rank, score=hit.semantic_score),
                     fused=hit.score,
+                    regions=region_explain(hit.semantic_hit, self.settings.region_combine),
                 )
-            hits.append(hit_of(doc.record, score, why))
+            regions = hit_regions(doc.record, hit.semantic_hit)
+            hits.append(hit_of(doc.record, score, why, regions))
         return hits
 
     def _response(

@@ -13,6 +13,7 @@ import pytest
 
 from indexer.backends.base import BackendQuery, Filters
 from indexer.backends.embedded import EmbeddedBackend, fts_match_expression
+from indexer.backends.embedded_schema import SCHEMA_VERSION
 from indexer.records import IndexDocument, MapRecord, Place
 from indexer.settings import Settings
 from tests.support.paths import REPO
@@ -226,6 +227,8 @@ def test_a_layout_3_file_gets_its_keyword_index_rebuilt_on_open(settings: Settin
     assert reopened.search(BackendQuery(text="academie monster")).total == 1
     assert reopened.search(BackendQuery(text="plain")).total == 0  # deleted stays deleted
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("4",)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
     conn.close()
     reopened.close()
