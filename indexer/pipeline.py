@@ -269,8 +269,8 @@ def _add_regions(
     same grid, model and picture; embedded (tiles of all the batch's maps together) otherwise;
     an empty set for sheets too small to tile. Regions are added to a map without re-embedding
     its whole-map vector."""
+    from indexer.region_set import RegionSet
     from indexer.regions.embed import RegionJob, embed_regions, region_grid, wants_regions
-    from indexer.regions.vectors import RegionSet
 
     grid = region_grid(settings)
     if grid is None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from indexer.regions.vectors import RegionSet
+from indexer.region_set import RegionSet
 
 
 class Extent(BaseModel):

@@ -25,6 +25,7 @@ from indexer.backends.es_bulk import delete_documents, index_actions, run_bulk
 from indexer.backends.es_client import backend_errors, make_client
 from indexer.backends.es_documents import from_source, parse_facets, parse_keyword, parse_semantic
 from indexer.backends.es_fields import MAPS_FIELDS, FieldMap, maps_fields
+from indexer.backends.es_regions import combine_lists, parse_region_list
 from indexer.records import IndexDocument
 from indexer.settings import Settings
 
@@ -208,6 +209,8 @@ class ElasticsearchBackend:
         fields = self.fields()
         if es_queries.is_browse(query):
             return self._browse(query, fields)
+        if es_queries.uses_regions(query, fields):
+            return self._search_with_regions(query, fields)
         plan = es_queries.search_plan(query, fields)
         responses = self._msearch([body for _, body in plan])
         result = BackendResult()
@@ -220,6 +223,31 @@ class ElasticsearchBackend:
             if "result_set" in answers:
                 result.total = int(response["hits"]["total"]["value"])
                 result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
+        return result
+
+    def _search_with_regions(self, query: BackendQuery, fields: FieldMap) -> BackendResult:
+        """Keyword, whole-map and region lists in one ``_msearch``; the semantic list combined
+        here (``es_regions``); total and facets over the result set in a second one."""
+        assert fields.region_vector is not None
+        plan = es_queries.region_search_plan(query, fields)
+        responses = self._msearch([body for _, body in plan])
+        lists = {
+            name: response["hits"]["hits"]
+            for (name, _), response in zip(plan, responses, strict=True)
+        }
+        path = fields.region_vector.rsplit(".", 1)[0]
+        result = BackendResult()
+        if "keyword" in lists:
+            result.keyword = parse_keyword(lists["keyword"], fields)
+        result.semantic = combine_lists(
+            parse_semantic(lists["whole"], fields),
+            parse_region_list(lists["regions"], fields, path),
+            query,
+        )
+        body = es_queries.region_result_set_body(query, fields, [h.id for h in result.semantic])
+        (response,) = self._msearch([body])
+        result.total = int(response["hits"]["total"]["value"])
+        result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
         return result
 
     def _browse(self, query: BackendQuery, fields: FieldMap) -> BackendResult:

@@ -56,7 +56,7 @@ from indexer.backends.vector_index import (
 )
 from indexer.backends.vector_kernel import exact_top, gathered_scores, top_positions
 from indexer.records import IndexDocument, MapRecord
-from indexer.regions.vectors import RegionSet
+from indexer.region_set import RegionSet
 from indexer.search_surface import KEYWORD_FIELD_WEIGHTS
 from indexer.settings import Settings
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.backends.base import RegionMatch
-from indexer.regions.vectors import RegionSet
+from indexer.region_set import RegionSet
 
 REGIONS_DDL = """
 CREATE TABLE IF NOT EXISTS regions (

@@ -17,7 +17,7 @@ import numpy as np
 from indexer.analysis import analyze
 from indexer.backends.embedded_regions import REGIONS_DDL
 from indexer.records import IndexDocument, MapRecord
-from indexer.regions.vectors import RegionSet
+from indexer.region_set import RegionSet
 from indexer.search_surface import KEYWORD_FIELD_WEIGHTS, TERMS_FACETS, keyword_fields
 
 SCHEMA_VERSION = 5  # bump whenever the layout or fts_text() changes

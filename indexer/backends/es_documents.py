@@ -12,8 +12,9 @@ import numpy as np
 from es_mappings import latest_version
 from indexer.analysis import analyze
 from indexer.backends.base import ListHit
-from indexer.backends.es_fields import TERMS_SINCE_VERSION, FieldMap
+from indexer.backends.es_fields import REGIONS_SINCE_VERSION, TERMS_SINCE_VERSION, FieldMap
 from indexer.records import IndexDocument, MapRecord
+from indexer.region_set import RegionSet
 from indexer.search_surface import FACETS_BY_NAME, TERMS_FACETS, keyword_fields
 
 
@@ -70,6 +71,18 @@ def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[st
     if doc.vector is not None:
         source["vector"] = np.asarray(doc.vector, dtype=np.float32).tolist()
         source["model_id"] = doc.model_id
+        version = mapping_version or latest_version()
+        if doc.regions is not None and version >= REGIONS_SINCE_VERSION:
+            source["region_grid"] = doc.regions.grid
+            source["regions"] = [
+                {"vector": vector.tolist(), "box": box.tolist(), "level": int(level)}
+                for vector, box, level in zip(
+                    doc.regions.vectors.astype(np.float32),
+                    doc.regions.boxes,
+                    doc.regions.levels,
+                    strict=True,
+                )
+            ]
     return source
 
 
@@ -91,10 +104,18 @@ def source_json(doc: IndexDocument, mapping_version: int | None = None) -> str:
     that are already text pass through the client's serializer untouched)."""
     source = to_source(doc, mapping_version)
     vector = source.pop("vector", None)
+    regions = source.pop("regions", None)
     text = json.dumps(source, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if vector is None:
-        return text
-    return f'{text[:-1]},"vector":{vector_json(vector)}}}'
+    if vector is not None:
+        text = f'{text[:-1]},"vector":{vector_json(vector)}}}'
+    if regions is not None:
+        parts = [
+            f'{{"box":{json.dumps(r["box"])},"level":{r["level"]},'
+            f'"vector":{vector_json(r["vector"])}}}'
+            for r in regions
+        ]
+        text = f'{text[:-1]},"regions":[{",".join(parts)}]}}'
+    return text
 
 
 def from_source(source: dict[str, Any]) -> IndexDocument:
@@ -106,6 +127,23 @@ def from_source(source: dict[str, Any]) -> IndexDocument:
         model_id=source.get("model_id"),
         image_hash=source.get("image_hash"),
         indexed_at=datetime.fromisoformat(source["indexed_at"]),
+        regions=regions_from_source(source),
+    )
+
+
+def regions_from_source(source: dict[str, Any]) -> RegionSet | None:
+    """The RegionSet stored by :func:`to_source` (None when the map was never tiled)."""
+    grid = source.get("region_grid")
+    if grid is None:
+        return None
+    regions = source.get("regions") or []
+    if not regions:
+        return RegionSet.empty(str(grid))
+    return RegionSet.build(
+        str(grid),
+        [tuple(r["box"]) for r in regions],
+        [int(r["level"]) for r in regions],
+        [r["vector"] for r in regions],
     )
 
 

@@ -32,6 +32,8 @@ class FieldMap:
     extent_prefix: str | None = "extent"  # <prefix>.west/south/east/north/crosses_antimeridian
     vector: str = "vector"
     model_id: str = "model_id"
+    # The nested region vectors (mapping v3+; docs/regions.md); None: the index has no regions.
+    region_vector: str | None = None
     # True: the text fields hold ``indexer.analysis`` terms (mapping v2+), so queries send terms;
     # False: the index analyses text itself (v1, attached catalogues), so queries send words.
     analysed_terms: bool = False
@@ -59,10 +61,15 @@ MAPS_FIELDS_TERMS = FieldMap(
     analysed_terms=True,
 )
 TERMS_SINCE_VERSION = 2
+# Mapping v3+: nested ``regions`` (vector, box, level) beside the whole-map vector.
+MAPS_FIELDS_REGIONS = replace(MAPS_FIELDS_TERMS, region_vector="regions.vector")
+REGIONS_SINCE_VERSION = 3
 
 
 def maps_fields(mapping_version: int | None, analysis: str | None) -> FieldMap:
     """The field map of one of our indices, by its ``_meta`` (mapping version and analysis)."""
+    if (mapping_version or 1) >= REGIONS_SINCE_VERSION:
+        return MAPS_FIELDS_REGIONS
     if (mapping_version or 1) >= TERMS_SINCE_VERSION:
         return MAPS_FIELDS_TERMS
     return MAPS_FIELDS.with_english() if analysis == "english" else MAPS_FIELDS

@@ -63,6 +63,8 @@ def index_definition(version: int, dims: int | None, english: bool) -> dict[str,
     properties = mappings["properties"]
     if dims is not None:
         properties["vector"]["dims"] = dims  # else ES takes it from the first vector
+        if "regions" in properties:
+            properties["regions"]["properties"]["vector"]["dims"] = dims
     english = english and "english_analysis" in definition  # v2+ analyse in Python instead
     if english:
         extra = definition["english_analysis"]

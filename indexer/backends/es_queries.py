@@ -154,11 +154,19 @@ def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
     return clauses
 
 
-def knn_clause(vector: np.ndarray, query: BackendQuery, fields: FieldMap) -> Body:
-    """Top ``num_candidates`` by cosine among filtered documents, above ``min_similarity``."""
+def knn_clause(
+    vector: np.ndarray,
+    query: BackendQuery,
+    fields: FieldMap,
+    field: str | None = None,
+    with_bar: bool = True,
+) -> Body:
+    """Top ``num_candidates`` by cosine among filtered documents, above ``min_similarity``
+    (``field``: another vector field, e.g. the nested region vectors; ``with_bar=False``: no
+    similarity bar, the caller applies it)."""
     k = query.num_candidates
     knn: Body = {
-        "field": fields.vector,
+        "field": field or fields.vector,
         "query_vector": [float(x) for x in np.asarray(vector, dtype=np.float32)],
         "k": k,
         "num_candidates": min(
@@ -167,9 +175,97 @@ def knn_clause(vector: np.ndarray, query: BackendQuery, fields: FieldMap) -> Bod
         "rescore_vector": {"oversample": RESCORE_OVERSAMPLE},
         "filter": {"bool": {"filter": filter_clauses(query.filters, fields)}},
     }
-    if query.min_similarity is not None:
+    if query.min_similarity is not None and with_bar:
         knn["similarity"] = query.min_similarity  # raw cosine, not ES's (1 + cos) / 2 score
     return knn
+
+
+# ---- regions (docs/regions.md): two kNN lists combined above ES, one result-set pass after ----
+
+REGIONS_PER_HIT = 3
+
+
+def uses_regions(query: BackendQuery, fields: FieldMap) -> bool:
+    """Whether a query's semantic list also ranks maps by their best region."""
+    return query.vector is not None and query.regions and fields.region_vector is not None
+
+
+def region_bar_applies(query: BackendQuery) -> bool:
+    """With ``max`` a map passes the bar when its whole map or a region does, so each kNN list
+    takes the bar; a blend is barred after combining (each list fetched without it)."""
+    return query.region_combine == "max"
+
+
+def whole_list_body(query: BackendQuery, fields: FieldMap) -> Body:
+    """The whole-map kNN list of a query with regions."""
+    assert query.vector is not None
+    return {
+        "knn": knn_clause(query.vector, query, fields, with_bar=region_bar_applies(query)),
+        "size": query.num_candidates,
+        "track_total_hits": False,
+        **hit_fields(fields),
+    }
+
+
+def region_list_body(query: BackendQuery, fields: FieldMap) -> Body:
+    """Maps ranked by their best region (nested kNN, score mode max), each with its best
+    ``REGIONS_PER_HIT`` regions as inner hits (box and level)."""
+    assert query.vector is not None and fields.region_vector is not None
+    knn = knn_clause(
+        query.vector,
+        query,
+        fields,
+        field=fields.region_vector,
+        with_bar=region_bar_applies(query),
+    )
+    path = fields.region_vector.rsplit(".", 1)[0]
+    knn["inner_hits"] = {
+        "size": REGIONS_PER_HIT,
+        "_source": False,
+        "fields": [f"{path}.box", f"{path}.level"],
+    }
+    return {
+        "knn": knn,
+        "size": query.num_candidates,
+        "track_total_hits": False,
+        **hit_fields(fields),
+    }
+
+
+def region_result_set_body(query: BackendQuery, fields: FieldMap, semantic_ids: list[str]) -> Body:
+    """Total + facets over keyword matches ∪ the combined semantic list (known only after the
+    lists are combined, so it is named by id)."""
+    should: list[Body] = [{"ids": {"values": semantic_ids}}] if semantic_ids else []
+    clause = keyword_clause(query.text, fields)
+    if clause is not None:
+        should.append(clause)
+    body: Body = {"size": 0, "track_total_hits": True}
+    if should:
+        body["query"] = {
+            "bool": {
+                "should": should,
+                "minimum_should_match": 1,
+                "filter": filter_clauses(query.filters, fields),
+            }
+        }
+    else:
+        body["query"] = {"bool": {"must_not": [{"match_all": {}}]}}
+    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def region_search_plan(query: BackendQuery, fields: FieldMap) -> list[tuple[str, Body]]:
+    """The first _msearch of a query with regions: keyword list (when there is text), the
+    whole-map and the region kNN lists; the result set follows in a second one."""
+    plan: list[tuple[str, Body]] = []
+    keyword = keyword_list_body(query, fields)
+    if keyword is not None:
+        plan.append(("keyword", keyword))
+    plan.append(("whole", whole_list_body(query, fields)))
+    plan.append(("regions", region_list_body(query, fields)))
+    return plan
 
 
 def facet_aggs(facets: tuple[str, ...], facet_size: int, fields: FieldMap) -> Body:

@@ -1,7 +1,7 @@
 """Regions of a map: the multi-scale grid of overlapping tiles cut from the full-resolution
-image, their vectors, and where each tile sits on the sheet (see docs/regions.md)."""
+image, embedding them, and boxes of an image as search examples (see docs/regions.md). The
+vectors a document carries are ``indexer.region_set.RegionSet``."""
 
 from indexer.regions.grid import RegionGrid, parse_grid, tile_boxes
-from indexer.regions.vectors import RegionSet
 
-__all__ = ["RegionGrid", "RegionSet", "parse_grid", "tile_boxes"]
+__all__ = ["RegionGrid", "parse_grid", "tile_boxes"]

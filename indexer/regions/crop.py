@@ -50,8 +50,9 @@ def load_box(record: MapRecord, box: Box, settings: Settings) -> Image.Image:
     ref = record.image
     if ref is None:
         raise ValueError("the record has no image")
+    if ref.width and ref.height:
+        check_box(box, (ref.width, ref.height))  # before fetching anything
     if ref.iiif_service and ref.width and ref.height:
-        check_box(box, (ref.width, ref.height))
         size = settings.image_fetch_size
         return fetch_image(iiif_region_url(ref.iiif_service, box, size), settings)
     full_side = max(ref.width or 0, ref.height or 0) or None

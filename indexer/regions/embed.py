@@ -14,9 +14,9 @@ import numpy as np
 from PIL import Image
 
 from indexer.records import MapRecord
+from indexer.region_set import RegionSet
 from indexer.regions.grid import RegionGrid, parse_grid
 from indexer.regions.tiles import Tile, cut_tiles, iiif_region_url, plan_tiles, source_side
-from indexer.regions.vectors import RegionSet
 from indexer.settings import Settings
 
 if TYPE_CHECKING:

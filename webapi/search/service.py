@@ -434,7 +434,10 @@ class SearchService:
                 kind: Literal["url", "token"] = "url" if params.image_url else "token"
                 image = self.image_resolver(kind, str(params.image_url or params.image_token))
             if box is not None:
-                image = crop_box(image, box, image.size)
+                try:
+                    image = crop_box(image, box, image.size)
+                except ValueError as exc:
+                    raise InvalidSearch(str(exc), parameter="image_region") from exc
             image_vector = self.embedder().embed_images([image])[0]
         default = self.modifier_weight()
         needs_model = text is not None or bool(params.modify)

@@ -1,5 +1,5 @@
-"""The regions of one map as an index document carries them: boxes, grid levels and vectors, plus
-the grid they were cut with (a changed grid re-embeds them)."""
+"""The regions of one map as an index document carries them (tiles cut by ``indexer.regions``):
+boxes, grid levels and vectors, plus the grid they were cut with (a changed grid re-embeds them)."""
 
 from __future__ import annotations
 

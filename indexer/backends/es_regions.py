@@ -1,0 +1,81 @@
+"""Elasticsearch hits with regions: the best regions of a nested kNN hit (its inner hits), and
+the whole-map and region lists combined into one semantic list the way the embedded backend
+scores maps (docs/regions.md), so both backends rank alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from indexer.backends.base import BackendQuery, ListHit, RegionMatch
+from indexer.backends.es_documents import cosine_from_score, parse_semantic
+from indexer.backends.es_fields import FieldMap
+
+
+def region_matches(hit: dict[str, Any], path: str) -> tuple[RegionMatch, ...]:
+    """A region-list hit's inner hits as RegionMatches, best first (ties: coarser level, then
+    the region's position)."""
+    inner = hit.get("inner_hits", {}).get(path, {}).get("hits", {}).get("hits", [])
+    matches = []
+    for entry in inner:
+        values = (entry.get("fields", {}).get(path) or [{}])[0]
+        box = values.get("box") or [0, 0, 0, 0]
+        level = (values.get("level") or [0])[0]
+        offset = int(entry.get("_nested", {}).get("offset", 0))
+        score = cosine_from_score(float(entry["_score"]))
+        matches.append((RegionMatch(tuple(int(v) for v in box), int(level), score), offset))  # type: ignore[arg-type]
+    matches.sort(key=lambda pair: (-pair[0].score, pair[0].level, pair[1]))
+    return tuple(match for match, _ in matches)
+
+
+def parse_region_list(hits: list[dict[str, Any]], fields: FieldMap, path: str) -> list[ListHit]:
+    """The region list: maps scored by their best region, each with its best regions."""
+    regions = {str(hit.get("_id")): region_matches(hit, path) for hit in hits}
+    return [
+        dataclasses.replace(hit, regions=regions.get(hit.id, ()))
+        for hit in parse_semantic(hits, fields)
+    ]
+
+
+def combine_lists(
+    whole: list[ListHit], region: list[ListHit], query: BackendQuery
+) -> list[ListHit]:
+    """One semantic list from the whole-map and region lists: each map scored by ``max`` of its
+    whole-map and best-region cosines, or their ``blend``; barred by ``min_similarity``; the best
+    ``num_candidates``, ties by id. A map in one list only counts that list's score (for a blend,
+    its missing part is taken as the other list's lowest score, an upper bound)."""
+    whole_of = {hit.id: hit for hit in whole}
+    region_of = {hit.id: hit for hit in region}
+    region_rank = {hit.id: rank for rank, hit in enumerate(region, start=1)}
+    floor_whole = whole[-1].score if whole else None
+    weight = query.region_weight
+    combined = []
+    for doc_id in {**whole_of, **region_of}:
+        w_hit, r_hit = whole_of.get(doc_id), region_of.get(doc_id)
+        base = w_hit or r_hit
+        assert base is not None
+        w = w_hit.score if w_hit is not None else None
+        r = r_hit.score if r_hit is not None else None
+        if query.region_combine == "blend":
+            if r is None:
+                score = w
+            else:
+                w_part = w if w is not None else floor_whole
+                score = r if w_part is None else (1 - weight) * w_part + weight * r
+        else:
+            score = max(s for s in (w, r) if s is not None)
+        assert score is not None
+        if query.min_similarity is not None and score < query.min_similarity:
+            continue
+        combined.append(
+            dataclasses.replace(
+                base,
+                score=score,
+                whole_score=w,
+                region_score=r,
+                region_rank=region_rank.get(doc_id),
+                regions=r_hit.regions if r_hit is not None else (),
+            )
+        )
+    combined.sort(key=lambda hit: (-hit.score, hit.id))
+    return combined[: query.num_candidates]
