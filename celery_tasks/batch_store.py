@@ -17,6 +17,7 @@ import numpy as np
 
 from celery_tasks.redis_client import redis_client
 from indexer.records import IndexDocument, MapRecord
+from indexer.region_set import RegionSet
 from indexer.settings import Settings
 
 # Staged data outlives any sane queue wait but does not pile up forever if a job is abandoned.
@@ -46,6 +47,7 @@ def document_to_json(doc: IndexDocument) -> dict[str, Any]:
         "model_id": doc.model_id,
         "image_hash": doc.image_hash,
         "indexed_at": doc.indexed_at.isoformat(),
+        "regions": None if doc.regions is None else doc.regions.to_json(),
     }
 
 
@@ -62,6 +64,7 @@ def document_from_json(data: dict[str, Any]) -> IndexDocument:
         model_id=data["model_id"],
         image_hash=data["image_hash"],
         indexed_at=data["indexed_at"],
+        regions=None if data.get("regions") is None else RegionSet.from_json(data["regions"]),
     )
 
 

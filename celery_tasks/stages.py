@@ -20,7 +20,13 @@ from celery_tasks.batch_store import (
 from celery_tasks.job_specs import ReembedSpec, ReindexSpec
 from celery_tasks.jobs import JobNotFound, JobStore
 from celery_tasks.sources import open_source
-from indexer.pipeline import IndexReport, LoadedImages, build_documents, load_images
+from indexer.pipeline import (
+    IndexReport,
+    LoadedImages,
+    build_documents,
+    load_images,
+    needs_regions,
+)
 from indexer.records import MapRecord
 from indexer.settings import Settings
 
@@ -234,7 +240,7 @@ def embed(
     if reindex and with_images and any(doc.vector is not None for doc in stored.values()):
         # A reindex keeps every vector the configured model made (no fetch); the rest are
         # (re-)embedded. Another model's vectors are refused by the backend's write: loudly.
-        kept, records = _split_current_vectors(records, stored, ctx.embedder.model_id)
+        kept, records = _split_current_vectors(records, stored, ctx.embedder.model_id, ctx.settings)
     embedder = ctx.embedder if with_images and any(record.has_image for record in records) else None
     if with_images and images is None:
         images = load_images(records, ctx.settings)  # the batch's images in parallel
@@ -266,13 +272,19 @@ def embed(
 
 
 def _split_current_vectors(
-    records: list[MapRecord], stored: dict[str, Any], model_id: str
+    records: list[MapRecord], stored: dict[str, Any], model_id: str, settings: Settings
 ) -> tuple[list[MapRecord], list[MapRecord]]:
-    """(records whose stored vector is this model's, the others)."""
+    """(records whose stored vector is this model's and whose regions are the configured grid's,
+    the others: a map lacking regions is loaded again, and only its regions are embedded)."""
 
     def current(record: MapRecord) -> bool:
         doc = stored.get(record.id)
-        return doc is not None and doc.vector is not None and doc.model_id == model_id
+        return (
+            doc is not None
+            and doc.vector is not None
+            and doc.model_id == model_id
+            and not needs_regions(doc, settings)
+        )
 
     return [r for r in records if current(r)], [r for r in records if not current(r)]
 

@@ -3,6 +3,7 @@ boxes, grid levels and vectors, plus the grid they were cut with (a changed grid
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,15 +56,18 @@ class RegionSet:
         return grid is None or self.grid == grid
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able form (stage store, tests); vectors as lists of floats."""
+        """JSON-able form (the pipeline's stage store); vectors as base64 little-endian float32."""
         return {
             "grid": self.grid,
             "boxes": self.boxes.tolist(),
             "levels": self.levels.tolist(),
-            "vectors": self.vectors.astype(np.float32).tolist(),
+            "dims": int(self.vectors.shape[1]),
+            "vectors": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode(),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RegionSet:
         """The inverse of :meth:`to_json`."""
-        return cls.build(data["grid"], data["boxes"], data["levels"], data["vectors"])
+        raw = np.frombuffer(base64.b64decode(data["vectors"]), dtype="<f4")
+        vectors = raw.reshape(len(data["boxes"]), int(data["dims"]))
+        return cls.build(data["grid"], data["boxes"], data["levels"], vectors)

@@ -5,6 +5,7 @@ maps, and IIIF tiles fetched as Image API region requests at the model's input s
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from indexer.backends.base import BackendQuery
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.pipeline import index_records, needs_regions
 from indexer.records import ImageRef, MapRecord
+from indexer.region_set import RegionSet
 from indexer.regions.grid import parse_grid, tile_boxes
 from indexer.regions.tiles import iiif_region_url, plan_tiles, source_side
 from indexer.settings import Settings, load_settings
@@ -207,3 +209,14 @@ class _PrefixRoutes(dict):  # type: ignore[type-arg]
         if path.startswith(self.prefix):
             return self.handler
         return super().get(key, default)
+
+
+def test_a_region_set_survives_the_stage_store_form() -> None:
+    regions = RegionSet.build(
+        "2@0.25", [(0, 0, 10, 10), (5, 5, 10, 10)], [2, 2], np.eye(2, 3, dtype=np.float32)
+    )
+    back = RegionSet.from_json(json.loads(json.dumps(regions.to_json())))
+    assert back.grid == "2@0.25" and back.boxes.tolist() == regions.boxes.tolist()
+    np.testing.assert_array_equal(back.vectors, regions.vectors)
+    empty = RegionSet.from_json(RegionSet.empty("2@0.25").to_json())
+    assert len(empty) == 0 and empty.grid == "2@0.25"

@@ -10,6 +10,7 @@ import numpy as np
 from indexer.backends.base import BackendQuery
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.backends.embedded_schema import SCHEMA_VERSION
+from indexer.backends.embedded_snapshot import snapshot_path
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
 from indexer.settings import Settings
@@ -86,3 +87,16 @@ def test_the_region_matrix_is_compacted_when_mostly_dead(settings: Settings) -> 
     assert best(backend, up)[0] == ("t:0", 1.0)
     hit = backend.search(BackendQuery(vector=up, num_candidates=1)).semantic[0]
     assert hit.regions[0].box == (10, 0, 10, 10) and hit.regions[0].score == 1.0
+
+
+def test_regions_are_searched_when_the_columns_come_from_a_snapshot(settings: Settings) -> None:
+    up, right = unit(0, 1), unit(1, 0)
+    writer = EmbeddedBackend(settings.embedded_path, snapshot_min_rows=1)
+    writer.write([doc(f"t:{i}", right, [up] if i == 3 else [right]) for i in range(5)])
+    writer.refresh()  # loads, then writes and maps the snapshot (it holds no regions)
+    assert best(writer, up)[0] == ("t:3", 1.0)
+    assert snapshot_path(writer.path).exists()
+    reader = EmbeddedBackend(settings.embedded_path, snapshot_min_rows=1)  # opens from it
+    assert best(reader, up)[0] == ("t:3", 1.0)
+    writer.write([doc("t:3", right, [right], revision=2)])
+    assert best(reader, up)[0][1] == 0.0
