@@ -68,10 +68,14 @@ class IndexReport:
 
     def summary(self) -> str:
         """One line for a CLI or a job log."""
+        regions = (
+            f"; {self.regions_embedded} regions embedded for {self.maps_with_new_regions} maps"
+            if self.maps_with_new_regions
+            else ""
+        )
         return (
             f"{self.indexed} indexed ({self.with_vector} with a vector: {self.embedded} embedded, "
-            f"{self.reused_vectors} reused; {self.regions_embedded} regions embedded for "
-            f"{self.maps_with_new_regions} maps), {self.without_image} without image, "
+            f"{self.reused_vectors} reused{regions}), {self.without_image} without image, "
             f"{self.images_skipped} images not loaded (metadata only), "
             f"{self.image_failures} image failures, {self.write_failures} write failures, "
             f"{self.skipped_stale} stale"

@@ -81,11 +81,13 @@ class Settings(BaseSettings):
         "skipped as blank (margins, bare paper).",
     )
     region_combine: Literal["max", "blend"] = Field(
-        default="max",
+        default="blend",
         description="A map's semantic score: the best of its whole-map and region similarities "
         "('max'), or region_weight x best region + (1 - region_weight) x whole map ('blend').",
     )
-    region_weight: float = Field(default=0.5, ge=0, le=1)
+    region_weight: float = Field(
+        default=0.4, ge=0, le=1, description="The best region's weight in a 'blend'."
+    )
 
     # elasticsearch
     es_url: str = "http://127.0.0.1:9200"

@@ -62,8 +62,8 @@ class BackendQuery:
     min_similarity: float | None = None
     # regions (docs/regions.md): a map's semantic score also weighs its best region
     regions: bool = True
-    region_combine: RegionCombine = "max"
-    region_weight: float = 0.5  # "blend": weight × best region + (1 − weight) × whole map
+    region_combine: RegionCombine = "blend"
+    region_weight: float = 0.4  # "blend": weight × best region + (1 − weight) × whole map
     facets: tuple[str, ...] = ()
     facet_size: int = DEFAULT_FACET_SIZE
     # browse only (no text, no vector): the backend sorts and pages itself

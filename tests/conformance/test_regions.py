@@ -69,7 +69,9 @@ def regions_service(
     report = empty_backend.write(region_corpus("images/paris.png"))
     assert report.written == 10 and report.failed == 0, report
     empty_backend.refresh()
-    return SearchService(settings, empty_backend, embedder)
+    return SearchService(
+        settings.model_copy(update={"region_combine": "max"}), empty_backend, embedder
+    )
 
 
 def ids(response: SearchResponse) -> list[str]:
@@ -132,6 +134,9 @@ def test_blend_weighs_the_whole_map_and_the_best_region(
     assert scores["c:01"] == pytest.approx(1.0, abs=1e-3)  # no regions: the whole map alone
     assert ids(response)[:5] == ["c:01", "c:02", "c:05", "c:06", "c:07"]
     assert ids(response)[5:7] == ["c:03", "c:09"]
+    barred = blend.search(SearchParams(q="sea", mode="semantic", min_similarity=0.45))
+    assert ids(barred) == ["c:01", "c:02", "c:05", "c:06", "c:07", "c:03"]  # London: .348
+    assert barred.total == 6
 
 
 def test_filters_totals_and_facets_count_maps_not_regions(

@@ -43,7 +43,8 @@ def test_reindex_moves_a_v1_index_to_v2(client: Elasticsearch, tmp_path: Path) -
         assert keyword_ids(prefix, client, "sea monster", tmp_path) == expected_v1
 
         result = CliRunner().invoke(
-            cli, ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix]
+            cli,
+            ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix, "--mapping-version", "2"],
         )
         assert result.exit_code == 0, result.output
         assert "mapping v2" in result.output

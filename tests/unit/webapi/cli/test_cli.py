@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -214,7 +215,11 @@ def test_demo_large_builds_large_sheets_with_boxes_in_the_ground_truth(tmp_path:
     args = ["demo", "--large", "--size", "1", "--seed", "25", "--no-serve", "--data-dir"]
     result = run([*args, str(data_dir)])
     assert result.exit_code == 0, result.output
-    assert "1 indexed (1 with a vector: 1 embedded, 0 reused)" in result.output
+    # the sheet is large enough for regions: they are embedded with it (docs/regions.md)
+    assert re.search(
+        r"1 indexed \(1 with a vector: 1 embedded, 0 reused; \d+ regions embedded for 1 maps\)",
+        result.output,
+    ), result.output
     boxes = read_ground_truth_boxes(data_dir)["demo:00001"]
     assert {entry["kind"] for entry in boxes["ornament_boxes"]} == {
         "coat_of_arms",
