@@ -35,7 +35,8 @@ def doc(doc_id: str, vector: np.ndarray, regions: list[np.ndarray] | None, revis
 
 
 def best(backend: EmbeddedBackend, vector: np.ndarray) -> list[tuple[str, float]]:
-    hits = backend.search(BackendQuery(vector=vector, num_candidates=10)).semantic
+    query = BackendQuery(vector=vector, num_candidates=10, region_combine="max")
+    hits = backend.search(query).semantic
     return [(hit.id, round(hit.score, 3)) for hit in hits]
 
 
@@ -85,7 +86,9 @@ def test_the_region_matrix_is_compacted_when_mostly_dead(settings: Settings) -> 
     regions = backend._sync().regions
     assert regions.live == 20 and regions.used <= 2 * regions.live
     assert best(backend, up)[0] == ("t:0", 1.0)
-    hit = backend.search(BackendQuery(vector=up, num_candidates=1)).semantic[0]
+    hit = backend.search(BackendQuery(vector=up, num_candidates=1, region_combine="max")).semantic[
+        0
+    ]
     assert hit.regions[0].box == (10, 0, 10, 10) and hit.regions[0].score == 1.0
 
 
