@@ -38,7 +38,8 @@ def test_reindex_moves_a_v2_index_to_v3_and_regions_follow(
         status = ElasticsearchLifecycle(client, prefix).status()
         assert status.mapping_version == 3 and status.documents == 10 and status.with_vectors == 9
         after = ElasticsearchBackend(client, prefix)
-        service = SearchService(Settings(data_dir=tmp_path), after, FakeEmbedder())
+        settings = Settings(data_dir=tmp_path, region_combine="max")
+        service = SearchService(settings, after, FakeEmbedder())
         before = service.search(SearchParams(q="sea", mode="semantic", size=3))
         assert [h.id for h in before.hits] == ["c:01", "c:02", "c:05"]  # no regions yet
         stored = after.fetch(["c:03"])["c:03"]
