@@ -17,7 +17,7 @@ from webapi.api.query_args import register_strict_query_strings
 from webapi.page_speed import register_page_speed
 from webapi.security_headers import register_security_headers
 from webapi.services import init_services
-from webapi.ui import ui_blueprint
+from webapi.ui import api_docs_assets, ui_blueprint
 
 # Multipart framing and form fields around an uploaded
 # image need a little room above the image limit.
@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> OpenAPI:
     _register_api(app)
 
     app.register_blueprint(ui_blueprint)
+    app.register_blueprint(api_docs_assets)
     app.register_api(admin_api)
 
     return app

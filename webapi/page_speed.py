@@ -11,7 +11,8 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_compress import Compress
 
-STATIC_ENDPOINT = "ui.static"
+# Static endpoints whose URLs carry a version: the UI's files and the API page's Swagger UI.
+STATIC_BLUEPRINTS = ("ui", "api_docs")
 IMMUTABLE_SECONDS = 365 * 24 * 3600
 COMPRESSION = {
     "COMPRESS_MIMETYPES": [
@@ -37,9 +38,9 @@ def _file_version(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
-def static_version(app: Flask, filename: str) -> str | None:
-    """The version (content hash) of a file of the UI's static folder, None when it is missing."""
-    static_folder = app.blueprints["ui"].static_folder
+def static_version(app: Flask, blueprint: str, filename: str) -> str | None:
+    """The version (content hash) of a file of a blueprint's static folder, None when missing."""
+    static_folder = app.blueprints[blueprint].static_folder
     if static_folder is None:
         return None
     path = Path(static_folder) / filename
@@ -57,8 +58,9 @@ def register_page_speed(app: Flask) -> None:
 
     @app.url_defaults
     def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
-        if endpoint == STATIC_ENDPOINT and "filename" in values and "v" not in values:
-            version = static_version(app, values["filename"])
+        blueprint = endpoint.removesuffix(".static")
+        if blueprint in STATIC_BLUEPRINTS and endpoint.endswith(".static") and "v" not in values:
+            version = static_version(app, blueprint, values.get("filename", ""))
             if version:
                 values["v"] = version
 
@@ -67,12 +69,16 @@ def register_page_speed(app: Flask) -> None:
     # leaves streams alone, for the exports); read into memory, they are small, they compress.
     @app.after_request
     def cache_versioned_static(response: Response) -> Response:
-        if request.endpoint != STATIC_ENDPOINT or response.status_code != 200:
+        endpoint = request.endpoint or ""
+        blueprint = endpoint.removesuffix(".static")
+        if blueprint not in STATIC_BLUEPRINTS or not endpoint.endswith(".static"):
+            return response
+        if response.status_code != 200:
             return response
         response.direct_passthrough = False
         response.get_data()  # buffered: no longer a stream
         filename = (request.view_args or {}).get("filename", "")
-        if request.args.get("v") and request.args["v"] == static_version(app, filename):
+        if request.args.get("v") and request.args["v"] == static_version(app, blueprint, filename):
             response.cache_control.max_age = IMMUTABLE_SECONDS
             response.cache_control.public = True
             response.cache_control.immutable = True

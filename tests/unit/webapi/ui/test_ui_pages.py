@@ -95,7 +95,9 @@ def test_exports_download_the_query_results(client: FlaskClient) -> None:
     )
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     total = client.get("/api/search?q=blue").get_json()["total"]
-    assert len(rows) == total and rows[0]["thumbnail_url"].startswith("http://localhost/thumbnails/")
+    assert len(rows) == total and rows[0]["thumbnail_url"].startswith(
+        "http://localhost/thumbnails/"
+    )
     collection = client.get("/export.iiif.json?q=blue").get_json()
     assert collection["type"] == "Collection" and len(collection["items"]) == total
     manifest = client.get(collection["items"][0]["id"].replace("http://localhost", "")).get_json()
