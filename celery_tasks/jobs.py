@@ -39,6 +39,10 @@ class Job:
     params: dict[str, Any]
     state: str = "queued"
     total: int = 0
+    # Records the job will see, when known before they are listed (a reindex counts first): the
+    # progress bar and ETA use it while ``total`` still grows batch by batch. 0 = not known.
+    expected_total: int = 0
+    retries: int = 0  # transient failures retried so far (visible while they happen)
     done: int = 0
     failed: int = 0
     without_vector: int = 0
@@ -82,9 +86,20 @@ class Job:
         rate = self.rate
         if self.state in FINAL_STATES:
             return 0.0
-        if not self.harvest_complete or not rate:
+        total = self.known_total
+        if total is None or not rate:
             return None
-        return max(self.total - self.processed, 0) / rate
+        return max(total - self.processed, 0) / rate
+
+    @property
+    def known_total(self) -> int | None:
+        """The final total once the source is exhausted, else the count taken first (when one
+        was taken); None while the total is only a lower bound."""
+        if self.harvest_complete:
+            return self.total
+        if self.expected_total:
+            return max(self.expected_total, self.total)
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view for the API and CLI."""
@@ -92,6 +107,7 @@ class Job:
         data["rate"] = None if self.rate is None else round(self.rate, 3)
         eta = self.eta_seconds
         data["eta_seconds"] = None if eta is None else round(eta, 1)
+        data["known_total"] = self.known_total
         return data
 
 
@@ -206,7 +222,16 @@ redis.call('HSET', KEYS[1], 'updated_at', ARGV[4])
 return 1
 """
 
-_INT_FIELDS = ("total", "done", "failed", "without_vector", "batches_total", "batches_done")
+_INT_FIELDS = (
+    "total",
+    "expected_total",
+    "retries",
+    "done",
+    "failed",
+    "without_vector",
+    "batches_total",
+    "batches_done",
+)
 _FLOAT_FIELDS = ("created_at", "started_at", "finished_at", "updated_at")
 _BOOL_FIELDS = ("harvest_complete", "cancel_requested")
 

@@ -93,6 +93,9 @@ def harvest(
     ):
         model_change_reindex(ctx, job_id)
         return True
+    if isinstance(spec, ReindexSpec):  # count first: a stable total and an ETA from the start
+        expected = len(spec.ids) if spec.ids else ctx.backend.info().documents
+        ctx.jobs.update(job_id, expected_total=expected)
     started = time.monotonic()
     for records in open_source(spec, ctx.settings, job_id=job_id):
         if is_cancelled(ctx, job_id):

@@ -53,6 +53,7 @@ def _run(task: Task, job_id: str, work: Callable[[], Any], give_up: Callable[[st
             delay = retry_delay(
                 settings.task_retry_backoff, settings.task_retry_backoff_max, attempt
             )
+            _show_retry(job_id, task.name, attempt + 1, settings.task_max_retries, delay, exc)
             log.warning(
                 "job %s: %s failed transiently (%s); retry %d in %.1fs",
                 job_id,
@@ -66,6 +67,24 @@ def _run(task: Task, job_id: str, work: Callable[[], Any], give_up: Callable[[st
             give_up(f"{type(exc).__name__}: {exc}")
             raise
     raise AssertionError("unreachable")
+
+
+def _show_retry(
+    job_id: str, stage: str, attempt: int, most: int, delay: float, exc: BaseException
+) -> None:
+    """Count the retry on the job and say it in its message, so staff see it as it happens (a
+    store that is itself failing only costs the notice)."""
+    jobs = pipeline_context().jobs
+    try:
+        retries = jobs.get(job_id).retries + 1
+        jobs.update(
+            job_id,
+            retries=retries,
+            message=f"retrying {stage.rsplit('.', 1)[-1]} ({attempt} of {most}) in "
+            f"{delay:.0f} s after {type(exc).__name__}: {str(exc)[:160]}",
+        )
+    except Exception:  # noqa: BLE001 - the retry itself matters more than its notice
+        log.debug("job %s: retry notice not recorded", job_id, exc_info=True)
 
 
 def submit_batch(job_id: str, batch_id: str) -> None:

@@ -10,8 +10,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import STAFF_TOKEN, save_screenshot
+from celery_tasks.jobs import open_job_store
+from tests.browser.conftest import STAFF_TOKEN, LiveApp, save_screenshot
 from tests.support.http_server import Reply, ScriptedServer, Seen
+from webapi.services import services_of
 
 pytestmark = pytest.mark.browser
 
@@ -68,8 +70,44 @@ def test_staff_starts_a_harvest_and_cancels_it(page: Page) -> None:
         job = page.locator('.job:has(.job-kind:text-is("harvest"))').first
         expect(job.locator(".job-state")).to_have_text(re.compile("queued|running"))
         expect(job.locator(".job-eta")).to_have_text(re.compile("ETA"))
+        # nothing listed yet: no share that could shrink later, no made-up total
+        expect(job.locator(".job-counts")).to_have_text("0 / counting…")
+        expect(job.locator(".job-percent")).to_have_text("counting…")
         job.locator(".job-cancel").click()
         expect(job.locator(".job-state")).to_have_text("cancelled")
         expect(job.locator(".job-cancel")).to_be_hidden()
         answered.wait(timeout=15)  # let the harvest thread see its answer while the upstream is up
         time.sleep(0.5)
+
+
+def test_sign_in_moves_focus_and_the_checkbox_sits_beside_its_label(page: Page) -> None:
+    page.goto("/staff")
+    page.fill("#staff-token", STAFF_TOKEN)
+    page.keyboard.press("Enter")
+    expect(page.locator("#signed-in")).to_be_focused()
+    box = page.locator('#harvest-form input[name="with_images"]').bounding_box()
+    label = page.locator("#harvest-form label.checkbox").bounding_box()
+    assert box is not None and label is not None
+    assert label["height"] < 2 * box["height"] + 8  # one line: the box left of its words
+    assert box["x"] <= label["x"] + 8  # the box first, then the words
+
+
+def test_the_reindex_button_is_locked_while_a_reindex_runs(page: Page, live_app: LiveApp) -> None:
+    store = open_job_store(services_of(live_app.app).settings)
+    running = store.create("reindex", {"source": "index", "full": True})
+    try:
+        store.update(running.id, state="running", expected_total=60, total=20, done=10)
+        page.goto("/staff")
+        sign_in(page, STAFF_TOKEN)
+        button = page.locator("#start-reindex")
+        expect(button).to_be_disabled()
+        expect(button).to_have_text("Reindex running…")
+        expect(page.locator("#reindex-lock")).to_be_visible()
+        job = page.locator(f'.job[data-job-id="{running.id}"]')
+        # counted first: the share is of the 60 it will see, not of the 20 listed so far
+        expect(job.locator(".job-counts")).to_have_text("10 / 60")
+        expect(job.locator(".job-percent")).to_have_text("16%")
+    finally:
+        store.update(running.id, state="cancelled")
+    expect(page.locator("#start-reindex")).to_be_enabled(timeout=15_000)
+    expect(page.locator("#start-reindex")).to_have_text("Start reindex")

@@ -4,6 +4,7 @@ its task runs, and keep a bounded error sample."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from celery_tasks.jobs import (
     MAX_SAMPLE_ERRORS,
+    Job,
     JobAlreadyActive,
     JobNotFound,
     JobStore,
@@ -105,3 +107,21 @@ def test_concurrent_reindex_requests_start_exactly_one(store: JobStore) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         started = [job_id for job_id in pool.map(attempt, range(16)) if job_id]
     assert len(started) == 1
+
+
+def test_known_total_and_eta_use_a_count_taken_first() -> None:
+    job = Job(id="j", kind="reindex", params={}, state="running", started_at=time.time() - 10)
+    job.total, job.done = 20, 10  # 1 record/s; 20 listed so far
+    assert job.known_total is None and job.eta_seconds is None  # a lower bound: no ETA yet
+    job.expected_total = 60
+    assert job.known_total == 60 and job.eta_seconds == pytest.approx(50, rel=0.1)
+    job.harvest_complete, job.total = True, 58  # the source is exhausted: its count is final
+    assert job.known_total == 58 and job.to_dict()["known_total"] == 58
+
+
+def test_expected_total_and_retries_round_trip(store: JobStore) -> None:
+    job = store.create("reindex", {"source": "index", "full": True})
+    store.update(job.id, expected_total=60, retries=2, message="retrying embed (2 of 5)")
+    again = store.get(job.id)
+    assert (again.expected_total, again.retries) == (60, 2)
+    assert again.message.startswith("retrying")

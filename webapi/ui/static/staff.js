@@ -41,8 +41,8 @@
     element.hidden = !message;
   }
 
-  function formatSeconds(seconds) {
-    if (seconds === null || seconds === undefined) return "ETA unknown";
+  function formatSeconds(seconds, counting) {
+    if (seconds === null || seconds === undefined) return counting ? "ETA once counted" : "ETA after the first records";
     if (seconds < 1) return "ETA —";
     if (seconds < 90) return "ETA " + Math.round(seconds) + " s";
     if (seconds < 5400) return "ETA " + Math.round(seconds / 60) + " min";
@@ -58,16 +58,21 @@
     state.textContent = job.state;
     state.dataset.state = job.state;
     const processed = (job.done || 0) + (job.failed || 0);
-    const known = job.total > 0;
-    const percent = job.state === "succeeded" ? 100 : known ? Math.min(100, Math.floor((100 * processed) / job.total)) : 0;
+    // The total grows batch by batch while a source is read: until it is final (or was counted
+    // first) it is a lower bound, and the bar shows activity rather than a share that shrinks.
+    const total = job.known_total;
+    const known = total !== null && total !== undefined && total > 0;
+    const percent = job.state === "succeeded" ? 100 : known ? Math.min(100, Math.floor((100 * processed) / total)) : 0;
     const bar = node.querySelector("progress");
     if (known || FINAL.has(job.state)) bar.value = percent; else bar.removeAttribute("value");  // indeterminate
     bar.setAttribute("aria-label", job.kind + " " + job.id + " progress");
     node.querySelector(".job-percent").textContent = known || FINAL.has(job.state) ? percent + "%" : "counting…";
     node.querySelector(".job-counts").textContent =
-      processed + " / " + (known ? job.total : "?") + (job.failed ? " (" + job.failed + " failed)" : "");
+      processed + " / " + (known ? total : job.total > 0 ? "at least " + job.total : "counting…") +
+      (job.failed ? " (" + job.failed + " failed)" : "");
+    node.querySelector(".job-retries").textContent = job.retries ? job.retries + (job.retries === 1 ? " retry" : " retries") : "";
     node.querySelector(".job-rate").textContent = job.rate ? job.rate.toFixed(1) + " records/s" : "";
-    node.querySelector(".job-eta").textContent = FINAL.has(job.state) ? "" : formatSeconds(job.eta_seconds);
+    node.querySelector(".job-eta").textContent = FINAL.has(job.state) ? "" : formatSeconds(job.eta_seconds, !known);
     node.querySelector(".job-message").textContent = job.message || "";
     const started = job.started_at ? new Date(job.started_at * 1000) : null;
     node.querySelector(".job-time").textContent = started
@@ -105,11 +110,20 @@
       });
       list.replaceChildren(...nodes);
       $("jobs-empty").hidden = body.jobs.length > 0;
+      lockReindex(body.jobs.some((job) => job.kind === "reindex" && !FINAL.has(job.state)));
     } catch (error) {
       if (error.status === 401 || error.status === 403) return signOut(error.message);
       show($("jobs-error"), error.message);
     }
     schedule(anyActive ? FAST_POLL_MS : SLOW_POLL_MS);
+  }
+
+  // One reindex at a time (the server refuses a second): the button says so while one runs.
+  function lockReindex(running) {
+    const button = $("start-reindex");
+    button.disabled = running;
+    button.textContent = running ? "Reindex running…" : "Start reindex";
+    $("reindex-lock").hidden = !running;
   }
 
   function schedule(delay) {
@@ -172,6 +186,7 @@
       $("staff-token").value = "";
       show($("signin-error"), "");
       signedIn();
+      $("signed-in").focus();  // the sign-in form is gone: focus goes to what replaced it
     } catch (error) {
       signOut(error.message);
     }
