@@ -12,12 +12,13 @@ from kombu import Queue
 from celery_tasks.flask_settings import settings_of
 from indexer.settings import Settings
 
-QUEUES = ("harvest", "embed", "index")
+QUEUES = ("harvest", "embed", "ocr", "index")
 
 # Routes live here, not in task decorators: a reviewer sees the topology at a glance.
 TASK_ROUTES = {
     "celery_tasks.tasks.harvest_task": {"queue": "harvest"},
     "celery_tasks.tasks.embed_task": {"queue": "embed"},
+    "celery_tasks.tasks.ocr_task": {"queue": "ocr"},
     "celery_tasks.tasks.index_task": {"queue": "index"},
 }
 

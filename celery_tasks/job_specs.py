@@ -35,6 +35,10 @@ MAX_REINDEX_IDS = 10_000
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Read the words printed on each map (the ocr stage, between embed and index); stored
+    # vectors are kept. A re-embed (ReembedSpec) ignores it.
+    map_text: bool = False
+
     @property
     def kind(self) -> Literal["harvest", "reindex"]:
         """The job kind staff see (and the one the one-at-a-time rule is keyed by)."""

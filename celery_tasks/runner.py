@@ -123,10 +123,13 @@ def run_in_process(flask_app: Flask, job_id: str, progress: JobProgress | None =
     and decodes batch n+1's images, so the model is not left waiting on the network or decoder."""
     ctx = pipeline_context(flask_app)
     pending: list[tuple[str, Future[LoadedImages | None]]] = []
+    reads_map_text = stages.reads_map_text(ctx, job_id)
 
     def finish(batch_id: str, images: Future[LoadedImages | None]) -> None:
         try:
-            if stages.embed(ctx, job_id, batch_id, images=images.result()):
+            if stages.embed(ctx, job_id, batch_id, images=images.result()) and (
+                not reads_map_text or stages.read_map_text(ctx, job_id, batch_id)
+            ):
                 stages.index(ctx, job_id, batch_id)
         except Exception as exc:  # one bad batch is counted and reported; the job goes on
             log.exception("job %s: batch %s failed", job_id, batch_id)

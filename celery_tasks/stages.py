@@ -274,6 +274,48 @@ def embed(
     return True
 
 
+def reads_map_text(ctx: PipelineContext, job_id: str) -> bool:
+    """Whether the job's batches go through the ocr stage."""
+    try:
+        spec = ctx.jobs.get(job_id).spec
+    except JobNotFound:
+        return False
+    return spec.map_text and not isinstance(spec, ReembedSpec)
+
+
+def read_map_text(ctx: PipelineContext, job_id: str, batch_id: str) -> bool:
+    """Read the words on the map images of a batch's staged documents and stage them again
+    (records revised, vectors kept). False when the batch is gone or the job cancelled."""
+    from indexer.ocr.documents import add_map_text
+
+    if is_cancelled(ctx, job_id):
+        return False
+    try:
+        payload = ctx.stage.get(batch_id, "documents")
+    except BatchMissing as exc:
+        fail_batch(ctx, job_id, batch_id, str(exc))
+        return False
+    documents = [document_from_json(item) for item in payload["documents"]]
+    report = add_map_text(documents, ctx.settings)
+    log.info(
+        "job %s: batch %s map text: %d images read, %d words, %d warnings",
+        job_id,
+        batch_id,
+        report.read,
+        report.words,
+        report.warnings,
+    )
+    ctx.stage.put(
+        batch_id,
+        "documents",
+        {
+            "documents": [document_to_json(doc) for doc in documents],
+            "image_errors": [*payload["image_errors"], *report.warning_samples],
+        },
+    )
+    return True
+
+
 def _split_current_vectors(
     records: list[MapRecord], stored: dict[str, Any], model_id: str, settings: Settings
 ) -> tuple[list[MapRecord], list[MapRecord]]:

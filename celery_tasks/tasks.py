@@ -88,8 +88,12 @@ def _show_retry(
 
 
 def submit_batch(job_id: str, batch_id: str) -> None:
-    """embed → index for one staged batch, each on its own queue."""
-    chain(embed_task.si(job_id, batch_id), index_task.si(job_id, batch_id)).apply_async()
+    """embed → (ocr, when the job reads map text) → index for one staged batch, each on its own
+    queue."""
+    steps = [embed_task.si(job_id, batch_id)]
+    if stages.reads_map_text(pipeline_context(), job_id):
+        steps.append(ocr_task.si(job_id, batch_id))
+    chain(*steps, index_task.si(job_id, batch_id)).apply_async()
 
 
 @shared_task(bind=True, name="celery_tasks.tasks.harvest_task")
@@ -123,6 +127,20 @@ def embed_task(self: Task, job_id: str, batch_id: str) -> bool:
             self,
             job_id,
             lambda: stages.embed(ctx, job_id, batch_id),
+            lambda why: stages.fail_batch(ctx, job_id, batch_id, why),
+        )
+    )
+
+
+@shared_task(bind=True, name="celery_tasks.tasks.ocr_task")
+def ocr_task(self: Task, job_id: str, batch_id: str) -> bool:
+    """Read the words on one batch's map images."""
+    ctx = pipeline_context()
+    return bool(
+        _run(
+            self,
+            job_id,
+            lambda: stages.read_map_text(ctx, job_id, batch_id),
             lambda why: stages.fail_batch(ctx, job_id, batch_id, why),
         )
     )

@@ -200,6 +200,7 @@ def build_documents(
 
     for record in records:
         doc, previous = docs[record.id], stored.get(record.id)
+        _keep_previous_map_text(record, previous)
         if not record.has_image:
             report.without_image += 1
             continue
@@ -337,6 +338,19 @@ def _keep_previous_vector(doc: IndexDocument, previous: IndexDocument | None) ->
         doc.model_id = previous.model_id
         doc.image_hash = previous.image_hash
         doc.regions = previous.regions
+
+
+def _keep_previous_map_text(record: MapRecord, previous: IndexDocument | None) -> None:
+    """A record harvested again keeps the words read from its (same) image: the catalogue does
+    not know them, and reading them again is the costliest step."""
+    if (
+        previous is not None
+        and previous.record.map_text_engine is not None
+        and record.map_text_engine is None
+        and previous.record.image == record.image
+    ):
+        record.map_text = previous.record.map_text
+        record.map_text_engine = previous.record.map_text_engine
 
 
 def _image_failed(report: IndexReport, doc_id: str, exc: BaseException) -> None:

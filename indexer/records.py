@@ -88,6 +88,17 @@ class ImageRef(BaseModel):
         )
 
 
+class MapWord(BaseModel):
+    """One word read from the map image by OCR: its text, its box ``[x, y, w, h]`` in
+    full-resolution image pixels, and the engine's confidence (0–1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(min_length=1)
+    box: tuple[int, int, int, int]
+    score: float = Field(ge=0, le=1)
+
+
 class MapRecord(BaseModel):
     """One sheet as harvested; the upstream catalogue is the source of truth."""
 
@@ -118,6 +129,13 @@ class MapRecord(BaseModel):
     rights: str | None = None
     revision: int = Field(
         default=0, description="Monotonic source revision; used for versioned writes."
+    )
+    map_text: list[MapWord] = Field(
+        default_factory=list,
+        description="Words read from the image (the pipeline's ocr stage), not catalogue text.",
+    )
+    map_text_engine: str | None = Field(
+        default=None, description="The OCR engine that read ``map_text`` (None: never read)."
     )
     raw: dict[str, Any] = Field(
         default_factory=dict, description="Source record, stored not indexed."

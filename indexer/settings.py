@@ -191,6 +191,22 @@ class Settings(BaseSettings):
         description="The same limit for formats decoded whole (PNG, TIFF, GIF, WebP, BMP).",
     )
     image_fetch_size: int = 1024
+    # reading the words on map images (the pipeline's ocr stage; docs/map-text.md)
+    ocr_engine: str = Field(
+        default="rapidocr",
+        description="OCR engine: rapidocr, tesseract, or module:factory for a plug-in engine.",
+    )
+    ocr_fetch_size: int = Field(
+        default=4096,
+        ge=256,
+        description="Longest side an image is fetched at for OCR (labels must stay legible).",
+    )
+    ocr_scale: float = Field(
+        default=1.0, gt=0, le=4, description="Tile pixels per fetched pixel when reading text."
+    )
+    ocr_min_score: float = Field(
+        default=0.6, ge=0, le=1, description="Words read with less confidence are dropped."
+    )
     image_timeout: float = 30.0
     allow_private_urls: bool = Field(
         default=False,

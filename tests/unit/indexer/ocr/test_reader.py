@@ -1,0 +1,149 @@
+"""The tiled reader with the real engines: words found whole across tile edges, boxes in
+full-resolution pixels, and images that cannot be read giving no words and a warning."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from indexer.evaluation.map_text import iou
+from indexer.ocr import OcrUnavailable, ReaderSettings, load_engine, read_map_text
+from indexer.ocr.engine import EngineLine
+from indexer.synthetic.lettering import font
+from tests.support.services import require_service
+
+# A word straddling the first tile's right edge (tiles of 1024 px start every 704 px).
+WORD, WORD_XY, WORD_SIZE = "Chesapeake", (880, 400), 34
+
+
+def _engine(name: str):
+    try:
+        return load_engine(name)
+    except OcrUnavailable as exc:
+        require_service(f"the {name} OCR engine", False, f"scripts/install-ocr.sh ({exc})")
+        raise
+
+
+@pytest.fixture(scope="module")
+def rapidocr():
+    return _engine("rapidocr")
+
+
+@pytest.fixture(scope="module")
+def tesseract():
+    return _engine("tesseract")
+
+
+def _map_with_word(size: tuple[int, int] = (2400, 1200)) -> tuple[Image.Image, list[int]]:
+    """A pale map-coloured sheet with a town and a river line, and one label; its ink box."""
+    image = Image.new("RGB", size, (226, 214, 180))
+    draw = ImageDraw.Draw(image)
+    draw.line([(0, 900), (2400, 700)], fill=(90, 120, 170), width=6)
+    draw.ellipse([860, 412, 872, 424], outline=(60, 50, 40), width=2)
+    draw.text(WORD_XY, WORD, fill=(60, 50, 40), font=font(WORD_SIZE))
+    left, top, right, bottom = draw.textbbox(WORD_XY, WORD, font=font(WORD_SIZE))
+    return image, [left, top, right - left, bottom - top]
+
+
+def _small_sheet() -> Image.Image:
+    image = Image.new("RGB", (300, 200), (226, 214, 180))
+    ImageDraw.Draw(image).line([(0, 150), (300, 120)], fill=(90, 120, 170), width=6)
+    return image
+
+
+@pytest.mark.parametrize("engine_name", ["rapidocr", "tesseract"])
+def test_a_label_across_a_tile_edge_is_read_once_with_its_box(engine_name, request):
+    engine = request.getfixturevalue(engine_name)
+    image, truth = _map_with_word()
+    outcome = read_map_text(image, engine)
+    assert outcome.warning is None and outcome.tiles > 1
+    found = [word for word in outcome.words if word.text.casefold() == WORD.casefold()]
+    assert len(found) == 1, outcome.words
+    assert iou(found[0].box, truth) >= 0.5
+    assert 0.6 <= found[0].score <= 1
+
+
+def test_boxes_are_in_full_resolution_pixels_when_the_image_was_fetched_smaller(rapidocr):
+    image, truth = _map_with_word()
+    half = image.resize((1200, 600), Image.Resampling.LANCZOS)
+    outcome = read_map_text(half, rapidocr, ReaderSettings(scale=2.0), full_size=(2400, 1200))
+    found = [word for word in outcome.words if word.text.casefold() == WORD.casefold()]
+    assert len(found) == 1
+    assert iou(found[0].box, truth) >= 0.5
+
+
+def test_rapidocr_reads_a_turned_label(rapidocr):
+    image = Image.new("RGB", (900, 900), (226, 214, 180))
+    stamp = Image.new("L", (330, 60), 0)
+    ImageDraw.Draw(stamp).text((6, 8), "Villehamstad", fill=255, font=font(36))
+    stamp = stamp.rotate(35, expand=True, resample=Image.Resampling.BICUBIC)
+    image.paste((60, 50, 40), (300, 300), stamp)
+    words = read_map_text(image, rapidocr).words
+    assert any(word.text.casefold() == "villehamstad" for word in words), words
+
+
+def test_low_confidence_words_are_dropped():
+    class Unsure:
+        name = "unsure"
+
+        def read(self, tile: np.ndarray) -> list[EngineLine]:
+            quad = ((10.0, 10.0), (100.0, 10.0), (100.0, 30.0), (10.0, 30.0))
+            return [EngineLine("Noise", quad, 0.3), EngineLine("Elmouth harbour", quad, 0.9)]
+
+    words = read_map_text(_small_sheet(), Unsure()).words
+    assert [word.text for word in words] == ["Elmouth", "harbour"]
+    # the words split the line's box in proportion to their letters
+    assert words[0].box[0] == 10 and words[1].box[0] + words[1].box[2] == 100
+    assert words[0].box[0] + words[0].box[2] <= words[1].box[0] + 1
+
+
+def test_a_blank_a_tiny_and_a_corrupt_image_give_no_words_and_a_warning(rapidocr):
+    blank = read_map_text(Image.new("RGB", (1500, 1000), (240, 235, 220)), rapidocr)
+    tiny = read_map_text(Image.new("RGB", (20, 12), (0, 0, 0)), rapidocr)
+    buffer = io.BytesIO()
+    _map_with_word((400, 300))[0].save(buffer, format="PNG")
+    corrupt = read_map_text(buffer.getvalue()[:300], rapidocr)
+    garbage = read_map_text(b"not an image at all", rapidocr)
+    assert (blank.words, blank.warning) == ([], "blank image")
+    assert tiny.words == [] and tiny.warning is not None and "too small" in tiny.warning
+    for outcome in (corrupt, garbage):
+        assert outcome.words == []
+        assert outcome.warning is not None and outcome.warning.startswith("unreadable image")
+
+
+def test_an_engine_failure_costs_only_that_image_its_words():
+    class Crashing:
+        name = "crashing"
+
+        def read(self, tile: np.ndarray) -> list[EngineLine]:
+            raise RuntimeError("segmentation model exploded")
+
+    outcome = read_map_text(_map_with_word()[0], Crashing())
+    assert outcome.words == []
+    assert outcome.warning == "engine failed: RuntimeError: segmentation model exploded"
+
+
+class PluginEngine:
+    """A library's own engine (e.g. a mapKurator service client), plugged in by path."""
+
+    name = "plugin"
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+
+    def read(self, tile: np.ndarray) -> list[EngineLine]:
+        quad = ((0.0, 0.0), (40.0, 0.0), (40.0, 20.0), (0.0, 20.0))
+        return [EngineLine("Plugged", quad, 0.99)]
+
+
+def test_engines_load_by_name_or_by_module_path():
+    plugin = load_engine(f"{__name__}:PluginEngine")
+    assert plugin.name == "plugin"
+    assert [w.text for w in read_map_text(_small_sheet(), plugin).words] == ["Plugged"]
+    with pytest.raises(OcrUnavailable, match="unknown OCR engine"):
+        load_engine("nonsense")
+    with pytest.raises(OcrUnavailable, match="cannot be loaded"):
+        load_engine("no.such.module:Engine")
