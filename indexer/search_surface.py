@@ -88,6 +88,13 @@ KEYWORD_FIELD_WEIGHTS: dict[str, float] = {
 }
 
 
+# Words read from the map image (indexer.ocr) are their own keyword field, weighted below the
+# title (the weight was measured: docs/map-text.md) and matched within one edit for query words
+# of 5+ letters (indexer.fuzzy); catalogue fields stay exact.
+MAP_TEXT_FIELD = "map_text"
+MAP_TEXT_WEIGHT = 1.0
+
+
 def keyword_fields(record: MapRecord) -> dict[str, str]:
     """The text of each keyword field of ``record`` (deterministic: FTS5 deletes rely on it)."""
     return {

@@ -7,7 +7,7 @@ import dataclasses
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from indexer.backends.embedded_faults import begin_failure, storage_fault, write
 from indexer.backends.embedded_regions import read_regions, region_set, write_regions
 from indexer.backends.embedded_schema import (
     FTS_COLUMNS,
+    FTS_WEIGHTS,
     MEMORY_COLUMNS,
     DocRow,
     connect,
@@ -55,9 +56,10 @@ from indexer.backends.vector_index import (
     write_index,
 )
 from indexer.backends.vector_kernel import exact_top, gathered_scores, top_positions
+from indexer.fuzzy import FUZZY_MIN_LENGTH, one_edit_variants
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
-from indexer.search_surface import KEYWORD_FIELD_WEIGHTS
+from indexer.search_surface import MAP_TEXT_FIELD
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000
@@ -70,18 +72,32 @@ SNAPSHOT_STALE_FRACTION = 0.1
 SNAPSHOT_RETRY_S = 600.0  # after a snapshot could not be written or published
 # Without a usable vector index, look for one (another process may have built it) this often.
 INDEX_RETRY_S = 30.0
-_BM25_WEIGHTS = ", ".join(str(KEYWORD_FIELD_WEIGHTS[c]) for c in FTS_COLUMNS)
+_BM25_WEIGHTS = ", ".join(str(FTS_WEIGHTS[c]) for c in FTS_COLUMNS)
 FTS_LIST = ", ".join(FTS_COLUMNS)
+# Letters a one-edit variant may insert or substitute (folded terms are mostly ASCII; the
+# query term's own letters are added to these).
+_VARIANT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 FTS_MARKS = ", ?" * len(FTS_COLUMNS)
 
 
-def fts_match_expression(text: str | None) -> str | None:
+def fts_match_expression(
+    text: str | None, map_variants: Callable[[str], list[str]] | None = None
+) -> str | None:
     """An FTS5 MATCH expression requiring every keyword token; None when there are no tokens.
+    ``map_variants(token)``: other words of the map text within one edit, also accepted there.
 
     Every token is a quoted string of word characters, so user syntax never reaches FTS5.
     """
     tokens = keyword_terms(text)
-    return " ".join(f'"{token}"' for token in tokens) or None
+    return " ".join(_token_expression(token, map_variants) for token in tokens) or None
+
+
+def _token_expression(token: str, map_variants: Callable[[str], list[str]] | None) -> str:
+    variants = map_variants(token) if map_variants is not None else []
+    if not variants:
+        return f'"{token}"'
+    either = " OR ".join(f'"{variant}"' for variant in variants)
+    return f'("{token}" OR {MAP_TEXT_FIELD} : ({either}))'
 
 
 class EmbeddedBackend:
@@ -595,10 +611,29 @@ class EmbeddedBackend:
         }
         return result
 
+    def _map_variants(self, term: str) -> list[str]:
+        """Words of the map text one edit from ``term`` (5+ letters; the term itself left out),
+        found by probing the FTS vocabulary with every one-edit variant (no extra index)."""
+        if len(term) < FUZZY_MIN_LENGTH:
+            return []
+        alphabet = "".join(dict.fromkeys(_VARIANT_ALPHABET + term))
+        candidates = sorted(one_edit_variants(term, alphabet) - {term})
+        found: list[str] = []
+        for chunk in chunked(candidates, 900):  # below SQLite's bound-parameter limit
+            marks = ", ".join("?" * len(chunk))
+            found += [
+                row[0]
+                for row in self._conn.execute(
+                    f"SELECT term FROM fts_vocab WHERE col = ? AND term IN ({marks})",
+                    (MAP_TEXT_FIELD, *chunk),
+                )
+            ]
+        return found
+
     def _keyword_matches(self, text: str, mask: np.ndarray) -> np.ndarray:
         """Docnos of every FTS match passing the filters
         (no scoring: cheap even for common words)."""
-        expression = fts_match_expression(text)
+        expression = fts_match_expression(text, self._map_variants)
         if expression is None:
             return np.zeros(0, np.int64)
         cursor = self._conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
@@ -615,7 +650,7 @@ class EmbeddedBackend:
         unfiltered, and widen until k filtered ones score strictly above the cut (ties at the
         cut could hide a document with a smaller id).
         """
-        expression = fts_match_expression(text)
+        expression = fts_match_expression(text, self._map_variants)
         if expression is None or filtered_matches == 0:
             return []
         sql = (

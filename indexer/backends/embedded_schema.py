@@ -16,22 +16,33 @@ import numpy as np
 
 from indexer.analysis import analyze
 from indexer.backends.embedded_regions import REGIONS_DDL
+from indexer.map_text_match import map_word_terms
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
-from indexer.search_surface import KEYWORD_FIELD_WEIGHTS, TERMS_FACETS, keyword_fields
+from indexer.search_surface import (
+    KEYWORD_FIELD_WEIGHTS,
+    MAP_TEXT_FIELD,
+    MAP_TEXT_WEIGHT,
+    TERMS_FACETS,
+    keyword_fields,
+)
 
-SCHEMA_VERSION = 5  # bump whenever the layout or fts_text() changes
-# Older layouts that differ only in the FTS table's text: rebuilt in place from the stored records
-# on first open (3: FTS5's porter tokenizer over raw text; 4: indexer.analysis terms).
-FTS_ONLY_CHANGES = frozenset({"3"})
-# Older layouts that only lack tables added since (5: ``regions``): the tables are created and
-# the version raised on first open; nothing stored changes.
-TABLES_ONLY_CHANGES = frozenset({"4"})
+SCHEMA_VERSION = 6  # bump whenever the layout or fts_text() changes
+# Older layouts whose FTS table differs: rebuilt in place from the stored records on first open
+# (3: FTS5's porter tokenizer over raw text; 4: indexer.analysis terms; 4 and 5: no map text
+# column); tables added since (5: ``regions``) are then created empty by the DDL.
+FTS_ONLY_CHANGES = frozenset({"3", "4", "5"})
+# Older layouts that only lack tables added since: the tables are created and the version raised
+# on first open; nothing stored changes. (None now: 4 also lacks the map text column.)
+TABLES_ONLY_CHANGES: frozenset[str] = frozenset()
 # Terms facet columns, each stored as one string joined by the ASCII unit separator. A new
 # facet adds a column: bump SCHEMA_VERSION (old files are rebuilt by importing again).
 MULTI_FIELDS: tuple[str, ...] = tuple(facet.field for facet in TERMS_FACETS)
 SEPARATOR = "\x1f"
-FTS_COLUMNS: tuple[str, ...] = tuple(KEYWORD_FIELD_WEIGHTS)
+# The catalogue's keyword fields, then the words read from the map image (their own column).
+FTS_WEIGHTS: dict[str, float] = {**KEYWORD_FIELD_WEIGHTS, MAP_TEXT_FIELD: MAP_TEXT_WEIGHT}
+FTS_COLUMNS: tuple[str, ...] = tuple(FTS_WEIGHTS)
+CATALOGUE_COLUMNS: tuple[str, ...] = tuple(KEYWORD_FIELD_WEIGHTS)
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,7 +75,9 @@ FTS_DDL = f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     content='',
     tokenize='unicode61 remove_diacritics 0'
 );"""
-DDL = DDL.replace("{fts}", FTS_DDL)
+# The FTS index's terms per column: map text is matched within one edit by probing it.
+VOCAB_DDL = "CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, col);"
+DDL = DDL.replace("{fts}", FTS_DDL + "\n" + VOCAB_DDL)
 
 # Columns the in-memory state loads (order matters: see embedded_columns.ChangedRow).
 MEMORY_COLUMNS = (
@@ -93,7 +106,7 @@ def _join(values: list[str]) -> str:
 def fts_text(record: MapRecord) -> tuple[str, ...]:
     """The analysed terms of each keyword field (``FTS_COLUMNS`` order), space-separated;
     deterministic, as deletes rely on it."""
-    fields = keyword_fields(record)
+    fields = {**keyword_fields(record), MAP_TEXT_FIELD: map_word_terms(record)}
     return tuple(" ".join(analyze(fields[c])) for c in FTS_COLUMNS)
 
 

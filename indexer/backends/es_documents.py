@@ -12,10 +12,16 @@ import numpy as np
 from es_mappings import latest_version
 from indexer.analysis import analyze
 from indexer.backends.base import ListHit
-from indexer.backends.es_fields import REGIONS_SINCE_VERSION, TERMS_SINCE_VERSION, FieldMap
+from indexer.backends.es_fields import (
+    MAP_TEXT_SINCE_VERSION,
+    REGIONS_SINCE_VERSION,
+    TERMS_SINCE_VERSION,
+    FieldMap,
+)
+from indexer.map_text_match import map_word_terms
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
-from indexer.search_surface import FACETS_BY_NAME, TERMS_FACETS, keyword_fields
+from indexer.search_surface import FACETS_BY_NAME, MAP_TEXT_FIELD, TERMS_FACETS, keyword_fields
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -35,6 +41,8 @@ def keyword_source(record: MapRecord, mapping_version: int) -> dict[str, Any]:
     """The keyword fields in the layout of ``mapping_version``: v1 the text itself (analysed
     by the index), v2+ ``terms`` analysed here (``indexer.analysis``)."""
     texts = keyword_fields(record)
+    if mapping_version >= MAP_TEXT_SINCE_VERSION:
+        texts[MAP_TEXT_FIELD] = map_word_terms(record)
     if mapping_version >= TERMS_SINCE_VERSION:
         return {"title": record.title, "terms": {k: " ".join(analyze(v)) for k, v in texts.items()}}
     return texts

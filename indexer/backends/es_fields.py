@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from indexer.search_surface import FACETS_BY_NAME, KEYWORD_FIELD_WEIGHTS, TERMS_FACETS
+from indexer.search_surface import (
+    FACETS_BY_NAME,
+    KEYWORD_FIELD_WEIGHTS,
+    MAP_TEXT_FIELD,
+    TERMS_FACETS,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class FieldMap:
     # True: the text fields hold ``indexer.analysis`` terms (mapping v2+), so queries send terms;
     # False: the index analyses text itself (v1, attached catalogues), so queries send words.
     analysed_terms: bool = False
+    # The words read from the map image (mapping v3+), matched within one edit; None: none.
+    map_text: str | None = None
 
     def facet_field(self, facet: str) -> str | None:
         """The field behind an API facet name, or None when this index lacks it."""
@@ -64,10 +71,15 @@ TERMS_SINCE_VERSION = 2
 # Mapping v3+: nested ``regions`` (vector, box, level) beside the whole-map vector.
 MAPS_FIELDS_REGIONS = replace(MAPS_FIELDS_TERMS, region_vector="regions.vector")
 REGIONS_SINCE_VERSION = 3
+MAP_TEXT_SINCE_VERSION = 3
+# ... and ``terms.map_text``: the words read from the map image (maptext), matched fuzzily.
+MAPS_FIELDS_MAP_TEXT = replace(MAPS_FIELDS_REGIONS, map_text=f"terms.{MAP_TEXT_FIELD}")
 
 
 def maps_fields(mapping_version: int | None, analysis: str | None) -> FieldMap:
     """The field map of one of our indices, by its ``_meta`` (mapping version and analysis)."""
+    if (mapping_version or 1) >= MAP_TEXT_SINCE_VERSION:
+        return MAPS_FIELDS_MAP_TEXT
     if (mapping_version or 1) >= REGIONS_SINCE_VERSION:
         return MAPS_FIELDS_REGIONS
     if (mapping_version or 1) >= TERMS_SINCE_VERSION:

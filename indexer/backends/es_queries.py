@@ -12,7 +12,8 @@ import numpy as np
 from indexer.analysis import keyword_terms, query_words
 from indexer.backends.base import BackendQuery, Filters
 from indexer.backends.es_fields import FieldMap
-from indexer.search_surface import DECADE, TERMS_FACETS
+from indexer.fuzzy import FUZZY_MIN_LENGTH
+from indexer.search_surface import DECADE, MAP_TEXT_WEIGHT, TERMS_FACETS
 
 # ES caps num_candidates at 10,000; rescoring the quantized (int8) HNSW hits with the stored
 # float vectors makes semantic scores and order match exact cosine search.
@@ -41,6 +42,8 @@ def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
         terms = keyword_terms(text)
         if not terms:
             return None
+        if fields.map_text is not None:
+            return _with_map_text(terms, field_list, fields.map_text)
         return {
             "combined_fields": {"query": " ".join(terms), "operator": "and", "fields": field_list}
         }
@@ -54,6 +57,65 @@ def keyword_clause(text: str | None, fields: FieldMap) -> Body | None:
             "operator": "and",
             "fields": field_list,
         }
+    }
+
+
+def map_text_clause(term: str, field: str) -> Body:
+    """One query term against the words read from the map: within one edit (insertion,
+    deletion, substitution, swap) for terms of ``FUZZY_MIN_LENGTH``+ letters, else exact."""
+    fuzziness = 1 if len(term) >= FUZZY_MIN_LENGTH else 0
+    return {
+        "match": {
+            field: {
+                "query": term,
+                "fuzziness": fuzziness,
+                "prefix_length": 0,
+                "fuzzy_transpositions": True,
+                "boost": MAP_TEXT_WEIGHT,
+            }
+        }
+    }
+
+
+def _with_map_text(terms: list[str], field_list: list[str], map_text: str) -> Body:
+    """Every term in some catalogue field (BM25F, as ``combined_fields`` scores each term) or
+    on the map (its own field, fuzzy)."""
+    return {
+        "bool": {
+            "must": [
+                {
+                    "bool": {
+                        "should": [
+                            {"combined_fields": {"query": term, "fields": field_list}},
+                            map_text_clause(term, map_text),
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+                for term in terms
+            ]
+        }
+    }
+
+
+def found_in_clauses(text: str | None, fields: FieldMap) -> dict[str, Body]:
+    """Per ``found_in`` value, the clause keeping the keyword matches found there: some term
+    in a catalogue field and none on the map ("catalogue"), the reverse ("map"), or both."""
+    terms = keyword_terms(text) if fields.analysed_terms else []
+    if not terms or fields.map_text is None:
+        raise UnsupportedFilter("found_in needs a text query on an index with map text")
+    field_list = [f"{name}^{weight:g}" for name, weight in fields.text_fields.items()]
+    catalogue = {"combined_fields": {"query": " ".join(terms), "fields": field_list}}
+    on_map = {
+        "bool": {
+            "should": [map_text_clause(term, fields.map_text) for term in terms],
+            "minimum_should_match": 1,
+        }
+    }
+    return {
+        "catalogue": {"bool": {"filter": [catalogue], "must_not": [on_map]}},
+        "map": {"bool": {"filter": [on_map], "must_not": [catalogue]}},
+        "both": {"bool": {"filter": [catalogue, on_map]}},
     }
 
 

@@ -251,6 +251,15 @@ class HitRegion(BaseModel):
     )
 
 
+class MapWordHit(BaseModel):
+    """A word read from the map image: its text, its box [x, y, w, h] in full-resolution image
+    pixels, and the reading's confidence (0–1)."""
+
+    text: str
+    box: list[int]
+    score: float
+
+
 class Hit(BaseModel):
     """One result."""
 
@@ -269,6 +278,14 @@ class Hit(BaseModel):
         default_factory=list, description="Best matching regions (semantic hits), best first."
     )
     explain: HitExplain | None = None
+    map_text: list[MapWordHit] = Field(
+        default_factory=list,
+        description="Words on the map the query matched (at most 5), with their boxes.",
+    )
+    found_in: Literal["catalogue", "map", "both"] | None = Field(
+        default=None,
+        description="Where the query's words were found: catalogue record, on the map, or both.",
+    )
 
 
 class FacetValue(BaseModel):

@@ -21,6 +21,7 @@ from indexer.backends.base import (
 )
 from indexer.calibration import calibration_for
 from indexer.embedder import Embedder
+from indexer.map_text_match import found_in, matched_map_words
 from indexer.records import IndexDocument, MapRecord
 from indexer.regions.crop import crop_box
 from indexer.regions.tiles import iiif_region_url
@@ -38,6 +39,7 @@ from webapi.search.params import (
     HitExplain,
     HitRegion,
     ListExplain,
+    MapWordHit,
     RegionExplain,
     SearchParams,
     SearchResponse,
@@ -346,7 +348,10 @@ class SearchService:
             keyword_text is None or vector is None
         )  # then a hit's score is its list's own score
         hits = self._hits(
-            window[offset : offset + params.size], params.explain, raw_scores=one_list
+            window[offset : offset + params.size],
+            params.explain,
+            raw_scores=one_list,
+            keyword_text=keyword_text,
         )
         total = result.total - (
             1 if exclude_id is not None and any(h.id == exclude_id for h in result.semantic) else 0
@@ -501,7 +506,13 @@ class SearchService:
         totals = Totals(result.total, "exact", result.total, cut=False)
         return self._response(params, totals, hits, result, query_echo, started)
 
-    def _hits(self, fused: list[FusedHit], explain: bool, raw_scores: bool) -> list[Hit]:
+    def _hits(
+        self,
+        fused: list[FusedHit],
+        explain: bool,
+        raw_scores: bool,
+        keyword_text: str | None = None,
+    ) -> list[Hit]:
         documents = self.backend.fetch([hit.id for hit in fused])
         hits = []
         for hit in fused:
@@ -524,7 +535,14 @@ class SearchService:
                     regions=region_explain(hit.semantic_hit, self.settings.region_combine),
                 )
             regions = hit_regions(doc.record, hit.semantic_hit)
-            hits.append(hit_of(doc.record, score, why, regions))
+            shown = hit_of(doc.record, score, why, regions)
+            if keyword_text is not None:
+                shown.found_in = found_in(doc.record, keyword_text)
+                shown.map_text = [
+                    MapWordHit(text=word.text, box=list(word.box), score=word.score)
+                    for word in matched_map_words(doc.record, keyword_text)
+                ]
+            hits.append(shown)
         return hits
 
     def _response(

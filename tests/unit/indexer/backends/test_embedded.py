@@ -14,7 +14,7 @@ import pytest
 from indexer.backends.base import BackendQuery, Filters
 from indexer.backends.embedded import EmbeddedBackend, fts_match_expression
 from indexer.backends.embedded_schema import SCHEMA_VERSION
-from indexer.records import IndexDocument, MapRecord, Place
+from indexer.records import IndexDocument, MapRecord, MapWord, Place
 from indexer.settings import Settings
 from tests.support.paths import REPO
 
@@ -231,4 +231,29 @@ def test_a_layout_3_file_gets_its_keyword_index_rebuilt_on_open(settings: Settin
         str(SCHEMA_VERSION),
     )
     conn.close()
+    reopened.close()
+
+
+def test_a_layout_4_file_gets_its_map_text_column_on_open(settings: Settings) -> None:
+    """Layout 4 lacks the map-text column: opening the file rebuilds the FTS table from the
+    stored records, so words read from the maps become searchable without importing again."""
+    backend = EmbeddedBackend.open(settings)
+    chart = doc("t:1", "Chart", [1, 0])
+    chart.record.map_text = [MapWord(text="Chesapeake", box=(1, 2, 3, 4), score=0.9)]
+    backend.write([chart, doc("t:2", "Plain", [0, 1])])
+    path = backend.path
+    backend.close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        DROP TABLE fts;
+        CREATE VIRTUAL TABLE fts USING fts5(title, subjects_places, body, contributors,
+            content='', tokenize='unicode61 remove_diacritics 0');
+        UPDATE meta SET value = '4' WHERE key = 'schema_version';
+        """
+    )
+    conn.close()
+    reopened = EmbeddedBackend.open(settings)
+    assert [h.id for h in reopened.search(BackendQuery(text="chesapeak")).keyword] == ["t:1"]
+    assert reopened.search(BackendQuery(text="chart")).total == 1
     reopened.close()

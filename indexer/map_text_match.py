@@ -1,0 +1,51 @@
+"""Which words on a map a keyword query matched, and where a match was found (catalogue, on the
+map, or both): computed from the stored record with the same analysis and one-edit rule the
+backends search with, so every backend reports the same words and boxes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from indexer.analysis import analyze, keyword_terms
+from indexer.fuzzy import fuzzy_match
+from indexer.records import MapRecord, MapWord
+from indexer.search_surface import keyword_fields
+
+FoundIn = Literal["catalogue", "map", "both"]
+FOUND_IN_VALUES: tuple[FoundIn, ...] = ("catalogue", "map", "both")
+MAX_MATCHED_WORDS = 5
+
+
+def map_word_terms(record: MapRecord) -> str:
+    """The map-text keyword field of a record: every word read from its image."""
+    return " ".join(word.text for word in record.map_text)
+
+
+def matched_map_words(
+    record: MapRecord, text: str | None, limit: int = MAX_MATCHED_WORDS
+) -> list[MapWord]:
+    """The words on the map that the query's terms match (one edit allowed for terms of five
+    letters or more), most confident first, at most ``limit``."""
+    terms = keyword_terms(text)
+    if not terms or not record.map_text:
+        return []
+    matched = [
+        word
+        for word in record.map_text
+        if any(fuzzy_match(term, read) for read in analyze(word.text) for term in terms)
+    ]
+    return sorted(matched, key=lambda word: -word.score)[:limit]
+
+
+def found_in(record: MapRecord, text: str | None) -> FoundIn | None:
+    """Where the query's terms were found: in the catalogue record, on the map, or both (None:
+    nowhere, e.g. a hit of the image search alone)."""
+    terms = keyword_terms(text)
+    if not terms:
+        return None
+    catalogue_terms = {t for value in keyword_fields(record).values() for t in analyze(value)}
+    in_catalogue = any(term in catalogue_terms for term in terms)
+    on_map = bool(matched_map_words(record, text, limit=1))
+    if in_catalogue and on_map:
+        return "both"
+    return "catalogue" if in_catalogue else ("map" if on_map else None)
