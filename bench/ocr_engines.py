@@ -52,7 +52,8 @@ def main() -> None:
             cpu += _cpu() - started_cpu
             wall += time.perf_counter() - started_wall
             warnings += outcome.warning is not None
-            score_map(score, truth[doc_id]["label_boxes"], outcome.words)
+            boxes = truth[doc_id]
+            score_map(score, boxes["label_boxes"], outcome.words, boxes["ornament_boxes"])
         report = {
             "engine": engine.name,
             "scale": args.scale,

@@ -36,6 +36,9 @@ KEYWORD_STOPWORDS: frozenset[str] = frozenset(
         "without",
         "map",
         "maps",
+        # "maps showing Elmouth": the place is the query
+        "showing",
+        "shows",
     ]
 )
 

@@ -30,6 +30,21 @@ def size_band(label: dict[str, Any]) -> str:
     return "< 24 px" if height < 24 else ("24–36 px" if height <= 36 else "> 36 px")
 
 
+def overlapped(label: dict[str, Any], others: Iterable[dict[str, Any]], share: float = 0.1) -> bool:
+    """Whether another label or an ornament covers more than ``share`` of the label's box (the
+    synthetic world letters without collision checks: such labels are often illegible)."""
+    x, y, w, h = label["box"]
+    for other in others:
+        if other is label:
+            continue
+        ox, oy, ow, oh = other["box"]
+        width = min(x + w, ox + ow) - max(x, ox)
+        height = min(y + h, oy + oh) - max(y, oy)
+        if width > 0 and height > 0 and width * height > share * w * h:
+            return True
+    return False
+
+
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two [x, y, w, h] boxes."""
     width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
@@ -69,6 +84,7 @@ class ReadingScore:
     overall: Tally = field(default_factory=Tally)
     by_angle: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_size: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_clutter: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     read: int = 0  # words the engine returned
     correct_exact: int = 0  # of those, matching a true word at its place
     correct_fuzzy: int = 0
@@ -100,6 +116,7 @@ class ReadingScore:
             else None,
             "by_angle": {k: tally(v) for k, v in sorted(self.by_angle.items())},
             "by_size": {k: tally(v) for k, v in sorted(self.by_size.items())},
+            "by_clutter": {k: tally(v) for k, v in sorted(self.by_clutter.items())},
         }
 
 
@@ -114,16 +131,23 @@ def true_words(labels: Iterable[dict[str, Any]]) -> list[tuple[str, dict[str, An
     return found
 
 
-def score_map(score: ReadingScore, labels: list[dict[str, Any]], words: list[MapWord]) -> None:
+def score_map(
+    score: ReadingScore,
+    labels: list[dict[str, Any]],
+    words: list[MapWord],
+    ornaments: Sequence[dict[str, Any]] = (),
+) -> None:
     """Add one map's reading to ``score``: each true word is matched to at most one read word
     at its place, exact matches first."""
     truth = true_words(labels)
+    cluttered = {id(label) for label in labels if overlapped(label, [*labels, *ornaments])}
     read = [(fold(w.text), w) for w in words]
     used_exact: set[int] = set()
     used_fuzzy: set[int] = set()
     for text, label in truth:
         tallies = [score.overall, score.by_angle[angle_band(label["angle"])]]
         tallies.append(score.by_size[size_band(label)])
+        tallies.append(score.by_clutter["overlapped" if id(label) in cluttered else "clear"])
         for tally in tallies:
             tally.truth += 1
         exact = _claim(text, label, read, used_exact, fuzzy=False)

@@ -89,6 +89,9 @@ class ReindexBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REINDEX_IDS)
+    map_text: bool = Field(
+        default=False, description="Also read the words printed on each map (OCR; vectors kept)."
+    )
 
 
 class JobPath(BaseModel):
@@ -145,8 +148,8 @@ def start_harvest(body: HarvestBody) -> tuple[dict[str, Any], int, dict[str, str
 def start_reindex(body: ReindexBody) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Re-derive documents from stored records; vectors kept unless the model or image changed."""
     if body.ids:
-        return _start(ReindexSpec(ids=list(dict.fromkeys(body.ids))))
-    return _start(ReindexSpec(full=True))
+        return _start(ReindexSpec(ids=list(dict.fromkeys(body.ids)), map_text=body.map_text))
+    return _start(ReindexSpec(full=True, map_text=body.map_text))
 
 
 @api.get("/jobs", summary="Recent jobs", responses={200: None, 401: Problem, 403: Problem})

@@ -153,7 +153,8 @@ def register(cli: click.Group) -> None:
         "-Q",
         default=",".join(QUEUES),
         show_default=True,
-        help="Comma-separated queues: harvest, embed (GPU/CPU model), index (writes).",
+        help="Comma-separated queues: harvest, embed (GPU/CPU model), ocr (map text; needs "
+        "scripts/install-ocr.sh), index (writes).",
     )
     @click.option("--concurrency", "-c", type=click.IntRange(min=1), default=1, show_default=True)
     @click.option(

@@ -77,16 +77,25 @@ def register(cli: click.Group) -> None:
         help="Reindex only this document (repeatable; default: every document).",
     )
     @click.option(
+        "--map-text",
+        is_flag=True,
+        help="Also read the words printed on each map (OCR; vectors kept; docs/map-text.md).",
+    )
+    @click.option(
         "--wait/--no-wait",
         default=True,
         show_default=True,
         help="With a broker: follow the job until it ends.",
     )
-    def reindex_job(ids: tuple[str, ...], wait: bool) -> None:
+    def reindex_job(ids: tuple[str, ...], map_text: bool, wait: bool) -> None:
         """Re-derive documents from their stored records; a full reindex after a model change
         re-embeds into a new index and swaps it in (docs/pipeline.md)."""
         from celery_tasks.job_specs import ReindexSpec
         from webapi.cli.harvest_commands import run_job
 
-        spec = ReindexSpec(ids=list(dict.fromkeys(ids))) if ids else ReindexSpec(full=True)
+        spec = (
+            ReindexSpec(ids=list(dict.fromkeys(ids)), map_text=map_text)
+            if ids
+            else ReindexSpec(full=True, map_text=map_text)
+        )
         run_job(spec, wait)
