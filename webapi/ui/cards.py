@@ -13,23 +13,29 @@ from webapi.ui.images import thumbnail
 from webapi.ui.query import url_with
 
 
-def result_card(hit: Any) -> dict[str, Any]:
-    """What a result card shows."""
+def result_card(hit: Any, query: str | None = None) -> dict[str, Any]:
+    """What a result card shows; a hit that matched words on the map links to its item page with
+    the query, so the viewer outlines those words."""
     hit = records.browser_hit(hit)
     name = hit.title or "Untitled map"
+    url = (
+        url_for("ui.item_page", doc_id=hit.id, q=query)
+        if query and hit.map_text
+        else url_for("ui.item_page", doc_id=hit.id)
+    )
     return {
         "hit": hit,
         "name": f"{name} ({hit.date})" if hit.date else name,
-        "url": url_for("ui.item_page", doc_id=hit.id),
+        "url": url,
         "image": thumbnail(hit.thumbnail_url),
         "search_with_url": url_with(MultiDict(), image_id=hit.id),
     }
 
 
-def result_cards(hits: list[Any]) -> list[dict[str, Any]]:
+def result_cards(hits: list[Any], query: str | None = None) -> list[dict[str, Any]]:
     """Cards for a list of hits; maps that share a title and date are told apart by their id, so
     every card's "Search with this map" has its own accessible name."""
-    cards = [result_card(hit) for hit in hits]
+    cards = [result_card(hit, query) for hit in hits]
     seen = Counter(card["name"] for card in cards)
     for card in cards:
         if seen[card["name"]] > 1:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from webapi.ui import export, records
 from webapi.ui.blueprint import bp
 from webapi.ui.cards import result_cards
 from webapi.ui.links import absolute_url
+from webapi.ui.map_text import map_text_view
 from webapi.ui.problems import PageProblem, problem_of
 from webapi.ui.query import url_with
 
@@ -35,6 +36,7 @@ def item_page(doc_id: str) -> tuple[str, int]:
             if similar_problem is None:
                 raise
     view = records.item_view(record)
+    words = map_text_view(record, request.args.get("q"))
     return (
         render_template(
             "ui/item.html",
@@ -48,6 +50,8 @@ def item_page(doc_id: str) -> tuple[str, int]:
             has_vector=doc.vector is not None,
             search_with_url=url_with(MultiDict(), image_id=record.id),
             manifest_url=url_for("ui.item_manifest", doc_id=record.id),
+            map_words=words,
+            map_words_matched=sum(1 for word in words if word["matched"]),
         ),
         200,
     )

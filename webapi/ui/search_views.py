@@ -213,7 +213,7 @@ def _search_context(
         "args": args,
         "params": params,
         "response": response,
-        "cards": result_cards(response.hits) if response else [],
+        "cards": result_cards(response.hits, params.q if params else None) if response else [],
         "facet_groups": _facet_groups(args, response),
         "histogram": year_histogram(
             [(b.value, b.count) for b in response.facets.get("decade", [])], args
