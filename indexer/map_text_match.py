@@ -4,6 +4,7 @@ backends search with, so every backend reports the same words and boxes."""
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from indexer.analysis import analyze, keyword_terms
@@ -29,23 +30,36 @@ def matched_map_words(
     terms = keyword_terms(text)
     if not terms or not record.map_text:
         return []
-    matched = [
-        word
-        for word in record.map_text
-        if any(fuzzy_match(term, read) for read in analyze(word.text) for term in terms)
-    ]
+    matches: dict[str, bool] = {}  # a map names its towns many times: decide each text once
+    matched = []
+    for word in record.map_text:
+        found = matches.get(word.text)
+        if found is None:
+            found = matches[word.text] = any(
+                fuzzy_match(term, read) for read in _terms_of(word.text) for term in terms
+            )
+        if found:
+            matched.append(word)
     return sorted(matched, key=lambda word: -word.score)[:limit]
 
 
-def found_in(record: MapRecord, text: str | None) -> FoundIn | None:
+@functools.lru_cache(maxsize=65_536)
+def _terms_of(text: str) -> tuple[str, ...]:
+    """The analysed terms of one map word (cached: the same place names recur across maps)."""
+    return tuple(analyze(text))
+
+
+def found_in(
+    record: MapRecord, text: str | None, matched: list[MapWord] | None = None
+) -> FoundIn | None:
     """Where the query's terms were found: in the catalogue record, on the map, or both (None:
-    nowhere, e.g. a hit of the image search alone)."""
+    nowhere, e.g. a hit of the image search alone). ``matched``: the map words, if known."""
     terms = keyword_terms(text)
     if not terms:
         return None
     catalogue_terms = {t for value in keyword_fields(record).values() for t in analyze(value)}
     in_catalogue = any(term in catalogue_terms for term in terms)
-    on_map = bool(matched_map_words(record, text, limit=1))
+    on_map = bool(matched if matched is not None else matched_map_words(record, text, limit=1))
     if in_catalogue and on_map:
         return "both"
     return "catalogue" if in_catalogue else ("map" if on_map else None)

@@ -596,9 +596,11 @@ class EmbeddedBackend:
             return self._browse(columns, query, mask)
         in_result = np.zeros(columns.size, bool)
         if query.text is not None:
-            matches = self._keyword_matches(query.text, mask)
+            # one expression for both lists: map-text variants are looked up once per query
+            expression = fts_match_expression(query.text, self._map_variants)
+            matches = self._keyword_matches(expression, mask)
             in_result[matches] = True
-            ranked = self._keyword_top(query.text, mask, len(matches), query.num_candidates)
+            ranked = self._keyword_top(expression, mask, len(matches), query.num_candidates)
             result.keyword = self._list_hits(columns, ranked)
         if query.vector is not None:
             self._region_parts = {}
@@ -630,10 +632,9 @@ class EmbeddedBackend:
             ]
         return found
 
-    def _keyword_matches(self, text: str, mask: np.ndarray) -> np.ndarray:
+    def _keyword_matches(self, expression: str | None, mask: np.ndarray) -> np.ndarray:
         """Docnos of every FTS match passing the filters
         (no scoring: cheap even for common words)."""
-        expression = fts_match_expression(text, self._map_variants)
         if expression is None:
             return np.zeros(0, np.int64)
         cursor = self._conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
@@ -642,7 +643,7 @@ class EmbeddedBackend:
         return docnos[mask[docnos]]
 
     def _keyword_top(
-        self, text: str, mask: np.ndarray, filtered_matches: int, k: int
+        self, expression: str | None, mask: np.ndarray, filtered_matches: int, k: int
     ) -> list[tuple[int, float]]:
         """The k best filtered matches by weighted BM25 (higher is better), ties by id; exact.
 
@@ -650,7 +651,6 @@ class EmbeddedBackend:
         unfiltered, and widen until k filtered ones score strictly above the cut (ties at the
         cut could hide a document with a smaller id).
         """
-        expression = fts_match_expression(text, self._map_variants)
         if expression is None or filtered_matches == 0:
             return []
         sql = (

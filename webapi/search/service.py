@@ -537,10 +537,11 @@ class SearchService:
             regions = hit_regions(doc.record, hit.semantic_hit)
             shown = hit_of(doc.record, score, why, regions)
             if keyword_text is not None:
-                shown.found_in = found_in(doc.record, keyword_text)
+                words = matched_map_words(doc.record, keyword_text)
+                shown.found_in = found_in(doc.record, keyword_text, words)
                 shown.map_text = [
                     MapWordHit(text=word.text, box=list(word.box), score=word.score)
-                    for word in matched_map_words(doc.record, keyword_text)
+                    for word in words
                 ]
             hits.append(shown)
         return hits
