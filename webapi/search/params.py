@@ -272,6 +272,11 @@ class Hit(BaseModel):
     places: list[str] = Field(default_factory=list)
     subjects: list[str] = Field(default_factory=list)
     thumbnail_url: str | None = None
+    manifest_url: str | None = Field(
+        default=None,
+        description="The record's IIIF manifest, when it names its image only there (a browser"
+        " can resolve the image from it when thumbnail_url is empty).",
+    )
     source_url: str | None = None
     score: float
     regions: list[HitRegion] = Field(

@@ -144,6 +144,7 @@ def hit_of(
         places=record.place_names,
         subjects=record.subjects,
         thumbnail_url=thumbnail_of(record),
+        manifest_url=record.image.manifest_url if record.image else None,
         source_url=record.source_url,
         score=score,
         regions=regions or [],

@@ -3,10 +3,20 @@
 (function () {
   "use strict";
   const viewer = document.getElementById("viewer");
-  if (viewer && window.OpenSeadragon) {
-    const source = JSON.parse(viewer.dataset.tileSource);
-    const tileSources = source.kind === "iiif" ? source.url : { type: "image", url: source.url };
-    const fallback = viewer.querySelector(".viewer-fallback");
+
+  // A record whose image only its IIIF manifest names: ask the library for it, then open it.
+  async function openFromManifest() {
+    try {
+      const image = await window.mapsearchManifests.resolve(viewer.dataset.manifest);
+      if (!image.service && !image.thumbnail) throw new Error("no image in the manifest");
+      openViewer(image.service ? image.service + "/info.json" : { type: "image", url: image.thumbnail }, null);
+    } catch (error) {
+      viewer.dataset.ready = "failed";
+      viewer.classList.remove("viewer-remote");
+    }
+  }
+
+  function openViewer(tileSources, fallback) {
     const osd = window.OpenSeadragon({
       element: viewer,
       prefixUrl: viewer.dataset.prefixUrl,
@@ -28,6 +38,13 @@
       viewer.dataset.zoom = String(event.zoom);
     });
     window.mapsearchViewer = osd;  // lets tests (and curious readers) drive the viewer
+  }
+
+  if (viewer && window.OpenSeadragon && viewer.dataset.tileSource) {
+    const source = JSON.parse(viewer.dataset.tileSource);
+    openViewer(source.kind === "iiif" ? source.url : { type: "image", url: source.url }, viewer.querySelector(".viewer-fallback"));
+  } else if (viewer && window.OpenSeadragon && viewer.dataset.manifest && window.mapsearchManifests) {
+    openFromManifest();
   }
 
   const copy = document.getElementById("copy-citation");

@@ -133,6 +133,7 @@
     if (opts.push) window.history.pushState({ mapsearch: true }, "", url);
     shownUrl = withoutHash(url);
     enhance();
+    if (window.mapsearchManifests) window.mapsearchManifests.showAll(document);
     restoreSidebar(sidebar);
     if (!opts.wholePage) restoreFocus(selector, opts.fallback);
     announce();
