@@ -12,6 +12,7 @@ from indexer.records import IndexDocument, MapRecord
 from webapi.search.params import Hit
 from webapi.search.service import thumbnail_of
 from webapi.services import services_of
+from webapi.ui.collection_names import facet_value_label
 from webapi.ui.images import thumbnail, tile_source
 from webapi.ui.links import web_link
 
@@ -60,7 +61,7 @@ def citation(record: MapRecord, page_url: str | None = None) -> str:
     if imprint:
         parts.append(imprint)
     if record.collections:
-        parts.append(record.collections[0])
+        parts.append(facet_value_label("collection", record.collections[0]))
     link = web_link(record.source_url) or page_url
     if link:
         parts.append(link)
@@ -81,7 +82,7 @@ def item_view(record: MapRecord) -> dict[str, Any]:
         ("Publisher", record.publisher or ""),
         ("Format", "; ".join(record.formats)),
         ("Language", "; ".join(record.languages)),
-        ("Collection", "; ".join(record.collections)),
+        ("Collection", "; ".join(facet_value_label("collection", c) for c in record.collections)),
         ("Call number", record.call_number or ""),
         ("Rights", record.rights or ""),
         ("Source", record.source),

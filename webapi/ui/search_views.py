@@ -14,6 +14,7 @@ from webapi.ui import records
 from webapi.ui.active_filters import active_filters
 from webapi.ui.blueprint import bp
 from webapi.ui.cards import result_cards
+from webapi.ui.collection_names import facet_value_label
 from webapi.ui.problems import PageProblem, problem_of
 from webapi.ui.query import (
     SIDEBAR_FACETS,
@@ -104,6 +105,7 @@ def _facet_groups(
         values = [
             {
                 "value": b.value,
+                "label": facet_value_label(name, b.value),
                 "count": b.count,
                 "selected": b.value in selected,
                 "url": toggle_value(args, name, b.value),
@@ -113,7 +115,13 @@ def _facet_groups(
         present = {b.value for b in buckets}
         # A chosen value the result set no longer counts stays visible so it can be unticked.
         values[:0] = [
-            {"value": v, "count": 0, "selected": True, "url": toggle_value(args, name, v)}
+            {
+                "value": v,
+                "label": facet_value_label(name, v),
+                "count": 0,
+                "selected": True,
+                "url": toggle_value(args, name, v),
+            }
             for v in selected
             if v not in present
         ]
@@ -220,7 +228,7 @@ def _search_context(
         )
         if response
         else YearHistogram(),
-        "active_filters": active_filters(args, example),
+        "active_filters": active_filters(args, example, facet_value_label),
         "chips": modifier_links(args, services_of().search.modifier_weight()),
         # the pager stops at the last page paging reaches (the window), never past it
         "pages": page_links(args, page, size, reachable) if reachable > size else [],

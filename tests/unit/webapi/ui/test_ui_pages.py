@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -305,3 +306,19 @@ def test_item_page_says_where_an_image_not_held_here_is(tmp_path: Path) -> None:
         assert 'id="no-image"' in nothing and "This record has no image" in nothing
     finally:
         services.close()
+
+
+def test_collection_ids_read_as_the_names_the_library_gives(
+    app: Flask, client: FlaskClient
+) -> None:
+    data_dir = services_of(app).settings.data_dir
+    (data_dir / "collection_names.json").write_text(
+        json.dumps({"stanford-zb871zd0767": "Branner Library map collection"}), encoding="utf-8"
+    )
+    page = client.get("/?q=red&collection=stanford-zb871zd0767").get_data(as_text=True)
+    # the facet value and the chip above the results say the name; the filter keeps the id
+    assert '<span class="facet-value">Branner Library map collection</span>' in page
+    assert 'value="stanford-zb871zd0767"' in page
+    assert "Collection:</span> Branner Library map collection" in page
+    unnamed = client.get("/?q=red&collection=other-id").get_data(as_text=True)
+    assert '<span class="facet-value">other-id</span>' in unnamed
