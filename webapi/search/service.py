@@ -537,7 +537,8 @@ class SearchService:
                 )
             regions = hit_regions(doc.record, hit.semantic_hit)
             shown = hit_of(doc.record, score, why, regions)
-            if keyword_text is not None:
+            if keyword_text is not None and hit.keyword_rank is not None:
+                # only keyword matches can have matched words (an image-list hit has none)
                 words = matched_map_words(doc.record, keyword_text)
                 shown.found_in = found_in(doc.record, keyword_text, words)
                 shown.map_text = [
