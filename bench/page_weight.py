@@ -103,7 +103,7 @@ def load_whole_page(page: Page, path: str) -> None:
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_load_state("networkidle")
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('#results img')).every(img => img.complete)"
+        "() => Array.from(document.querySelectorAll('#results img')).every(img => img.complete)"
     )
 
 

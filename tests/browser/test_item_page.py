@@ -38,12 +38,15 @@ def test_item_page_zooms_and_cites(page: Page, live_app: LiveApp) -> None:
     for _ in range(4):  # each wheel step zooms in by OpenSeadragon's zoomPerScroll (1.2)
         page.mouse.wheel(0, -120)
         page.wait_for_timeout(100)
-    page.wait_for_function(f"window.mapsearchViewer.viewport.getZoom() > {start} * 1.5")
+    # predicates as functions: an expression string is eval'ed in the page, which its CSP forbids
+    page.wait_for_function(
+        "start => window.mapsearchViewer.viewport.getZoom() > start * 1.5", arg=start
+    )
     # the keyboard zooms too: focus the viewer canvas, press "-" until back out
     page.locator('#viewer .openseadragon-canvas[tabindex="0"]').first.focus()
     zoomed = page.evaluate("window.mapsearchViewer.viewport.getZoom()")
     page.keyboard.press("-")
-    page.wait_for_function(f"window.mapsearchViewer.viewport.getZoom() < {zoomed}")
+    page.wait_for_function("z => window.mapsearchViewer.viewport.getZoom() < z", arg=zoomed)
     expect(page.locator("#citation-text")).to_contain_text(record["title"])
     manifest = page.request.get(page.locator(".manifest-link").get_attribute("href") or "").json()
     assert manifest["type"] == "Manifest" and manifest["label"]["none"] == [record["title"]]
@@ -114,7 +117,9 @@ def test_iiif_record_gets_size_requests_and_deep_zoom_from_its_image_service(
             expect(page.locator("#viewer")).to_have_attribute(
                 "data-tile-source", re.compile("info.json")
             )
-            page.wait_for_function("window.mapsearchViewer.world.getItemAt(0).getFullyLoaded()")
+            page.wait_for_function(
+                "() => window.mapsearchViewer.world.getItemAt(0).getFullyLoaded()"
+            )
             assert iiif.requests_to("/iiif/map-1/info.json")
             assert iiif.requests_to("/iiif/map-1/full/400,300/0/default.jpg")
         finally:

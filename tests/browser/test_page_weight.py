@@ -38,7 +38,7 @@ def load_all(page: Page) -> None:
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_load_state("networkidle")
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('#results img')).every(img => img.complete)"
+        "() => Array.from(document.querySelectorAll('#results img')).every(img => img.complete)"
     )
 
 
