@@ -98,27 +98,6 @@ def _with_map_text(terms: list[str], field_list: list[str], map_text: str) -> Bo
     }
 
 
-def found_in_clauses(text: str | None, fields: FieldMap) -> dict[str, Body]:
-    """Per ``found_in`` value, the clause keeping the keyword matches found there: some term
-    in a catalogue field and none on the map ("catalogue"), the reverse ("map"), or both."""
-    terms = keyword_terms(text) if fields.analysed_terms else []
-    if not terms or fields.map_text is None:
-        raise UnsupportedFilter("found_in needs a text query on an index with map text")
-    field_list = [f"{name}^{weight:g}" for name, weight in fields.text_fields.items()]
-    catalogue = {"combined_fields": {"query": " ".join(terms), "fields": field_list}}
-    on_map = {
-        "bool": {
-            "should": [map_text_clause(term, fields.map_text) for term in terms],
-            "minimum_should_match": 1,
-        }
-    }
-    return {
-        "catalogue": {"bool": {"filter": [catalogue], "must_not": [on_map]}},
-        "map": {"bool": {"filter": [on_map], "must_not": [catalogue]}},
-        "both": {"bool": {"filter": [catalogue, on_map]}},
-    }
-
-
 def _terms(field: str | None, values: tuple[str, ...], label: str) -> Body:
     if field is None:
         raise UnsupportedFilter(f"this index has no field for the {label} filter")
