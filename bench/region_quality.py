@@ -60,7 +60,7 @@ def run(service: Any, queries: list[GoldQuery], regions: bool) -> dict[str, dict
     by_variant: dict[str, list[dict[str, float]]] = {}
     for row in result.results:
         if row.error:
-            raise RuntimeError(f"{row.query_id}: {row.error}")
+            raise RuntimeError(f"{row.id}: {row.error}")
         by_variant.setdefault(f"{row.type}/{row.variant}", []).append(row.metrics)
     return {name: mean_metrics(rows) for name, rows in by_variant.items()}
 
@@ -69,7 +69,7 @@ def localise(
     service: Any, queries: list[GoldQuery], boxes: dict[str, Any]
 ) -> tuple[Localisation, dict[str, Localisation]]:
     """Localisation over every ornament query's top 10, overall and per ornament."""
-    overall, per_kind = Localisation(), {}
+    overall, per_kind = Localisation(), dict[str, Localisation]()
     for query in queries:
         if query.variant != "ornaments":
             continue
@@ -136,7 +136,7 @@ def main() -> None:
         metric = "p@10" if name.startswith("image") else "ndcg@10"
         on, off = with_regions[name][metric], whole_only[name][metric]
         print(f"{name:<22} {metric:<8} {on:8.3f} {off:8.3f}")
-    loc = report["localisation"]
+    loc: dict[str, Any] = report["localisation"]  # type: ignore[assignment]
     found, hits = loc["localised"], loc["relevant_hits"]
     print(f"localisation {found}/{hits} = {loc['rate']:.3f} {loc['per_ornament']}")
     print(report["uptime"])

@@ -278,6 +278,8 @@ class Hit(BaseModel):
         " can resolve the image from it when thumbnail_url is empty).",
     )
     source_url: str | None = None
+    image_width: int | None = Field(default=None, description="Full-resolution width, if known.")
+    image_height: int | None = None
     score: float
     regions: list[HitRegion] = Field(
         default_factory=list, description="Best matching regions (semantic hits), best first."

@@ -146,6 +146,8 @@ def hit_of(
         thumbnail_url=thumbnail_of(record),
         manifest_url=record.image.manifest_url if record.image else None,
         source_url=record.source_url,
+        image_width=record.image.width if record.image else None,
+        image_height=record.image.height if record.image else None,
         score=score,
         regions=regions or [],
         explain=explain,

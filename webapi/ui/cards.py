@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from webapi.ui import records
 from webapi.ui.images import thumbnail
 from webapi.ui.query import url_with
+from webapi.ui.regions import card_region, region_args
 
 
 def result_card(hit: Any, query: str | None = None) -> dict[str, Any]:
@@ -18,15 +19,17 @@ def result_card(hit: Any, query: str | None = None) -> dict[str, Any]:
     the query, so the viewer outlines those words."""
     hit = records.browser_hit(hit)
     name = hit.title or "Untitled map"
-    url = (
-        url_for("ui.item_page", doc_id=hit.id, q=query)
-        if query and hit.map_text
-        else url_for("ui.item_page", doc_id=hit.id)
+    url = url_for(
+        "ui.item_page",
+        doc_id=hit.id,
+        q=query if query and hit.map_text else None,
+        region=region_args(hit) or None,  # the viewer opens on the hit's best regions
     )
     return {
         "hit": hit,
         "name": f"{name} ({hit.date})" if hit.date else name,
         "url": url,
+        "region": card_region(hit),
         "image": thumbnail(hit.thumbnail_url),
         "search_with_url": url_with(MultiDict(), image_id=hit.id),
     }

@@ -14,6 +14,7 @@ from webapi.ui.links import absolute_url
 from webapi.ui.map_text import map_text_view
 from webapi.ui.problems import PageProblem, problem_of
 from webapi.ui.query import url_with
+from webapi.ui.regions import shown_regions, viewer_regions
 
 _CORS = {"Access-Control-Allow-Origin": "*"}  # IIIF viewers elsewhere may load manifests
 
@@ -37,6 +38,8 @@ def item_page(doc_id: str) -> tuple[str, int]:
                 raise
     view = records.item_view(record)
     words = map_text_view(record, request.args.get("q"))
+    size = (record.image.width, record.image.height) if record.image else (None, None)
+    regions = viewer_regions(shown_regions(request.args.getlist("region"), size))
     return (
         render_template(
             "ui/item.html",
@@ -52,6 +55,8 @@ def item_page(doc_id: str) -> tuple[str, int]:
             manifest_url=url_for("ui.item_manifest", doc_id=record.id),
             map_words=words,
             map_words_matched=sum(1 for word in words if word["matched"]),
+            regions=regions,
+            search_url=url_for("ui.search_page"),
         ),
         200,
     )

@@ -139,7 +139,10 @@ def _facet_groups(
 
 def _example_image(args: MultiDict[str, str]) -> dict[str, Any] | None:
     """What the example-image preview shows, and the link that removes it."""
-    remove_url = url_with(args, image_id=None, image_url=None, image_token=None, mix=None)
+    remove_url = url_with(
+        args, image_id=None, image_url=None, image_token=None, mix=None, image_region=None
+    )
+    region = f" (region {args['image_region']})" if args.get("image_region") else ""
     if "image_id" in args:
         record = records.fetch_record(args["image_id"])
         if record is None:
@@ -151,7 +154,7 @@ def _example_image(args: MultiDict[str, str]) -> dict[str, Any] | None:
             }
         view = records.item_view(record)
         return {
-            "label": record.title,
+            "label": record.title + region,
             "src": view["thumbnail"]["src"],
             "remove_url": remove_url,
             "kind": "item",
