@@ -788,7 +788,10 @@ class EmbeddedBackend:
         with_regions = candidates[has_regions]
         region_top = columns.top_k(with_regions, best[has_regions], query.num_candidates)
         region_rank = {docno: rank for rank, (docno, _) in enumerate(region_top, start=1)}
-        whole_of = dict(zip(candidates.tolist(), whole.tolist(), strict=True))
+        # ``candidates`` is sorted (flatnonzero): find each ranked map's whole-map score there
+        ranked_docnos = np.array([docno for docno, _ in ranked], np.int64)
+        positions = np.searchsorted(candidates, ranked_docnos)
+        whole_of = dict(zip(ranked_docnos.tolist(), whole[positions].tolist(), strict=True))
         self._region_parts = {
             docno: (
                 whole_of[docno],

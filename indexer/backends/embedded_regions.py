@@ -196,10 +196,12 @@ class RegionColumns:
             return []
         start, count = rows
         part = scores[start : start + count]
-        levels = self.levels[start : start + count].tolist()
-        order = sorted(range(count), key=lambda i: (-float(part[i]), levels[i], i))
-        matches = []
-        for i in order[:k]:
-            x, y, w, h = (int(v) for v in self.boxes[start + i])
-            matches.append(RegionMatch((x, y, w, h), int(self.levels[start + i]), float(part[i])))
-        return matches
+        levels = self.levels[start : start + count]
+        order = np.lexsort((np.arange(count), levels, -part))[:k] + start
+        boxes, picked = self.boxes[order].tolist(), self.levels[order].tolist()
+        return [
+            RegionMatch((x, y, w, h), level, score)
+            for (x, y, w, h), level, score in zip(
+                boxes, picked, scores[order].tolist(), strict=True
+            )
+        ]

@@ -83,7 +83,11 @@ def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[st
         if doc.regions is not None and version >= REGIONS_SINCE_VERSION:
             source["region_grid"] = doc.regions.grid
             source["regions"] = [
-                {"vector": vector.tolist(), "box": box.tolist(), "level": int(level)}
+                {
+                    "vector": vector.tolist(),
+                    **dict(zip("xywh", box.tolist(), strict=True)),
+                    "level": int(level),
+                }
                 for vector, box, level in zip(
                     doc.regions.vectors.astype(np.float32),
                     doc.regions.boxes,
@@ -118,7 +122,7 @@ def source_json(doc: IndexDocument, mapping_version: int | None = None) -> str:
         text = f'{text[:-1]},"vector":{vector_json(vector)}}}'
     if regions is not None:
         parts = [
-            f'{{"box":{json.dumps(r["box"])},"level":{r["level"]},'
+            f'{{"x":{r["x"]},"y":{r["y"]},"w":{r["w"]},"h":{r["h"]},"level":{r["level"]},'
             f'"vector":{vector_json(r["vector"])}}}'
             for r in regions
         ]
@@ -149,7 +153,7 @@ def regions_from_source(source: dict[str, Any]) -> RegionSet | None:
         return RegionSet.empty(str(grid))
     return RegionSet.build(
         str(grid),
-        [tuple(r["box"]) for r in regions],
+        [(int(r["x"]), int(r["y"]), int(r["w"]), int(r["h"])) for r in regions],
         [int(r["level"]) for r in regions],
         [r["vector"] for r in regions],
     )

@@ -260,10 +260,11 @@ def region_list_body(query: BackendQuery, fields: FieldMap) -> Body:
         with_bar=region_bar_applies(query),
     )
     path = fields.region_vector.rsplit(".", 1)[0]
+    # doc values, not _source: a hit's _source holds every region vector and the record
     knn["inner_hits"] = {
         "size": REGIONS_PER_HIT,
         "_source": False,
-        "fields": [f"{path}.box", f"{path}.level"],
+        "docvalue_fields": [f"{path}.{name}" for name in ("x", "y", "w", "h", "level")],
     }
     return {
         "knn": knn,

@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from indexer.backends.base import BackendQuery, ListHit, RegionMatch
-from indexer.backends.es_documents import cosine_from_score, parse_semantic
+from indexer.backends.es_documents import cosine_from_score, to_list_hit
 from indexer.backends.es_fields import FieldMap
 
 
@@ -18,9 +18,14 @@ def region_matches(hit: dict[str, Any], path: str) -> tuple[RegionMatch, ...]:
     inner = hit.get("inner_hits", {}).get(path, {}).get("hits", {}).get("hits", [])
     matches = []
     for entry in inner:
-        values = (entry.get("fields", {}).get(path) or [{}])[0]
-        box = values.get("box") or [0, 0, 0, 0]
-        level = (values.get("level") or [0])[0]
+        fields = entry.get("fields", {})
+
+        def value(name: str, fields: dict[str, Any] = fields) -> int:
+            found = fields.get(f"{path}.{name}") or [0]
+            return int(found[0])
+
+        box = [value("x"), value("y"), value("w"), value("h")]
+        level = value("level")
         offset = int(entry.get("_nested", {}).get("offset", 0))
         score = cosine_from_score(float(entry["_score"]))
         matches.append((RegionMatch(tuple(int(v) for v in box), int(level), score), offset))  # type: ignore[arg-type]
@@ -30,11 +35,14 @@ def region_matches(hit: dict[str, Any], path: str) -> tuple[RegionMatch, ...]:
 
 def parse_region_list(hits: list[dict[str, Any]], fields: FieldMap, path: str) -> list[ListHit]:
     """The region list: maps scored by their best region, each with its best regions."""
-    regions = {str(hit.get("_id")): region_matches(hit, path) for hit in hits}
-    return [
-        dataclasses.replace(hit, regions=regions.get(hit.id, ()))
-        for hit in parse_semantic(hits, fields)
+    parsed = [
+        dataclasses.replace(
+            to_list_hit(hit, fields, cosine_from_score(float(hit["_score"]))),
+            regions=region_matches(hit, path),
+        )
+        for hit in hits
     ]
+    return sorted(parsed, key=lambda h: (-h.score, h.id))
 
 
 def combine_lists(
