@@ -322,3 +322,9 @@ def test_collection_ids_read_as_the_names_the_library_gives(
     assert "Collection:</span> Branner Library map collection" in page
     unnamed = client.get("/?q=red&collection=other-id").get_data(as_text=True)
     assert '<span class="facet-value">other-id</span>' in unnamed
+
+
+def test_a_ranking_with_nothing_left_says_0_maps_not_best_0(client: FlaskClient) -> None:
+    page = client.get("/?image_id=test:red-0&year_from=1000&year_to=1001").get_data(as_text=True)
+    heading = html.unescape(re.sub(r"\s+", " ", page.split('id="results-heading"')[1][:400]))
+    assert "Best" not in heading and "0</span> maps" in heading
