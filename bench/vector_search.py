@@ -49,15 +49,19 @@ dims = backend._columns.vectors.shape[1]
 queries = rng.standard_normal((20, dims)).astype(np.float32)
 backend.search(BackendQuery(vector=queries[0], num_candidates=10))  # loads or builds the index
 with_index = time.perf_counter() - started
-for query in queries:  # a serving mix: first pages through the index, deep windows exact
-    backend.search(BackendQuery(vector=query, num_candidates=10))
-for query in queries[:5]:
+def memory(tag):
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            found[key + tag] = int(value.split()[0]) // 1024
+    return found
+for query in queries:  # first pages (window 200) through the index
+    backend.search(BackendQuery(vector=query, num_candidates=200))
+memory_index = memory("_mib_index_only")
+for query in queries[:5]:  # deep windows: exact scans touch every vector page
     backend.search(BackendQuery(vector=query, num_candidates=1000))
-memory = {}
-for line in Path("/proc/self/status").read_text().splitlines():
-    key, _, value = line.partition(":")
-    if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-        memory[key + "_mib"] = int(value.split()[0]) // 1024
+memory = {**memory_index, **memory("_mib_after_exact")}
 print(json.dumps({"open_s": round(opened, 2), "mapped": mapped,
                   "with_index_s": round(with_index, 2), **memory}))
 """
