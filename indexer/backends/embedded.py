@@ -437,7 +437,7 @@ class EmbeddedBackend:
     def _maintain_index(self, columns: Columns) -> None:
         """Load or (re)build the vector index when the collection is large enough and the index
         is missing or too far behind; at most one look per change, or per ``INDEX_RETRY_S``."""
-        if columns.vectors is None or columns.size < self._planner.min_rows:
+        if columns.vectors is None or self._vector_count(columns) < max(1, self._planner.min_rows):
             return
         if self._index_thread is not None and self._index_thread.is_alive():
             return
