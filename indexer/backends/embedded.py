@@ -45,13 +45,12 @@ from indexer.backends.embedded_snapshot import open_snapshot, publish, snapshot_
 from indexer.backends.vector_index import META_KEY as INDEX_META_KEY
 from indexer.backends.vector_index import (
     STALE_FRACTION,
-    TAIL_MIN,
     PlannerLimits,
     VectorIndex,
     build,
     build_lock,
     choose_path,
-    index_path,
+    drop_others,
     read_index,
     write_index,
 )
@@ -450,7 +449,7 @@ class EmbeddedBackend:
             return
         self._index_checked = (columns.seq, now)
         if vector_index is not None and self._index_behind(columns, vector_index) <= max(
-            TAIL_MIN, STALE_FRACTION * columns.size
+            self._planner.tail_min, STALE_FRACTION * columns.size
         ):
             return
         if self._index_in_background:
@@ -480,7 +479,7 @@ class EmbeddedBackend:
             finally:
                 conn.execute("COMMIT")
             if loaded is not None and self._index_behind(columns, loaded) <= max(
-                TAIL_MIN, STALE_FRACTION * columns.size
+                self._planner.tail_min, STALE_FRACTION * columns.size
             ):
                 self._install_index(loaded, database)
                 return
@@ -494,8 +493,9 @@ class EmbeddedBackend:
                     has_vector = columns.has_vector[:size].copy()
                 assert columns.vectors is not None
                 built = build(columns.vectors, has_vector, seq)
-                target = index_path(database)
-                publish(conn, write_index(built, target), target, built.token, INDEX_META_KEY)
+                temporary, target, described = write_index(built, database)
+                if publish(conn, temporary, target, described, INDEX_META_KEY):
+                    drop_others(database, built.token)
                 self._install_index(built, database)
         finally:
             conn.close()

@@ -4,7 +4,8 @@ the planner that picks, per query, between it and the exact kernel (``vector_ker
 The index covers the vectors as of one change ``seq``; rows written after it (the tail) are scored
 exactly and merged in, deleted rows are masked out, and every candidate is rescored with its
 float32 vector, so a hit's score is always exact. Like the columns snapshot it is a cache beside the
-SQLite file, named by a token in the SQLite meta so a file of another history is never used.
+SQLite file (faiss's own format, memory-mapped on load: processes share its pages), named by a
+token that the SQLite meta records, so a file of another history is never used.
 The thresholds below come from the measurements in docs/benchmarks.md."""
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import math
 import secrets
 import sqlite3
-import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +27,6 @@ from indexer.backends.embedded_schema import get_meta
 
 SUFFIX = ".ann"
 META_KEY = "vector_index"
-MAGIC = b"MSANN001"
 # Collections smaller than this are scanned exactly (a few ms), never indexed.
 MIN_ROWS = 50_000
 # Fewer rows than this fraction passing the filters: the exact gather is cheap and a filtered IVF
@@ -44,9 +43,9 @@ RERANK_MIN = 100  # candidates rescored exactly, at least (2·k above that)
 TRAIN_PER_LIST = 30
 
 
-def index_path(database: Path) -> Path:
-    """The vector index file of one physical SQLite file."""
-    return Path(f"{database}{SUFFIX}")
+def index_path(database: Path, token: str) -> Path:
+    """A vector index file of one physical SQLite file (the token names the build)."""
+    return Path(f"{database}{SUFFIX}.{token}")
 
 
 def list_count(rows: int) -> int:
@@ -61,6 +60,7 @@ class PlannerLimits:
     min_rows: int = MIN_ROWS
     min_selectivity: float = MIN_SELECTIVITY
     max_depth: int = MAX_DEPTH
+    tail_min: int = TAIL_MIN  # a rebuild is due past max(tail_min, STALE_FRACTION · rows)
 
 
 def choose_path(
@@ -144,41 +144,44 @@ def build_lock(database: Path) -> Iterator[bool]:
         yield True
 
 
-def write_index(vector_index: VectorIndex, target: Path) -> str:
-    """Write the index to a temporary file beside ``target``; returns its path (see
-    ``embedded_snapshot.publish``)."""
+def write_index(vector_index: VectorIndex, database: Path) -> tuple[str, Path, str]:
+    """Write the index to a temporary file beside ``database``; returns (its path, the path to
+    publish it at, the meta value naming it) for ``embedded_snapshot.publish``."""
     import faiss
 
-    header = json.dumps(
+    target = index_path(database, vector_index.token)
+    temporary = target.with_name(f"{target.name}.tmp")
+    faiss.write_index(vector_index.index, str(temporary))
+    described = json.dumps(
         {"token": vector_index.token, "seq": vector_index.seq, "rows": vector_index.rows}
-    ).encode()
-    blob = faiss.serialize_index(vector_index.index)
-    temporary = target.with_name(f"{target.name}.{vector_index.token[:8]}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(MAGIC + struct.pack("<Q", len(header)) + header)
-        blob.tofile(handle)
-    return str(temporary)
+    )
+    return str(temporary), target, described
+
+
+def drop_others(database: Path, keep: str) -> None:
+    """Remove this file's older index files (processes that mapped them keep their inode)."""
+    for path in database.parent.glob(f"{database.name}{SUFFIX}.*"):
+        if path.name != index_path(database, keep).name and not path.name.endswith(".lock"):
+            path.unlink(missing_ok=True)
 
 
 def read_index(conn: sqlite3.Connection, database: Path) -> VectorIndex | None:
-    """The index file of this SQLite file when it belongs to its history (its token in meta, its
-    seq not ahead); None otherwise."""
+    """The index this SQLite file's meta names (its history's), memory-mapped so its pages are
+    shared between processes and loading costs nothing; None when there is none usable."""
     import faiss
 
-    path = index_path(database)
     try:
-        with path.open("rb") as handle:
-            start = handle.read(len(MAGIC) + 8)
-            if start[: len(MAGIC)] != MAGIC:
-                return None
-            (length,) = struct.unpack("<Q", start[len(MAGIC) :])
-            header = json.loads(handle.read(length))
-            if get_meta(conn, META_KEY) != header["token"]:
-                return None
-            if header["seq"] > int(get_meta(conn, "seq") or 0):
-                return None
-            blob = np.fromfile(handle, np.uint8)
-    except (OSError, ValueError, struct.error):
+        described = json.loads(get_meta(conn, META_KEY) or "null")
+        if not isinstance(described, dict):
+            return None
+        token, seq, rows = str(described["token"]), int(described["seq"]), int(described["rows"])
+    except (ValueError, KeyError, TypeError):
         return None
-    index = faiss.deserialize_index(blob)
-    return VectorIndex(token=header["token"], seq=header["seq"], rows=header["rows"], index=index)
+    path = index_path(database, token)
+    if seq > int(get_meta(conn, "seq") or 0) or not path.exists():
+        return None
+    try:
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError:
+        return None
+    return VectorIndex(token=token, seq=seq, rows=rows, index=index)

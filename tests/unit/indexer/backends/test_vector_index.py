@@ -22,7 +22,7 @@ from indexer.backends.vector_kernel import exact_top
 from indexer.records import IndexDocument, MapRecord
 
 DIMS = 32
-LIMITS = PlannerLimits(min_rows=1000, min_selectivity=0.05, max_depth=100)
+LIMITS = PlannerLimits(min_rows=1000, min_selectivity=0.05, max_depth=100, tail_min=100)
 
 
 def clustered(count: int, seed: int) -> np.ndarray:
@@ -92,11 +92,10 @@ def test_background_build_is_shared_through_the_file(tmp_path: Path) -> None:
     assert builder.last_semantic_path == "exact"  # the index is being built meanwhile
     assert builder._index_thread is not None
     builder._index_thread.join(timeout=120)
-    assert index_path(path).exists()
+    built = builder._vector_index
+    assert built is not None and index_path(path, built.token).exists()
     assert builder.search(query).semantic[0].id == "x:00007"
     assert builder.last_semantic_path == "index"
-    built = builder._vector_index
-    assert built is not None
 
     reader = EmbeddedBackend(path, planner=LIMITS, index_in_background=False)
     assert [h.id for h in reader.search(query).semantic] == [
@@ -111,18 +110,36 @@ def test_an_index_of_another_history_is_not_used(tmp_path: Path) -> None:
     backend = EmbeddedBackend(path, planner=LIMITS, index_in_background=False)
     backend.write(documents(clustered(1200, seed=6)))
     backend.search(BackendQuery(vector=clustered(1, seed=7)[0]))
-    old_token = backend._vector_index.token if backend._vector_index else None
+    assert backend._vector_index is not None
+    old_token = backend._vector_index.token
     backend.close()
-    shutil.copy(path, tmp_path / "copy.sqlite")  # carries the meta token of the index beside it
-    shutil.copy(index_path(path), index_path(tmp_path / "copy.sqlite"))
-    other = EmbeddedBackend(tmp_path / "copy.sqlite", planner=LIMITS, index_in_background=False)
+    copy = tmp_path / "copy.sqlite"  # a copy of the same history, its index beside it: reused
+    shutil.copy(path, copy)
+    shutil.copy(index_path(path, old_token), index_path(copy, old_token))
+    other = EmbeddedBackend(copy, planner=LIMITS, index_in_background=False)
     other.search(BackendQuery(vector=clustered(1, seed=7)[0]))
     assert other._vector_index is not None and other._vector_index.token == old_token
-    index_path(path).unlink()  # a foreign file: same name, another token in its header
     fresh = EmbeddedBackend(tmp_path / "fresh.sqlite", planner=LIMITS, index_in_background=False)
-    fresh.write(documents(clustered(1200, seed=8)))
-    fresh.close()
-    shutil.copy(index_path(tmp_path / "copy.sqlite"), index_path(tmp_path / "fresh.sqlite"))
-    fresh = EmbeddedBackend(tmp_path / "fresh.sqlite", planner=LIMITS, index_in_background=False)
+    fresh.write(documents(clustered(1200, seed=8)))  # another history, a foreign index beside it
+    shutil.copy(index_path(path, old_token), index_path(tmp_path / "fresh.sqlite", old_token))
     fresh.search(BackendQuery(vector=clustered(1, seed=7)[0]))
     assert fresh._vector_index is not None and fresh._vector_index.token != old_token
+
+
+def test_a_rebuild_replaces_the_old_index_file(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    backend = EmbeddedBackend(path, planner=LIMITS, index_in_background=False)
+    backend.write(documents(clustered(1200, seed=9)))
+    backend.search(BackendQuery(vector=clustered(1, seed=7)[0]))
+    first = backend._vector_index
+    more = documents(clustered(400, seed=10))
+    for doc in more:
+        doc.record = doc.record.model_copy(update={"id": "y" + doc.record.id})
+    backend.write(more)  # a third of the rows: past the tail limit, so a rebuild is due
+    backend._index_checked = (-1, 0.0)
+    found = backend.search(BackendQuery(vector=more[3].vector, num_candidates=10))
+    assert found.semantic[0].id == more[3].id
+    assert first is not None and backend._vector_index is not None
+    assert backend._vector_index.token != first.token
+    assert not index_path(path, first.token).exists()
+    assert index_path(path, backend._vector_index.token).exists()
