@@ -236,3 +236,12 @@ def test_documents_follow_the_layout_of_the_index_version() -> None:
 def test_a_short_list_still_explores_enough_candidates() -> None:
     knn = es_queries.knn_clause(VECTOR, BackendQuery(vector=VECTOR, num_candidates=10), MAPS_FIELDS)
     assert knn["k"] == 10 and knn["num_candidates"] == es_queries.MIN_NUM_CANDIDATES
+
+
+def test_binary_quantization_falls_back_to_int8_for_small_or_unknown_dims() -> None:
+    v3 = index_definition(3, dims=512, english=False)["mappings"]["properties"]["vector"]
+    assert v3["index_options"]["type"] == "bbq_hnsw"
+    small = index_definition(3, dims=4, english=False)["mappings"]["properties"]["vector"]
+    assert small["index_options"] == {"type": "int8_hnsw", "m": 16, "ef_construction": 100}
+    unknown = index_definition(3, dims=None, english=False)["mappings"]["properties"]["vector"]
+    assert unknown["index_options"]["type"] == "int8_hnsw"
