@@ -93,3 +93,38 @@ def test_reindex_keeps_current_vectors_without_fetching(tmp_path: Path) -> None:
         assert after[f"r:{n}"].vector is not None
         assert after[f"r:{n}"].vector.tolist() == before[f"r:{n}"].vector.tolist()
         assert after[f"r:{n}"].image_hash == before[f"r:{n}"].image_hash
+
+
+def test_a_staff_reindex_adds_regions_without_re_embedding_whole_maps(tmp_path: Path) -> None:
+    """Regions turned on after indexing: a full reindex job loads each large sheet again and
+    embeds only its regions; the whole-map vectors stay exactly as they were."""
+    from tests.unit.indexer.test_regions import sheet
+
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    records = []
+    for n in range(3):
+        sheet().save(data / "images" / f"{n}.png")
+        ref = ImageRef(url=f"images/{n}.png", width=2400, height=1600)
+        records.append(MapRecord(id=f"g:{n}", source="g", title=f"Sheet {n}", image=ref))
+    records_file = tmp_path / "records.jsonl"
+    records_file.write_text("\n".join(r.model_dump_json() for r in records))
+    base = {"data_dir": data, "model": "demo", "device": "cpu"}
+    off = create_app({**base, "region_grid": ""})
+    spec = parse_job_spec({"source": "records", "path": str(records_file)})
+    assert start_job(off, spec, inline=True).state == "succeeded"
+    backend = open_backend(load_settings({"data_dir": data}))
+    before = backend.fetch([r.id for r in records])
+    assert all(doc.regions is None for doc in before.values())
+
+    on = create_app({**base, "region_grid": "2,4@0.25"})
+    job = start_job(on, parse_job_spec({"source": "index", "full": True}), inline=True)
+
+    assert job.state == "succeeded", job
+    backend.refresh()
+    after = backend.fetch([r.id for r in records])
+    backend.close()
+    for doc_id, doc in after.items():
+        assert doc.vector is not None and before[doc_id].vector is not None
+        assert doc.vector.tolist() == before[doc_id].vector.tolist()
+        assert doc.regions is not None and len(doc.regions) > 0 and doc.regions.grid == "2,4@0.25"
