@@ -3,6 +3,8 @@ that leave that folder or pass through a symbolic link are 404 (``indexer.images
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, send_file
 
 from indexer.images.errors import UnsafeURL
@@ -20,13 +22,7 @@ IMMUTABLE_SECONDS = 365 * 24 * 3600
 @blueprint.get("/thumbnails/<path:filename>")
 def thumbnail(filename: str) -> Response:
     """A thumbnail made at index time; its name is its pixels' hash, so it is cached for good."""
-    directory = services_of().settings.data_dir / THUMBNAILS_DIR
-    try:
-        path = confined_file(filename, [directory])
-    except UnsafeURL:
-        abort(404)
-    if not path.is_file():
-        abort(404)
+    path = _stored_file(THUMBNAILS_DIR, filename)
     response = send_file(path, mimetype="image/webp", max_age=IMMUTABLE_SECONDS)
     response.cache_control.immutable = True
     response.cache_control.public = True
@@ -36,11 +32,16 @@ def thumbnail(filename: str) -> Response:
 @blueprint.get("/images/<path:filename>")
 def local_image(filename: str) -> Response:
     """One stored image (404 when missing, outside the images folder, or a symbolic link)."""
-    directory = services_of().settings.data_dir / "images"
+    return send_file(_stored_file("images", filename), max_age=CACHE_SECONDS)
+
+
+def _stored_file(folder: str, filename: str) -> Path:
+    """The file under DATA_DIR/folder that a URL names; 404 when missing, outside it, or a link."""
+    directory = services_of().settings.data_dir / folder
     try:
         path = confined_file(filename, [directory])
     except UnsafeURL:
         abort(404)
     if not path.is_file():
         abort(404)
-    return send_file(path, max_age=CACHE_SECONDS)
+    return path
