@@ -193,7 +193,12 @@ def test_facets_filter_multi_select_and_typeahead(page: Page, live_app: LiveApp)
     assert query_of(page)["collection"] == [value]
     assert result_count(page) == count
     # a second value of the same facet widens the set (OR within a facet)
-    second = page.locator('.facet[data-facet="collection"] input:not(:checked)').first
+    # pinned by value: a ":not(:checked)" locator would name another box once the facet list is
+    # replaced in place, and check() re-resolving it would tick a third value
+    second_value = page.locator(
+        '.facet[data-facet="collection"] input:not(:checked)'
+    ).first.get_attribute("value")
+    second = page.locator(f'.facet[data-facet="collection"] input[value="{second_value}"]')
     with updated_in_place(page):
         second.check()
     chosen = query_of(page)["collection"]
