@@ -52,6 +52,8 @@ _LIGATURES = str.maketrans(
 
 def fold(word: str) -> str:
     """Lower-case, without accents: "Académie" → "academie", "Straße" → "strasse"."""
+    if word.isascii():  # nothing to fold but case (most catalogue words; analysis is per hit)
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold().translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -28,6 +28,7 @@ from indexer.backends.base import (
 )
 from indexer.backends.embedded_columns import Columns
 from indexer.backends.embedded_faults import begin_failure, storage_fault, write_transaction
+from indexer.backends.embedded_map_terms import listed, record_map_terms
 from indexer.backends.embedded_regions import read_regions, region_set, write_regions
 from indexer.backends.embedded_schema import (
     FTS_COLUMNS,
@@ -64,6 +65,7 @@ from indexer.settings import Settings
 WRITE_BATCH = 1000
 REGIONS_PER_HIT = 3  # best regions a semantic hit carries
 LOAD_CHUNK = 20_000
+KEYWORD_CHUNK = 50_000  # scored matches converted to numpy at a time
 # Columns snapshots (embedded_snapshot) pay off from this many documents; a new one is written
 # when more than this fraction of the rows (or the minimum) changed since the last.
 SNAPSHOT_MIN_ROWS = 20_000
@@ -77,6 +79,7 @@ FTS_LIST = ", ".join(FTS_COLUMNS)
 # query term's own letters are added to these).
 _VARIANT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 FTS_MARKS = ", ?" * len(FTS_COLUMNS)
+_MAP_TEXT_AT = 1 + FTS_COLUMNS.index(MAP_TEXT_FIELD)  # in an FTS insert row (rowid first)
 
 
 def fts_match_expression(
@@ -299,6 +302,7 @@ class EmbeddedBackend:
                 conn.executemany(
                     f"INSERT INTO fts(rowid, {FTS_LIST}) VALUES (?{FTS_MARKS})", fts_inserts
                 )
+                record_map_terms(conn, (str(row[_MAP_TEXT_AT]) for row in fts_inserts))
                 conn.executemany(
                     "INSERT OR REPLACE INTO records(docno, record) VALUES (?, ?)", records
                 )
@@ -598,9 +602,9 @@ class EmbeddedBackend:
         if query.text is not None:
             # one expression for both lists: map-text variants are looked up once per query
             expression = fts_match_expression(query.text, self._map_variants)
-            matches = self._keyword_matches(expression, mask)
-            in_result[matches] = True
-            ranked = self._keyword_top(expression, mask, len(matches), query.num_candidates)
+            docnos, scores = self._keyword_scored(expression, mask)
+            in_result[docnos] = True
+            ranked = columns.top_k(docnos, scores, query.num_candidates)
             result.keyword = self._list_hits(columns, ranked)
         if query.vector is not None:
             self._region_parts = {}
@@ -615,66 +619,34 @@ class EmbeddedBackend:
 
     def _map_variants(self, term: str) -> list[str]:
         """Words of the map text one edit from ``term`` (5+ letters; the term itself left out),
-        found by probing the FTS vocabulary with every one-edit variant (no extra index)."""
+        found by probing the map-text vocabulary with every one-edit variant."""
         if len(term) < FUZZY_MIN_LENGTH:
             return []
         alphabet = "".join(dict.fromkeys(_VARIANT_ALPHABET + term))
-        candidates = sorted(one_edit_variants(term, alphabet) - {term})
-        found: list[str] = []
-        for chunk in chunked(candidates, 900):  # below SQLite's bound-parameter limit
-            marks = ", ".join("?" * len(chunk))
-            found += [
-                row[0]
-                for row in self._conn.execute(
-                    f"SELECT term FROM fts_vocab WHERE col = ? AND term IN ({marks})",
-                    (MAP_TEXT_FIELD, *chunk),
-                )
-            ]
-        return found
+        return listed(self._conn, sorted(one_edit_variants(term, alphabet) - {term}))
 
-    def _keyword_matches(self, expression: str | None, mask: np.ndarray) -> np.ndarray:
-        """Docnos of every FTS match passing the filters
-        (no scoring: cheap even for common words)."""
+    def _keyword_scored(
+        self, expression: str | None, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(docnos, weighted BM25 scores, higher is better) of every FTS match passing the filters,
+        in one pass: the result set and the keyword list both come from it.
+
+        FTS5 scores every match even for ``ORDER BY ... LIMIT``, so listing them all costs one
+        scoring pass, and the filters are then a numpy mask instead of a widening re-query."""
         if expression is None:
-            return np.zeros(0, np.int64)
-        cursor = self._conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
-        docnos = np.fromiter((row[0] for row in cursor), np.int64)
-        docnos = docnos[docnos < len(mask)]
-        return docnos[mask[docnos]]
-
-    def _keyword_top(
-        self, expression: str | None, mask: np.ndarray, filtered_matches: int, k: int
-    ) -> list[tuple[int, float]]:
-        """The k best filtered matches by weighted BM25 (higher is better), ties by id; exact.
-
-        Scoring every match of a common word is the slow part, so ask FTS5 for the best ``limit``
-        unfiltered, and widen until k filtered ones score strictly above the cut (ties at the
-        cut could hide a document with a smaller id).
-        """
-        if expression is None or filtered_matches == 0:
-            return []
-        sql = (
-            f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) AS score FROM fts WHERE fts MATCH ? ORDER "
-            "BY score LIMIT ?"
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        cursor = self._conn.execute(
+            f"SELECT rowid, bm25(fts, {_BM25_WEIGHTS}) FROM fts WHERE fts MATCH ?", (expression,)
         )
-        limit = 4 * k
-        while True:
-            rows = self._conn.execute(sql, (expression, limit)).fetchall()
-            matched = np.array(rows, dtype=np.float64).reshape(-1, 2)
-            docnos, scores = (
-                matched[:, 0].astype(np.int64),
-                -matched[:, 1],
-            )  # bm25() is lower-is-better
-            inside = docnos < len(mask)
-            docnos, scores = docnos[inside], scores[inside]
-            complete = len(rows) < limit
-            if not complete:
-                above_cut = scores > scores.min()
-                docnos, scores = docnos[above_cut], scores[above_cut]
-            keep = mask[docnos]
-            if complete or np.count_nonzero(keep) >= min(k, filtered_matches):
-                return self._columns.top_k(docnos[keep], scores[keep], k)
-            limit *= 4
+        parts = [np.zeros((0, 2), np.float64)]
+        while rows := cursor.fetchmany(KEYWORD_CHUNK):
+            parts.append(np.array(rows, np.float64))
+        matched = np.concatenate(parts)
+        docnos, scores = matched[:, 0].astype(np.int64), -matched[:, 1]  # bm25(): lower is better
+        inside = docnos < len(mask)  # a row written after the columns were loaded
+        docnos, scores = docnos[inside], scores[inside]
+        keep = mask[docnos]
+        return docnos[keep], scores[keep]
 
     def _semantic_top(
         self, columns: Columns, query: BackendQuery, mask: np.ndarray

@@ -16,7 +16,12 @@ from typing import Any
 
 from indexer.backends import embedded_alias
 from indexer.backends.base import BackupOutcome, LifecycleError
-from indexer.backends.embedded_schema import FTS_ONLY_CHANGES, SCHEMA_VERSION, connect
+from indexer.backends.embedded_schema import (
+    FTS_ONLY_CHANGES,
+    MAP_TERMS_CHANGES,
+    SCHEMA_VERSION,
+    connect,
+)
 
 DATABASE = "index.sqlite"
 MANIFEST = "backup.json"
@@ -133,7 +138,7 @@ def restore_file(
         raise LifecycleError(f"backup {folder.name} has no {DATABASE}")
     described = _describe(database)
     # an older layout whose FTS table alone differs is rebuilt when the restored file is opened
-    restorable = {str(SCHEMA_VERSION), *FTS_ONLY_CHANGES}
+    restorable = {str(SCHEMA_VERSION), *FTS_ONLY_CHANGES, *MAP_TERMS_CHANGES}
     if str(described["schema_version"]) not in restorable:
         raise LifecycleError(
             f"backup {folder.name} has layout version {described['schema_version']}, "

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.analysis import analyze
+from indexer.backends.embedded_map_terms import MAP_TERMS_DDL, fill_from_fts
 from indexer.backends.embedded_regions import REGIONS_DDL
 from indexer.map_text_match import map_word_terms
 from indexer.records import IndexDocument, MapRecord
@@ -27,11 +28,14 @@ from indexer.search_surface import (
     keyword_fields,
 )
 
-SCHEMA_VERSION = 6  # bump whenever the layout or fts_text() changes
+SCHEMA_VERSION = 7  # bump whenever the layout or fts_text() changes
 # Older layouts whose FTS table differs: rebuilt in place from the stored records on first open
 # (3: FTS5's porter tokenizer over raw text; 4: indexer.analysis terms; 4 and 5: no map text
 # column); tables added since (5: ``regions``) are then created empty by the DDL.
 FTS_ONLY_CHANGES = frozenset({"3", "4", "5"})
+# Older layouts without the ``map_terms`` table (embedded_map_terms): created and filled from the
+# FTS vocabulary on first open (6).
+MAP_TERMS_CHANGES = frozenset({"6"})
 # Older layouts that only lack tables added since: the tables are created and the version raised
 # on first open; nothing stored changes. (None now: 4 also lacks the map text column.)
 TABLES_ONLY_CHANGES: frozenset[str] = frozenset()
@@ -67,6 +71,7 @@ CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 CREATE TABLE IF NOT EXISTS vectors (docno INTEGER PRIMARY KEY, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS records (docno INTEGER PRIMARY KEY, record BLOB NOT NULL);
 {REGIONS_DDL}
+{MAP_TERMS_DDL}
 {{fts}}
 """
 # The terms are analysed in Python (indexer.analysis); unicode61 only splits them on spaces.
@@ -75,7 +80,7 @@ FTS_DDL = f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     content='',
     tokenize='unicode61 remove_diacritics 0'
 );"""
-# The FTS index's terms per column: map text is matched within one edit by probing it.
+# The FTS index's terms per column (what fills ``map_terms`` for a file of an older layout).
 VOCAB_DDL = "CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, col);"
 DDL = DDL.replace("{fts}", FTS_DDL + "\n" + VOCAB_DDL)
 
@@ -171,6 +176,9 @@ def connect(path: str, busy_timeout: float = 30.0) -> sqlite3.Connection:
     if has_docs and found in FTS_ONLY_CHANGES:
         rebuild_fts(conn)
         found = get_meta(conn, "schema_version")
+    if has_docs and found in MAP_TERMS_CHANGES:
+        add_map_terms(conn)
+        found = get_meta(conn, "schema_version")
     if has_docs and found in TABLES_ONLY_CHANGES:
         conn.executescript(DDL)
         set_meta(conn, "schema_version", str(SCHEMA_VERSION))
@@ -214,6 +222,23 @@ def rebuild_fts(conn: sqlite3.Connection) -> None:
                     for docno, blob in rows
                 ],
             )
+        fill_from_fts(conn)
+        set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def add_map_terms(conn: sqlite3.Connection) -> None:
+    """Create and fill the map-text vocabulary of an older layout, under the write lock, once:
+    whoever gets the lock first fills it, the others find it done."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if get_meta(conn, "schema_version") not in MAP_TERMS_CHANGES:
+            conn.execute("ROLLBACK")
+            return
+        fill_from_fts(conn)
         set_meta(conn, "schema_version", str(SCHEMA_VERSION))
         conn.execute("COMMIT")
     except BaseException:

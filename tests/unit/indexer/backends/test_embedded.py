@@ -257,3 +257,47 @@ def test_a_layout_4_file_gets_its_map_text_column_on_open(settings: Settings) ->
     assert [h.id for h in reopened.search(BackendQuery(text="chesapeak")).keyword] == ["t:1"]
     assert reopened.search(BackendQuery(text="chart")).total == 1
     reopened.close()
+
+
+def test_a_layout_6_file_gets_its_map_text_vocabulary_on_open(settings: Settings) -> None:
+    """Layout 6 has no ``map_terms`` table: opening the file fills it from the FTS vocabulary, so
+    a map word is still found within one edit without importing again."""
+    backend = EmbeddedBackend.open(settings)
+    chart = doc("t:1", "Chart", [1, 0])
+    chart.record.map_text = [MapWord(text="Chesapeake", box=(1, 2, 3, 4), score=0.9)]
+    backend.write([chart, doc("t:2", "Chesapeake Bay", [0, 1])])
+    path = backend.path
+    backend.close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "DROP TABLE map_terms; UPDATE meta SET value = '6' WHERE key = 'schema_version';"
+    )
+    conn.close()
+    reopened = EmbeddedBackend.open(settings)
+    # the catalogue word needs the exact spelling; the map word is found one edit away
+    assert [h.id for h in reopened.search(BackendQuery(text="chesapeak")).keyword] == ["t:1"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT term FROM map_terms").fetchall() == [("chesapeake",)]
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+        str(SCHEMA_VERSION),
+    )
+    conn.close()
+    reopened.close()
+
+
+def test_a_map_word_gone_from_every_map_matches_nothing(settings: Settings) -> None:
+    """The map-text vocabulary keeps a word after its map is deleted or re-read; the variant it
+    lets into the query then matches nothing (and a new map with the word is found again)."""
+    backend = EmbeddedBackend.open(settings)
+    chart = doc("t:1", "Chart", [1, 0])
+    chart.record.map_text = [MapWord(text="Chesapeake", box=(1, 2, 3, 4), score=0.9)]
+    plain = doc("t:2", "Plan", [0, 1])
+    backend.write([chart, plain])
+    assert backend.search(BackendQuery(text="chesapeak")).total == 1
+    backend.delete(["t:1"])
+    assert backend.search(BackendQuery(text="chesapeak")).total == 0
+    plain.record.map_text = [MapWord(text="Chesapeake", box=(1, 2, 3, 4), score=0.8)]
+    plain.record.revision = 2
+    backend.write([plain])
+    assert [h.id for h in backend.search(BackendQuery(text="chesapeak")).keyword] == ["t:2"]
+    backend.close()
