@@ -5,15 +5,12 @@ backends search with, so every backend reports the same words and boxes."""
 from __future__ import annotations
 
 import functools
-from typing import Literal
 
 from indexer.analysis import analyze, keyword_terms
 from indexer.fuzzy import fuzzy_match
 from indexer.records import MapRecord, MapWord
-from indexer.search_surface import keyword_fields
+from indexer.search_surface import FoundIn, keyword_fields
 
-FoundIn = Literal["catalogue", "map", "both"]
-FOUND_IN_VALUES: tuple[FoundIn, ...] = ("catalogue", "map", "both")
 MAX_MATCHED_WORDS = 5
 
 

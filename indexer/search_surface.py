@@ -3,13 +3,17 @@ and the keyword field weights. Backends, request parameters, the CLI and the UI 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from indexer.records import MapRecord
 
-FacetKind = Literal["terms", "decade", "flag"]
+# terms: values stored per document; decade, flag: computed from stored fields; found_in: where
+# the words of the query matched a document (catalogue, map, both), so it exists per query.
+FacetKind = Literal["terms", "decade", "flag", "found_in"]
+FoundIn = Literal["catalogue", "map", "both"]
+FOUND_IN_VALUES: tuple[FoundIn, ...] = get_args(FoundIn)
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,14 @@ class Facet:
     help: str = "Repeatable."  # the CLI option's and the API parameter's description
     # The record's values for a terms facet (None for computed facets).
     values: Callable[[MapRecord], list[str]] | None = None
+    # A closed vocabulary (value -> what readers see), in sidebar order; a filter parameter
+    # with choices accepts only these values. None: any value the index holds.
+    choices: Mapping[str, str] | None = None
+
+    @property
+    def filters(self) -> bool:
+        """Whether this facet is also a repeatable filter parameter of the same name."""
+        return self.kind in ("terms", "found_in")
 
     def values_of(self, record: MapRecord) -> list[str]:
         """This facet's values in ``record`` (a terms facet only)."""
@@ -35,6 +47,21 @@ class Facet:
 
 # In sidebar order. Adding a terms facet: one entry here (plus its tests); see docs/search.md.
 FACETS: tuple[Facet, ...] = (
+    # Where the words of q matched each keyword match: in the catalogue record only, on the map
+    # only (words read from the image), or both. Only keyword matches count: a map the
+    # semantic list alone found is in no bucket, and the filter keeps keyword matches only
+    # (it needs q; docs/map-text.md). Not stored: each backend computes it per query.
+    Facet(
+        "found_in",
+        "found_in",
+        "Words found in",
+        kind="found_in",
+        multi_valued=False,
+        help="Where the words of q were found: catalogue, map (on the map only) or both. "
+        "Repeatable (map + both = found on the map). Keeps keyword matches only; needs q in "
+        "keyword or hybrid mode.",
+        choices=dict(zip(FOUND_IN_VALUES, ("Catalogue record", "On the map", "Both"), strict=True)),
+    ),
     Facet("collection", "collections", "Collection", values=lambda r: r.collections),
     Facet("subject", "subjects", "Subject", values=lambda r: r.subjects),
     Facet("place", "places", "Place", values=lambda r: r.place_names),
@@ -60,6 +87,9 @@ FACETS: tuple[Facet, ...] = (
 )
 FACETS_BY_NAME: dict[str, Facet] = {facet.name: facet for facet in FACETS}
 TERMS_FACETS: tuple[Facet, ...] = tuple(f for f in FACETS if f.kind == "terms")
+# Facets that are also filter parameters (?place=Boston, ?found_in=map), in sidebar order.
+FILTER_FACETS: tuple[Facet, ...] = tuple(f for f in FACETS if f.filters)
+FOUND_IN = FACETS_BY_NAME["found_in"]
 FACET_NAMES: tuple[str, ...] = tuple(FACETS_BY_NAME)
 DECADE = 10  # years per bucket of the decade facet
 

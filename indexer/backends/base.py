@@ -12,7 +12,7 @@ import numpy as np
 
 from indexer.error_samples import keep_sample
 from indexer.records import IndexDocument
-from indexer.search_surface import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, Sort
+from indexer.search_surface import DEFAULT_FACET_SIZE, DEFAULT_PAGE_SIZE, FoundIn, Sort
 
 
 class BackendError(Exception):
@@ -26,6 +26,16 @@ class IndexNotWritable(BackendError):
 
 class ModelMismatchError(Exception):
     """The index was built with a different model than the one asked to query it."""
+
+
+@dataclass(frozen=True)
+class FoundInFilter:
+    """Keep the documents the keyword list matches for ``text`` whose words were found where
+    ``where`` says (OR-ed): ``catalogue`` (in the record only), ``map`` (on the map only),
+    ``both``. Documents the words do not match, e.g. semantic-only hits, never pass."""
+
+    text: str
+    where: tuple[FoundIn, ...]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class Filters:
     bbox: tuple[float, float, float, float] | None = None
     has_image: bool | None = None
     ids: tuple[str, ...] = ()  # restrict to these ids (empty = no restriction)
+    found_in: FoundInFilter | None = None  # where the query's words were found
 
 
 RegionCombine = Literal["max", "blend"]

@@ -4,6 +4,7 @@ and exact cosine search over every stored vector held in memory as one float32 m
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sqlite3
 import threading
 import time
@@ -28,6 +29,7 @@ from indexer.backends.base import (
 )
 from indexer.backends.embedded_columns import Columns
 from indexer.backends.embedded_faults import begin_failure, storage_fault, write_transaction
+from indexer.backends.embedded_found_in import FoundInSets, found_in_sets
 from indexer.backends.embedded_map_terms import listed, record_map_terms
 from indexer.backends.embedded_regions import read_regions, region_set, write_regions
 from indexer.backends.embedded_schema import (
@@ -59,7 +61,7 @@ from indexer.backends.vector_kernel import exact_top, gathered_scores, top_posit
 from indexer.fuzzy import FUZZY_MIN_LENGTH, one_edit_variants
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
-from indexer.search_surface import MAP_TEXT_FIELD
+from indexer.search_surface import FOUND_IN, MAP_TEXT_FIELD
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000
@@ -594,14 +596,18 @@ class EmbeddedBackend:
                 raise BackendError(f"embedded index unreadable: {exc}") from exc
 
     def _search(self, columns: Columns, query: BackendQuery) -> BackendResult:
+        variants = functools.cache(self._map_variants)  # looked up once per query and term
+        found = functools.cache(lambda text: self._found_in(columns, text, variants))
         mask = columns.filter_mask(query.filters)
+        if query.filters.found_in is not None:
+            mask &= found(query.filters.found_in.text).mask(query.filters.found_in.where)
         result = BackendResult()
         if query.text is None and query.vector is None:
             return self._browse(columns, query, mask)
         in_result = np.zeros(columns.size, bool)
         if query.text is not None:
             # one expression for both lists: map-text variants are looked up once per query
-            expression = fts_match_expression(query.text, self._map_variants)
+            expression = fts_match_expression(query.text, variants)
             docnos, scores = self._keyword_scored(expression, mask)
             in_result[docnos] = True
             ranked = columns.top_k(docnos, scores, query.num_candidates)
@@ -613,9 +619,19 @@ class EmbeddedBackend:
             result.semantic = self._semantic_hits(columns, ranked)
         result.total = int(np.count_nonzero(in_result))
         result.facets = {
-            name: columns.facet_counts(name, in_result, query.facet_size) for name in query.facets
+            name: found(query.text).buckets(in_result, query.facet_size)
+            if name == FOUND_IN.name
+            else columns.facet_counts(name, in_result, query.facet_size)
+            for name in query.facets
         }
         return result
+
+    def _found_in(
+        self, columns: Columns, text: str | None, variants: Callable[[str], list[str]]
+    ) -> FoundInSets:
+        """The keyword matches of ``text`` by where their words were found."""
+        expression = fts_match_expression(text, variants)
+        return found_in_sets(self._conn, text, expression, variants, columns.size)
 
     def _map_variants(self, term: str) -> list[str]:
         """Words of the map text one edit from ``term`` (5+ letters; the term itself left out),
@@ -820,7 +836,11 @@ class EmbeddedBackend:
             browse=self._list_hits(columns, [(int(d), 0.0) for d in page]),
             total=len(docnos),
             facets={
-                name: columns.facet_counts(name, mask, query.facet_size) for name in query.facets
+                # found_in counts keyword matches: a browse has none
+                name: []
+                if name == FOUND_IN.name
+                else columns.facet_counts(name, mask, query.facet_size)
+                for name in query.facets
             },
         )
 

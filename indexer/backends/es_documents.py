@@ -218,7 +218,10 @@ def parse_facets(aggregations: dict[str, Any], facet_size: int) -> dict[str, lis
     facets: dict[str, list[tuple[str, int]]] = {}
     for name, agg in aggregations.items():
         counts: list[tuple[str, int]] = []
-        for bucket in agg.get("buckets", []):
+        buckets = agg.get("buckets", [])
+        if isinstance(buckets, dict):  # a ``filters`` aggregation (found_in): keyed buckets
+            buckets = [{**bucket, "key": key} for key, bucket in buckets.items()]
+        for bucket in buckets:
             if FACETS_BY_NAME[name].kind == "decade":
                 value = str(int(bucket["key"]))
             else:

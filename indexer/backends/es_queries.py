@@ -10,10 +10,17 @@ from typing import Any
 import numpy as np
 
 from indexer.analysis import keyword_terms, query_words
-from indexer.backends.base import BackendQuery, Filters
+from indexer.backends.base import BackendQuery, Filters, FoundInFilter
 from indexer.backends.es_fields import FieldMap
 from indexer.fuzzy import FUZZY_MIN_LENGTH
-from indexer.search_surface import DECADE, MAP_TEXT_WEIGHT, TERMS_FACETS
+from indexer.search_surface import (
+    DECADE,
+    FOUND_IN,
+    FOUND_IN_VALUES,
+    MAP_TEXT_WEIGHT,
+    TERMS_FACETS,
+    FoundIn,
+)
 
 # ES caps num_candidates at 10,000; rescoring the quantized (int8) HNSW hits with the stored
 # float vectors makes semantic scores and order match exact cosine search.
@@ -94,6 +101,53 @@ def _with_map_text(terms: list[str], field_list: list[str], map_text: str) -> Bo
                 }
                 for term in terms
             ]
+        }
+    }
+
+
+MATCH_NONE: Body = {"match_none": {}}
+
+
+def found_in_clauses(text: str | None, fields: FieldMap) -> dict[FoundIn, Body]:
+    """Per ``found_in`` value, the keyword matches of ``text`` whose words were found there: any
+    term in a catalogue field (exactly, as ``combined_fields`` matches it), on the map (as
+    ``map_text_clause`` matches it), or both. An index without map text finds every keyword
+    match in the catalogue; text without terms matches nothing."""
+    keyword = keyword_clause(text, fields)
+    if keyword is None:
+        return dict.fromkeys(FOUND_IN_VALUES, MATCH_NONE)
+    if fields.map_text is None or not fields.analysed_terms:
+        return {"catalogue": keyword, "map": MATCH_NONE, "both": MATCH_NONE}
+    terms = keyword_terms(text)
+    field_list = [f"{name}^{weight:g}" for name, weight in fields.text_fields.items()]
+    catalogue: Body = {
+        "bool": {
+            "should": [
+                {"combined_fields": {"query": term, "fields": field_list}} for term in terms
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    on_map: Body = {
+        "bool": {
+            "should": [map_text_clause(term, fields.map_text) for term in terms],
+            "minimum_should_match": 1,
+        }
+    }
+    return {
+        "catalogue": {"bool": {"filter": [keyword, catalogue], "must_not": [on_map]}},
+        "map": {"bool": {"filter": [keyword, on_map], "must_not": [catalogue]}},
+        "both": {"bool": {"filter": [keyword, catalogue, on_map]}},
+    }
+
+
+def found_in_filter(found_in: FoundInFilter, fields: FieldMap) -> Body:
+    """Keyword matches whose words were found where the filter says (values OR-ed)."""
+    clauses = found_in_clauses(found_in.text, fields)
+    return {
+        "bool": {
+            "should": [clauses[value] for value in found_in.where],
+            "minimum_should_match": 1,
         }
     }
 
@@ -192,6 +246,8 @@ def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
             else {"exists": {"field": fields.vector}}
         )
         clauses.append(present if filters.has_image else {"bool": {"must_not": [present]}})
+    if filters.found_in is not None:
+        clauses.append(found_in_filter(filters.found_in, fields))
     return clauses
 
 
@@ -292,7 +348,7 @@ def region_result_set_body(query: BackendQuery, fields: FieldMap, semantic_ids: 
         }
     else:
         body["query"] = {"bool": {"must_not": [{"match_all": {}}]}}
-    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    aggs = facet_aggs(query.facets, query.facet_size, fields, query.text)
     if aggs:
         body["aggs"] = aggs
     return body
@@ -310,10 +366,16 @@ def region_search_plan(query: BackendQuery, fields: FieldMap) -> list[tuple[str,
     return plan
 
 
-def facet_aggs(facets: tuple[str, ...], facet_size: int, fields: FieldMap) -> Body:
-    """One aggregation per requested facet the index has; decade = 10-year histogram."""
+def facet_aggs(
+    facets: tuple[str, ...], facet_size: int, fields: FieldMap, text: str | None = None
+) -> Body:
+    """One aggregation per requested facet the index has; decade = 10-year histogram;
+    found_in = the keyword matches of ``text`` by where the words were found (``filters``)."""
     aggs: Body = {}
     for facet in facets:
+        if facet == FOUND_IN.name:
+            aggs[facet] = {"filters": {"filters": found_in_clauses(text, fields)}}
+            continue
         field = fields.facet_field(facet)
         if field is None:
             continue
@@ -382,7 +444,7 @@ def result_set_body(query: BackendQuery, fields: FieldMap) -> Body:
     if clause is None and query.vector is None:
         # text without any searchable token: an empty result set, not a browse
         body["query"] = {"bool": {"must_not": [{"match_all": {}}]}}
-    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    aggs = facet_aggs(query.facets, query.facet_size, fields, query.text)
     if aggs:
         body["aggs"] = aggs
     return body
@@ -392,7 +454,7 @@ def with_result_set(list_body: Body, query: BackendQuery, fields: FieldMap) -> B
     """A list body that also reports total + facets: enough when only one list runs (saves a
     second kNN or BM25 pass)."""
     body: Body = {**list_body, "track_total_hits": True}
-    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    aggs = facet_aggs(query.facets, query.facet_size, fields, query.text)
     if aggs:
         body["aggs"] = aggs
     return body
@@ -437,7 +499,7 @@ def browse_body(query: BackendQuery, fields: FieldMap) -> Body:
         "track_total_hits": True,
         **hit_fields(fields),
     }
-    aggs = facet_aggs(query.facets, query.facet_size, fields)
+    aggs = facet_aggs(query.facets, query.facet_size, fields, query.text)
     if aggs:
         body["aggs"] = aggs
     return body

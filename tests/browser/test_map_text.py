@@ -1,5 +1,6 @@
 """Words read from the map in a real Chromium: a result card says which words on the map matched,
-and the item page outlines them in the OpenSeadragon viewer, with a toggle for every word."""
+the item page outlines them in the OpenSeadragon viewer, with a toggle for every word, and the
+sidebar's "Words found in" facet filters by where the words were found (with its chip)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from playwright.sync_api import Page, expect
 
 from indexer.records import MapWord
 from tests.browser.conftest import LiveApp, save_screenshot
+from tests.support.axe import assert_accessible
+from tests.support.browser import api_search, query_of, result_count, updated_in_place
 from webapi.services import services_of
 
 pytestmark = pytest.mark.browser
@@ -68,3 +71,34 @@ def test_cards_and_the_viewer_show_the_matched_words(page: Page, item_with_words
     expect(page.locator("#viewer .map-word")).to_have_count(3)
     page.locator("#show-all-words").uncheck()
     expect(page.locator("#viewer .map-word")).to_have_count(2)
+
+
+def test_the_found_in_facet_filters_by_where_the_words_were_found(
+    page: Page, live_app: LiveApp, item_with_words: str
+) -> None:
+    page.goto("/?q=Elmouth+Norber")
+    facet = page.locator('.facet[data-facet="found_in"]')
+    expect(facet.locator("legend")).to_have_text("Words found in")
+    on_map = facet.locator('label:has(input[value="map"])')
+    expect(on_map.locator(".facet-value")).to_have_text("On the map")
+    counted = api_search(live_app, {"q": "Elmouth Norber", "facet": "found_in"})["facets"]
+    by_value = {bucket["value"]: bucket["count"] for bucket in counted["found_in"]}
+    assert by_value["map"] >= 1  # the words were read from the map of item_with_words
+    expect(on_map.locator(".facet-count")).to_have_text(str(by_value["map"]))
+    assert result_count(page) >= sum(by_value.values())  # the facet counts keyword matches only
+    assert_accessible(page)
+    with updated_in_place(page):
+        on_map.locator("input").check()
+    assert query_of(page)["found_in"] == ["map"]
+    assert result_count(page) == by_value["map"]  # keyword matches found on the map only
+    expect(page.locator(f'li.card[data-id="{item_with_words}"] .card-map-text')).to_have_text(
+        "on the map: Elmouth, Norber"
+    )
+    chip = page.locator(".filter-chip", has_text="Words found in:")
+    expect(chip).to_contain_text("On the map")
+    assert_accessible(page)
+    save_screenshot(page, "search-found-in")
+    with updated_in_place(page):
+        chip.locator(".filter-chip-remove").click()
+    assert "found_in" not in query_of(page)
+    expect(facet.locator('input[value="map"]')).not_to_be_checked()

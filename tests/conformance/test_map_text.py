@@ -4,57 +4,18 @@ exact), and hits carry the matched words with their boxes and where the match wa
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from indexer.backends.base import SearchBackend
-from indexer.records import IndexDocument, MapRecord, MapWord
 from tests.support.corpus import FakeEmbedder, corpus
+from tests.support.map_text_corpus import maps_with_words
 from webapi.search.params import SearchParams
 from webapi.search.service import SearchService
 
 
-def _word(text: str, x: int, score: float = 0.95) -> MapWord:
-    return MapWord(text=text, box=(x, 40, 10 * len(text), 24), score=score)
-
-
-def _map(doc_id: str, title: str, words: list[MapWord], subjects: list[str] = ()) -> IndexDocument:
-    vector = np.array([0.2, 0.2, 0.9, 0.3], np.float32)
-    return IndexDocument(
-        record=MapRecord(
-            id=doc_id,
-            source="t",
-            title=title,
-            subjects=list(subjects),
-            map_text=words,
-            map_text_engine="test",
-        ),
-        vector=vector / np.linalg.norm(vector),
-        model_id="fake-4d",
-    )
-
-
-MAPS = [
-    # on the map only
-    _map(
-        "t:1",
-        "Chart of a bay",
-        [_word("Chesapeake", 100), _word("Elmouth", 400), _word("Sea", 900)],
-    ),
-    # in the catalogue only (its title)
-    _map("t:2", "Chesapeake Bay survey", []),
-    # in both: a subject names it, and so does the map
-    _map("t:3", "Harbour plan", [_word("CHESAPEAKE", 700)], subjects=["Chesapeake"]),
-    # a short word, read as "Bath"
-    _map("t:4", "Coast sheet", [_word("Bath", 50)]),
-    # the same word read many times
-    _map("t:5", "Town plan", [_word("Elmouth", 30 * n, score=0.7 + n / 100) for n in range(8)]),
-]
-
-
 @pytest.fixture
 def map_service(settings, empty_backend: SearchBackend) -> SearchService:
-    report = empty_backend.write([*corpus(), *MAPS])
+    report = empty_backend.write([*corpus(), *maps_with_words()])
     assert report.failed == 0, report
     empty_backend.refresh()
     return SearchService(settings, empty_backend, FakeEmbedder())

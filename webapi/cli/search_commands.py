@@ -12,7 +12,7 @@ from typing import Any, get_args
 import click
 from PIL import Image
 
-from indexer.search_surface import FACET_NAMES, TERMS_FACETS, Sort
+from indexer.search_surface import FACET_NAMES, FILTER_FACETS, Sort
 from webapi.api.serialize import search_response_json
 from webapi.cli.common import data_dir_option, friendly_errors, require_index, services_for
 from webapi.search.params import SearchParams
@@ -69,11 +69,17 @@ def print_table(body: dict[str, Any]) -> None:
 
 
 def facet_filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """One repeatable ``--NAME`` option per terms facet of the search surface (``--place``, ...)."""
-    for facet in reversed(TERMS_FACETS):  # decorators apply bottom-up: keep the table's order
-        command = click.option(f"--{facet.name}", facet.name, multiple=True, help=facet.help)(
-            command
-        )
+    """One repeatable ``--NAME`` option per filter facet of the search surface (``--place``,
+    ``--found-in``, ...); a facet with a closed vocabulary offers only its values."""
+    for facet in reversed(FILTER_FACETS):  # decorators apply bottom-up: keep the table's order
+        choice = click.Choice(list(facet.choices)) if facet.choices else None
+        command = click.option(
+            f"--{facet.name.replace('_', '-')}",
+            facet.name,
+            multiple=True,
+            type=choice,
+            help=facet.help,
+        )(command)
     return command
 
 

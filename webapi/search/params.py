@@ -12,9 +12,12 @@ from indexer.search_surface import (
     DEFAULT_FACET_SIZE,
     DEFAULT_PAGE_SIZE,
     FACET_NAMES,
+    FILTER_FACETS,
+    FOUND_IN,
     MAX_FACET_SIZE,
     MAX_PAGE_SIZE,
     TERMS_FACETS,
+    FoundIn,
     Sort,
 )
 from webapi.search.totals import TotalKind
@@ -177,6 +180,11 @@ class SearchFields(BaseModel):
         return {name: values for name, values in asked.items() if values}
 
     @property
+    def found_in_values(self) -> tuple[FoundIn, ...]:
+        """The ``found_in`` filter's values (empty: no such filter)."""
+        return tuple(dict.fromkeys(getattr(self, FOUND_IN.name, ())))
+
+    @property
     def modifiers(self) -> list[Modifier]:
         """Parsed modifiers."""
         return [Modifier.parse(spec) for spec in self.modify]
@@ -195,7 +203,8 @@ class SearchFields(BaseModel):
         return (west, south, east, north)
 
 
-# One repeatable filter parameter per terms facet, named after it: ?place=Boston&place=Salem.
+# One repeatable filter parameter per filter facet, named after it: ?place=Boston&place=Salem,
+# ?found_in=map; a facet with a closed vocabulary accepts only its values.
 if TYPE_CHECKING:
     SearchParams = SearchFields
 else:
@@ -205,8 +214,11 @@ else:
         __module__=__name__,
         __doc__="Everything a search can ask for (GET query string, POST JSON or multipart form).",
         **{
-            facet.name: (list[str], Field(default_factory=list, description=facet.help))
-            for facet in TERMS_FACETS
+            facet.name: (
+                list[Literal[tuple(facet.choices)]] if facet.choices else list[str],
+                Field(default_factory=list, description=facet.help),
+            )
+            for facet in FILTER_FACETS
         },
     )
 
@@ -289,9 +301,10 @@ class Hit(BaseModel):
         default_factory=list,
         description="Words on the map the query matched (at most 5), with their boxes.",
     )
-    found_in: Literal["catalogue", "map", "both"] | None = Field(
+    found_in: FoundIn | None = Field(
         default=None,
-        description="Where the query's words were found: catalogue record, on the map, or both.",
+        description="Where the query's words were found: catalogue record, on the map, or both "
+        "(null for a map only the semantic list found).",
     )
 
 

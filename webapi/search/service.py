@@ -3,6 +3,7 @@ ranked lists, collapses, sorts and pages them, and builds the response. Backend-
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -15,6 +16,7 @@ from indexer.backends.base import (
     BackendQuery,
     BackendResult,
     Filters,
+    FoundInFilter,
     ListHit,
     ModelMismatchError,
     SearchBackend,
@@ -288,6 +290,7 @@ class SearchService:
             "model": self.backend.model_id(),
         }
         if text is None and not has_image:
+            self._check_found_in(params, None)
             if params.modify:
                 raise InvalidSearch(
                     "modifiers adjust a text or image query: give q or an example image",
@@ -314,6 +317,10 @@ class SearchService:
         else:
             vector = self._query_vector(params, words, image)
         keyword_text = words if params.mode in ("hybrid", "keyword") else None
+        self._check_found_in(params, keyword_text)
+        if params.found_in_values and keyword_text is not None:
+            where = FoundInFilter(keyword_text, params.found_in_values)
+            filters = dataclasses.replace(filters, found_in=where)
         bar, bar_source = self.similarity_bar(params, text, has_image)
         query_echo["min_similarity"] = bar if vector is not None else None
         query_echo["min_similarity_source"] = bar_source if vector is not None else None
@@ -369,6 +376,17 @@ class SearchService:
                 "keyword" if keyword_text is not None else "nothing"
             ]
         return response
+
+    @staticmethod
+    def _check_found_in(params: SearchParams, keyword_text: str | None) -> None:
+        """``found_in`` keeps keyword matches by where their words were found: without words
+        matched by keyword (a browse, an image alone, semantic mode) it cannot keep anything."""
+        if params.found_in_values and keyword_text is None:
+            raise InvalidSearch(
+                "found_in keeps the maps where the words of q were found: give q and search in "
+                "keyword or hybrid mode",
+                parameter="found_in",
+            )
 
     @staticmethod
     def _words_and_years(

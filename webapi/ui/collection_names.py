@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import has_app_context
 
+from indexer.search_surface import FACETS_BY_NAME
 from webapi.services import services_of
 
 COLLECTION_NAMES_FILE = "collection_names.json"
@@ -36,7 +37,11 @@ def collection_names(data_dir: Path) -> dict[str, str]:
 
 
 def facet_value_label(facet: str, value: str) -> str:
-    """What readers see for a facet value: a collection's name when the library gave one."""
+    """What readers see for a facet value: the search surface's label of a closed vocabulary's
+    value ("On the map"), or a collection's name when the library gave one."""
+    declared = FACETS_BY_NAME.get(facet)
+    if declared is not None and declared.choices:
+        return declared.choices.get(value, value)
     if facet != "collection" or not has_app_context():  # (pure helpers, e.g. a citation in a test)
         return value
     return collection_names(services_of().settings.data_dir).get(value, value)

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.search_surface import FACETS, TERMS_FACETS
+from indexer.search_surface import FACETS, FILTER_FACETS
 from webapi.search.params import Modifier, SearchParams
 
-# Facets the sidebar shows (every terms facet), in order, with the labels readers see.
-SIDEBAR_FACETS: dict[str, str] = {facet.name: facet.label for facet in TERMS_FACETS}
+# Facets the sidebar shows (every filter facet), in order, with the labels readers see.
+SIDEBAR_FACETS: dict[str, str] = {facet.name: facet.label for facet in FILTER_FACETS}
 # decade feeds the year histogram; it is requested with every search.
-REQUESTED_FACETS: tuple[str, ...] = tuple(f.name for f in FACETS if f.kind in ("terms", "decade"))
+REQUESTED_FACETS: tuple[str, ...] = tuple(f.name for f in FACETS if f.filters or f.kind == "decade")
 SIDEBAR_FACET_SIZE = 300
 
 # Repeatable query-string keys (modifiers, facet filters, requested facets) and flags.

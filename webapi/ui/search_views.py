@@ -7,7 +7,13 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.search_surface import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_LABELS, TERMS_FACETS
+from indexer.search_surface import (
+    DEFAULT_PAGE_SIZE,
+    FACETS_BY_NAME,
+    FILTER_FACETS,
+    MAX_PAGE_SIZE,
+    SORT_LABELS,
+)
 from webapi.search.params import SearchParams, SearchResponse
 from webapi.services import services_of
 from webapi.ui import records
@@ -32,7 +38,7 @@ FACET_VISIBLE = 8  # longer facet lists get a filter box and scroll
 PAGE_SIZES = (DEFAULT_PAGE_SIZE, 40, MAX_PAGE_SIZE)
 SORT_OPTIONS: tuple[tuple[str, str], ...] = tuple(SORT_LABELS.items())  # the sort menu
 # The query-string keys that filter (what "search again without filters" drops).
-FILTER_KEYS = ("year_from", "year_to", "bbox", "has_image", *(f.name for f in TERMS_FACETS))
+FILTER_KEYS = ("year_from", "year_to", "bbox", "has_image", *(f.name for f in FILTER_FACETS))
 
 
 @bp.get("/")
@@ -125,6 +131,12 @@ def _facet_groups(
             for v in selected
             if v not in present
         ]
+        choices = FACETS_BY_NAME[name].choices
+        if choices:  # a closed vocabulary reads best in its declared order
+            order = list(choices)
+            values.sort(
+                key=lambda v: order.index(v["value"]) if v["value"] in order else len(order)
+            )
         if values:
             groups.append(
                 {

@@ -41,6 +41,8 @@ def test_documented_constraints_match_validation(client: FlaskClient) -> None:
     assert params["size"]["schema"]["maximum"] == 100 and params["size"]["schema"]["minimum"] == 1
     assert params["mode"]["schema"]["enum"] == ["hybrid", "semantic", "keyword"]
     assert params["place"]["schema"]["type"] == "array"
+    assert params["found_in"]["schema"]["items"]["enum"] == ["catalogue", "map", "both"]
+    assert "keyword matches only" in params["found_in"]["description"]
     # what the document says is out of range really is refused, and what it allows is accepted
     assert client.get("/api/search?size=101").status_code == 400
     assert client.get("/api/search?size=100").status_code == 200

@@ -79,6 +79,21 @@ def test_repeatable_filters_and_explain(client: FlaskClient) -> None:
     assert all("explain" in hit and "fused" in hit["explain"] for hit in body["hits"])
 
 
+def test_found_in_filters_and_counts_keyword_matches_and_refuses_a_search_without_words(
+    client: FlaskClient,
+) -> None:
+    body = client.get("/api/search?q=map&mode=keyword&facet=found_in&size=100").json
+    assert body["facets"]["found_in"] == [{"value": "catalogue", "count": body["total"]}]
+    filtered = client.get("/api/search?q=map&found_in=catalogue&facet=found_in").json
+    assert filtered["total"] == body["total"]
+    assert client.get("/api/search?q=map&found_in=map").json["total"] == 0  # no map text here
+    for query in ("found_in=map", "q=blue&mode=semantic&found_in=map", "q=map&found_in=title"):
+        refused = client.get(f"/api/search?{query}")
+        assert refused.status_code == 400, query
+        assert refused.mimetype == "application/problem+json"
+        assert "found_in" in refused.get_data(as_text=True), query
+
+
 def test_image_id_and_similar(client: FlaskClient) -> None:
     body = client.get("/api/search?image_id=test:green-0&mode=semantic&size=3").json
     assert [hit["id"] for hit in body["hits"]][0] == "test:green-0"
