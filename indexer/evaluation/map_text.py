@@ -31,13 +31,22 @@ def size_band(label: dict[str, Any]) -> str:
 
 
 def overlapped(label: dict[str, Any], others: Iterable[dict[str, Any]], share: float = 0.1) -> bool:
-    """Whether another label or an ornament covers more than ``share`` of the label's box (the
-    synthetic world letters without collision checks: such labels are often illegible)."""
+    """Whether another label or an ornament covers more than ``share`` of the label's box (such
+    labels are often illegible; large sheets drawn before ``LARGE_RENDER_VERSION`` 2 lettered
+    without collision checks). A cartouche does not cover the lines lettered inside it."""
     x, y, w, h = label["box"]
     for other in others:
         if other is label:
             continue
         ox, oy, ow, oh = other["box"]
+        if (
+            other.get("kind") == "cartouche"
+            and ox <= x
+            and oy <= y
+            and x + w <= ox + ow
+            and y + h <= oy + oh
+        ):
+            continue
         width = min(x + w, ox + ow) - max(x, ox)
         height = min(y + h, oy + oh) - max(y, oy)
         if width > 0 and height > 0 and width * height > share * w * h:

@@ -8,6 +8,7 @@ Public API: ``generate_world``, ``synthetic_map``, ``SyntheticMap``, ``write_dem
 
 from indexer.synthetic.world import (
     GROUND_TRUTH_FILE,
+    LARGE_RENDER_VERSION,
     RENDER_VERSION,
     SyntheticMap,
     generate_world,
@@ -19,6 +20,7 @@ from indexer.synthetic.world import (
 
 __all__ = [
     "GROUND_TRUTH_FILE",
+    "LARGE_RENDER_VERSION",
     "RENDER_VERSION",
     "SyntheticMap",
     "generate_world",

@@ -90,6 +90,22 @@ MONOCHROME = Palette(
 )
 
 
+@dataclass
+class PendingLabel:
+    """A label a large sheet letters only once its ornaments are known, so it can be placed where
+    nothing else is (``indexer.synthetic.placement``)."""
+
+    text: str
+    size: int
+    fill: RGB
+    xy: tuple[float, float]  # the anchor point (the centre of a turned label)
+    anchor: str = "lm"
+    angle: float | None = None  # degrees anticlockwise; None for horizontal lettering
+    dot: bool = False  # a town symbol precedes the text
+    area: np.ndarray | None = None  # where the anchor may move to (land for towns, water ...)
+    roam: bool = False  # may move anywhere in ``area``, not only near its first spot
+
+
 def palette_for(colour_scheme: str) -> Palette:
     """The drawing palette for a colour scheme."""
     if colour_scheme == "full_colour":
@@ -119,6 +135,9 @@ class Canvas:
     # where things were drawn, in this image's pixels: {"kind", "box"} and {"text", "box", "angle"}
     ornament_boxes: list[dict] = field(default_factory=list)
     label_boxes: list[dict] = field(default_factory=list)
+    # large sheets collect their lettering here while the painter runs and place it after the
+    # ornaments, clear of everything drawn before (None: letter at once, as the default world)
+    pending_labels: list[PendingLabel] | None = None
 
     @property
     def width(self) -> int:

@@ -203,7 +203,13 @@ def world_map(canvas: Canvas) -> None:
     )
     for x, y in sample_points(rng, water, 2, margin=canvas.px(30)):
         draw_label(
-            canvas, (x - canvas.px(20), y), spaced_capitals(place_name(rng)), canvas.px(9), pal.ink
+            canvas,
+            (x - canvas.px(20), y),
+            spaced_capitals(place_name(rng)),
+            canvas.px(9),
+            pal.ink,
+            area=water,
+            roam=True,
         )
 
 
@@ -250,7 +256,13 @@ def regional_map(canvas: Canvas) -> None:
     for x, y in sample_points(rng, land, 1, margin=canvas.px(50)):
         name = spaced_capitals(place_name(rng))
         draw_label(
-            canvas, (x - text_width(name, canvas.px(12)) / 2, y), name, canvas.px(12), pal.ink
+            canvas,
+            (x - text_width(name, canvas.px(12)) / 2, y),
+            name,
+            canvas.px(12),
+            pal.ink,
+            area=land,
+            roam=True,
         )
 
 
@@ -392,7 +404,7 @@ def nautical_chart(canvas: Canvas) -> None:
         rng, water, int(55 * w * h / (384 * 300) * canvas.lettering_density), margin=size * 2
     ):
         depth = int(abs(level[y, x] - 2.1) * 9) + int(rng.integers(0, 4))
-        letter(canvas, (x, y), str(depth), size, pal.ink, anchor="mm")
+        letter(canvas, (x, y), str(depth), size, pal.ink, anchor="mm", area=water)
     draw_labels(
         canvas,
         label_count(canvas.attributes["text_density"], w, h, canvas.lettering_density),

@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from indexer.synthetic.canvas import Canvas
+from indexer.synthetic.canvas import Canvas, PendingLabel
 from indexer.synthetic.terrain import sample_points
 
 SYLLABLES = (
@@ -85,8 +85,16 @@ def letter(
     size: int,
     fill: tuple[int, int, int],
     anchor: str = "lm",
+    area: np.ndarray | None = None,
+    roam: bool = False,
 ) -> None:
-    """Draw horizontal text and record its box in ``canvas.label_boxes``."""
+    """Draw horizontal text and record its box in ``canvas.label_boxes`` (a large sheet's painter
+    only queues it, with the ``area`` it may move in, for ``placement.place_labels``)."""
+    if canvas.pending_labels is not None:
+        canvas.pending_labels.append(
+            PendingLabel(text, size, fill, xy, anchor=anchor, area=area, roam=roam)
+        )
+        return
     draw = canvas.draw
     draw.text(xy, text, fill=fill, font=font(size), anchor=anchor)
     _record_label(canvas, text, draw.textbbox(xy, text, font=font(size), anchor=anchor), 0.0)
@@ -104,6 +112,15 @@ def _record_label(
         )
 
 
+def rotated_stamp(text: str, size: int, angle: float) -> Image.Image:
+    """The coverage mask ("L") of ``text`` turned ``angle`` degrees anticlockwise."""
+    face = font(size)
+    left, top, right, bottom = face.getbbox(text)
+    stamp = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)
+    ImageDraw.Draw(stamp).text((1 - left, 1 - top), text, fill=255, font=face)
+    return stamp.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+
+
 def letter_rotated(
     canvas: Canvas,
     centre: tuple[float, float],
@@ -111,14 +128,17 @@ def letter_rotated(
     size: int,
     fill: tuple[int, int, int],
     angle: float,
+    area: np.ndarray | None = None,
+    roam: bool = False,
 ) -> None:
     """Draw text turned ``angle`` degrees anticlockwise
     about its centre, recording the drawn box."""
-    face = font(size)
-    left, top, right, bottom = face.getbbox(text)
-    stamp = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)
-    ImageDraw.Draw(stamp).text((1 - left, 1 - top), text, fill=255, font=face)
-    stamp = stamp.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    if canvas.pending_labels is not None:
+        canvas.pending_labels.append(
+            PendingLabel(text, size, fill, centre, angle=angle, area=area, roam=roam)
+        )
+        return
+    stamp = rotated_stamp(text, size, angle)
     x = round(centre[0] - stamp.width / 2)
     y = round(centre[1] - stamp.height / 2)
     canvas.image.paste(fill, (x, y, x + stamp.width, y + stamp.height), stamp)
@@ -129,6 +149,11 @@ def letter_rotated(
         )
 
 
+def dot_radius(size: int) -> float:
+    """The radius of the town symbol before a name lettered at ``size``."""
+    return max(1.5, size / 5)
+
+
 def draw_label(
     canvas: Canvas,
     xy: tuple[float, float],
@@ -136,11 +161,18 @@ def draw_label(
     size: int,
     fill: tuple[int, int, int],
     dot: bool = False,
+    area: np.ndarray | None = None,
+    roam: bool = False,
 ) -> None:
     """Text anchored at its left-middle; with ``dot`` a town symbol precedes it."""
+    if canvas.pending_labels is not None:
+        canvas.pending_labels.append(
+            PendingLabel(text, size, fill, xy, dot=dot, area=area, roam=roam)
+        )
+        return
     x, y = xy
     if dot:
-        r = max(1.5, size / 5)
+        r = dot_radius(size)
         canvas.draw.ellipse((x - r, y - r, x + r, y + r), outline=fill, width=1)
         x += r + 2
     letter(canvas, (x, y), text, size, fill)
@@ -167,6 +199,10 @@ def draw_labels(
         if canvas.large and rng.random() < ROTATED_SHARE:
             angle = round(float(rng.uniform(-60, 60)), 1)
             centre = (x + text_width(name, size) / 2, float(y))
-            letter_rotated(canvas, centre, name, size, canvas.palette.ink, angle)
+            letter_rotated(
+                canvas, centre, name, size, canvas.palette.ink, angle, area=where, roam=True
+            )
         else:
-            draw_label(canvas, (x, y), name, size, canvas.palette.ink, dot=dot)
+            draw_label(
+                canvas, (x, y), name, size, canvas.palette.ink, dot=dot, area=where, roam=True
+            )

@@ -13,6 +13,7 @@ from indexer.synthetic.canvas import Canvas, palette_for
 from indexer.synthetic.kinds import PAINTERS
 from indexer.synthetic.lettering import drawable, letter, text_width
 from indexer.synthetic.ornaments import place_ornaments
+from indexer.synthetic.placement import place_labels
 from indexer.synthetic.wear import age_paper, apply_colour_scheme
 
 
@@ -58,6 +59,8 @@ LARGE_FORMAT = "large"
 LARGE_DETAIL_SIDE = 600
 #: Large sheets letter this share of the names per pixel that a default map does.
 LARGE_LETTERING_DENSITY = 0.1
+#: Where label placement on large sheets draws its random numbers: apart from the drawing's own.
+LABEL_PLACEMENT_STREAM = 4
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Drawing:
     image: Image.Image
     ornament_boxes: list[dict[str, Any]]
     label_boxes: list[dict[str, Any]]
+    labels_left_out: int = 0  # large sheets: labels that found no free spot (not drawn)
 
 
 def render_map(
@@ -99,11 +103,20 @@ def draw_map(
     if attributes.get("format") == LARGE_FORMAT:
         canvas.fine_scale = max(width, height) / LARGE_DETAIL_SIDE
         canvas.lettering_density = LARGE_LETTERING_DENSITY
+        canvas.pending_labels = []
     top = canvas.px(16)
     side = canvas.px(9)
     canvas.frame = (side, top, width - side, height - side)
     PAINTERS[str(attributes["kind"])](canvas)
+    pending, canvas.pending_labels = canvas.pending_labels, None
     place_ornaments(canvas)
+    left_out = 0
+    if pending is not None:
+        # a large sheet letters its names clear of the ornaments and of each other; the placement
+        # has its own random stream, so the ornaments and the paper's wear come out as before
+        left_out = place_labels(
+            canvas, pending, np.random.default_rng([seed, LABEL_PLACEMENT_STREAM])
+        )
     _neat_line(canvas)
     _title_strip(canvas)
     # wear comes before the colour scheme, so a grayscale sheet stays exactly gray when stained
@@ -113,4 +126,5 @@ def draw_map(
         image=apply_colour_scheme(image, str(attributes["colour_scheme"])),
         ornament_boxes=canvas.ornament_boxes,
         label_boxes=canvas.label_boxes,
+        labels_left_out=left_out,
     )

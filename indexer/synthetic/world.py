@@ -21,6 +21,9 @@ from indexer.synthetic.vocabulary import ATTRIBUTE_VALUES
 GROUND_TRUTH_FILE = "ground_truth.jsonl"
 #: Bumped whenever drawing changes for the same seed; caches of rendered maps should key on it.
 RENDER_VERSION = 6
+#: Bumped whenever only large sheets are drawn differently (2: labels placed clear of each other
+#: and of the ornaments), so default collections keep their images.
+LARGE_RENDER_VERSION = 2
 IMAGES_DIR = "images"
 #: Large-format ground truth only: [{"kind", "box": [x, y, w, h]}] and
 #: [{"text", "box": [x, y, w, h], "angle"}], in full-resolution pixels.
@@ -106,6 +109,7 @@ def _manifest(seed: int, large: bool) -> dict[str, Any]:
     manifest: dict[str, Any] = {"seed": seed, "render_version": RENDER_VERSION}
     if large:
         manifest["format"] = LARGE_FORMAT
+        manifest["large_render_version"] = LARGE_RENDER_VERSION
     return manifest
 
 
@@ -134,7 +138,8 @@ def write_demo_collection(
     """Write ``images/demo-XXXXX.png`` and ``ground_truth.jsonl`` under ``data_dir``; return the
     records.
 
-    Idempotent: images drawn earlier for the same seed, format and ``RENDER_VERSION`` are kept;
+    Idempotent: images drawn earlier for the same seed, format and ``RENDER_VERSION`` (large
+    sheets: and ``LARGE_RENDER_VERSION``) are kept;
     after a change of any (recorded in ``images/world.json``) every image is redrawn, so a file
     never shows another world's map. ``progress`` is called as ``progress(done, total)`` after
     each map. ``large`` writes large-format maps whose ground truth also carries

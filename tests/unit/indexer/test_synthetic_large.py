@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from indexer.synthetic import (
+    LARGE_RENDER_VERSION,
     SyntheticMap,
     generate_world,
     read_ground_truth,
@@ -25,6 +26,33 @@ from indexer.synthetic.terrain import dilate
 # sha256 over render() and render(max_side=128) of the first 40 maps of seed 1, computed with
 # main's code before large formats and boxes existed (all kinds and ornaments occur among them)
 DEFAULT_WORLD_DIGEST = "13072be3f09fb6876107a590b31e0b5b3113efff4db53192101a0d43ed754513"
+# sha256 over draw()'s record, attributes, boxes and pixels of maps 1-40 of seed 1, and over
+# draw(max_side=256)'s boxes and pixels of maps 1-12 of seed 7, computed with main's code 3bbfd09
+# before large sheets placed their labels
+DEFAULT_DRAWINGS_DIGEST = "2929d9148bb64240929f1a39bf5e683c9cfbd021a71efc3b8ab8ef287b0e871c"
+SMALL_DRAWINGS_DIGEST = "be4a8d6ebd4a1aa68c2e5e55ec4a29fbef4b14bbeb4fdacf9d7c97d711dc59fe"
+# the sample's ornament boxes drawn at 2,048 px by main's code 3bbfd09, before label placement
+ORNAMENT_BOXES_BEFORE_PLACEMENT = {
+    "demo:00007": [
+        {"kind": "cartouche", "box": [1865, 1106, 87, 59]},
+        {"kind": "compass_rose", "box": [1532, 685, 40, 44]},
+        {"kind": "coat_of_arms", "box": [223, 75, 46, 70]},
+        {"kind": "ship", "box": [425, 1040, 56, 46]},
+    ],
+    "demo:00025": [
+        {"kind": "compass_rose", "box": [516, 354, 50, 56]},
+        {"kind": "ship", "box": [1528, 286, 38, 30]},
+        {"kind": "sea_monster", "box": [857, 1458, 69, 43]},
+    ],
+    "demo:00001": [
+        {"kind": "compass_rose", "box": [1346, 1133, 50, 55]},
+        {"kind": "coat_of_arms", "box": [528, 137, 51, 77]},
+    ],
+    "demo:00009": [
+        {"kind": "cartouche", "box": [125, 1836, 87, 58]},
+        {"kind": "coat_of_arms", "box": [145, 1182, 52, 79]},
+    ],
+}
 # seed 2: every kind of map and every ornament among these four
 SAMPLE = (7, 25, 1, 9)
 DRAWN_SIDE = 2048  # the smallest large sheet, to keep the test fast
@@ -37,6 +65,36 @@ def sample() -> list[tuple[SyntheticMap, Drawing]]:
         for index in SAMPLE
     ]
     return [(smap, smap.draw(max_side=DRAWN_SIDE)) for smap in maps]
+
+
+def test_default_maps_and_their_boxes_are_drawn_exactly_as_before_label_placement() -> None:
+    """Label placement is for large sheets only: default maps (``mapsearch demo``, the gold
+    collection, the demo model's training data) keep their pixels, records and boxes."""
+    digest = hashlib.sha256()
+    for smap in generate_world(40, seed=1):
+        drawing = smap.draw()
+        digest.update(
+            json.dumps(
+                [
+                    smap.record.model_dump(mode="json"),
+                    smap.attributes,
+                    drawing.label_boxes,
+                    drawing.ornament_boxes,
+                ],
+                sort_keys=True,
+            ).encode()
+        )
+        digest.update(drawing.image.tobytes())
+        assert drawing.labels_left_out == 0
+    assert digest.hexdigest() == DEFAULT_DRAWINGS_DIGEST
+    digest = hashlib.sha256()
+    for smap in generate_world(12, seed=7):
+        drawing = smap.draw(max_side=256)
+        digest.update(
+            json.dumps([drawing.label_boxes, drawing.ornament_boxes], sort_keys=True).encode()
+        )
+        digest.update(drawing.image.tobytes())
+    assert digest.hexdigest() == SMALL_DRAWINGS_DIGEST
 
 
 def test_the_default_world_is_drawn_exactly_as_before() -> None:
@@ -90,7 +148,8 @@ def test_ornaments_span_1_to_5_percent_of_the_longer_side(
 def test_ornament_boxes_hold_all_of_the_ornaments_ink(
     sample: list[tuple[SyntheticMap, Drawing]],
 ) -> None:
-    """Drawn without its ornaments, a map differs from itself only inside the ornament boxes."""
+    """Drawn without its ornaments, a map differs from itself only inside the ornament boxes (and
+    where labels that had to make way for an ornament were lettered)."""
     for smap, drawing in sample:
         bare = smap.variant(ornaments=[]).draw(max_side=DRAWN_SIDE)
         changed = np.any(np.asarray(drawing.image) != np.asarray(bare.image), axis=2)
@@ -103,7 +162,66 @@ def test_ornament_boxes_hold_all_of_the_ornaments_ink(
             inked = changed[y : y + h, x : x + w].mean()
             assert inked > 0.1, (smap.record.id, entry, inked)
         assert changed.any()
+        for entry in drawing.label_boxes + bare.label_boxes:
+            x, y, w, h = entry["box"]
+            grow = max(3, h)  # a town symbol stands left of its name
+            changed[max(0, y - 3) : y + h + 3, max(0, x - grow) : x + w + 3] = False
         assert not (changed & ~covered).any(), smap.record.id
+
+
+def _inside(box: list[int], outer: list[int]) -> bool:
+    """Whether an [x, y, w, h] box lies wholly inside another (a cartouche's own lettering)."""
+    return (
+        outer[0] <= box[0]
+        and outer[1] <= box[1]
+        and box[0] + box[2] <= outer[0] + outer[2]
+        and box[1] + box[3] <= outer[1] + outer[3]
+    )
+
+
+def _overlap(a: list[int], b: list[int]) -> int:
+    """The area two [x, y, w, h] boxes share."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0, width) * max(0, height)
+
+
+def test_ornaments_stay_where_they_were_before_labels_were_placed(
+    sample: list[tuple[SyntheticMap, Drawing]],
+) -> None:
+    """Region search uses the large world's ornament boxes: placing labels must not move them."""
+    for smap, drawing in sample:
+        assert drawing.ornament_boxes == ORNAMENT_BOXES_BEFORE_PLACEMENT[smap.record.id]
+
+
+def test_labels_cover_no_other_label_and_no_ornament(
+    sample: list[tuple[SyntheticMap, Drawing]],
+) -> None:
+    """As a cartographer letters: no label overlaps another, none lies under an ornament, and few
+    names find no room at all."""
+    for smap, drawing in sample:
+        labels = drawing.label_boxes
+        own = [
+            label
+            for label in labels
+            if any(_inside(label["box"], o["box"]) for o in drawing.ornament_boxes)
+        ]
+        assert all(
+            o["kind"] == "cartouche"
+            for label in own
+            for o in drawing.ornament_boxes
+            if _inside(label["box"], o["box"])
+        ), own
+        placed = [label for label in labels if label not in own]
+        for index, label in enumerate(placed):
+            for other in placed[index + 1 :]:
+                assert _overlap(label["box"], other["box"]) == 0, (smap.record.id, label, other)
+            for ornament in drawing.ornament_boxes:
+                assert _overlap(label["box"], ornament["box"]) == 0, (smap.record.id, label)
+        assert drawing.labels_left_out <= 0.1 * (len(placed) + drawing.labels_left_out)
+    # the same map is placed the same way every time
+    smap, drawing = sample[0]
+    assert smap.draw(max_side=DRAWN_SIDE).label_boxes == drawing.label_boxes
 
 
 def test_label_boxes_sit_on_their_text(sample: list[tuple[SyntheticMap, Drawing]]) -> None:
@@ -144,6 +262,15 @@ def test_a_large_collection_writes_boxes_into_its_ground_truth(tmp_path: Path) -
     # a re-run keeps the image and its boxes without drawing again
     write_demo_collection(tmp_path, 1, seed=4, large=True)
     assert image_path.stat().st_mtime_ns == first
+    assert read_ground_truth_boxes(tmp_path)[records[0].id] == boxes
+    # a collection drawn before labels were placed (no large_render_version) is drawn again
+    manifest_path = tmp_path / "images" / "world.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["large_render_version"] == LARGE_RENDER_VERSION
+    del manifest["large_render_version"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    write_demo_collection(tmp_path, 1, seed=4, large=True)
+    assert image_path.stat().st_mtime_ns != first
     assert read_ground_truth_boxes(tmp_path)[records[0].id] == boxes
 
 
