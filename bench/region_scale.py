@@ -1,11 +1,16 @@
-"""Region search at scale (docs/regions.md): synthetic clustered whole-map and region vectors
-written through the real backends, then semantic (embedded) and hybrid (Elasticsearch, nested
-kNN) query latency with and without regions, index size, build rate and memory.
+"""Region search at scale (docs/regions.md "Scale", docs/benchmarks.md "Regions"): synthetic
+clustered whole-map and region vectors (17.6 regions per map, the `2,4@0.25` grid's average on
+large sheets) written through the real backends; then semantic (embedded) and hybrid
+(Elasticsearch, nested kNN) latency with and without regions, recall@10 of maps against the exact
+combination, index size, build rate and memory.
 
-Usage: ``python bench/region_scale.py [--maps 10000] [--regions-per-map 17] [--dims 512]
-[--es-url http://127.0.0.1:9200 --es-maps 2000]``. Latency grows with the number of region
-vectors (the embedded backend scores all of them exactly), so figures at a smaller size
-extrapolate linearly to the paper's 562,842 maps; say which size was measured."""
+Phases, so the build can run at low priority outside the bench lock and the timing inside it:
+``--phase build`` writes the embedded index under ``--dir`` and builds its whole-map and region
+indexes, then computes the exact answers by one streaming pass over the stored regions;
+``--phase search`` times queries on it in a fresh process; ``--phase es`` loads Elasticsearch
+(``--es-url``, ``--es-maps``, ``--es-region-options``) and times hybrid queries.
+Region vectors are generated a batch at a time (seeded per batch): no float32 matrix of every
+region is ever held, by the bench or by the backend."""
 
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexer.backends.base import BackendQuery, SearchBackend  # noqa: E402
+from indexer.backends.base import BackendQuery, Filters, SearchBackend  # noqa: E402
 from indexer.records import IndexDocument, MapRecord  # noqa: E402
 from indexer.region_set import RegionSet  # noqa: E402
 
@@ -33,150 +38,367 @@ CLUSTERS = 500
 MODEL_ID = "bench-synthetic-regions"
 BATCH = 1000
 GRID = "2,4@0.25"
+WEIGHT = 0.4  # the default blend
+YEARS_10_PERCENT = (1500, 1545)  # year_start = 1500 + n % 460: ≈ 10% of the maps
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def documents(count: int, per_map: int, dims: int, seed: int = 0) -> Any:
-    """Maps near one of CLUSTERS centres, their regions near the map (clustered, like CLIP)."""
-    rng = np.random.default_rng(seed)
-    centres = unit(rng.standard_normal((CLUSTERS, dims)))
-    for start in range(0, count, BATCH):
+def regions_of(n: int) -> int:
+    """17 or 18 regions: 17.6 per map on average."""
+    return 18 if n % 5 < 3 else 17
+
+
+def centres(dims: int) -> np.ndarray:
+    return unit(np.random.default_rng(0).standard_normal((CLUSTERS, dims)))
+
+
+def batch_vectors(
+    number: int, size: int, dims: int, hubs: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Whole-map vectors of batch ``number`` (near one of the cluster centres) and each map's
+    region vectors (the map's vector pulled towards another centre: a detail of the sheet)."""
+    rng = np.random.default_rng((1, number))
+    start = number * BATCH
+    whole = unit(hubs[rng.integers(0, CLUSTERS, size)] + 0.04 * rng.standard_normal((size, dims)))
+    regions = []
+    for i in range(size):
+        count = regions_of(start + i)
+        detail = hubs[rng.integers(0, CLUSTERS, count)]
+        noise = 0.04 * rng.standard_normal((count, dims))
+        regions.append(unit(0.6 * whole[i] + detail + noise))
+    return whole, regions
+
+
+def documents(count: int, dims: int) -> Iterator[list[IndexDocument]]:
+    hubs = centres(dims)
+    for number in range((count + BATCH - 1) // BATCH):
+        start = number * BATCH
         size = min(BATCH, count - start)
-        whole = unit(
-            centres[rng.integers(0, CLUSTERS, size)] + 0.04 * rng.standard_normal((size, dims))
-        )
+        whole, regions = batch_vectors(number, size, dims, hubs)
         batch = []
         for i in range(size):
             n = start + i
-            regions = unit(whole[i] + 0.06 * rng.standard_normal((per_map, dims)))
-            boxes = [(64 * (j % 4), 64 * (j // 4), 512, 512) for j in range(per_map)]
+            boxes = [(64 * (j % 4), 64 * (j // 4), 512, 512) for j in range(len(regions[i]))]
             batch.append(
                 IndexDocument(
                     record=MapRecord(
-                        id=f"bench:{n:07d}", source="bench", title=f"Map {n}",
+                        id=f"bench:{n:07d}", source="bench", title=f"Map {n} survey chart",
                         year_start=1500 + n % 460,
                     ),
                     vector=whole[i],
                     model_id=MODEL_ID,
-                    regions=RegionSet.build(GRID, boxes, [4] * per_map, regions),
+                    regions=RegionSet.build(GRID, boxes, [4] * len(boxes), regions[i]),
                 )
             )  # fmt: skip
         yield batch
 
 
-def queries(count: int, dims: int) -> list[np.ndarray]:
+def queries(count: int, maps: int, dims: int) -> np.ndarray:
+    """Half near one region of a random map (a detail), half near a random map's whole vector."""
     rng = np.random.default_rng(99)
-    return list(unit(rng.standard_normal((count, dims))))
+    hubs = centres(dims)
+    found = []
+    for q in range(count):
+        n = int(rng.integers(0, maps))
+        number, i = divmod(n, BATCH)
+        whole, regions = batch_vectors(number, min(BATCH, maps - number * BATCH), dims, hubs)
+        target = regions[i][q % len(regions[i])] if q % 2 == 0 else whole[i]
+        found.append(target + 0.03 * rng.standard_normal(dims))
+    return unit(np.stack(found))
 
 
-def latency(backend: SearchBackend, vectors: list[np.ndarray], **fields: Any) -> dict[str, float]:
-    times = []
-    for vector in vectors:
-        started = time.perf_counter()
-        backend.search(BackendQuery(vector=vector, num_candidates=200, **fields))
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
+def percentiles(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
     return {
         "p50_ms": round(statistics.median(times), 1),
         "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
     }
 
 
-def embedded(args: argparse.Namespace, vectors: list[np.ndarray]) -> dict[str, Any]:
-    from indexer.backends.embedded import EmbeddedBackend
-
-    with tempfile.TemporaryDirectory(prefix="region-scale-", dir=args.dir) as scratch:
-        path = Path(scratch) / "index.sqlite"
-        backend = EmbeddedBackend(path)
-        started = time.perf_counter()
-        for batch in documents(args.maps, args.regions_per_map, args.dims):
-            backend.write(batch)
-        build_s = time.perf_counter() - started
-        backend.close()
-        size_mb = sum(f.stat().st_size for f in Path(scratch).iterdir()) / 2**20
-        reader = EmbeddedBackend(path)
-        started = time.perf_counter()
-        reader.search(BackendQuery(vector=vectors[0], num_candidates=200))
-        first_s = time.perf_counter() - started
-        with_regions = latency(reader, vectors[1:])
-        whole_only = latency(reader, vectors[1:], regions=False)
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        reader.close()
-    regions = args.maps * args.regions_per_map
+def rss_mb() -> dict[str, float]:
+    """Peak and current resident memory of this process (current split anonymous / file)."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Rss")}
+    fields.update({line.split(":")[0]: line.split()[1] for line in status if "VmRSS" in line})
     return {
-        "maps": args.maps,
-        "regions": regions,
-        "build_s": round(build_s, 1),
-        "build_maps_per_s": round(args.maps / build_s, 1),
-        "build_regions_per_s": round(regions / build_s, 1),
-        "file_mb": round(size_mb, 1),
-        "first_search_s": round(first_s, 2),
-        "semantic_with_regions": with_regions,
-        "semantic_whole_only": whole_only,
-        "max_rss_mb": round(rss_mb),
-        "extrapolated_to_paper": {
-            "regions": PAPER_SIZE * args.regions_per_map,
-            "region_matrix_gb_float32": round(
-                PAPER_SIZE * args.regions_per_map * args.dims * 4 / 2**30, 1
-            ),
-            "semantic_with_regions_p50_ms": round(with_regions["p50_ms"] * PAPER_SIZE / args.maps),
-        },
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rss_mb": round(int(fields.get("VmRSS", 0)) / 1024),
+        "rss_anon_mb": round(int(fields.get("RssAnon", 0)) / 1024),
+        "rss_file_mb": round(int(fields.get("RssFile", 0)) / 1024),
     }
 
 
-def elasticsearch(args: argparse.Namespace, vectors: list[np.ndarray]) -> dict[str, Any]:
+# ---- embedded ---------------------------------------------------------------------------------
+
+
+def planner(args: argparse.Namespace) -> Any:
+    """The shipped planner limits, or (``--min-rows``) indexes from a smaller collection."""
+    from indexer.backends.vector_index import PlannerLimits
+
+    return PlannerLimits(min_rows=args.min_rows) if args.min_rows else PlannerLimits()
+
+
+def exact_truth(path: Path, vectors: np.ndarray, k: int, years: tuple[int, int] | None) -> Any:
+    """The exact blend top-k ids per query: whole-map cosines from the vectors table, best region
+    cosines by one streaming pass over the stored regions (a chunk of float32 at a time)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    size = int(conn.execute("SELECT max(docno) FROM docs").fetchone()[0]) + 1
+    ids = [""] * size
+    allowed = np.zeros(size, bool)
+    for docno, doc_id, year in conn.execute("SELECT docno, id, year_start FROM docs"):
+        ids[docno] = doc_id
+        allowed[docno] = years is None or years[0] <= year <= years[1]
+    whole = np.full((size, len(vectors)), -np.inf, np.float32)
+    cursor = conn.execute("SELECT docno, vector FROM vectors")
+    while rows := cursor.fetchmany(20_000):
+        docnos = np.array([r[0] for r in rows], np.int64)
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(len(rows), -1)
+        whole[docnos] = matrix @ vectors.T
+    best = np.full((size, len(vectors)), -np.inf, np.float32)
+    cursor = conn.execute("SELECT docno, count, vectors FROM regions WHERE count > 0")
+    while rows := cursor.fetchmany(2_000):
+        docnos = np.array([r[0] for r in rows], np.int64)
+        counts = np.array([r[1] for r in rows], np.int64)
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), "<f4").reshape(int(counts.sum()), -1)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        best[docnos] = np.maximum.reduceat(matrix @ vectors.T, starts, axis=0)
+    conn.close()
+    combined = np.where(np.isfinite(best), (1 - WEIGHT) * whole + WEIGHT * best, whole)
+    combined[~allowed] = -np.inf
+    top = []
+    for q in range(len(vectors)):
+        order = np.argsort(-combined[:, q], kind="stable")[:k]
+        top.append([ids[d] for d in order.tolist()])
+    return top
+
+
+def build_embedded(args: argparse.Namespace) -> dict[str, Any]:
+    from indexer.backends.embedded import EmbeddedBackend
+
+    directory = Path(args.dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "index.sqlite"
+    if path.exists():
+        raise SystemExit(f"Error: {path} exists; remove it or run --phase search")
+    backend = EmbeddedBackend(path, index_in_background=False, planner=planner(args))
+    started = time.perf_counter()
+    for batch in documents(args.maps, args.dims):
+        backend.write(batch)
+        if (batch_number := int(batch[-1].record.id.split(":")[1]) + 1) % 50_000 == 0:
+            print(f"  wrote {batch_number:,} maps", file=sys.stderr, flush=True)
+    write_s = time.perf_counter() - started
+    backend.close()
+    reader = EmbeddedBackend(path, index_in_background=False, planner=planner(args))
+    started = time.perf_counter()
+    columns = reader._sync()  # loads the whole-map columns (and writes their snapshot)
+    open_s = time.perf_counter() - started
+    started = time.perf_counter()
+    reader._maintain_index(columns)
+    whole_index_s = time.perf_counter() - started
+    started = time.perf_counter()
+    reader._maintain_region_index(columns)
+    region_index_s = time.perf_counter() - started
+    assert reader._region_index is not None, "the region index was not built"
+    regions = reader._region_index.regions
+    memory = rss_mb()
+    reader.close()
+    vectors = queries(args.queries, args.maps, args.dims)
+    np.save(directory / "queries.npy", vectors)
+    started = time.perf_counter()
+    truth = {
+        "all": exact_truth(path, vectors, 10, None),
+        "years": exact_truth(path, vectors, 10, YEARS_10_PERCENT),
+    }
+    truth_s = time.perf_counter() - started
+    (directory / "truth.json").write_text(json.dumps(truth))
+    files = {p.name: p.stat().st_size for p in directory.iterdir() if p.is_file()}
+    report = {
+        "maps": args.maps,
+        "regions": regions,
+        "write_s": round(write_s, 1),
+        "write_maps_per_s": round(args.maps / write_s, 1),
+        "write_regions_per_s": round(regions / write_s),
+        "first_open_s": round(open_s, 1),
+        "whole_index_build_s": round(whole_index_s, 1),
+        "region_index_build_s": round(region_index_s, 1),
+        "region_index_regions_per_s": round(regions / region_index_s),
+        "exact_truth_s_per_query": round(truth_s / (2 * len(vectors)), 2),
+        "files_mb": {name: round(size / 2**20, 1) for name, size in sorted(files.items())},
+        "build_memory": memory,
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+    (directory / "build.json").write_text(json.dumps(report, indent=1))
+    return report
+
+
+def recall(found: list[list[str]], truth: list[list[str]]) -> float:
+    hits = [
+        len(set(f[:10]) & set(t[:10])) / max(1, len(t[:10]))
+        for f, t in zip(found, truth, strict=True)
+    ]
+    return round(float(np.mean(hits)), 4)
+
+
+def timed_searches(
+    backend: SearchBackend, vectors: np.ndarray, **fields: Any
+) -> tuple[dict[str, float], list[list[str]]]:
+    times, found = [], []
+    for vector in vectors:
+        started = time.perf_counter()
+        result = backend.search(BackendQuery(vector=vector, num_candidates=200, **fields))
+        times.append((time.perf_counter() - started) * 1000)
+        found.append([hit.id for hit in result.semantic[:10]])
+    return percentiles(times), found
+
+
+def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
+    from indexer.backends.embedded import EmbeddedBackend
+
+    directory = Path(args.dir)
+    vectors = np.load(directory / "queries.npy")
+    truth = json.loads((directory / "truth.json").read_text())
+    started = time.perf_counter()
+    backend = EmbeddedBackend(directory / "index.sqlite", planner=planner(args))
+    backend.search(BackendQuery(vector=vectors[0], num_candidates=200))  # opens, maps indexes
+    for thread in (backend._index_thread, backend._region_thread):
+        if thread is not None:
+            thread.join()
+    open_s = time.perf_counter() - started
+    assert backend._region_index is not None, "no region index: run --phase build first"
+    backend.search(BackendQuery(vector=vectors[0], num_candidates=200))
+    assert backend.last_semantic_path == "index"
+    with_regions, found = timed_searches(backend, vectors)
+    filtered, found_years = timed_searches(
+        backend,
+        vectors,
+        filters=Filters(year_from=YEARS_10_PERCENT[0], year_to=YEARS_10_PERCENT[1]),
+    )
+    whole_only, _ = timed_searches(backend, vectors, regions=False)
+    memory = rss_mb()
+    backend.close()
+    return {
+        "open_and_map_indexes_s": round(open_s, 2),
+        "semantic_with_regions": {**with_regions, "recall_at_10": recall(found, truth["all"])},
+        "semantic_with_regions_10pct_filter": {
+            **filtered,
+            "recall_at_10": recall(found_years, truth["years"]),
+        },
+        "semantic_whole_only": whole_only,
+        "memory_after_queries": memory,
+        "queries": len(vectors),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+# ---- Elasticsearch ----------------------------------------------------------------------------
+
+
+def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
+    from indexer.backends import es_lifecycle
     from indexer.backends.elasticsearch import ElasticsearchBackend
-    from indexer.backends.elasticsearch_lifecycle import ElasticsearchLifecycle
     from indexer.backends.es_client import make_client
 
-    client = make_client(args.es_url, 120.0)
+    client = make_client(args.es_url, 600.0)
     prefix = f"regionscale{os.getpid()}"
+    definition = es_lifecycle.index_definition
+    if args.es_region_options:  # a variant of the shipped mapping, for the options study
+
+        def variant(version: int, dims: int | None, english: bool) -> dict[str, Any]:
+            chosen = definition(version, dims, english)
+            vector = chosen["mappings"]["properties"]["regions"]["properties"]["vector"]
+            vector["index_options"] = json.loads(args.es_region_options)
+            return chosen
+
+        es_lifecycle.index_definition = variant  # type: ignore[assignment]
     try:
-        ElasticsearchLifecycle(client, prefix).create(dims=args.dims)
+        index = es_lifecycle.create_index(client, prefix, dims=args.dims, bulk_load=True)
+        es_lifecycle.point_alias(client, prefix, index, None)
+        mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+        options = mapping["properties"]["regions"]["properties"]["vector"].get("index_options")
         backend = ElasticsearchBackend(client, prefix)
-        started = time.perf_counter()
-        for batch in documents(args.es_maps, args.regions_per_map, args.dims):
+        started, written = time.perf_counter(), 0
+        deadline = started + args.es_seconds
+        for batch in documents(args.es_maps, args.dims):
             report = backend.write(batch)
             assert report.failed == 0, report.errors
-        backend.refresh()
-        build_s = time.perf_counter() - started
-        client.indices.forcemerge(index=f"{prefix}-maps", max_num_segments=1)
-        stats = client.indices.stats(index=f"{prefix}-maps")["_all"]["primaries"]
+            written += report.written
+            if time.perf_counter() > deadline:
+                break
+        write_s = time.perf_counter() - started
+        regions = sum(regions_of(n) for n in range(written))
+        started = time.perf_counter()
+        es_lifecycle.restore_settings(client, index)
+        refresh_s = time.perf_counter() - started
+        started = time.perf_counter()
+        client.options(request_timeout=3600).indices.forcemerge(index=index, max_num_segments=1)
+        merge_s = time.perf_counter() - started
+        stats = client.indices.stats(index=index)["_all"]["primaries"]
+        vectors = queries(args.queries + 1, written, args.dims)
         backend.search(BackendQuery(text="map", vector=vectors[0], num_candidates=200))
-        hybrid = latency(backend, vectors[1:], text="map")
-        hybrid_whole = latency(backend, vectors[1:], text="map", regions=False)
+        times: list[float] = []
+        for vector in vectors[1:]:
+            started = time.perf_counter()
+            backend.search(BackendQuery(text="survey", vector=vector, num_candidates=200))
+            times.append((time.perf_counter() - started) * 1000)
+        whole_times: list[float] = []
+        for vector in vectors[1:]:
+            started = time.perf_counter()
+            backend.search(
+                BackendQuery(text="survey", vector=vector, num_candidates=200, regions=False)
+            )
+            whole_times.append((time.perf_counter() - started) * 1000)
     finally:
+        es_lifecycle.index_definition = definition  # type: ignore[assignment]
         for name in client.indices.get(index=f"{prefix}-*"):
             client.indices.delete(index=name)
     return {
-        "maps": args.es_maps,
-        "regions": args.es_maps * args.regions_per_map,
-        "build_s": round(build_s, 1),
-        "build_maps_per_s": round(args.es_maps / build_s, 1),
+        "region_vector_options": options,
+        "maps": written,
+        "regions": regions,
+        "reached_paper_size": written >= PAPER_SIZE,
+        "write_s": round(write_s, 1),
+        "docs_per_s": round(written / write_s, 1),
+        "nested_vectors_per_s": round(regions / write_s),
+        "refresh_s": round(refresh_s, 1),
+        "forcemerge_s": round(merge_s, 1),
+        "docs_per_s_incl_merge": round(written / (write_s + refresh_s + merge_s), 1),
         "store_mb": round(stats["store"]["size_in_bytes"] / 2**20, 1),
-        "hybrid_with_regions": hybrid,
-        "hybrid_whole_only": hybrid_whole,
+        "hybrid_with_regions": percentiles(times),
+        "hybrid_whole_only": percentiles(whole_times),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phase", choices=["build", "search", "es"], required=True)
     parser.add_argument("--maps", type=int, default=10_000)
-    parser.add_argument("--regions-per-map", type=int, default=17)
     parser.add_argument("--dims", type=int, default=512)
-    parser.add_argument("--queries", type=int, default=30)
-    parser.add_argument("--dir", default=None)
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--dir", default="/tmp/region-scale")
+    parser.add_argument("--min-rows", type=int, help="index from this many maps (tests)")
     parser.add_argument("--es-url")
-    parser.add_argument("--es-maps", type=int, default=2000)
+    parser.add_argument("--es-maps", type=int, default=PAPER_SIZE)
+    parser.add_argument(
+        "--es-seconds", type=float, default=480.0, help="stop loading after this long"
+    )
+    parser.add_argument(
+        "--es-region-options", help='regions.vector index_options JSON, e.g. {"type":"bbq_flat"}'
+    )
     args = parser.parse_args()
-    vectors = queries(args.queries + 1, args.dims)
-    report: dict[str, Any] = {"embedded": embedded(args, vectors)}
-    if args.es_url:
-        report["elasticsearch"] = elasticsearch(args, vectors)
-    report["load_average"] = [round(v, 2) for v in os.getloadavg()]
+    if args.phase == "build":
+        report = build_embedded(args)
+    elif args.phase == "search":
+        report = search_embedded(args)
+    else:
+        if not args.es_url:
+            raise SystemExit("Error: --phase es needs --es-url")
+        report = elasticsearch(args)
     print(json.dumps(report, indent=1))
 
 

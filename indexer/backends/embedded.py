@@ -17,7 +17,7 @@ import numpy as np
 from more_itertools import chunked
 
 from indexer.analysis import keyword_terms
-from indexer.backends import embedded_alias
+from indexer.backends import embedded_alias, region_index
 from indexer.backends.base import (
     BackendError,
     BackendQuery,
@@ -25,13 +25,21 @@ from indexer.backends.base import (
     IndexInfo,
     ListHit,
     ModelMismatchError,
+    RegionMatch,
     WriteReport,
 )
 from indexer.backends.embedded_columns import Columns
 from indexer.backends.embedded_faults import begin_failure, storage_fault, write_transaction
 from indexer.backends.embedded_found_in import FoundInSets, found_in_sets
 from indexer.backends.embedded_map_terms import listed, record_map_terms
-from indexer.backends.embedded_regions import read_regions, region_set, write_regions
+from indexer.backends.embedded_regions import (
+    RegionColumns,
+    StoredScores,
+    read_regions,
+    region_set,
+    stored_best,
+    write_regions,
+)
 from indexer.backends.embedded_schema import (
     FTS_COLUMNS,
     FTS_WEIGHTS,
@@ -75,6 +83,9 @@ SNAPSHOT_STALE_FRACTION = 0.1
 SNAPSHOT_RETRY_S = 600.0  # after a snapshot could not be written or published
 # Without a usable vector index, look for one (another process may have built it) this often.
 INDEX_RETRY_S = 30.0
+# Fewer maps than this fraction passing the filters (and unchanged since the region index): the
+# region index search skips the others by a bitmap rather than dropping them afterwards.
+SELECTOR_FRACTION = 0.9
 _BM25_WEIGHTS = ", ".join(str(FTS_WEIGHTS[c]) for c in FTS_COLUMNS)
 FTS_LIST = ", ".join(FTS_COLUMNS)
 # Letters a one-edit variant may insert or substitute (folded terms are mostly ASCII; the
@@ -130,6 +141,9 @@ class EmbeddedBackend:
         self._index_in_background = index_in_background
         self._vector_index: VectorIndex | None = None
         self._index_thread: threading.Thread | None = None
+        self._region_index: region_index.RegionIndex | None = None
+        self._region_thread: threading.Thread | None = None
+        self._region_checked: tuple[int, float] = (-1, 0.0)
         self._index_checked: tuple[int, float] = (-1, 0.0)  # (seq, monotonic time) of the last look
         self.last_semantic_path = ""  # "exact" or "index": which path served the last semantic list
         self._count_cache: tuple[object, int] = (None, 0)
@@ -183,7 +197,7 @@ class EmbeddedBackend:
             self._conn.close()
             self._conn, self.path = conn, target
             self._columns, self._data_version, self._stale = Columns(), None, True
-            self._vector_index = None
+            self._vector_index = self._region_index = None
         self._pointer = stamp
 
     # ---- writes --------------------------------------------------------------------------
@@ -419,15 +433,14 @@ class EmbeddedBackend:
             seq = int(get_meta(conn, "seq") or 0)
             if seq < self._columns.seq:  # the file was rebuilt under us: start over
                 self._columns = Columns()
-                self._vector_index = None
+                self._vector_index = self._region_index = None
             if self._columns.seq == 0 and seq > 0:
                 self._columns = open_snapshot(conn, self.path) or self._columns
             columns = self._columns
             if seq != columns.seq:
                 self._load_changes(conn, columns)
                 columns.seq = seq
-            if columns.regions.seq != seq:
-                self._load_regions(conn, columns, seq)
+            self._place_regions(conn, columns, seq)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -512,6 +525,82 @@ class EmbeddedBackend:
             if self.path == database and (current is None or vector_index.seq >= current.seq):
                 self._vector_index = vector_index
 
+    def _maintain_region_index(self, columns: Columns) -> None:
+        """Load or (re)build the region index once regions are indexed (``_regions_indexed``) and
+        it is missing or too far behind; at most one look per change, or per ``INDEX_RETRY_S``."""
+        if not self._regions_indexed(columns) or columns.vectors is None:
+            return
+        if self._region_thread is not None and self._region_thread.is_alive():
+            return
+        current, now = self._region_index, time.monotonic()
+        last_seq, last_time = self._region_checked
+        if last_seq == columns.seq and (current is not None or now - last_time < INDEX_RETRY_S):
+            return
+        self._region_checked = (columns.seq, now)
+        if current is not None and self._region_behind(columns, current.seq) <= max(
+            self._planner.tail_min, STALE_FRACTION * columns.size
+        ):
+            return
+        dims = int(columns.vectors.shape[1])
+        if self._index_in_background:
+            self._region_thread = threading.Thread(
+                target=self._refresh_region_index, args=(columns, self.path, dims), daemon=True
+            )
+            self._region_thread.start()
+        else:
+            self._refresh_region_index(columns, self.path, dims)
+
+    @staticmethod
+    def _region_behind(columns: Columns, seq: int) -> int:
+        """Maps written since change ``seq`` (the region index's exact tail)."""
+        return int(np.count_nonzero(columns.row_seq[: columns.size] > seq))
+
+    def _refresh_region_index(self, columns: Columns, database: Path, dims: int) -> None:
+        """Load the region index file when it is current enough, else build one by streaming the
+        stored regions (one process at a time) and publish it for the others."""
+        try:
+            conn = connect(str(database), self._busy_timeout)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("BEGIN")
+            try:
+                loaded = region_index.read_index(conn, database)
+            finally:
+                conn.execute("COMMIT")
+            limit = max(self._planner.tail_min, STALE_FRACTION * columns.size)
+            if loaded is not None and self._region_behind(columns, loaded.seq) <= limit:
+                self._install_region_index(loaded, database)
+                return
+            with build_lock(database, region_index.SUFFIX) as ours:
+                if not ours:  # another process is building: use what is there meanwhile
+                    if loaded is not None:
+                        self._install_region_index(loaded, database)
+                    return
+                conn.execute("BEGIN")  # one snapshot of the regions for the whole build
+                try:
+                    seq = int(get_meta(conn, "seq") or 0)
+                    built = region_index.build(conn, seq, dims)
+                finally:
+                    conn.execute("COMMIT")
+                temporary, target, described = region_index.write_index(built, database)
+                if publish(conn, temporary, target, described, region_index.META_KEY):
+                    region_index.drop_others(database, built.token)
+                    self._install_region_index(
+                        region_index.read_index_file(built, database), database
+                    )
+        except sqlite3.Error:
+            return  # a cache: the next look retries; searches meanwhile read the stored regions
+        finally:
+            conn.close()
+
+    def _install_region_index(self, built: region_index.RegionIndex, database: Path) -> None:
+        with self._lock:
+            current = self._region_index
+            if self.path == database and (current is None or built.seq >= current.seq):
+                self._region_index = built
+                self._stale = True  # the next sync loads the tail after it
+
     def _load_changes(self, conn: sqlite3.Connection, columns: Columns) -> None:
         """Load every row (a first look) or the rows changed after ``columns.seq``."""
         dims_text = get_meta(conn, "dims")
@@ -564,14 +653,38 @@ class EmbeddedBackend:
             self._columns = mapped
         self._data_version = int(conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def _regions_indexed(self, columns: Columns) -> bool:
+        """Whether region vectors are served by the region index (with an exact tail in memory)
+        rather than held whole in memory: from the collection size the whole maps are indexed."""
+        return self._vector_count(columns) >= max(1, self._planner.min_rows)
+
+    def _place_regions(self, conn: sqlite3.Connection, columns: Columns, seq: int) -> None:
+        """Keep in memory every region (small collections), or only those of maps changed after
+        the region index (its tail), or none while no region index exists yet (searches then
+        read the stored regions); loaded incrementally up to ``seq``."""
+        after: int | None = None
+        if self._regions_indexed(columns):
+            if self._region_index is None:
+                columns.regions = RegionColumns(after=-1)  # nothing in memory: stream instead
+                return
+            after = self._region_index.seq
+        if columns.regions.after != after:
+            columns.regions = RegionColumns(after=after)
+        if columns.regions.seq != seq:
+            self._load_regions(conn, columns, seq)
+
     @staticmethod
     def _load_regions(conn: sqlite3.Connection, columns: Columns, seq: int) -> None:
-        """Bring the in-memory regions up to ``seq``: every map's on a first look (the columns
-        snapshot holds no regions), else those of the maps changed since."""
+        """Bring the in-memory regions up to ``seq``: every map's (or, for a tail, every map's
+        changed after ``regions.after``) on a first look (the columns snapshot holds no regions),
+        else those of the maps changed since."""
         regions = columns.regions
         sql = "SELECT r.docno, r.grid, r.count, r.boxes, r.levels, r.vectors FROM regions r"
         args: tuple[int, ...] = ()
-        if regions.seq:
+        if not regions.seq and regions.after is not None:
+            sql += " JOIN docs d ON d.docno = r.docno WHERE d.seq > ? AND d.deleted = 0"
+            args = (regions.after,)
+        elif regions.seq:
             changed = conn.execute("SELECT docno FROM docs WHERE seq > ?", (regions.seq,))
             regions.drop([int(row[0]) for row in changed])
             sql += " JOIN docs d ON d.docno = r.docno WHERE d.seq > ? AND d.deleted = 0"
@@ -591,6 +704,7 @@ class EmbeddedBackend:
                 self._follow_alias()
                 columns = self._sync()
                 self._maintain_index(columns)
+                self._maintain_region_index(columns)
                 return self._search(columns, query)
             except sqlite3.Error as exc:
                 raise BackendError(f"embedded index unreadable: {exc}") from exc
@@ -679,6 +793,8 @@ class EmbeddedBackend:
                 "vectors"
             )
         allowed = mask & columns.has_vector[: columns.size]
+        if query.regions and self._regions_indexed(columns) and self._has_regions(columns):
+            return self._with_region_index(columns, query, vector, allowed)
         if query.regions and columns.regions.live:
             # a map's best region can lift it into the list: score every allowed map exactly
             self.last_semantic_path = "exact"
@@ -686,6 +802,20 @@ class EmbeddedBackend:
             scores = gathered_scores(vectors, candidates, vector)
             return self._with_regions(columns, query, vector, candidates, scores)
         k, floor = query.num_candidates, query.min_similarity
+        rows, scores = self._whole_top(columns, allowed, vector, k, floor)
+        return columns.top_k(rows, scores, k)
+
+    def _whole_top(
+        self,
+        columns: Columns,
+        allowed: np.ndarray,
+        vector: np.ndarray,
+        k: int,
+        floor: float | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, exact scores) of the ``k`` best allowed whole maps, by the planner's path."""
+        assert columns.vectors is not None
+        vectors = columns.vectors
         allowed_count = int(np.count_nonzero(allowed))
         with_vectors = self._vector_count(columns)
         vector_index = self._vector_index
@@ -698,7 +828,57 @@ class EmbeddedBackend:
             )
         else:
             rows, scores = exact_top(vectors, allowed, vector, k, floor)
-        return columns.top_k(rows, scores, k)
+        return rows, scores
+
+    def _has_regions(self, columns: Columns) -> bool:
+        """Whether any map has regions (index, tail, or, before the index exists, the file)."""
+        if columns.regions.live or (self._region_index and self._region_index.regions):
+            return True
+        if self._region_index is not None:
+            return False
+        found = self._conn.execute("SELECT 1 FROM regions WHERE count > 0 LIMIT 1").fetchone()
+        return found is not None
+
+    def _with_region_index(
+        self, columns: Columns, query: BackendQuery, vector: np.ndarray, allowed: np.ndarray
+    ) -> list[tuple[int, float]]:
+        """The region-aware semantic list of a large collection (docs/regions.md "Scale"):
+        candidate maps = the best whole maps ∪ the maps whose regions the region index ranks best
+        ∪ the best maps of the exact tail (maps changed since the index); each candidate is then
+        scored exactly from its stored float32 regions and combined as ``_with_regions`` does.
+        Before the region index exists every allowed map is scored by streaming the regions."""
+        assert columns.vectors is not None
+        k = query.num_candidates
+        built = self._region_index
+        if built is None:
+            self.last_semantic_path = "exact"
+            candidates = np.flatnonzero(allowed)
+            best = stored_best(self._conn, vector, allowed)[candidates]
+        else:
+            whole_rows, _ = self._whole_top(columns, allowed, vector, k, None)
+            self.last_semantic_path = "index"  # for regions (the whole-map part has its own)
+            fresh = allowed & (columns.row_seq[: columns.size] <= built.seq)
+            fresh_count = int(np.count_nonzero(fresh))
+            selectivity = fresh_count / max(1, self._vector_count(columns))
+            region_rows, _ = built.candidate_maps(
+                vector, k, fresh if selectivity < SELECTOR_FRACTION else None, selectivity
+            )
+            region_rows = region_rows[region_rows < columns.size]
+            region_rows = region_rows[fresh[region_rows]]
+            tail = columns.regions
+            tail_best = tail.best_per_map(tail.scores(vector), columns.size)
+            tail_best[~allowed] = -np.inf
+            tail_rows = top_positions(tail_best, k)
+            candidates = np.unique(np.concatenate([whole_rows, region_rows, tail_rows]))
+            stored = StoredScores(self._conn, candidates.tolist(), vector)
+            best = np.array([stored.best(d) for d in candidates.tolist()], np.float32)
+        whole = gathered_scores(columns.vectors, candidates, vector)
+
+        def matches_of(docnos: list[int]) -> dict[int, list[RegionMatch]]:
+            found = stored if built is not None else StoredScores(self._conn, docnos, vector)
+            return {docno: found.matches(docno, REGIONS_PER_HIT) for docno in docnos}
+
+        return self._combined(columns, query, candidates, whole, best, matches_of)
 
     def _vector_count(self, columns: Columns) -> int:
         """Rows with a vector (cached until the next change)."""
@@ -760,8 +940,28 @@ class EmbeddedBackend:
         region_columns = columns.regions
         region_scores = region_columns.scores(vector)
         best_all = region_columns.best_per_map(region_scores, columns.size)
-        best = best_all[candidates].astype(np.float64)
-        whole = whole.astype(np.float64)
+
+        def matches_of(docnos: list[int]) -> dict[int, list[RegionMatch]]:
+            return {
+                docno: region_columns.top_regions(docno, region_scores, REGIONS_PER_HIT)
+                for docno in docnos
+            }
+
+        return self._combined(columns, query, candidates, whole, best_all[candidates], matches_of)
+
+    def _combined(
+        self,
+        columns: Columns,
+        query: BackendQuery,
+        candidates: np.ndarray,
+        whole_scores: np.ndarray,
+        best_scores: np.ndarray,
+        matches_of: Callable[[list[int]], dict[int, list[RegionMatch]]],
+    ) -> list[tuple[int, float]]:
+        """Rank ``candidates`` (sorted docnos) by their whole-map and best-region cosines combined
+        (``max`` or ``blend``); keeps each hit's parts and best regions for ``_semantic_hits``."""
+        best = best_scores.astype(np.float64)
+        whole = whole_scores.astype(np.float64)
         has_regions = np.isfinite(best)
         if query.region_combine == "blend":
             weight = query.region_weight
@@ -776,16 +976,18 @@ class EmbeddedBackend:
         with_regions = candidates[has_regions]
         region_top = columns.top_k(with_regions, best[has_regions], query.num_candidates)
         region_rank = {docno: rank for rank, (docno, _) in enumerate(region_top, start=1)}
-        # ``candidates`` is sorted (flatnonzero): find each ranked map's whole-map score there
+        # ``candidates`` is sorted: find each ranked map's whole-map and region scores there
         ranked_docnos = np.array([docno for docno, _ in ranked], np.int64)
         positions = np.searchsorted(candidates, ranked_docnos)
         whole_of = dict(zip(ranked_docnos.tolist(), whole[positions].tolist(), strict=True))
+        best_of = dict(zip(ranked_docnos.tolist(), best[positions].tolist(), strict=True))
+        matches = matches_of(ranked_docnos.tolist())
         self._region_parts = {
             docno: (
                 whole_of[docno],
-                float(best_all[docno]) if np.isfinite(best_all[docno]) else None,
+                best_of[docno] if np.isfinite(best_of[docno]) else None,
                 region_rank.get(docno),
-                tuple(region_columns.top_regions(docno, region_scores, REGIONS_PER_HIT)),
+                tuple(matches.get(docno, ())),
             )
             for docno, _ in ranked
         }

@@ -18,7 +18,7 @@ from indexer.backends.base import LifecycleLocked
 
 LOCK_TTL_S = 6 * 3600.0  # a lock older than this was left by a crashed run
 # SQLite's own side files, then the caches beside it (columns snapshot, vector index).
-SIDE_FILES = ("-wal", "-shm", "-journal", ".columns", ".ann.lock")
+SIDE_FILES = ("-wal", "-shm", "-journal", ".columns", ".ann.lock", ".rix.lock")
 
 
 class EmbeddedReindexLocked(LifecycleLocked):
@@ -81,7 +81,10 @@ def delete_physical(path: Path) -> None:
     (readers that still hold it keep their inode)."""
     for suffix in ("", *SIDE_FILES):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    for index_file in path.parent.glob(f"{path.name}.ann.*"):  # vector index builds
+    for index_file in [
+        *path.parent.glob(f"{path.name}.ann.*"),  # vector index builds
+        *path.parent.glob(f"{path.name}.rix.*"),  # region index builds
+    ]:
         index_file.unlink(missing_ok=True)
 
 

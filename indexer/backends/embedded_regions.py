@@ -87,7 +87,10 @@ class RegionColumns:
     A map's regions occupy consecutive rows; replacing them kills the old rows and appends new
     ones (compacted when dead rows outnumber live ones), so incremental reloads stay cheap."""
 
-    def __init__(self) -> None:
+    def __init__(self, after: int | None = None) -> None:
+        # None: every map's regions; a seq: only those of maps changed after it (a region
+        # index's tail); -1: none (the stored regions are read instead)
+        self.after = after
         self.vectors: np.ndarray | None = None
         self.owner = np.zeros(0, np.int64)
         self.boxes = np.zeros((0, 4), np.int32)
@@ -195,13 +198,80 @@ class RegionColumns:
         if rows is None:
             return []
         start, count = rows
-        part = scores[start : start + count]
-        levels = self.levels[start : start + count]
-        order = np.lexsort((np.arange(count), levels, -part))[:k] + start
-        boxes, picked = self.boxes[order].tolist(), self.levels[order].tolist()
-        return [
-            RegionMatch((x, y, w, h), level, score)
-            for (x, y, w, h), level, score in zip(
-                boxes, picked, scores[order].tolist(), strict=True
-            )
-        ]
+        end = start + count
+        return ranked_matches(self.boxes[start:end], self.levels[start:end], scores[start:end], k)
+
+
+def ranked_matches(
+    boxes: np.ndarray, levels: np.ndarray, scores: np.ndarray, k: int
+) -> list[RegionMatch]:
+    """One map's best ``k`` regions, best first (ties: larger first, then stored order)."""
+    order = np.lexsort((np.arange(len(scores)), levels, -scores))[:k]
+    return [
+        RegionMatch((x, y, w, h), level, score)
+        for (x, y, w, h), level, score in zip(
+            boxes[order].tolist(), levels[order].tolist(), scores[order].tolist(), strict=True
+        )
+    ]
+
+
+class StoredScores:
+    """The stored regions of some maps scored exactly against one query (one SQL read, one
+    matrix product): each map's best cosine, and its best regions on demand."""
+
+    def __init__(self, conn: sqlite3.Connection, docnos: Sequence[int], vector: np.ndarray) -> None:
+        rows: list[tuple[int, int, bytes, bytes, bytes]] = []
+        for start in range(0, len(docnos), 500):
+            part = list(docnos[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows += conn.execute(
+                "SELECT docno, count, boxes, levels, vectors FROM regions "
+                f"WHERE count > 0 AND docno IN ({marks})",
+                part,
+            ).fetchall()
+        counts = np.array([row[1] for row in rows], np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.row_of = {int(row[0]): i for i, row in enumerate(rows)}
+        self.boxes = np.frombuffer(b"".join(row[2] for row in rows), "<i4").reshape(-1, 4)
+        self.levels = np.frombuffer(b"".join(row[3] for row in rows), "<i2")
+        matrix = np.frombuffer(b"".join(row[4] for row in rows), "<f4").reshape(
+            len(self.levels), -1
+        )
+        self.scores = matrix @ vector if len(matrix) else np.zeros(0, np.float32)
+        self._best = (
+            np.maximum.reduceat(self.scores, self.starts[:-1]) if len(rows) else np.zeros(0)
+        )
+
+    def best(self, docno: int) -> float:
+        """The map's best region cosine (-inf: no regions)."""
+        row = self.row_of.get(int(docno))
+        return -np.inf if row is None else float(self._best[row])
+
+    def matches(self, docno: int, k: int) -> list[RegionMatch]:
+        """The map's best ``k`` regions, best first."""
+        row = self.row_of.get(int(docno))
+        if row is None:
+            return []
+        start, end = self.starts[row], self.starts[row + 1]
+        return ranked_matches(
+            self.boxes[start:end], self.levels[start:end], self.scores[start:end], k
+        )
+
+
+def stored_best(conn: sqlite3.Connection, vector: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """(len(allowed),) best region cosine of every allowed map (-inf: none), by one streaming pass
+    over the stored regions: exact, slow, and never more than a chunk of float32 in memory."""
+    best = np.full(len(allowed), -np.inf, np.float32)
+    cursor = conn.execute("SELECT docno, count, vectors FROM regions WHERE count > 0")
+    dims = len(vector)
+    while rows := cursor.fetchmany(2_000):
+        kept = [row for row in rows if row[0] < len(allowed) and allowed[row[0]]]
+        if not kept:
+            continue
+        matrix = np.frombuffer(b"".join(row[2] for row in kept), dtype="<f4").reshape(-1, dims)
+        counts = np.array([row[1] for row in kept], np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        best[np.array([row[0] for row in kept], np.int64)] = np.maximum.reduceat(
+            matrix @ vector, starts
+        )
+    return best

@@ -135,10 +135,11 @@ def build(vectors: np.ndarray, has_vector: np.ndarray, seq: int, seed: int = 0) 
 
 
 @contextmanager
-def build_lock(database: Path) -> Iterator[bool]:
+def build_lock(database: Path, suffix: str = SUFFIX) -> Iterator[bool]:
     """Hold the index-building lock of this file (True), or learn that another process holds it
-    (False); released when the block ends or the process dies."""
-    with Path(f"{database}{SUFFIX}.lock").open("a+b") as handle:
+    (False); released when the block ends or the process dies. ``suffix`` names the kind of
+    index (whole-map or region)."""
+    with Path(f"{database}{suffix}.lock").open("a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

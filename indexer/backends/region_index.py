@@ -1,0 +1,236 @@
+"""The embedded backend's approximate index over region vectors (faiss IVF over 8-bit scalar
+quantised codes, memory-mapped), which proposes candidate maps by their best regions; the backend
+then scores those maps exactly from the stored float32 regions (docs/regions.md "Scale").
+
+It is built by streaming the ``regions`` table (the float32 region matrix is never held whole),
+covers the maps as of one change ``seq`` (later changes are the exact tail), and lives beside the
+SQLite file like the whole-map vector index, named by a token the SQLite meta records."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.backends.embedded_schema import get_meta
+
+SUFFIX = ".rix"
+META_KEY = "region_index"
+# Lists probed for an unfiltered list, as for whole maps (issue 13: 64 for the modality gap).
+NPROBE_MIN = 64
+# Below this fraction of maps passing the filters every list is probed (the bitmap selector skips
+# other maps' codes without scoring them), so a selective filter still finds its best regions.
+MIN_SELECTIVITY = 0.05
+TRAIN_PER_LIST = 30
+TRAIN_MAX = 200_000  # training vectors, at most (k-means cost grows with them, quality barely)
+ADD_BATCH_MAPS = 2_000  # maps read from SQLite per add (≈ 70 MB of float32 at 17 regions each)
+# Region hits asked of the index per wanted map: a map's regions crowd the top together.
+DEPTH_PER_MAP = 1.5
+MAX_DEPTH = 60_000
+
+
+def index_path(database: Path, token: str) -> Path:
+    """A region index file of one physical SQLite file (the token names the build)."""
+    return Path(f"{database}{SUFFIX}.{token}")
+
+
+def owner_path(database: Path, token: str) -> Path:
+    """The owning docno of each indexed region, row by row (``.npy``, memory-mapped)."""
+    return Path(f"{database}{SUFFIX}.{token}.owner.npy")
+
+
+def list_count(rows: int) -> int:
+    """IVF lists for ``rows`` region vectors: about √n (≈ 3,100 at 9.9 M), fewer than the
+    whole-map index's 2·√n because assigning every region to its list is the build's main cost."""
+    return max(1, min(int(math.sqrt(rows)), rows // 16 or 1))
+
+
+@dataclass
+class RegionIndex:
+    """A faiss IVF-SQ8 index over region vectors (ids = row numbers) and each row's owning map,
+    covering the maps as they were at change ``seq``."""
+
+    token: str
+    seq: int
+    index: Any  # faiss.IndexIVFScalarQuantizer
+    owner: np.ndarray  # (rows,) int32 docno of each indexed region
+    maps: int  # maps with at least one indexed region
+
+    @property
+    def regions(self) -> int:
+        """How many region vectors the index holds."""
+        return int(self.index.ntotal)
+
+    def candidate_maps(
+        self, query: np.ndarray, maps: int, allowed: np.ndarray | None, selectivity: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(docnos, approximate best-region cosine) of up to ``maps`` maps whose regions score
+        best, best first; ``allowed`` (a bool mask over docnos, None = all) restricts the owners."""
+        import faiss
+
+        if self.regions == 0 or maps <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        per_map = self.regions / max(1, self.maps)
+        depth = min(MAX_DEPTH, self.regions, max(1_000, math.ceil(maps * per_map * DEPTH_PER_MAP)))
+        params = faiss.SearchParametersIVF()
+        nlist = int(self.index.nlist)
+        if selectivity < MIN_SELECTIVITY:
+            params.nprobe = nlist
+        else:
+            scale = math.sqrt(max(1.0, maps / 10)) / selectivity
+            params.nprobe = min(nlist, math.ceil(NPROBE_MIN * scale))
+        bits = None
+        if allowed is not None:
+            owners = self.owner
+            passing = np.zeros(len(owners), bool)
+            inside = owners < len(allowed)
+            passing[inside] = allowed[owners[inside]]
+            bits = np.packbits(passing, bitorder="little")
+            params.sel = faiss.IDSelectorBitmap(len(passing), faiss.swig_ptr(bits))
+        scores, labels = self.index.search(query.reshape(1, -1), depth, params=params)
+        del bits  # the selector read it during the search
+        found = labels[0] >= 0
+        owners, region_scores = self.owner[labels[0][found]].astype(np.int64), scores[0][found]
+        # hits come best first: a map's first appearance is its best region
+        docnos, first = np.unique(owners, return_index=True)
+        order = np.argsort(first, kind="stable")[:maps]
+        return docnos[order], region_scores[first[order]].astype(np.float32)
+
+
+def _stream(conn: sqlite3.Connection, seq: int, docnos: np.ndarray) -> Iterator[tuple[int, bytes]]:
+    """(docno, float32 vectors blob) of these maps' stored regions, unchanged since ``seq``."""
+    sql = (
+        "SELECT r.docno, r.vectors FROM regions r JOIN docs d ON d.docno = r.docno "
+        "WHERE d.deleted = 0 AND d.seq <= ? AND r.count > 0 AND r.docno IN ({})"
+    )
+    for start in range(0, len(docnos), ADD_BATCH_MAPS):
+        part = docnos[start : start + ADD_BATCH_MAPS].tolist()
+        yield from conn.execute(sql.format(",".join("?" * len(part))), (seq, *part))
+
+
+def _matrix(rows: list[tuple[int, bytes]], dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stacked region vectors of streamed rows and each region's owner."""
+    blocks = [np.frombuffer(blob, dtype="<f4").reshape(-1, dims) for _, blob in rows]
+    owners = [
+        np.full(len(block), docno, np.int32) for (docno, _), block in zip(rows, blocks, strict=True)
+    ]
+    if not blocks:
+        return np.zeros((0, dims), np.float32), np.zeros(0, np.int32)
+    return np.ascontiguousarray(np.concatenate(blocks), np.float32), np.concatenate(owners)
+
+
+def build(conn: sqlite3.Connection, seq: int, dims: int, seed: int = 0) -> RegionIndex:
+    """Train and fill an IVF-SQ8 index (inner product) over every live map's regions as of
+    ``seq`` (the caller holds one read transaction), reading ``ADD_BATCH_MAPS`` maps at a time."""
+    import faiss
+
+    counted = conn.execute(
+        "SELECT r.docno, r.count FROM regions r JOIN docs d ON d.docno = r.docno "
+        "WHERE d.deleted = 0 AND d.seq <= ? AND r.count > 0 ORDER BY r.docno",
+        (seq,),
+    ).fetchall()
+    docnos = np.array([row[0] for row in counted], np.int64)
+    counts = np.array([row[1] for row in counted], np.int64)
+    total = int(counts.sum())
+    nlist = list_count(max(1, total))
+    quantizer = faiss.IndexFlatIP(dims)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dims, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    owner = np.zeros(total, np.int32)
+    if total == 0:
+        index.train(np.zeros((max(1, nlist), dims), np.float32))
+        return RegionIndex(token=secrets.token_hex(16), seq=seq, index=index, owner=owner, maps=0)
+    # train on the regions of randomly chosen maps (whole maps: read once, no float32 matrix)
+    rng = np.random.default_rng(seed)
+    wanted = min(total, TRAIN_MAX, TRAIN_PER_LIST * nlist)
+    order = rng.permutation(len(docnos))
+    picked = order[: np.searchsorted(np.cumsum(counts[order]), wanted) + 1]
+    sample, _ = _matrix(list(_stream(conn, seq, np.sort(docnos[picked]))), dims)
+    index.train(sample)
+    del sample
+    added = 0
+    batch: list[tuple[int, bytes]] = []
+
+    def add(rows: list[tuple[int, bytes]]) -> int:
+        vectors, owners = _matrix(rows, dims)
+        ids = np.arange(added, added + len(vectors), dtype=np.int64)
+        index.add_with_ids(vectors, ids)
+        owner[added : added + len(vectors)] = owners
+        return len(vectors)
+
+    for row in _stream(conn, seq, docnos):
+        batch.append(row)
+        if len(batch) >= ADD_BATCH_MAPS:
+            added += add(batch)
+            batch = []
+    added += add(batch)
+    return RegionIndex(
+        token=secrets.token_hex(16), seq=seq, index=index, owner=owner[:added], maps=len(docnos)
+    )
+
+
+def write_index(region_index: RegionIndex, database: Path) -> tuple[str, Path, str]:
+    """Write the index (and its owner array, under its final token-named path) beside
+    ``database``; returns (temporary index path, the path to publish it at, the meta value naming
+    it) for ``embedded_snapshot.publish``."""
+    import faiss
+
+    target = index_path(database, region_index.token)
+    temporary = target.with_name(f"{target.name}.tmp")
+    np.save(owner_path(database, region_index.token), region_index.owner)
+    faiss.write_index(region_index.index, str(temporary))
+    described = json.dumps(
+        {"token": region_index.token, "seq": region_index.seq, "maps": region_index.maps}
+    )
+    return str(temporary), target, described
+
+
+def drop_others(database: Path, keep: str) -> None:
+    """Remove this file's older region index files (processes that mapped them keep their inode)."""
+    for path in database.parent.glob(f"{database.name}{SUFFIX}.*"):
+        if not path.name.startswith(index_path(database, keep).name) and path.suffix != ".lock":
+            path.unlink(missing_ok=True)
+
+
+def read_index_file(built: RegionIndex, database: Path) -> RegionIndex:
+    """A freshly built index again, memory-mapped from the file it was published at (so the
+    building process, too, holds its codes in the page cache rather than in its own memory)."""
+    import faiss
+
+    path = index_path(database, built.token)
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    owner = np.load(owner_path(database, built.token), mmap_mode="r")
+    return RegionIndex(token=built.token, seq=built.seq, index=index, owner=owner, maps=built.maps)
+
+
+def read_index(conn: sqlite3.Connection, database: Path) -> RegionIndex | None:
+    """The region index this SQLite file's meta names, memory-mapped (pages shared between
+    processes; a query touches only the lists it probes); None when there is none usable."""
+    import faiss
+
+    try:
+        described = json.loads(get_meta(conn, META_KEY) or "null")
+        if not isinstance(described, dict):
+            return None
+        token, seq, maps = str(described["token"]), int(described["seq"]), int(described["maps"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    path, owners = index_path(database, token), owner_path(database, token)
+    if seq > int(get_meta(conn, "seq") or 0) or not path.exists() or not owners.exists():
+        return None
+    try:
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        owner = np.load(owners, mmap_mode="r")
+    except (RuntimeError, OSError, ValueError):
+        return None
+    if len(owner) != index.ntotal:
+        return None
+    return RegionIndex(token=token, seq=seq, index=index, owner=owner, maps=maps)
