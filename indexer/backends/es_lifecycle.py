@@ -66,11 +66,18 @@ def index_definition(version: int, dims: int | None, english: bool) -> dict[str,
         properties["vector"]["dims"] = dims  # else ES takes it from the first vector
         if "regions" in properties:
             properties["regions"]["properties"]["vector"]["dims"] = dims
-    options = properties["vector"].get("index_options", {})
-    if str(options.get("type", "")).startswith("bbq_") and (dims is None or dims < BBQ_MIN_DIMS):
-        # ES refuses binary quantization below 64 dims (and a dims-less mapping may get fewer):
-        # the same graph with int8 codes, as ES's own default does for small vectors
-        options["type"] = "int8_" + options["type"].removeprefix("bbq_")
+    vector_fields = [properties["vector"]]
+    if "regions" in properties:
+        vector_fields.append(properties["regions"]["properties"]["vector"])
+    for field in vector_fields:
+        options = field.get("index_options", {})
+        if str(options.get("type", "")).startswith("bbq_") and (
+            dims is None or dims < BBQ_MIN_DIMS
+        ):
+            # ES refuses binary quantization below 64 dims (and a dims-less mapping may get
+            # fewer): the same structure with int8 codes, as ES's own default does for small
+            # vectors
+            options["type"] = "int8_" + options["type"].removeprefix("bbq_")
     english = english and "english_analysis" in definition  # v2+ analyse in Python instead
     if english:
         extra = definition["english_analysis"]
