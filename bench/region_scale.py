@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from indexer.backends import region_index  # noqa: E402
 from indexer.backends.base import BackendQuery, Filters, SearchBackend  # noqa: E402
 from indexer.records import IndexDocument, MapRecord  # noqa: E402
 from indexer.region_set import RegionSet  # noqa: E402
@@ -256,6 +257,35 @@ def timed_searches(
     return percentiles(times), found
 
 
+def rebuild_region_index(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the region index again with ``--region-lists`` lists (e.g. the list length the
+    paper's size would have, so a query scans as many codes as it would there)."""
+    from indexer.backends.embedded import EmbeddedBackend
+
+    if args.region_lists:
+        region_index.list_count = lambda rows: args.region_lists  # type: ignore[assignment]
+    backend = EmbeddedBackend(
+        Path(args.dir) / "index.sqlite", planner=planner(args), index_in_background=False
+    )
+    columns = backend._sync()
+    assert columns.vectors is not None
+    started = time.perf_counter()
+    with backend._conn:  # forget the published index, so a new one is built
+        backend._conn.execute("DELETE FROM meta WHERE key = ?", (region_index.META_KEY,))
+    backend._refresh_region_index(columns, backend.path, int(columns.vectors.shape[1]))
+    seconds = time.perf_counter() - started
+    built = backend._region_index
+    assert built is not None
+    backend.close()
+    return {
+        "region_lists": int(built.index.nlist),
+        "regions": built.regions,
+        "region_index_build_s": round(seconds, 1),
+        "region_index_regions_per_s": round(built.regions / seconds),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
 def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
     from indexer.backends.embedded import EmbeddedBackend
 
@@ -269,25 +299,31 @@ def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
         if thread is not None:
             thread.join()
     open_s = time.perf_counter() - started
-    assert backend._region_index is not None, "no region index: run --phase build first"
+    built = backend._region_index
+    assert built is not None, "no region index: run --phase build first"
     backend.search(BackendQuery(vector=vectors[0], num_candidates=200))
     assert backend.last_semantic_path == "index"
-    with_regions, found = timed_searches(backend, vectors)
-    filtered, found_years = timed_searches(
-        backend,
-        vectors,
-        filters=Filters(year_from=YEARS_10_PERCENT[0], year_to=YEARS_10_PERCENT[1]),
-    )
+    years = Filters(year_from=YEARS_10_PERCENT[0], year_to=YEARS_10_PERCENT[1])
+    sweep: dict[str, Any] = {}
+    for nprobe in args.nprobe:
+        region_index.NPROBE_MIN = nprobe
+        with_regions, found = timed_searches(backend, vectors)
+        filtered, found_years = timed_searches(backend, vectors, filters=years)
+        sweep[f"nprobe_{nprobe}"] = {
+            "semantic_with_regions": {**with_regions, "recall_at_10": recall(found, truth["all"])},
+            "semantic_with_regions_10pct_filter": {
+                **filtered,
+                "recall_at_10": recall(found_years, truth["years"]),
+            },
+        }
     whole_only, _ = timed_searches(backend, vectors, regions=False)
     memory = rss_mb()
     backend.close()
     return {
         "open_and_map_indexes_s": round(open_s, 2),
-        "semantic_with_regions": {**with_regions, "recall_at_10": recall(found, truth["all"])},
-        "semantic_with_regions_10pct_filter": {
-            **filtered,
-            "recall_at_10": recall(found_years, truth["years"]),
-        },
+        "region_lists": int(built.index.nlist),
+        "regions_per_list": round(built.regions / int(built.index.nlist)),
+        **sweep,
         "semantic_whole_only": whole_only,
         "memory_after_queries": memory,
         "queries": len(vectors),
@@ -376,7 +412,11 @@ def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phase", choices=["build", "search", "es"], required=True)
+    parser.add_argument("--phase", choices=["build", "search", "region-index", "es"], required=True)
+    parser.add_argument(
+        "--nprobe", type=int, nargs="+", default=[region_index.NPROBE_MIN], help="sweep these"
+    )
+    parser.add_argument("--region-lists", type=int, help="region-index phase: this many lists")
     parser.add_argument("--maps", type=int, default=10_000)
     parser.add_argument("--dims", type=int, default=512)
     parser.add_argument("--queries", type=int, default=40)
@@ -395,6 +435,8 @@ def main() -> None:
         report = build_embedded(args)
     elif args.phase == "search":
         report = search_embedded(args)
+    elif args.phase == "region-index":
+        report = rebuild_region_index(args)
     else:
         if not args.es_url:
             raise SystemExit("Error: --phase es needs --es-url")

@@ -46,7 +46,8 @@ def test_reindex_to_v3_makes_map_text_searchable(client: Elasticsearch, tmp_path
         assert keyword_hits(prefix, client, "chesapeake", tmp_path) == []  # v2: no map text
 
         result = CliRunner().invoke(
-            cli, ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix]
+            cli,
+            ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix, "--mapping-version", "3"],
         )
         assert result.exit_code == 0, result.output
         status = ElasticsearchLifecycle(client, prefix).status()

@@ -31,7 +31,8 @@ def test_reindex_moves_a_v2_index_to_v3_and_regions_follow(
         assert backend.write(corpus()).written == 10
         backend.refresh()
         result = CliRunner().invoke(
-            cli, ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix]
+            cli,
+            ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix, "--mapping-version", "3"],
         )
         assert result.exit_code == 0, result.output
         assert "mapping v3" in result.output

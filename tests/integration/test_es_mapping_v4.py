@@ -1,0 +1,89 @@
+"""Mapping v4 on a real cluster: the nested region vectors are indexed as bbq_hnsw (from 64 dims;
+int8_hnsw below), a v3 index moves to v4 with the lossless reindex, and its regions come across
+intact and are searched with nested kNN (docs/regions.md, docs/elasticsearch.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+from click.testing import CliRunner
+from elasticsearch import Elasticsearch
+
+from indexer.backends import es_lifecycle
+from indexer.backends.base import BackendQuery
+from indexer.backends.elasticsearch import ElasticsearchBackend
+from indexer.backends.elasticsearch_lifecycle import ElasticsearchLifecycle
+from indexer.records import IndexDocument, MapRecord
+from indexer.region_set import RegionSet
+from tests.support.es import ES_URL, fresh_prefix, remove_prefix
+from webapi.cli import cli
+
+DIMS = 64
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def documents() -> list[IndexDocument]:
+    rng = np.random.default_rng(3)
+    whole = unit(rng.standard_normal((20, DIMS)))
+    return [
+        IndexDocument(
+            record=MapRecord(id=f"v4:{n:02d}", source="v4", title=f"Sheet {n}"),
+            vector=whole[n],
+            model_id="v4-64d",
+            regions=RegionSet.build(
+                "2,4@0.25",
+                [(j * 100, n, 100, 100) for j in range(4)],
+                [2, 4, 4, 4],
+                unit(rng.standard_normal((4, DIMS))),
+            ),
+        )
+        for n in range(20)
+    ]
+
+
+def region_options(client: Elasticsearch, prefix: str) -> dict:
+    index = es_lifecycle.current_index(client, prefix)
+    mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+    return dict(mapping["properties"]["regions"]["properties"]["vector"]["index_options"])
+
+
+def test_region_vectors_take_binary_quantization_from_64_dims() -> None:
+    big = es_lifecycle.index_definition(4, dims=512, english=False)["mappings"]["properties"]
+    assert big["regions"]["properties"]["vector"]["index_options"]["type"] == "bbq_hnsw"
+    small = es_lifecycle.index_definition(4, dims=16, english=False)["mappings"]["properties"]
+    assert small["regions"]["properties"]["vector"]["index_options"]["type"] == "int8_hnsw"
+    v3 = es_lifecycle.index_definition(3, dims=512, english=False)["mappings"]["properties"]
+    assert v3["regions"]["properties"]["vector"]["index_options"]["type"] == "int8_hnsw"
+
+
+def test_reindex_moves_a_v3_index_to_v4_with_its_regions(client: Elasticsearch) -> None:
+    prefix = fresh_prefix("v4")
+    docs = documents()
+    try:
+        assert ElasticsearchLifecycle(client, prefix).create(mapping_version=3, dims=DIMS)
+        assert region_options(client, prefix)["type"] == "int8_hnsw"
+        backend = ElasticsearchBackend(client, prefix)
+        assert backend.write(docs).written == 20
+        backend.refresh()
+        result = CliRunner().invoke(
+            cli,
+            ["index", "reindex", "--es-url", ES_URL, "--prefix", prefix, "--mapping-version", "4"],
+        )
+        assert result.exit_code == 0, result.output
+        status = ElasticsearchLifecycle(client, prefix).status()
+        assert status.mapping_version == 4 and status.documents == 20
+        assert region_options(client, prefix)["type"] == "bbq_hnsw"
+        after = ElasticsearchBackend(client, prefix)
+        stored = after.fetch(["v4:07"])["v4:07"].regions
+        original = docs[7].regions
+        assert stored is not None and original is not None
+        assert stored.boxes.tolist() == original.boxes.tolist()
+        assert np.allclose(stored.vectors, original.vectors, atol=1e-6)
+        # a query equal to one region of sheet 7 finds sheet 7 by that region, box and all
+        query = BackendQuery(vector=original.vectors[2], num_candidates=20, region_combine="max")
+        hits = after.search(query).semantic
+        assert hits[0].id == "v4:07" and hits[0].regions[0].box == (200, 7, 100, 100)
+    finally:
+        remove_prefix(client, prefix)
