@@ -1,8 +1,9 @@
 """Side-by-side vector search bench of the embedded backend (issue 13) on an index built by
 ``bench/embedded_search.py --build-only``: open time (new processes), vector-index build rate, and
-per query path p50/p95 with recall@k against the exact kernel in the same run: the lean exact
-path, the paper's numpy baseline, the planner (vector index) unfiltered, with 10% and 1% filters,
-a deep window, and semantic/hybrid through ``SearchService``; RSS of the serving process.
+per query path p50/p95 with recall@k against the exact float32 kernel in the same run: the exact
+kernel, the paper's numpy baseline, the planner (vector index) unfiltered, with 10% and 1% filters,
+the quantised scan (3% filter, deep window), and semantic/hybrid through ``SearchService``; RSS of
+the serving process. ``run_embedded`` returns every figure, for a combined bench in one process.
 Usage: ``python bench/vector_search.py --dir DIR [--queries Q] [--json-out FILE]``."""
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def memory(tag):
 for query in queries:  # first pages (window 200) through the index
     backend.search(BackendQuery(vector=query, num_candidates=200))
 memory_index = memory("_mib_index_only")
-for query in queries[:5]:  # deep windows: exact scans touch every vector page
+for query in queries[:5]:  # deep windows: the quantised scan (float32 pages of candidates only)
     backend.search(BackendQuery(vector=query, num_candidates=1000))
-memory = {**memory_index, **memory("_mib_after_exact")}
+memory = {**memory_index, **memory("_mib_after_deep")}
 print(json.dumps({"open_s": round(opened, 2), "mapped": mapped,
                   "with_index_s": round(with_index, 2), **memory}))
 """
@@ -113,10 +114,10 @@ def year_range(backend: EmbeddedBackend, fraction: float) -> tuple[int, int]:
     return best
 
 
-def open_times(directory: Path) -> list[dict[str, object]]:
-    """Open the index in three fresh processes (the first may write the snapshot and index)."""
+def open_times(directory: Path, count: int = 3) -> list[dict[str, object]]:
+    """Open the index in ``count`` fresh processes (the first may write the snapshot and index)."""
     runs = []
-    for _ in range(3):
+    for _ in range(count):
         child = subprocess.run(
             [sys.executable, "-c", OPEN_SCRIPT, str(directory / "index.sqlite")],
             check=True,
@@ -141,6 +142,20 @@ def recall(found: Sequence[list[str]], truth: Sequence[list[str]]) -> float:
     )
 
 
+def quantised_storage(backend: EmbeddedBackend) -> dict[str, object]:
+    """Bytes per vector of the index's 8-bit codes (plus their ids) and of the float32 matrix."""
+    vector_index = backend._vector_index
+    assert vector_index is not None and backend._columns.vectors is not None
+    dims = backend._columns.vectors.shape[1]
+    per_vector = int(vector_index.index.code_size) + 8  # an int64 id beside each code
+    return {
+        "code_bytes_per_vector": per_vector,
+        "codes_mb_per_million": round(per_vector * 10**6 / 2**20),
+        "float32_mb_per_million": round(4 * dims * 10**6 / 2**20),
+        "residual_max": round(vector_index.residual_max, 5),
+    }
+
+
 def measure(directory: Path, count: int) -> dict[str, object]:
     """Every path on the same queries in this process; recall against the exact kernel."""
     from indexer.settings import load_settings
@@ -155,6 +170,7 @@ def measure(directory: Path, count: int) -> dict[str, object]:
     figures["open_in_process_s"] = round(time.perf_counter() - started, 2)
     backend.search(BackendQuery(vector=np.ones(512, np.float32) / 512**0.5, num_candidates=10))
     figures["with_index_in_process_s"] = round(time.perf_counter() - started, 2)
+    figures["storage"] = quantised_storage(backend)
     exact = EmbeddedBackend(path, planner=PlannerLimits(min_rows=10**12))
     exact.refresh()
     columns = backend._columns
@@ -162,8 +178,9 @@ def measure(directory: Path, count: int) -> dict[str, object]:
     figures["documents"] = documents
     queries = clustered_vectors(cluster_centres(), count, seed=99)
     ten = Filters(year_from=(r := year_range(backend, 0.10))[0], year_to=r[1])
+    three = Filters(year_from=(r3 := year_range(backend, 0.03))[0], year_to=r3[1])
     one = Filters(year_from=(r1 := year_range(backend, 0.01))[0], year_to=r1[1])
-    for name, flt in (("10%", ten), ("1%", one)):
+    for name, flt in (("10%", ten), ("3%", three), ("1%", one)):
         passing = backend.search(BackendQuery(filters=flt, browse_limit=1)).total
         figures[f"filter_{name}"] = {
             "years": [flt.year_from, flt.year_to],
@@ -181,6 +198,7 @@ def measure(directory: Path, count: int) -> dict[str, object]:
     for label, k, flt in (
         ("unfiltered top-10", 10, Filters()),
         ("10% filter top-10", 10, ten),
+        ("3% filter top-10", 10, three),
         ("1% filter top-10", 10, one),
         ("unfiltered top-200", 200, Filters()),
         ("deep window top-1000", 1000, Filters()),
@@ -189,7 +207,11 @@ def measure(directory: Path, count: int) -> dict[str, object]:
         plan_times, plan_results = timed(semantic(backend, k, flt), count)
         truth = [ids for ids, _ in exact_results]  # type: ignore[misc]
         paths = sorted({p for _, p in plan_results})  # type: ignore[misc]
-        rows[f"exact kernel, {label}"] = {**percentiles(exact_times), "recall": 1.0}
+        rows[f"exact kernel, {label}"] = {
+            **percentiles(exact_times),
+            "recall": 1.0,
+            "path": "float32",
+        }
         rows[f"planner, {label}"] = {
             **percentiles(plan_times),
             "recall": recall([ids for ids, _ in plan_results], truth),  # type: ignore[misc]
@@ -237,16 +259,40 @@ def measure(directory: Path, count: int) -> dict[str, object]:
     return figures
 
 
+def run_embedded(directory: Path, queries: int = 200, open_runs: int = 3) -> dict[str, object]:
+    """Every embedded figure on the index in ``directory`` (``index.sqlite``): open time and RSS in
+    ``open_runs`` fresh processes, then each path in this process on the same ``queries`` query
+    vectors, recall against the exact kernel. ``rows`` maps a label to p50_ms, p95_ms and, for
+    semantic lists, recall and the planner's path (see ``embedded_table``)."""
+    figures: dict[str, object] = {"open": open_times(directory, open_runs)}
+    figures.update(measure(directory, queries))
+    return figures
+
+
+def embedded_table(figures: dict[str, object]) -> str:
+    """The side-by-side table of ``run_embedded``'s rows, as Markdown."""
+    lines = ["| embedded contender | p50 | p95 | recall | path |", "|---|---|---|---|---|"]
+    rows = figures["rows"]
+    assert isinstance(rows, dict)
+    for label, row in rows.items():
+        recall_value = row.get("recall", "")
+        lines.append(
+            f"| {label} | {row['p50_ms']} ms | {row['p95_ms']} ms | {recall_value} | "
+            f"{row.get('path', '')} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Open times in fresh processes, then every path in this one."""
+    """Open times in fresh processes, then every path in this one; the table, then every figure."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args(argv)
-    figures: dict[str, object] = {"open": open_times(args.dir)}
-    figures.update(measure(args.dir, args.queries))
+    figures = run_embedded(args.dir, args.queries)
     text = json.dumps(figures, indent=2)
+    print(embedded_table(figures))
     print(text)
     if args.json_out:
         args.json_out.write_text(text)

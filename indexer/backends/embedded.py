@@ -55,6 +55,7 @@ from indexer.backends.embedded_schema import (
 from indexer.backends.embedded_snapshot import open_snapshot, publish, snapshot_path, write_snapshot
 from indexer.backends.vector_index import META_KEY as INDEX_META_KEY
 from indexer.backends.vector_index import (
+    RERANK_MIN,
     STALE_FRACTION,
     PlannerLimits,
     VectorIndex,
@@ -76,6 +77,9 @@ WRITE_BATCH = 1000
 REGIONS_PER_HIT = 3  # best regions a semantic hit carries
 LOAD_CHUNK = 20_000
 KEYWORD_CHUNK = 50_000  # scored matches converted to numpy at a time
+# The quantised scan keeps this many times the first rescoring's codes, so rescoring more of them
+# rarely needs a second scan.
+QUANTISED_SCAN_DEPTH = 4
 # Columns snapshots (embedded_snapshot) pay off from this many documents; a new one is written
 # when more than this fraction of the rows (or the minimum) changed since the last.
 SNAPSHOT_MIN_ROWS = 20_000
@@ -826,6 +830,9 @@ class EmbeddedBackend:
             rows, scores = self._index_top(
                 columns, vector_index, allowed, allowed_count / with_vectors, vector, k, floor
             )
+        elif path == "quantised":
+            assert vector_index is not None
+            rows, scores = self._quantised_top(columns, vector_index, allowed, vector, k, floor)
         else:
             rows, scores = exact_top(vectors, allowed, vector, k, floor)
         return rows, scores
@@ -926,6 +933,57 @@ class EmbeddedBackend:
             scores[scores < floor] = -np.inf
         picked = top_positions(scores, k)
         return rows[picked], scores[picked]
+
+    def _quantised_top(
+        self,
+        columns: Columns,
+        vector_index: VectorIndex,
+        allowed: np.ndarray,
+        vector: np.ndarray,
+        k: int,
+        floor: float | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The exact top ``k`` from a scan of every 8-bit code: the best codes plus the tail are
+        rescored with their float32 vectors, more of them (then a deeper scan) until no code left
+        out could reach the k-th exact score (or ``floor``) even at the largest quantisation
+        error."""
+        assert columns.vectors is not None
+        current, tail_rows = self._coverage(columns, vector_index)
+        fresh = allowed[: len(current)] & current
+        fresh_count = int(np.count_nonzero(fresh))
+        tail = tail_rows[allowed[tail_rows]]
+        tail_scores = gathered_scores(columns.vectors, tail, vector)
+        bound = vector_index.error_bound(vector)
+        rescore = max(RERANK_MIN, 2 * k)
+        depth = QUANTISED_SCAN_DEPTH * rescore  # one scan usually holds all the rescoring needs
+        while True:
+            proposed, approximate = vector_index.scan(vector, fresh, fresh_count, depth)
+            scored = np.zeros(0, np.float32)
+            while True:
+                count = min(rescore, len(proposed))
+                scored = np.concatenate(
+                    [
+                        scored,
+                        gathered_scores(columns.vectors, proposed[len(scored) : count], vector),
+                    ]
+                )
+                rows = np.concatenate([proposed[:count], tail])
+                scores = np.concatenate([scored, tail_scores])
+                if floor is not None:
+                    scores[scores < floor] = -np.inf
+                picked = top_positions(scores, k)
+                if count == len(proposed) < depth:  # every allowed code was rescored
+                    return rows[picked], scores[picked]
+                cut = float(scores[picked].min()) if len(picked) >= k else -np.inf
+                if floor is not None:
+                    cut = max(cut, floor)
+                best_left = approximate[count] if count < len(proposed) else approximate[-1]
+                if float(best_left) + bound < cut:
+                    return rows[picked], scores[picked]
+                if count == len(proposed):
+                    break
+                rescore *= 2
+            depth *= 4
 
     def _with_regions(
         self,

@@ -1,10 +1,14 @@
 """The embedded backend's approximate vector index (faiss IVF over 8-bit scalar-quantised codes) and
-the planner that picks, per query, between it and the exact kernel (``vector_kernel``).
+the planner that picks, per query, between it, a quantised exact scan and the float32 kernel
+(``vector_kernel``).
 
 The index covers the vectors as of one change ``seq``; rows written after it (the tail) are scored
 exactly and merged in, deleted rows are masked out, and every candidate is rescored with its
-float32 vector, so a hit's score is always exact. Like the columns snapshot it is a cache beside the
-SQLite file (faiss's own format, memory-mapped on load: processes share its pages), named by a
+float32 vector, so a hit's score is always exact. Probing every list scans all the 8-bit codes: with
+the largest quantisation error measured at build (``residual_max``), the caller can prove that no
+row left out of the rescored candidates could reach the top k (``error_bound``), which makes that
+scan exact at a quarter of the float32 bytes. Like the columns snapshot the index is a cache beside
+the SQLite file (faiss's own format, memory-mapped on load: processes share its pages), named by a
 token that the SQLite meta records, so a file of another history is never used.
 The thresholds below come from the measurements in docs/benchmarks.md."""
 
@@ -29,12 +33,16 @@ SUFFIX = ".ann"
 META_KEY = "vector_index"
 # Collections smaller than this are scanned exactly (a few ms), never indexed.
 MIN_ROWS = 50_000
-# Fewer rows than this fraction passing the filters: the exact gather is cheap and a filtered IVF
-# probe finds too few of them (recall@10 0.24-0.68 at 1% in issue 13's measurements).
+# Fewer rows than this fraction passing the filters: a filtered IVF probe finds too few of them
+# (recall@10 0.24-0.68 at 1% in issue 13's measurements), so they are served exactly.
 MIN_SELECTIVITY = 0.05
 # Deeper semantic windows than this are served exactly: IVF recall@1000 on clustered vectors was
 # 0.18-0.68 (nprobe 8-128), far below the 0.95 a fused window needs.
 MAX_DEPTH = 200
+# Served exactly, fewer rows than this fraction pass: their float32 rows are gathered (0.2 ms at
+# 0.1% of 562,842, 9 ms CPU at 1%); from it up, the 8-bit scan of every code is cheaper (6 ms at
+# 1%, 12 ms at 5% against 36 ms) and leaves the float32 pages untouched but for the rescored rows.
+GATHER_FRACTION = 0.01
 # A rebuild is due when more than this fraction of the rows (at least TAIL_MIN) changed since.
 STALE_FRACTION = 0.1
 TAIL_MIN = 5_000
@@ -63,28 +71,32 @@ class PlannerLimits:
     min_rows: int = MIN_ROWS
     min_selectivity: float = MIN_SELECTIVITY
     max_depth: int = MAX_DEPTH
+    gather_fraction: float = GATHER_FRACTION
     tail_min: int = TAIL_MIN  # a rebuild is due past max(tail_min, STALE_FRACTION · rows)
 
 
 def choose_path(
     index: VectorIndex | None, vectors_total: int, allowed: int, k: int, limits: PlannerLimits
 ) -> str:
-    """``"index"`` or ``"exact"`` for one semantic list of depth ``k`` over ``allowed`` of the
+    """``"index"``, ``"quantised"`` (every 8-bit code scanned, exact by ``error_bound``) or
+    ``"exact"`` (the float32 kernel) for one semantic list of depth ``k`` over ``allowed`` of the
     ``vectors_total`` rows with vectors."""
     if index is None or vectors_total < limits.min_rows or allowed == 0:
         return "exact"
     if allowed < limits.min_selectivity * vectors_total or k > limits.max_depth:
-        return "exact"
+        return "exact" if allowed < limits.gather_fraction * vectors_total else "quantised"
     return "index"
 
 
 @dataclass
 class VectorIndex:
-    """A faiss IVF-SQ8 index over the docnos below ``rows``, as of change ``seq``."""
+    """A faiss IVF-SQ8 index over the docnos below ``rows``, as of change ``seq``;
+    ``residual_max``: the largest distance between an indexed vector and its decoded code."""
 
     token: str
     seq: int
     rows: int
+    residual_max: float
     index: Any  # faiss.IndexIVFScalarQuantizer (ids = docnos)
 
     def candidates(
@@ -92,27 +104,46 @@ class VectorIndex:
     ) -> np.ndarray:
         """Docnos the index proposes for the top ``k`` among ``fresh`` (a bool mask over the
         docnos below ``rows`` whose indexed vector is current and which pass the filters)."""
-        import faiss
-
         depth = max(RERANK_MIN, 2 * k)
         # Deeper lists and filters that leave fewer rows per list both need more lists probed
         # (rows failing the filter are skipped by id, without computing their distance).
         scale = math.sqrt(max(1.0, k / 10)) / max(selectivity, MIN_SELECTIVITY)
         nprobe = min(int(self.index.nlist), math.ceil(NPROBE_MIN * scale))
+        labels, _ = self._search(query, fresh, fresh_count, depth, nprobe)
+        return labels
+
+    def scan(
+        self, query: np.ndarray, fresh: np.ndarray, fresh_count: int, depth: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(docnos, approximate scores, best first) of the ``depth`` best codes among ``fresh``,
+        every list scanned: no row left out scores above the last by more than ``error_bound``."""
+        return self._search(query, fresh, fresh_count, depth, int(self.index.nlist))
+
+    def error_bound(self, query: np.ndarray) -> float:
+        """How far a code's approximate score can be from the exact one for ``query`` (Cauchy-
+        Schwarz over the quantisation residual, plus float32 rounding of 512-term sums)."""
+        return float(np.linalg.norm(query)) * (self.residual_max * 1.01 + 1e-4)
+
+    def _search(
+        self, query: np.ndarray, fresh: np.ndarray, fresh_count: int, depth: int, nprobe: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         params = faiss.SearchParametersIVF()
         params.nprobe = nprobe
         bits = None
         if fresh_count < self.index.ntotal:
             bits = np.packbits(fresh, bitorder="little")
             params.sel = faiss.IDSelectorBitmap(len(fresh), faiss.swig_ptr(bits))
-        _, labels = self.index.search(query.reshape(1, -1), depth, params=params)
+        scores, labels = self.index.search(query.reshape(1, -1), depth, params=params)
         del bits  # the selector read it during the search
-        found = labels[0]
-        return found[found >= 0]
+        found = labels[0] >= 0
+        return labels[0][found], scores[0][found]
 
 
 def build(vectors: np.ndarray, has_vector: np.ndarray, seq: int, seed: int = 0) -> VectorIndex:
-    """Train and fill an IVF-SQ8 index (inner product) over the rows with vectors."""
+    """Train and fill an IVF-SQ8 index (inner product) over the rows with vectors, measuring the
+    largest quantisation residual on the way."""
     import faiss
 
     rows = len(has_vector)
@@ -128,10 +159,38 @@ def build(vectors: np.ndarray, has_vector: np.ndarray, seq: int, seed: int = 0) 
     if len(docnos) > TRAIN_PER_LIST * nlist:
         sample = np.sort(rng.choice(docnos, TRAIN_PER_LIST * nlist, replace=False))
     index.train(np.ascontiguousarray(vectors[sample], np.float32))
+    _cover_every_residual(index, vectors, docnos)
+    residual_max = 0.0
     for start in range(0, len(docnos), 50_000):
         part = docnos[start : start + 50_000]
-        index.add_with_ids(np.ascontiguousarray(vectors[part], np.float32), part.astype(np.int64))
-    return VectorIndex(token=secrets.token_hex(16), seq=seq, rows=rows, index=index)
+        block = np.ascontiguousarray(vectors[part], np.float32)
+        codes = index.sa_encode(block)  # list number + codes, as ``add`` would store them
+        index.add_sa_codes(codes, part.astype(np.int64))
+        residual = np.linalg.norm(block - index.sa_decode(codes), axis=1)
+        residual_max = max(residual_max, float(residual.max()))
+    return VectorIndex(
+        token=secrets.token_hex(16), seq=seq, rows=rows, residual_max=residual_max, index=index
+    )
+
+
+def _cover_every_residual(index: Any, vectors: np.ndarray, docnos: np.ndarray) -> None:
+    """Set the 8-bit codes' per-dimension ranges to the extremes of every row's residual (trained
+    on a sample, rows outside its range were clamped: residual_max 0.092 instead of 0.0097 at
+    562,842), so the largest quantisation error, and with it ``error_bound``, stays small."""
+    import faiss
+
+    centroids = index.quantizer.reconstruct_n(0, index.nlist)
+    low = np.full(index.d, np.inf, np.float32)
+    high = np.full(index.d, -np.inf, np.float32)
+    for start in range(0, len(docnos), 50_000):
+        block = np.ascontiguousarray(vectors[docnos[start : start + 50_000]], np.float32)
+        _, lists = index.quantizer.search(block, 1)
+        residuals = block - centroids[lists[:, 0]]
+        np.minimum(low, residuals.min(axis=0), out=low)
+        np.maximum(high, residuals.max(axis=0), out=high)
+    # QT_8bit decodes dimension d as low[d] + (code + 0.5) / 255 · width[d]
+    width = np.maximum(high - low, np.float32(1e-9))
+    faiss.copy_array_to_vector(np.concatenate([low, width]).astype(np.float32), index.sq.trained)
 
 
 @contextmanager
@@ -157,7 +216,12 @@ def write_index(vector_index: VectorIndex, database: Path) -> tuple[str, Path, s
     temporary = target.with_name(f"{target.name}.tmp")
     faiss.write_index(vector_index.index, str(temporary))
     described = json.dumps(
-        {"token": vector_index.token, "seq": vector_index.seq, "rows": vector_index.rows}
+        {
+            "token": vector_index.token,
+            "seq": vector_index.seq,
+            "rows": vector_index.rows,
+            "residual_max": vector_index.residual_max,
+        }
     )
     return str(temporary), target, described
 
@@ -179,6 +243,7 @@ def read_index(conn: sqlite3.Connection, database: Path) -> VectorIndex | None:
         if not isinstance(described, dict):
             return None
         token, seq, rows = str(described["token"]), int(described["seq"]), int(described["rows"])
+        residual_max = float(described["residual_max"])  # missing in a build before session 3
     except (ValueError, KeyError, TypeError):
         return None
     path = index_path(database, token)
@@ -188,4 +253,10 @@ def read_index(conn: sqlite3.Connection, database: Path) -> VectorIndex | None:
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     except RuntimeError:
         return None
-    return VectorIndex(token=token, seq=seq, rows=rows, index=index)
+    stored = faiss.extract_index_ivf(index).invlists
+    lists = faiss.downcast_InvertedLists(stored) if stored is not None else None
+    if isinstance(lists, faiss.OnDiskInvertedLists):
+        # Its default starts 32 threads per search to pre-read the probed lists: pages that are
+        # already in memory, at 35-50% more CPU per query on two cores (measured at 562,842).
+        lists.prefetch_nthread = 0
+    return VectorIndex(token=token, seq=seq, rows=rows, residual_max=residual_max, index=index)

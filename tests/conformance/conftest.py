@@ -40,6 +40,22 @@ def embedded_indexed_backend(settings: Settings) -> Iterator[SearchBackend]:
     backend.close()
 
 
+def embedded_quantised_backend(settings: Settings) -> Iterator[SearchBackend]:
+    """The embedded backend with every semantic list served by the scan of the index's 8-bit codes
+    (rescored in float32 until provably exact), so the suite checks that it answers as the exact
+    path does."""
+    from indexer.backends.embedded import EmbeddedBackend
+    from indexer.backends.vector_index import PlannerLimits
+
+    backend = EmbeddedBackend(
+        settings.embedded_path,
+        planner=PlannerLimits(min_rows=1, min_selectivity=2.0, max_depth=0, gather_fraction=0.0),
+        index_in_background=False,
+    )
+    yield backend
+    backend.close()
+
+
 def elasticsearch_backend(settings: Settings) -> Iterator[SearchBackend]:
     """A fresh index prefix on the test cluster (MAPSEARCH_TEST_ES_URL), removed afterwards."""
     from indexer.backends.elasticsearch import ElasticsearchBackend
@@ -55,6 +71,7 @@ def elasticsearch_backend(settings: Settings) -> Iterator[SearchBackend]:
 BACKENDS: dict[str, Callable[[Settings], Iterator[SearchBackend]]] = {
     "embedded": embedded_backend,
     "embedded-indexed": embedded_indexed_backend,
+    "embedded-quantised": embedded_quantised_backend,
     "elasticsearch": elasticsearch_backend,
 }
 

@@ -1,8 +1,9 @@
 """Conformance: the semantic list is the exact top-k whichever path serves it. Each scenario is one
-of the embedded planner's choices (vector index for unfiltered and broad filters; exact for
-selective filters, tiny collections and deep windows; the exact tail for writes after the index;
-deletes masked out), checked against a brute-force answer on every backend, and for the embedded
-backend with realistic planner limits also which path it took."""
+of the embedded planner's choices (vector index for unfiltered and broad filters; the quantised
+scan for selective filters and deep windows; the float32 gather for very selective filters; the
+float32 kernel for tiny collections; the exact tail for writes after the index; deletes masked
+out), checked against a brute-force answer on every backend, and for the embedded backend with
+realistic planner limits also which path it took."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from tests.conformance.conftest import BACKENDS
 
 DIMS = 16
 SIZE = 400
-# Scaled-down limits of the shipped planner: index from 200 vectors, exact below 5% selectivity
-# and for windows deeper than 50.
+# Scaled-down limits of the shipped planner: index from 200 vectors; below 5% selectivity and for
+# windows deeper than 50 the quantised scan, below 1.5% the float32 gather.
 PLANNED = "embedded-planned"
 
 
@@ -30,7 +31,9 @@ def planned_backend(settings: Settings) -> Iterator[SearchBackend]:
 
     backend = EmbeddedBackend(
         settings.embedded_path,
-        planner=PlannerLimits(min_rows=200, min_selectivity=0.05, max_depth=50),
+        planner=PlannerLimits(
+            min_rows=200, min_selectivity=0.05, max_depth=50, gather_fraction=0.015
+        ),
         index_in_background=False,
     )
     yield backend
@@ -145,11 +148,23 @@ def test_broad_filter_is_exact(written: tuple[SearchBackend, Corpus]) -> None:
 
 def test_selective_filter_is_exact(written: tuple[SearchBackend, Corpus]) -> None:
     backend, corpus = written
-    for query in QUERIES:  # 2% pass: the planner gathers them
+    for query in QUERIES:  # 2% pass: the planner scans the 8-bit codes
         assert_top(
             backend,
             semantic(backend, query, 10, (1850, 1851)),
             corpus.exact(query, 10, (1850, 1851)),
+        )
+    if backend_name(backend) == PLANNED:
+        assert path_of(backend) == "quantised"
+
+
+def test_very_selective_filter_is_exact(written: tuple[SearchBackend, Corpus]) -> None:
+    backend, corpus = written
+    for query in QUERIES:  # 1% pass: the planner gathers their float32 rows
+        assert_top(
+            backend,
+            semantic(backend, query, 10, (1850, 1850)),
+            corpus.exact(query, 10, (1850, 1850)),
         )
     if backend_name(backend) == PLANNED:
         assert path_of(backend) == "exact"
@@ -160,7 +175,7 @@ def test_deep_window_is_exact(written: tuple[SearchBackend, Corpus]) -> None:
     for query in QUERIES[:2]:
         assert_top(backend, semantic(backend, query, 120), corpus.exact(query, 120))
     if backend_name(backend) == PLANNED:
-        assert path_of(backend) == "exact"
+        assert path_of(backend) == "quantised"
 
 
 def test_tiny_collection_is_exact(any_backend: SearchBackend) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.backends.base import BackendQuery
+from indexer.backends.base import BackendQuery, Filters
 from indexer.backends.embedded import EmbeddedBackend
 from indexer.backends.vector_index import (
     PlannerLimits,
@@ -70,16 +70,68 @@ def test_index_candidates_respect_the_filter() -> None:
     [
         (5000, 5000, 10, "index"),  # unfiltered first page
         (5000, 1000, 10, "index"),  # broad filter (20%)
-        (5000, 100, 10, "exact"),  # selective filter (2%)
-        (5000, 5000, 1000, "exact"),  # deep window
+        (5000, 100, 10, "quantised"),  # selective filter (2%): every code scanned
+        (5000, 30, 10, "exact"),  # very selective (0.6%): the float32 rows gathered
+        (5000, 5000, 1000, "quantised"),  # deep window
         (500, 500, 10, "exact"),  # tiny collection
         (5000, 0, 10, "exact"),  # nothing passes
     ],
 )
 def test_planner_rules(total: int, allowed: int, k: int, expected: str) -> None:
-    index = VectorIndex(token="t", seq=1, rows=total, index=None)
+    index = VectorIndex(token="t", seq=1, rows=total, residual_max=0.01, index=None)
     assert choose_path(index, total, allowed, k, LIMITS) == expected
     assert choose_path(None, total, allowed, k, LIMITS) == "exact"
+
+
+def test_the_error_bound_holds_for_every_code() -> None:
+    """Every code's approximate score is within ``error_bound`` of its exact score: what makes
+    the quantised scan exact."""
+    matrix = clustered(3000, seed=11)
+    has_vector = np.ones(len(matrix), bool)
+    index = build(matrix, has_vector, seq=1)
+    assert 0 < index.residual_max < 0.5
+    for query in clustered(5, seed=12):
+        rows, approximate = index.scan(query, has_vector, len(matrix), len(matrix))
+        assert len(rows) == len(matrix)
+        assert np.all(np.abs(approximate - matrix[rows] @ query) <= index.error_bound(query))
+
+
+def near_duplicates(count: int, seed: int) -> np.ndarray:
+    """Vectors whose scores against their centre differ by less than the 8-bit error: the codes
+    alone cannot order them."""
+    rng = np.random.default_rng(seed)
+    centre = rng.standard_normal(DIMS).astype(np.float32)
+    found = centre + 0.02 * rng.standard_normal((count, DIMS)).astype(np.float32)
+    return found / np.linalg.norm(found, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("years", [None, (1800, 1804)])
+def test_quantised_scan_returns_the_exact_top(
+    tmp_path: Path, years: tuple[int, int] | None
+) -> None:
+    """Deep windows and selective filters served by the 8-bit scan equal the float32 kernel's
+    answer, also where the first candidates are not enough and the scan widens."""
+    matrix = np.concatenate([clustered(1500, seed=13), near_duplicates(500, seed=14)])
+    docs = documents(matrix)
+    for n, doc in enumerate(docs):
+        doc.record = doc.record.model_copy(
+            update={"year_start": 1800 + n % 50, "year_end": 1800 + n % 50}
+        )
+    limits = PlannerLimits(min_rows=1000, min_selectivity=0.2, max_depth=50, gather_fraction=0.01)
+    quantised = EmbeddedBackend(tmp_path / "q.sqlite", planner=limits, index_in_background=False)
+    exact = EmbeddedBackend(tmp_path / "e.sqlite", planner=PlannerLimits(min_rows=10**9))
+    for backend in (quantised, exact):
+        backend.write(docs)
+    filters = Filters() if years is None else Filters(year_from=years[0], year_to=years[1])
+    centre = near_duplicates(1, seed=14)[0]
+    depths = (120,) if years is None else (10, 120)  # an unfiltered top 10 takes the index
+    for query in [centre, *clustered(4, seed=15)]:
+        for k in depths:
+            asked = BackendQuery(vector=query, num_candidates=k, filters=filters)
+            found = quantised.search(asked).semantic
+            assert quantised.last_semantic_path == "quantised"
+            truth = exact.search(asked).semantic
+            assert [(h.id, h.score) for h in found] == [(h.id, h.score) for h in truth]
 
 
 def test_background_build_is_shared_through_the_file(tmp_path: Path) -> None:
