@@ -13,8 +13,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from elasticsearch import Elasticsearch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,18 +45,59 @@ DEFAULT_URL = os.environ.get("MAPSEARCH_TEST_ES_URL", "http://127.0.0.1:9200")
 PREFIX = "bench"
 
 
-def build(backend: ElasticsearchBackend, size: int) -> dict[str, float]:
-    """Fresh index (bulk-load settings) → write ``size`` documents → restore → force-merge."""
-    client = backend.client
+def create(client: Elasticsearch, vector_options: dict[str, Any] | None) -> str:
+    """A fresh physical index of the latest mapping with the product's bulk-load settings (and,
+    for comparisons, other image-vector ``index_options``), behind the bench alias."""
     client.indices.delete(index=f"{PREFIX}-maps-v*", ignore_unavailable=True, allow_no_indices=True)
-    index = es_lifecycle.create_index(client, PREFIX, dims=512, bulk_load=True)
+    if vector_options is None:
+        index = es_lifecycle.create_index(client, PREFIX, dims=512, bulk_load=True)
+    else:
+        version = es_lifecycle.es_mappings.latest_version()
+        definition = es_lifecycle.index_definition(version, 512, english=False)
+        definition["mappings"]["properties"]["vector"]["index_options"] = vector_options
+        settings = {**definition["settings"], **es_lifecycle.BULK_LOAD_SETTINGS}
+        if es_lifecycle.cluster_major_version(client) >= 9:
+            settings["index.mapping.exclude_source_vectors"] = False
+        index = es_lifecycle.physical_name(PREFIX, version)
+        client.indices.create(index=index, settings=settings, mappings=definition["mappings"])
+        client.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
     es_lifecycle.point_alias(client, PREFIX, index, None)
+    return index
+
+
+def es_cpu_seconds(client: Elasticsearch) -> float:
+    """CPU time the Elasticsearch node processes have used so far (every thread, all nodes)."""
+    nodes = client.nodes.stats(metric="process")["nodes"].values()
+    return sum(node["process"]["cpu"]["total_in_millis"] for node in nodes) / 1000
+
+
+def wait_for_merges(client: Elasticsearch, index: str) -> None:
+    """Until the background merges the load started have finished (they count in the rate)."""
+    while True:
+        stats = client.indices.stats(index=index, metric="merge")
+        if stats["_all"]["primaries"]["merges"]["current"] == 0:
+            return
+        time.sleep(0.5)
+
+
+def build(
+    backend: ElasticsearchBackend,
+    size: int,
+    vector_options: dict[str, Any] | None = None,
+    force_merge: bool = False,
+) -> dict[str, float]:
+    """Fresh index (bulk-load settings) → write ``size`` documents → restore (the product's
+    ``finish_bulk_load``: refresh, and merges it waits for) → optionally force-merge."""
+    client = backend.client
+    index = create(client, vector_options)
     records, centres = sample_records(), cluster_centres()
     write_seconds, written, failed = 0.0, 0, 0
+    es_cpu_before, write_cpu = es_cpu_seconds(client), 0.0
     for batch, _vector_seconds in documents(records, size, centres):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = backend.write(batch)
         write_seconds += time.perf_counter() - started
+        write_cpu += time.process_time() - cpu_started
         written, failed = written + report.written, failed + report.failed
         if written % 50_000 < BATCH:
             print(
@@ -66,18 +109,26 @@ def build(backend: ElasticsearchBackend, size: int) -> dict[str, float]:
     es_lifecycle.restore_settings(client, index)
     refresh_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    client.options(request_timeout=3600).indices.forcemerge(index=index, max_num_segments=1)
+    wait_for_merges(client, index)
+    if force_merge:
+        client.options(request_timeout=3600).indices.forcemerge(index=index, max_num_segments=1)
     merge_seconds = time.perf_counter() - started
+    es_cpu = es_cpu_seconds(client) - es_cpu_before
+    segments = client.indices.segments(index=index)["indices"][index]["shards"]["0"][0]
     return {
         "documents": written,
         "failed": failed,
         "write_seconds": round(write_seconds, 1),
         "docs_per_second_bulk": round(written / write_seconds),
         "refresh_seconds": round(refresh_seconds, 1),
-        "forcemerge_seconds": round(merge_seconds, 1),
+        "merge_seconds": round(merge_seconds, 1),
+        "segments": int(segments["num_search_segments"]),
         "docs_per_second_incl_merge": round(
             written / (write_seconds + refresh_seconds + merge_seconds)
         ),
+        # CPU time per document does not depend on what else the shared machine runs
+        "es_cpu_ms_per_doc": round(es_cpu * 1000 / written, 3),
+        "client_cpu_ms_per_doc": round(write_cpu * 1000 / written, 3),
     }
 
 
@@ -147,11 +198,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--recall-queries", type=int, default=200)
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--skip-build", action="store_true", help="reuse the bench index")
+    parser.add_argument(
+        "--vector-options",
+        type=json.loads,
+        help="image-vector index_options (JSON) instead of the mapping's",
+    )
+    parser.add_argument("--force-merge", action="store_true", help="force-merge to one segment")
     args = parser.parse_args(argv)
     backend = ElasticsearchBackend(make_client(args.url, timeout=600), PREFIX)
-    figures: dict[str, object] = {"size": args.size, "load_before": os.getloadavg()}
+    figures: dict[str, object] = {
+        "size": args.size,
+        "vector_options": args.vector_options,
+        "load_before": os.getloadavg(),
+    }
     if not args.skip_build:
-        figures["build"] = build(backend, args.size)
+        figures["build"] = build(backend, args.size, args.vector_options, args.force_merge)
     backend.refresh()
     figures["index_mb"] = index_size_mb(backend)
     figures["documents"] = backend.info().documents

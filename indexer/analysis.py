@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # What ``index status`` reports as the analysis of indices made with these terms.
 ANALYSIS = "mapsearch (folded, plural-stemmed)"
@@ -54,6 +55,12 @@ def fold(word: str) -> str:
     """Lower-case, without accents: "Académie" → "academie", "Straße" → "strasse"."""
     if word.isascii():  # nothing to fold but case (most catalogue words; analysis is per hit)
         return word.lower()
+    return _fold_unicode(word)
+
+
+# Catalogue words repeat (places, subjects, publishers): bulk loads analyse each distinct word once.
+@lru_cache(maxsize=1 << 16)
+def _fold_unicode(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold().translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -78,13 +85,18 @@ def stem(word: str) -> str:
 
 def words(text: str | None) -> list[str]:
     """The folded word tokens of ``text``, in order (no stemming)."""
+    if (text or "").isascii():  # NFKC and folding leave ASCII as it is, bar the case
+        return _WORD.findall((text or "").lower())
     normalized = unicodedata.normalize("NFKC", text or "")
     return [folded for word in _WORD.findall(normalized) if (folded := fold(word))]
 
 
 def analyze(text: str | None) -> list[str]:
     """The terms a document field is indexed as: folded, stemmed words, repeats kept (BM25)."""
-    return [stem(word) for word in words(text)]
+    return [_stemmed(word) for word in words(text)]
+
+
+_stemmed = lru_cache(maxsize=1 << 16)(stem)  # same words, same stems: analysed once per process
 
 
 def query_words(text: str | None) -> list[str]:

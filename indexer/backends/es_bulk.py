@@ -19,8 +19,8 @@ from indexer.records import IndexDocument
 
 CHUNK_SIZE = 500
 MAX_RETRIES = 5  # per chunk, on 429 only; backoff 1 s, 2 s, 4 s ...
-# Requests in flight at once: while ES indexes one chunk (one write thread, CPU-bound on the
-# HNSW graph) the next is being serialized and sent, so both ES write threads stay busy.
+# Requests in flight at once: while ES indexes one chunk (one write thread, CPU-bound on parsing
+# vectors and compressing _source) the next is encoded and sent, so both ES write threads stay busy.
 BULK_THREADS = 2
 # A reindex blocks writes on the old index for its final catch-up, then moves the alias: items
 # refused meanwhile are sent again (the alias then names the new index) for up to this long.

@@ -3,11 +3,11 @@ index's mapping version), and between search responses and ListHits / facet coun
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
 from es_mappings import latest_version
 from indexer.analysis import analyze
@@ -48,9 +48,12 @@ def keyword_source(record: MapRecord, mapping_version: int) -> dict[str, Any]:
     return texts
 
 
-def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[str, Any]:
+def to_source(
+    doc: IndexDocument, mapping_version: int | None = None, *, arrays: bool = False
+) -> dict[str, Any]:
     """The indexed fields of one document in the layout of ``mapping_version`` (default: the
-    newest); the full record rides along unindexed."""
+    newest); the full record rides along unindexed. ``arrays``: vectors stay float32 arrays
+    (for :func:`source_json`) instead of lists."""
     record = doc.record
     source: dict[str, Any] = {
         "id": record.id,
@@ -77,14 +80,15 @@ def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[st
             "centroid": {"lat": lat, "lon": lon},
         }
     if doc.vector is not None:
-        source["vector"] = np.asarray(doc.vector, dtype=np.float32).tolist()
+        vector = np.asarray(doc.vector, dtype=np.float32)
+        source["vector"] = vector if arrays else vector.tolist()
         source["model_id"] = doc.model_id
         version = mapping_version or latest_version()
         if doc.regions is not None and version >= REGIONS_SINCE_VERSION:
             source["region_grid"] = doc.regions.grid
             source["regions"] = [
                 {
-                    "vector": vector.tolist(),
+                    "vector": vector if arrays else vector.tolist(),
                     **dict(zip("xywh", box.tolist(), strict=True)),
                     "level": int(level),
                 }
@@ -98,36 +102,31 @@ def to_source(doc: IndexDocument, mapping_version: int | None = None) -> dict[st
     return source
 
 
-_FLOAT32_JSON = "%.9g"  # 9 significant digits round-trip every float32 exactly (FLT_DECIMAL_DIG)
+def _finite_vector(vector: Any) -> np.ndarray:
+    """``vector`` as a contiguous float32 array; ValueError unless one finite 1-d array."""
+    array = np.ascontiguousarray(vector, dtype=np.float32)
+    if array.ndim != 1 or not np.isfinite(array).all():
+        raise ValueError("vector must be one finite 1-d array")
+    return array
 
 
 def vector_json(vector: Any) -> str:
-    """A float32 vector as a JSON array: exact, ~40% shorter and ~3x faster than ``json.dumps``
-    of ``tolist()`` (which prints each float32 widened to 17 digits)."""
-    array = np.asarray(vector, dtype=np.float32)
-    if array.ndim != 1 or not np.isfinite(array).all():
-        raise ValueError("vector must be one finite 1-d array")
-    values = array.astype(np.float64).tolist()
-    return "[" + ",".join([_FLOAT32_JSON] * len(values)) % tuple(values) + "]"
+    """A float32 vector as a JSON array of each value's shortest exact float32 form."""
+    return orjson.dumps(_finite_vector(vector), option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def source_json(doc: IndexDocument, mapping_version: int | None = None) -> str:
-    """:func:`to_source` as JSON text, the vector written by :func:`vector_json` (bulk bodies
-    that are already text pass through the client's serializer untouched)."""
-    source = to_source(doc, mapping_version)
-    vector = source.pop("vector", None)
-    regions = source.pop("regions", None)
-    text = json.dumps(source, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if vector is not None:
-        text = f'{text[:-1]},"vector":{vector_json(vector)}}}'
-    if regions is not None:
-        parts = [
-            f'{{"x":{r["x"]},"y":{r["y"]},"w":{r["w"]},"h":{r["h"]},"level":{r["level"]},'
-            f'"vector":{vector_json(r["vector"])}}}'
-            for r in regions
-        ]
-        text = f'{text[:-1]},"regions":[{",".join(parts)}]}}'
-    return text
+    """:func:`to_source` as JSON text for bulk bodies (text passes through the client's serializer
+    untouched), written by orjson in C: each float32 in its shortest exact form (~40% shorter
+    than ``json.dumps`` of ``tolist()``, which widens them to 17 digits), ~10x cheaper than
+    formatting 512 floats per vector in Python. Non-finite vectors raise ValueError (orjson would
+    write null); the record is already JSON-safe (``model_dump(mode="json")``)."""
+    source = to_source(doc, mapping_version, arrays=True)
+    if "vector" in source:
+        source["vector"] = _finite_vector(source["vector"])
+    for region in source.get("regions") or ():
+        region["vector"] = _finite_vector(region["vector"])
+    return orjson.dumps(source, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def from_source(source: dict[str, Any]) -> IndexDocument:

@@ -22,7 +22,7 @@ from indexer.search_surface import (
     FoundIn,
 )
 
-# ES caps num_candidates at 10,000; rescoring the quantized (int8) HNSW hits with the stored
+# ES caps num_candidates at 10,000; rescoring the quantized (bbq / int8) candidates with the stored
 # float vectors makes semantic scores and order match exact cosine search.
 MAX_NUM_CANDIDATES = 10_000
 RESCORE_OVERSAMPLE = 1.5

@@ -23,7 +23,7 @@ from indexer.backends.base import LifecycleError, LifecycleLocked, WriteReport
 from indexer.backends.es_bulk import run_bulk
 from indexer.backends.es_catchup import Rewrite
 from indexer.backends.es_client import backend_errors
-from indexer.backends.es_documents import from_source, to_source
+from indexer.backends.es_documents import from_source, source_json
 from indexer.backends.es_scan import scan_pages
 
 PAGE_SIZE = 500
@@ -142,13 +142,16 @@ def copy_documents(
 
 def in_layout_of(index: str, rewrite: Rewrite | None) -> Rewrite:
     """``rewrite`` (if any), then each ``_source`` rebuilt from its record in the layout of the
-    target's mapping version: a v1 → v2 reindex gains the analysed ``terms``."""
+    target's mapping version (a v1 → v2 reindex gains the analysed ``terms``), as the bulk writer
+    sends it: JSON text with each float32 in its shortest exact form (``source_json``)."""
     parsed = es_lifecycle.parse_physical(index)
     version = parsed[1] if parsed else None
 
     def rebuild(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
         hits = rewrite(hits) if rewrite is not None else hits
-        return [{**hit, "_source": to_source(from_source(hit["_source"]), version)} for hit in hits]
+        return [
+            {**hit, "_source": source_json(from_source(hit["_source"]), version)} for hit in hits
+        ]
 
     return rebuild
 

@@ -41,3 +41,10 @@ def test_source_json_is_to_source_as_text() -> None:
     assert parsed == expected
     without = IndexDocument(record=record, vector=None, model_id=None)
     assert json.loads(source_json(without)) == to_source(without)
+
+
+def test_source_json_refuses_a_non_finite_vector_rather_than_writing_null() -> None:
+    record = MapRecord(id="t:2", source="t", title="Chart")
+    bad = IndexDocument(record=record, vector=np.asarray([0.6, np.nan], np.float32), model_id="m")
+    with pytest.raises(ValueError):
+        source_json(bad)
