@@ -196,6 +196,11 @@ class Settings(BaseSettings):
         default="rapidocr",
         description="OCR engine: rapidocr, tesseract, or module:factory for a plug-in engine.",
     )
+    ocr_isolate: bool = Field(
+        default=True,
+        description="Run the OCR engine in a child process (reused for every image), so a "
+        "native crash costs one image its words instead of killing the worker.",
+    )
     ocr_fetch_size: int = Field(
         default=4096,
         ge=256,

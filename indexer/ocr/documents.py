@@ -13,6 +13,7 @@ from PIL import Image
 
 from indexer.error_samples import keep_sample
 from indexer.ocr.engine import OcrEngine, load_engine
+from indexer.ocr.isolated import IsolatedEngine
 from indexer.ocr.reader import ReaderSettings, read_map_text
 from indexer.records import IndexDocument
 from indexer.settings import Settings
@@ -28,7 +29,7 @@ class MapTextReport:
     words: int = 0
     already_read: int = 0  # read before by the same engine: kept as they are
     without_image: int = 0
-    warnings: int = 0  # unreadable, blank or tiny images and engine failures
+    warnings: int = 0  # unreadable, blank or tiny images, engine failures and crashes
     warning_samples: list[str] = field(default_factory=list)
 
     def warn(self, doc_id: str, why: str) -> None:
@@ -38,8 +39,11 @@ class MapTextReport:
 
 
 @functools.cache
-def process_engine(name: str) -> OcrEngine:
-    """The OCR engine of this process, loaded once (models are large to load)."""
+def process_engine(name: str, isolate: bool = True) -> OcrEngine:
+    """The OCR engine of this process, loaded once (models are large to load); ``isolate``: in
+    a child process that a native crash of the engine takes down instead of this one."""
+    if isolate:
+        return IsolatedEngine(name, threads=1)
     return load_engine(name, threads=1)
 
 
@@ -56,7 +60,7 @@ def add_map_text(
 ) -> MapTextReport:
     """Read the map text of ``documents`` in place (skipping those this engine read already,
     unless ``redo``); each changed record gets ``revision + 1``."""
-    engine = engine or process_engine(settings.ocr_engine)
+    engine = engine or process_engine(settings.ocr_engine, settings.ocr_isolate)
     report = MapTextReport()
     fetch_settings = settings.model_copy(update={"image_fetch_size": settings.ocr_fetch_size})
     for doc in documents:
