@@ -79,7 +79,7 @@ LOAD_CHUNK = 20_000
 KEYWORD_CHUNK = 50_000  # scored matches converted to numpy at a time
 # The quantised scan keeps this many times the first rescoring's codes, so rescoring more of them
 # rarely needs a second scan.
-QUANTISED_SCAN_DEPTH = 4
+QUANTISED_SCAN_DEPTH = 2
 # Columns snapshots (embedded_snapshot) pay off from this many documents; a new one is written
 # when more than this fraction of the rows (or the minimum) changed since the last.
 SNAPSHOT_MIN_ROWS = 20_000
