@@ -163,3 +163,41 @@ def canonical_claims(attributes: Mapping[str, Any]) -> frozenset[str]:
     claims = {f"colour_scheme={attributes['colour_scheme']}", f"kind={attributes['kind']}"}
     claims.update(f"ornaments={o}" for o in attributes.get("ornaments") or [])
     return frozenset(claims)
+
+
+_DETAIL_HEADS = ("", "", "detail of a ", "part of a ", "a corner of a ", "close-up of a ")
+
+
+def region_caption(attributes: Mapping[str, Any], rng: random.Random) -> Caption:
+    """A caption for a tile of a sheet: the ornaments inside it first (each usually named), else
+    the sheet's colour scheme and kind, often as "detail of a …"; claims list what it says."""
+    claims: set[str] = set()
+    ornaments = list(attributes.get("ornaments") or [])
+    colour = kind = ""
+    if attributes.get("colour_scheme") and rng.random() < (0.4 if ornaments else 0.8):
+        colour = _phrase("colour_scheme", attributes["colour_scheme"], rng)
+        claims.add(f"colour_scheme={attributes['colour_scheme']}")
+    if attributes.get("kind") and rng.random() < (0.3 if ornaments else 0.6):
+        kind = _phrase("kind", attributes["kind"], rng)
+        claims.add(f"kind={attributes['kind']}")
+    if not ornaments and not claims and attributes.get("colour_scheme"):
+        colour = _phrase("colour_scheme", attributes["colour_scheme"], rng)
+        claims.add(f"colour_scheme={attributes['colour_scheme']}")
+    head = " ".join(w for w in (colour, kind or "map") if w)
+    if not ornaments:
+        return Caption(text=(rng.choice(_DETAIL_HEADS) + head).strip(), claims=frozenset(claims))
+    named = [o for o in ornaments if rng.random() < 0.9] or [rng.choice(ornaments)]
+    words = [_phrase("ornaments", o, rng) for o in named]
+    phrase = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    claims.update(f"ornaments={o}" for o in named)
+    form = rng.random()
+    if form < 0.3:
+        text = phrase
+    elif form < 0.45:
+        text = f"a {phrase}"
+    elif form < 0.6:
+        text = f"{phrase} on a {head}"
+    else:
+        joiner = rng.choice(("with ", "showing ", "decorated with ", "featuring "))
+        text = f"{rng.choice(_DETAIL_HEADS)}{head} {joiner}{phrase}"
+    return Caption(text=text.strip(), claims=frozenset(claims))

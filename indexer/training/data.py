@@ -14,7 +14,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from indexer.records import MapRecord
-from indexer.training.captions import Caption, attribute_facts, build_caption
+from indexer.training.captions import Caption, attribute_facts, build_caption, region_caption
 
 
 def letterbox_uint8(image: Image.Image, size: int, fill: int = 0) -> np.ndarray:
@@ -31,17 +31,22 @@ def letterbox_uint8(image: Image.Image, size: int, fill: int = 0) -> np.ndarray:
 
 @dataclass
 class PairSet:
-    """Aligned records, images (n, H, W, 3) uint8, and ground-truth attributes (or None each)."""
+    """Aligned records, images (n, H, W, 3) uint8, ground-truth attributes (or None each), and
+    whether each image is a region of its record's sheet (a tile, captioned as a detail)."""
 
     records: list[MapRecord]
     images: np.ndarray
     attributes: list[Mapping[str, Any] | None] = field(default_factory=list)
+    regions: list[bool] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.attributes:
             self.attributes = [None] * len(self.records)
-        if not (len(self.records) == len(self.images) == len(self.attributes)):
-            raise ValueError("records, images and attributes must have the same length")
+        if not self.regions:
+            self.regions = [False] * len(self.records)
+        lengths = {len(self.records), len(self.images), len(self.attributes), len(self.regions)}
+        if len(lengths) != 1:
+            raise ValueError("records, images, attributes and regions must have the same length")
 
     def __len__(self) -> int:
         return len(self.records)
@@ -53,13 +58,30 @@ class PairSet:
 
     def captions(self, indices: Sequence[int], rng: random.Random) -> list[Caption]:
         """A freshly sampled caption for each index (variety across epochs)."""
-        return [build_caption(self.records[i], self.attributes[i], rng) for i in indices]
+        return [
+            region_caption(attrs, rng)
+            if self.regions[i] and (attrs := self.attributes[i])
+            else build_caption(self.records[i], self.attributes[i], rng)
+            for i in indices
+        ]
 
     def subset(self, indices: Sequence[int]) -> PairSet:
         """The pairs at ``indices``."""
         idx = list(indices)
         return PairSet(
-            [self.records[i] for i in idx], self.images[idx], [self.attributes[i] for i in idx]
+            [self.records[i] for i in idx],
+            self.images[idx],
+            [self.attributes[i] for i in idx],
+            [self.regions[i] for i in idx],
+        )
+
+    def __add__(self, other: PairSet) -> PairSet:
+        """Both sets' pairs, this one's first (whole maps and region tiles train together)."""
+        return PairSet(
+            self.records + other.records,
+            np.concatenate([self.images, other.images]),
+            self.attributes + other.attributes,
+            self.regions + other.regions,
         )
 
     def save(self, path: str | Path) -> None:
@@ -71,6 +93,7 @@ class PairSet:
             images=self.images,
             records=np.array([r.model_dump_json() for r in self.records]),
             attributes=np.array([json.dumps(a) for a in self.attributes]),
+            regions=np.array(self.regions, dtype=bool),
         )
 
     @classmethod
@@ -81,7 +104,8 @@ class PairSet:
         with np.load(path, allow_pickle=False) as data:
             records = [MapRecord.model_validate_json(str(s)) for s in data["records"]]
             attributes = [json.loads(str(s)) for s in data["attributes"]]
-            return cls(records, data["images"], attributes)
+            regions = data["regions"].tolist() if "regions" in data.files else []
+            return cls(records, data["images"], attributes, regions)
 
 
 def build_pairs(

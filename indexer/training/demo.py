@@ -26,10 +26,19 @@ from indexer.training.checkpoint import (
     DEMO_MODEL_DIR,
     build_model,
     default_preprocess_cfg,
+    load_demo_checkpoint,
+    read_config,
     save_checkpoint,
 )
 from indexer.training.data import PairSet, build_pairs
 from indexer.training.model_card import write_model_card
+from indexer.training.tiles import (
+    TILE_TRAIN_START,
+    TILE_TRAIN_WORLD_SEED,
+    TILE_VAL_START,
+    TILE_VAL_WORLD_SEED,
+    cached_tile_pair_set,
+)
 from indexer.training.trainer import EpochLog, TrainConfig, Trainer
 
 #: Seeds of the worlds the demo model trains and validates on. The demo collection
@@ -125,19 +134,48 @@ def train_demo_model(
     config: TrainConfig | None = None,
     progress: bool = True,
     on_epoch: Callable[[EpochLog], None] | None = None,
+    base: str | Path | None = None,
+    tile_sheets: int = 0,
+    tile_val_sheets: int = 0,
+    tile_grid: str = "2,4@0.25",
 ) -> dict[str, Any]:
-    """Train the demo CLIP from scratch and write checkpoint + model card to ``out_dir``.
+    """Train the demo CLIP from scratch, or go on training the checkpoint folder ``base``, and
+    write checkpoint + model card to ``out_dir``.
 
-    Returns the summary written to ``metrics.json``. Same seed and sizes → same data and
-    initialisation; the wall-clock budget decides how many steps run."""
+    ``tile_sheets`` > 0 mixes region pairs into the whole-map pairs: the ``tile_grid`` tiles and
+    ornament crops of that many large-format sheets (``indexer.training.tiles``), validated with
+    the tiles of ``tile_val_sheets`` other sheets. Returns the summary written to
+    ``metrics.json``. Same seed and sizes → same data and initialisation; the wall-clock budget
+    decides how many steps run."""
     torch.manual_seed(seed)
     cache = Path(cache_dir) if cache_dir else None
     train = world_pairs(train_size, TRAIN_WORLD_SEED + 10 * seed, image_size, cache, TRAIN_START)
     val = world_pairs(val_size, VAL_WORLD_SEED + 10 * seed, image_size, cache, VAL_START)
+    tile_seeds = (TILE_TRAIN_WORLD_SEED + 10 * seed, TILE_VAL_WORLD_SEED + 10 * seed)
+    if tile_sheets:
+        train = train + cached_tile_pair_set(
+            tile_sheets,
+            tile_seeds[0],
+            TILE_TRAIN_START,
+            cache,
+            grid=tile_grid,
+            input_size=image_size,
+            progress=progress,
+        )
+    if tile_val_sheets:
+        val = val + cached_tile_pair_set(
+            tile_val_sheets,
+            tile_seeds[1],
+            TILE_VAL_START,
+            cache,
+            grid=tile_grid,
+            input_size=image_size,
+            progress=progress,
+        )
     cfg = config or TrainConfig(
         epochs=1000,
         batch_size=64,
-        lr=1.5e-3,
+        lr=1.5e-3 if base is None else 5e-4,
         warmup_steps=20,
         minutes=minutes,
         multi_positive=True,
@@ -146,9 +184,17 @@ def train_demo_model(
         patience=1000,
         seed=seed,
     )
-    model_cfg = demo_model_cfg(image_size)
-    model = build_model(model_cfg)
-    pre = default_preprocess_cfg(image_size)
+    if base is None:
+        model_cfg = demo_model_cfg(image_size)
+        model = build_model(model_cfg)
+        pre = default_preprocess_cfg(image_size)
+        base_note = "Trained from scratch (no pretrained weights exist offline)"
+    else:
+        base_dir = DEMO_MODEL_DIR if str(base) == "demo" else Path(base)
+        model, pre, base_id = load_demo_checkpoint(base_dir)
+        model_cfg = read_config(base_dir)["model_cfg"]
+        image_size = int(model_cfg["vision_cfg"]["image_size"])
+        base_note = f"Trained on from {base_id} ({base_dir})"
     trainer = Trainer(
         model,
         train,
@@ -172,16 +218,28 @@ def train_demo_model(
         title="mapsearch demo CLIP (synthetic map world)",
         data={
             "train": (
-                f"synthetic world seed {TRAIN_WORLD_SEED + 10 * seed}, {len(train)} maps rendered"
-                f" at {image_size} px (letterboxed)"
+                f"synthetic world seed {TRAIN_WORLD_SEED + 10 * seed}, {train_size} maps rendered"
+                f" at {image_size} px (letterboxed); {len(train)} pairs in all"
             ),
             "validation": (
-                f"synthetic world seed {VAL_WORLD_SEED + 10 * seed}, {len(val)} maps, canonical"
-                " attribute captions"
+                f"synthetic world seed {VAL_WORLD_SEED + 10 * seed}, {val_size} maps, canonical"
+                f" attribute captions; {len(val)} pairs in all"
             ),
             "captions": (
                 "rule-based: attribute words (varied synonyms from"
                 " indexer/synthetic/vocabulary.py) + place/date/title"
+            ),
+            **(
+                {
+                    "region pairs": (
+                        f"{tile_grid} tiles and ornament crops of {tile_sheets} large-format"
+                        f" sheets of world seed {tile_seeds[0]} (validation: {tile_val_sheets}"
+                        f" sheets of seed {tile_seeds[1]}), captioned from the ornament boxes"
+                        " inside each (indexer/training/tiles.py)"
+                    )
+                }
+                if tile_sheets
+                else {}
             ),
             "held out": (
                 "the demo collection and gold query sets use other world seeds (docs/quality.md)"
@@ -198,8 +256,7 @@ def train_demo_model(
         after=result.best_metrics,
         history=[asdict(h) for h in result.history],
         notes=[
-            "Trained from scratch (no pretrained weights exist offline); weights stored in "
-            "float16.",
+            f"{base_note}; weights stored in float16.",
             "Loss: multi-positive symmetric InfoNCE (a caption is a positive for every image whose "
             "ground truth "
             "includes all attributes it states) + 0.5 × image–image term (same kind and colour "
@@ -207,7 +264,14 @@ def train_demo_model(
             "Augmentation: random crops keeping ≥ 80 % of each side, brightness/contrast ±10 %; "
             "no flips, no hue jitter.",
             "Reproduce: `mapsearch train-demo-model --seed 0 --minutes N` (the budget decides the "
-            "step count).",
+            "step count)"
+            + (
+                f"; this run: `--base {base} --tile-sheets {tile_sheets}"
+                f" --tile-val-sheets {tile_val_sheets} --train-size {train_size}`"
+                if base is not None or tile_sheets
+                else ""
+            )
+            + ".",
         ],
     )
     return {"model_id": model_id, "before": before, **result.summary()}

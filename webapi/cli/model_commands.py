@@ -471,6 +471,33 @@ def register(cli: click.Group) -> None:
         default=None,
         help="Per-epoch checkpoints for resuming (default: a temp dir).",
     )
+    @click.option(
+        "--base",
+        default=None,
+        help="Go on training this checkpoint folder ('demo' = the shipped demo model) instead "
+        "of starting from scratch.",
+    )
+    @click.option(
+        "--tile-sheets",
+        type=click.IntRange(0),
+        default=0,
+        show_default=True,
+        help="Mix in region pairs: the grid tiles and ornament crops of this many large-format "
+        "sheets, captioned from their ornament boxes (docs/regions.md).",
+    )
+    @click.option(
+        "--tile-val-sheets",
+        type=click.IntRange(0),
+        default=0,
+        show_default=True,
+        help="Large-format sheets whose region pairs join the validation set.",
+    )
+    @click.option(
+        "--tile-grid",
+        default="2,4@0.25",
+        show_default=True,
+        help="Region grid the tiles are cut on (as MAPSEARCH_REGION_GRID).",
+    )
     @threads_option
     @friendly_errors
     def train_demo_command(
@@ -481,11 +508,22 @@ def register(cli: click.Group) -> None:
         val_size: int,
         cache_dir: Path | None,
         work_dir: Path | None,
+        base: str | None,
+        tile_sheets: int,
+        tile_val_sheets: int,
+        tile_grid: str,
         threads: int | None,
     ) -> None:
         """Reproduce the shipped demo CLIP: render the
         synthetic world, train, write checkpoint + card."""
         _set_threads(threads)
+        if tile_sheets or tile_val_sheets:
+            from indexer.regions.grid import parse_grid
+
+            try:
+                parse_grid(tile_grid)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--tile-grid") from exc
         from indexer.training.checkpoint import DEMO_MODEL_DIR
         from indexer.training.demo import train_demo_model
 
@@ -499,6 +537,10 @@ def register(cli: click.Group) -> None:
             cache_dir=cache_dir or tmp / "cache",
             work_dir=work_dir or tmp / f"work-{seed}",
             on_epoch=_echo_epoch,
+            base=base,
+            tile_sheets=tile_sheets,
+            tile_val_sheets=tile_val_sheets,
+            tile_grid=tile_grid,
         )
         onnx_dir = export_beside(out_dir or DEMO_MODEL_DIR)
         click.echo(
