@@ -16,7 +16,7 @@ from indexer.records import MapRecord
 from indexer.regions.grid import Box, RegionGrid, parse_grid
 from indexer.regions.tiles import cut_tiles, plan_tiles, source_side
 from indexer.synthetic import generate_world
-from indexer.synthetic.world import RENDER_VERSION, SyntheticMap
+from indexer.synthetic.world import LARGE_RENDER_VERSION, RENDER_VERSION, SyntheticMap
 from indexer.training.data import PairSet, letterbox_uint8
 
 #: Worlds of the large training and validation sheets: never 1 (the held-out collection) nor 2
@@ -160,12 +160,15 @@ def cached_tile_pair_set(
     progress: bool = True,
 ) -> PairSet:
     """:func:`tile_pair_set`, cached under ``cache_dir`` in blocks of ``CACHE_BLOCK`` sheets
-    (keyed on every input and the world's ``RENDER_VERSION``, so a changed drawing is never read
+    (keyed on every input and the world's render versions, so a changed drawing is never read
     from an old cache)."""
     blocks: list[PairSet] = []
     for first in range(start, start + sheets, CACHE_BLOCK):
         count = min(CACHE_BLOCK, start + sheets - first)
-        key = f"tiles-{seed}-{first}-{count}-{grid}-{input_size}-{render_side}-r{RENDER_VERSION}"
+        key = (
+            f"tiles-{seed}-{first}-{count}-{grid}-{input_size}-{render_side}"
+            f"-r{RENDER_VERSION}.{LARGE_RENDER_VERSION}"
+        )
         path = cache_dir / f"{key}.npz" if cache_dir else None
         if path is not None and path.is_file():
             blocks.append(PairSet.load(path))
