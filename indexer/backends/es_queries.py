@@ -23,9 +23,13 @@ from indexer.search_surface import (
 )
 
 # ES caps num_candidates at 10,000; rescoring the quantized (bbq / int8) candidates with the stored
-# float vectors makes semantic scores and order match exact cosine search.
+# float vectors makes semantic scores and order match exact cosine search. Three times k are
+# rescored (Elasticsearch's own default for bbq): 1-bit codes order near-ties poorly, and with
+# 1.5 a flat bbq index's 10%/1%-filtered top 10 had recall 0.90/0.93 and top 200 0.57, with 3
+# 0.96/0.995 and 0.84 (60,000 maps at load 13: top-10 lists as fast, the top-1000 window slower;
+# bench/side_by_side.py, docs/benchmarks.md).
 MAX_NUM_CANDIDATES = 10_000
-RESCORE_OVERSAMPLE = 1.5
+RESCORE_OVERSAMPLE = 3.0
 # A short list still explores at least this many HNSW candidates: with 1.5 × 10 = 15 the top 10
 # of a quantized graph had recall 0.52-0.76 (bench/es_vector_options.py, docs/benchmarks.md).
 MIN_NUM_CANDIDATES = 100

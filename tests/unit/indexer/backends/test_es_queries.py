@@ -245,3 +245,10 @@ def test_binary_quantization_falls_back_to_int8_for_small_or_unknown_dims() -> N
     assert small["index_options"] == {"type": "int8_hnsw", "m": 16, "ef_construction": 100}
     unknown = index_definition(3, dims=None, english=False)["mappings"]["properties"]["vector"]
     assert unknown["index_options"]["type"] == "int8_hnsw"
+
+
+def test_three_times_k_quantized_candidates_are_rescored_with_float_vectors() -> None:
+    query = BackendQuery(vector=VECTOR, num_candidates=200)
+    knn = es_queries.knn_clause(VECTOR, query, MAPS_FIELDS)
+    assert knn["k"] == 200 and knn["rescore_vector"] == {"oversample": 3.0}
+    assert knn["num_candidates"] == 600  # every rescored candidate is collected first
