@@ -130,10 +130,14 @@ class ReadingScore:
 
 
 def true_words(labels: Iterable[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(folded word, its label) for every word of every label that has a letter or digit."""
+    """(folded word, its label) for every word of every label that has a letter or digit; a
+    letter-spaced name ("M A R E") is one word."""
     found = []
     for label in labels:
-        for token in str(label["text"]).split():
+        tokens = str(label["text"]).split()
+        if len(tokens) > 1 and all(len(token) == 1 and token.isalpha() for token in tokens):
+            tokens = ["".join(tokens)]
+        for token in tokens:
             word = fold("".join(ch for ch in token if ch.isalnum()))
             if word:
                 found.append((word, label))

@@ -19,8 +19,15 @@ from indexer.records import MapWord
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\S+")
-# A town's circle symbol read into its name: "oQuinnor" → "Quinnor".
-_SYMBOL_PREFIX = re.compile(r"^[oO0°•·]((?:[A-Z][a-z])|(?:[A-Z]{2,}$))")
+# A town's circle symbol read into its name: "oQuinnor" → "Quinnor", "olsham" → "lsham" (an
+# "I" read as "l", mended below).
+_SYMBOL_PREFIX = re.compile(
+    r"^(?:[oO0°•·](?:[A-Z][a-z]|[A-Z]{2,}$)|[o0°•·]l[b-df-hj-km-np-tv-xz][a-z]{2})"
+)
+# A capital I read as a lower-case l (the same stroke in many faces): no word of the collections'
+# languages starts with "l" and a consonant, so "lsham" is "Isham".
+_I_READ_AS_L = re.compile(r"^l(?=[b-df-hj-km-np-tv-xz])")
+_SPACED_LETTERS = 3  # a line of at least this many single capitals is one letter-spaced name
 _EDGE_PUNCTUATION = "\"'.,;:!?()[]{}<>«»“”‘’-—_|/\\*~`"
 
 
@@ -188,6 +195,26 @@ def _drop_duplicates(lines: list[_Placed]) -> list[_Placed]:
     return kept
 
 
+def _word_spans(text: str) -> list[tuple[str, int, int]]:
+    """(word, first character, end character) of each word of a line; a letter-spaced name
+    ("M A R E", how maps letter seas and regions) is one word, "MARE"."""
+    spans = []
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        word = token.strip(_EDGE_PUNCTUATION)
+        start = match.start() + token.index(word)
+        if _SYMBOL_PREFIX.match(word):
+            word, start = word[1:], start + 1
+        word = _I_READ_AS_L.sub("I", word)
+        if any(ch.isalnum() for ch in word):
+            spans.append((word, start, start + len(word)))
+    if len(spans) >= _SPACED_LETTERS and all(
+        len(word) == 1 and word.isalpha() and word.isupper() for word, _, _ in spans
+    ):
+        return [("".join(word for word, _, _ in spans), spans[0][1], spans[-1][2])]
+    return [span for span in spans if len(span[0]) > 1 or span[0].isdigit()]
+
+
 def _words_of(
     line: EngineLine, origin: tuple[float, float], to_full: tuple[float, float]
 ) -> list[MapWord]:
@@ -196,15 +223,9 @@ def _words_of(
     text = line.text
     (ax, ay), (bx, by), (cx, cy), (dx, dy) = line.quad
     words = []
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        word = token.strip(_EDGE_PUNCTUATION)
-        if _SYMBOL_PREFIX.match(word):
-            word = word[1:]
-        if not any(ch.isalnum() for ch in word) or (len(word) == 1 and not word.isdigit()):
-            continue
-        start = (match.start() + token.index(word)) / len(text)
-        end = start + len(word) / len(text)
+    for word, first, last in _word_spans(text):
+        start = first / len(text)
+        end = last / len(text)
         corners = [
             (ax + (bx - ax) * fraction, ay + (by - ay) * fraction) for fraction in (start, end)
         ] + [(dx + (cx - dx) * fraction, dy + (cy - dy) * fraction) for fraction in (start, end)]

@@ -100,6 +100,39 @@ def test_low_confidence_words_are_dropped():
     assert words[0].box[0] + words[0].box[2] <= words[1].box[0] + 1
 
 
+def test_a_letter_spaced_name_is_one_word_spanning_its_letters():
+    class Spaced:
+        name = "spaced"
+
+        def read(self, tile: np.ndarray) -> list[EngineLine]:
+            quad = ((10.0, 10.0), (120.0, 10.0), (120.0, 30.0), (10.0, 30.0))
+            low = ((10.0, 50.0), (70.0, 50.0), (70.0, 70.0), (10.0, 70.0))
+            return [EngineLine("K E L M O R", quad, 0.9), EngineLine("a B 12", low, 0.9)]
+
+    words = read_map_text(_small_sheet(), Spaced()).words
+    assert [word.text for word in words] == ["KELMOR", "12"]
+    assert words[0].box[0] == 10 and words[0].box[0] + words[0].box[2] == 120
+
+
+def test_a_town_symbol_and_an_i_read_as_l_are_mended():
+    class Misreading:
+        name = "misreading"
+
+        def read(self, tile: np.ndarray) -> list[EngineLine]:
+            quad = ((10.0, 10.0), (110.0, 10.0), (110.0, 30.0), (10.0, 30.0))
+            low = ((10.0, 50.0), (110.0, 50.0), (110.0, 70.0), (10.0, 70.0))
+            return [
+                EngineLine("oQuinnor olsham", quad, 0.9),
+                EngineLine("lsarven Olmouth lake", low, 0.9),
+            ]
+
+    words = read_map_text(_small_sheet(), Misreading()).words
+    assert [word.text for word in words] == ["Quinnor", "Isham", "Isarven", "Olmouth", "lake"]
+    # the symbol's character is not part of the word's box: "olsham" (from the 10th of 15
+    # characters) starts after its "o"
+    assert words[1].box[0] == int(10 + 100 * 10 / 15)
+
+
 def test_a_blank_a_tiny_and_a_corrupt_image_give_no_words_and_a_warning(rapidocr):
     blank = read_map_text(Image.new("RGB", (1500, 1000), (240, 235, 220)), rapidocr)
     tiny = read_map_text(Image.new("RGB", (20, 12), (0, 0, 0)), rapidocr)
