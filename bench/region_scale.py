@@ -318,6 +318,11 @@ def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
         }
     whole_only, _ = timed_searches(backend, vectors, regions=False)
     memory = rss_mb()
+    # the exact baseline: the same backend without its region index streams the stored regions
+    backend._maintain_region_index = lambda columns: None  # type: ignore[method-assign]
+    backend._region_index, backend._stale = None, True
+    exact, found_exact = timed_searches(backend, vectors[: args.exact_queries])
+    assert backend.last_semantic_path == "exact"
     backend.close()
     return {
         "open_and_map_indexes_s": round(open_s, 2),
@@ -326,6 +331,11 @@ def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
         **sweep,
         "semantic_whole_only": whole_only,
         "memory_after_queries": memory,
+        "semantic_with_regions_exact_streaming": {
+            **exact,
+            "queries": args.exact_queries,
+            "recall_at_10": recall(found_exact, truth["all"][: args.exact_queries]),
+        },
         "queries": len(vectors),
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
@@ -417,6 +427,7 @@ def main() -> None:
         "--nprobe", type=int, nargs="+", default=[region_index.NPROBE_MIN], help="sweep these"
     )
     parser.add_argument("--region-lists", type=int, help="region-index phase: this many lists")
+    parser.add_argument("--exact-queries", type=int, default=3, help="search phase: exact baseline")
     parser.add_argument("--maps", type=int, default=10_000)
     parser.add_argument("--dims", type=int, default=512)
     parser.add_argument("--queries", type=int, default=40)

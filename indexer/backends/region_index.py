@@ -23,8 +23,13 @@ from indexer.backends.embedded_schema import get_meta
 
 SUFFIX = ".rix"
 META_KEY = "region_index"
-# Lists probed for an unfiltered list, as for whole maps (issue 13: 64 for the modality gap).
-NPROBE_MIN = 64
+# Lists probed for an unfiltered top 10, scaled by √(k/10): 36 for the default window of 200.
+# On synthetic clustered vectors at 100,000 maps with lists as long as √n gives at 562,842 maps
+# (3,148 regions), base 4, 8 and 16 all gave recall@10 1.0 of maps, 8 at p50 99 ms and 16 at
+# 156 ms (docs/benchmarks.md "Regions"): each map is also a candidate by its whole vector, and
+# every candidate is rescored exactly, which makes up for regions the probes miss. Not measured
+# on real CLIP region vectors (text queries sit apart from images: raise it if recall drops).
+NPROBE_MIN = 8
 # Below this fraction of maps passing the filters every list is probed (the bitmap selector skips
 # other maps' codes without scoring them), so a selective filter still finds its best regions.
 MIN_SELECTIVITY = 0.05
@@ -84,7 +89,9 @@ class RegionIndex:
         if selectivity < MIN_SELECTIVITY:
             params.nprobe = nlist
         else:
-            scale = math.sqrt(max(1.0, maps / 10)) / selectivity
+            # fewer allowed regions per list: probe more, but not 1/selectivity times more (a
+            # filtered list still has its whole-map candidates, scored exactly)
+            scale = math.sqrt(max(1.0, maps / 10) / selectivity)
             params.nprobe = min(nlist, math.ceil(NPROBE_MIN * scale))
         bits = None
         if allowed is not None:
