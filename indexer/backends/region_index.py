@@ -30,6 +30,9 @@ META_KEY = "region_index"
 # every candidate is rescored exactly, which makes up for regions the probes miss. Not measured
 # on real CLIP region vectors (text queries sit apart from images: raise it if recall drops).
 NPROBE_MIN = 8
+# Never fewer lists than this: a small index (up to ~1,000 maps) is probed whole, so its answers
+# are the exact ones (the conformance suite checks them against brute force).
+PROBE_FLOOR = 32
 # Below this fraction of maps passing the filters every list is probed (the bitmap selector skips
 # other maps' codes without scoring them), so a selective filter still finds its best regions.
 MIN_SELECTIVITY = 0.05
@@ -92,7 +95,7 @@ class RegionIndex:
             # fewer allowed regions per list: probe more, but not 1/selectivity times more (a
             # filtered list still has its whole-map candidates, scored exactly)
             scale = math.sqrt(max(1.0, maps / 10) / selectivity)
-            params.nprobe = min(nlist, math.ceil(NPROBE_MIN * scale))
+            params.nprobe = min(nlist, max(PROBE_FLOOR, math.ceil(NPROBE_MIN * scale)))
         bits = None
         if allowed is not None:
             owners = self.owner
