@@ -12,6 +12,8 @@ from PIL import Image, ImageDraw
 from indexer.evaluation.map_text import iou
 from indexer.ocr import OcrUnavailable, ReaderSettings, load_engine, read_map_text
 from indexer.ocr.engine import EngineLine
+from indexer.ocr.reader import fit_boxes_to_ink
+from indexer.records import MapWord
 from indexer.synthetic.lettering import font
 from tests.support.services import require_service
 
@@ -131,6 +133,26 @@ def test_a_town_symbol_and_an_i_read_as_l_are_mended():
     # the symbol's character is not part of the word's box: "olsham" (from the 10th of 15
     # characters) starts after its "o"
     assert words[1].box[0] == int(10 + 100 * 10 / 15)
+
+
+def test_word_boxes_shrink_to_their_lettering():
+    """A detector pads its boxes; the word box ends up on the ink, even on a blueprint (white on
+    blue) and across a thin line, and a box without ink keeps its size."""
+    image, truth = _map_with_word()
+    blueprint = Image.new("RGB", (2400, 1200), (40, 70, 150))
+    ImageDraw.Draw(blueprint).text(WORD_XY, WORD, fill=(235, 235, 245), font=font(WORD_SIZE))
+    ImageDraw.Draw(image).line([(WORD_XY[0] + 40, 380), (WORD_XY[0] + 40, 450)], fill="black")
+    x, y, w, h = truth
+    padded = MapWord(text=WORD, box=(x - 14, y - 16, w + 28, h + 32), score=0.9)
+    empty = MapWord(text="Nowhere", box=(100, 100, 80, 30), score=0.9)
+    for sheet in (image, blueprint):
+        fitted = fit_boxes_to_ink([padded, empty], np.asarray(sheet))
+        assert iou(padded.box, truth) < 0.5 < 0.7 < iou(fitted[0].box, truth)
+        assert fitted[1].box == empty.box
+    # boxes in full-resolution pixels of an image read at half size
+    half = np.asarray(image.resize((1200, 600)))
+    fitted = fit_boxes_to_ink([padded], half, (2.0, 2.0))[0]
+    assert iou(fitted.box, truth) > 0.7
 
 
 def test_a_blank_a_tiny_and_a_corrupt_image_give_no_words_and_a_warning(rapidocr):
