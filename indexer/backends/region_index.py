@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from indexer.backends.embedded_schema import get_meta
+from indexer.backends.vector_index import open_mapped
 
 SUFFIX = ".rix"
 META_KEY = "region_index"
@@ -213,10 +214,8 @@ def drop_others(database: Path, keep: str) -> None:
 def read_index_file(built: RegionIndex, database: Path) -> RegionIndex:
     """A freshly built index again, memory-mapped from the file it was published at (so the
     building process, too, holds its codes in the page cache rather than in its own memory)."""
-    import faiss
-
     path = index_path(database, built.token)
-    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    index = open_mapped(path)
     owner = np.load(owner_path(database, built.token), mmap_mode="r")
     return RegionIndex(token=built.token, seq=built.seq, index=index, owner=owner, maps=built.maps)
 
@@ -224,8 +223,6 @@ def read_index_file(built: RegionIndex, database: Path) -> RegionIndex:
 def read_index(conn: sqlite3.Connection, database: Path) -> RegionIndex | None:
     """The region index this SQLite file's meta names, memory-mapped (pages shared between
     processes; a query touches only the lists it probes); None when there is none usable."""
-    import faiss
-
     try:
         described = json.loads(get_meta(conn, META_KEY) or "null")
         if not isinstance(described, dict):
@@ -237,7 +234,7 @@ def read_index(conn: sqlite3.Connection, database: Path) -> RegionIndex | None:
     if seq > int(get_meta(conn, "seq") or 0) or not path.exists() or not owners.exists():
         return None
     try:
-        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        index = open_mapped(path)
         owner = np.load(owners, mmap_mode="r")
     except (RuntimeError, OSError, ValueError):
         return None

@@ -247,10 +247,24 @@ def drop_others(database: Path, keep: str) -> None:
             path.unlink(missing_ok=True)
 
 
+def open_mapped(path: Path) -> Any:
+    """A faiss IVF index file memory-mapped read-only (pages shared between processes), set up
+    to search in the calling thread; raises RuntimeError when faiss cannot read it."""
+    import faiss
+
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    stored = faiss.extract_index_ivf(index).invlists
+    lists = faiss.downcast_InvertedLists(stored) if stored is not None else None
+    if isinstance(lists, faiss.OnDiskInvertedLists):
+        # Its default starts 32 threads per search to pre-read the probed lists: pages that are
+        # already in memory, at 35-50% more CPU per query on two cores (measured at 562,842).
+        lists.prefetch_nthread = 0
+    return index
+
+
 def read_index(conn: sqlite3.Connection, database: Path) -> VectorIndex | None:
     """The index this SQLite file's meta names (its history's), memory-mapped so its pages are
     shared between processes and loading costs nothing; None when there is none usable."""
-    import faiss
 
     try:
         described = json.loads(get_meta(conn, META_KEY) or "null")
@@ -264,13 +278,7 @@ def read_index(conn: sqlite3.Connection, database: Path) -> VectorIndex | None:
     if seq > int(get_meta(conn, "seq") or 0) or not path.exists():
         return None
     try:
-        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        index = open_mapped(path)
     except RuntimeError:
         return None
-    stored = faiss.extract_index_ivf(index).invlists
-    lists = faiss.downcast_InvertedLists(stored) if stored is not None else None
-    if isinstance(lists, faiss.OnDiskInvertedLists):
-        # Its default starts 32 threads per search to pre-read the probed lists: pages that are
-        # already in memory, at 35-50% more CPU per query on two cores (measured at 562,842).
-        lists.prefetch_nthread = 0
     return VectorIndex(token=token, seq=seq, rows=rows, residual_max=residual_max, index=index)
