@@ -5,6 +5,7 @@ can be unit-tested without a cluster. DESIGN.md "Query semantics" is the specifi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,13 +24,15 @@ from indexer.search_surface import (
 )
 
 # ES caps num_candidates at 10,000; rescoring the quantized (bbq / int8) candidates with the stored
-# float vectors makes semantic scores and order match exact cosine search. Three times k are
-# rescored (Elasticsearch's own default for bbq): 1-bit codes order near-ties poorly, and with
-# 1.5 a flat bbq index's 10%/1%-filtered top 10 had recall 0.90/0.93 and top 200 0.57, with 3
-# 0.96/0.995 and 0.84 (60,000 maps at load 13: top-10 lists as fast, the top-1000 window slower;
-# bench/side_by_side.py, docs/benchmarks.md).
+# float vectors makes semantic scores and order match exact cosine search. 1.5·k candidates are
+# rescored, and at least 100 (oversample ≤ 10, ES's limit): at 562,842 maps (bbq_flat) a top 10
+# with 15 rescored had recall 0.97 (1% filter 0.93), with 30 1.0 (0.97); the service's top 200
+# with 300 rescored had recall 1.0 at 68 ms where 600 took 124 ms (bench/side_by_side.py,
+# docs/benchmarks.md).
 MAX_NUM_CANDIDATES = 10_000
-RESCORE_OVERSAMPLE = 3.0
+RESCORE_OVERSAMPLE = 1.5
+MIN_RESCORED = 100
+MAX_OVERSAMPLE = 10.0
 # A short list still explores at least this many HNSW candidates: with 1.5 × 10 = 15 the top 10
 # of a quantized graph had recall 0.52-0.76 (bench/es_vector_options.py, docs/benchmarks.md).
 MIN_NUM_CANDIDATES = 100
@@ -255,6 +258,11 @@ def filter_clauses(filters: Filters, fields: FieldMap) -> list[Body]:
     return clauses
 
 
+def rescore_oversample(k: int) -> float:
+    """How many times ``k`` quantized candidates are rescored: 1.5, and at least 100 in all."""
+    return round(min(MAX_OVERSAMPLE, max(RESCORE_OVERSAMPLE, MIN_RESCORED / max(k, 1))), 3)
+
+
 def knn_clause(
     vector: np.ndarray,
     query: BackendQuery,
@@ -266,14 +274,15 @@ def knn_clause(
     (``field``: another vector field, e.g. the nested region vectors; ``with_bar=False``: no
     similarity bar, the caller applies it)."""
     k = query.num_candidates
+    oversample = rescore_oversample(k)
     knn: Body = {
         "field": field or fields.vector,
         "query_vector": [float(x) for x in np.asarray(vector, dtype=np.float32)],
         "k": k,
         "num_candidates": min(
-            MAX_NUM_CANDIDATES, max(k, MIN_NUM_CANDIDATES, int(k * RESCORE_OVERSAMPLE))
+            MAX_NUM_CANDIDATES, max(k, MIN_NUM_CANDIDATES, math.ceil(k * oversample))
         ),
-        "rescore_vector": {"oversample": RESCORE_OVERSAMPLE},
+        "rescore_vector": {"oversample": oversample},
         "filter": {"bool": {"filter": filter_clauses(query.filters, fields)}},
     }
     if query.min_similarity is not None and with_bar:

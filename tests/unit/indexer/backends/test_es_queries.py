@@ -247,8 +247,11 @@ def test_binary_quantization_falls_back_to_int8_for_small_or_unknown_dims() -> N
     assert unknown["index_options"]["type"] == "int8_hnsw"
 
 
-def test_three_times_k_quantized_candidates_are_rescored_with_float_vectors() -> None:
-    query = BackendQuery(vector=VECTOR, num_candidates=200)
-    knn = es_queries.knn_clause(VECTOR, query, MAPS_FIELDS)
-    assert knn["k"] == 200 and knn["rescore_vector"] == {"oversample": 3.0}
-    assert knn["num_candidates"] == 600  # every rescored candidate is collected first
+def test_at_least_100_and_1_5_times_k_quantized_candidates_are_rescored() -> None:
+    def knn(k: int) -> dict[str, object]:
+        query = BackendQuery(vector=VECTOR, num_candidates=k)
+        return es_queries.knn_clause(VECTOR, query, MAPS_FIELDS)
+
+    assert knn(200)["rescore_vector"] == {"oversample": 1.5} and knn(200)["num_candidates"] == 300
+    assert knn(10)["rescore_vector"] == {"oversample": 10.0} and knn(10)["num_candidates"] == 100
+    assert knn(1)["rescore_vector"] == {"oversample": 10.0}  # ES refuses more than 10
