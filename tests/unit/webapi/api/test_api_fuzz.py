@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from schemathesis import checks
 
@@ -17,9 +17,14 @@ from tests.support.indexed_app import indexed_app
 from webapi.services import services_of
 
 STAFF_TOKEN = "fuzz-staff-token"
+STAFF_HEADERS = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 MAX_EXAMPLES = 50  # per operation and generation mode: bounded (well under a minute in all)
 # Checks of the response against the document, besides "not a server error". Positive-data
 # acceptance is left out: a valid-looking image_id that names no document is rightly a 404.
+# schemathesis 4.32 hands a generated file part (its `Binary` str subclass) to jsonschema_rs,
+# which refuses the type: a tooling error on some multipart uploads, not an answer of ours, so
+# such an example is discarded (and counted out) rather than failing the run.
+UPSTREAM_BINARY_BUG = "Unsupported type: 'Binary'"
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
@@ -39,7 +44,7 @@ def fuzz_operation(operation: Any, cases: dict[str, int], failures: list[str]) -
         negative = negative.filter(lambda case: case.media_type == "application/json")
     strategy = st.one_of(operation.as_strategy(schemathesis.GenerationMode.POSITIVE), negative)
 
-    @given(case=strategy)
+    @given(data=st.data())
     @settings(
         max_examples=MAX_EXAMPLES * 2,
         deadline=None,
@@ -47,9 +52,17 @@ def fuzz_operation(operation: Any, cases: dict[str, int], failures: list[str]) -
         derandomize=True,
         database=None,
     )
-    def run(case: schemathesis.Case) -> None:
-        cases[operation.label] = cases.get(operation.label, 0) + 1
-        case.call_and_validate(headers={"Authorization": f"Bearer {STAFF_TOKEN}"}, checks=CHECKS)
+    def run(data: st.DataObject) -> None:
+        # drawn here, not in @given, so the upstream bug below can be told apart from a failure
+        # whether schemathesis hits it while generating or while checking
+        try:
+            case = data.draw(strategy)
+            cases[operation.label] = cases.get(operation.label, 0) + 1
+            case.call_and_validate(headers=STAFF_HEADERS, checks=CHECKS)
+        except ValueError as exc:
+            if UPSTREAM_BINARY_BUG in str(exc):
+                reject()
+            raise
 
     try:
         run()
