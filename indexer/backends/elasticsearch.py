@@ -214,6 +214,7 @@ class ElasticsearchBackend:
         plan = es_queries.search_plan(query, fields)
         responses = self._msearch([body for _, body in plan])
         result = BackendResult()
+        counted = False
         for (answers, _), response in zip(plan, responses, strict=True):
             hits = response["hits"]["hits"]
             if "keyword" in answers:
@@ -221,9 +222,22 @@ class ElasticsearchBackend:
             if "semantic" in answers:
                 result.semantic = parse_semantic(hits, fields)
             if "result_set" in answers:
-                result.total = int(response["hits"]["total"]["value"])
-                result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
+                self._count(result, response, query)
+                counted = True
+        if not counted:
+            self._count_named(result, query, fields)
         return result
+
+    def _count_named(self, result: BackendResult, query: BackendQuery, fields: FieldMap) -> None:
+        """Total and facets over keyword matches ∪ the semantic list, named by id."""
+        ids = [hit.id for hit in result.semantic]
+        (response,) = self._msearch([es_queries.named_result_set_body(query, fields, ids)])
+        self._count(result, response, query)
+
+    @staticmethod
+    def _count(result: BackendResult, response: dict[str, Any], query: BackendQuery) -> None:
+        result.total = int(response["hits"]["total"]["value"])
+        result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
 
     def _search_with_regions(self, query: BackendQuery, fields: FieldMap) -> BackendResult:
         """Keyword, whole-map and region lists in one ``_msearch``; the semantic list combined
@@ -244,10 +258,7 @@ class ElasticsearchBackend:
             parse_region_list(lists["regions"], fields, path),
             query,
         )
-        body = es_queries.region_result_set_body(query, fields, [h.id for h in result.semantic])
-        (response,) = self._msearch([body])
-        result.total = int(response["hits"]["total"]["value"])
-        result.facets = parse_facets(response.get("aggregations", {}), query.facet_size)
+        self._count_named(result, query, fields)
         return result
 
     def _browse(self, query: BackendQuery, fields: FieldMap) -> BackendResult:

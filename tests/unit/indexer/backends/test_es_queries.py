@@ -95,20 +95,29 @@ def test_num_candidates_is_capped_by_elasticsearch_limit() -> None:
     assert knn["num_candidates"] == es_queries.MAX_NUM_CANDIDATES
 
 
-def test_result_set_is_keyword_union_knn_with_filters_in_both() -> None:
+def test_hybrid_result_set_is_keyword_union_the_named_semantic_list_with_filters() -> None:
     filters = Filters(terms={"collection": ("Rare",)})
     query = BackendQuery(
         text="boston", vector=VECTOR, filters=filters, facets=("place", "decade", "nope")
     )
-    body = es_queries.result_set_body(query, MAPS_FIELDS)
+    body = es_queries.named_result_set_body(query, MAPS_FIELDS, ["a", "b"])
     assert body["size"] == 0 and body["track_total_hits"] is True
-    assert body["query"]["bool"]["filter"] == [{"terms": {"collections": ["Rare"]}}]
-    assert body["knn"]["filter"]["bool"]["filter"] == [{"terms": {"collections": ["Rare"]}}]
+    assert "knn" not in body  # no second scan of the vectors
+    union = body["query"]["bool"]
+    assert union["filter"] == [{"terms": {"collections": ["Rare"]}}]
+    assert union["minimum_should_match"] == 1
+    assert union["should"][0] == {"ids": {"values": ["a", "b"]}}
+    assert len(union["should"]) == 2  # and the keyword clause
     assert body["aggs"]["decade"] == {
         "histogram": {"field": "year_start", "interval": 10, "min_doc_count": 1}
     }
     assert body["aggs"]["place"]["terms"]["field"] == "places"
     assert "nope" not in body["aggs"]
+
+
+def test_a_result_set_with_nothing_to_match_is_empty() -> None:
+    body = es_queries.named_result_set_body(BackendQuery(text="", vector=VECTOR), MAPS_FIELDS, [])
+    assert body["query"] == {"bool": {"must_not": [{"match_all": {}}]}}
 
 
 def test_keyword_list_sorts_by_score_then_id() -> None:
@@ -170,7 +179,7 @@ def test_physical_names_carry_version_and_time() -> None:
     assert parse_physical("lib-maps") is None
 
 
-def test_one_list_carries_its_own_total_and_facets_hybrid_needs_three() -> None:
+def test_one_list_carries_its_own_total_and_facets_hybrid_counts_afterwards() -> None:
     semantic_only = es_queries.search_plan(
         BackendQuery(vector=VECTOR, facets=("place",)), MAPS_FIELDS
     )
@@ -181,7 +190,7 @@ def test_one_list_carries_its_own_total_and_facets_hybrid_needs_three() -> None:
     keyword_only = es_queries.search_plan(BackendQuery(text="boston"), MAPS_FIELDS)
     assert [answers for answers, _ in keyword_only] == [("keyword", "result_set")]
     hybrid = es_queries.search_plan(BackendQuery(text="boston", vector=VECTOR), MAPS_FIELDS)
-    assert [answers for answers, _ in hybrid] == [("keyword",), ("semantic",), ("result_set",)]
+    assert [answers for answers, _ in hybrid] == [("keyword",), ("semantic",)]
 
 
 def test_hits_read_doc_values_not_source() -> None:
