@@ -471,7 +471,7 @@ class EmbeddedBackend:
         ):
             return
         self._index_checked = (columns.seq, now)
-        if vector_index is not None and self._index_behind(columns, vector_index) <= max(
+        if vector_index is not None and self._written_since(columns, vector_index.seq) <= max(
             self._planner.tail_min, STALE_FRACTION * columns.size
         ):
             return
@@ -484,9 +484,10 @@ class EmbeddedBackend:
             self._refresh_index(columns, self.path)
 
     @staticmethod
-    def _index_behind(columns: Columns, vector_index: VectorIndex) -> int:
-        """Rows written since the index was built (its exact tail)."""
-        return int(np.count_nonzero(columns.row_seq[: columns.size] > vector_index.seq))
+    def _written_since(columns: Columns, seq: int) -> int:
+        """Rows written since change ``seq``: an index built at ``seq`` serves them from its
+        exact tail (the whole-map and the region index alike)."""
+        return int(np.count_nonzero(columns.row_seq[: columns.size] > seq))
 
     def _refresh_index(self, columns: Columns, database: Path) -> None:
         """Load the index file when it is current enough, else build one (one process at a time,
@@ -501,7 +502,7 @@ class EmbeddedBackend:
                 loaded = read_index(conn, database)
             finally:
                 conn.execute("COMMIT")
-            if loaded is not None and self._index_behind(columns, loaded) <= max(
+            if loaded is not None and self._written_since(columns, loaded.seq) <= max(
                 self._planner.tail_min, STALE_FRACTION * columns.size
             ):
                 self._install_index(loaded, database)
@@ -541,7 +542,7 @@ class EmbeddedBackend:
         if last_seq == columns.seq and (current is not None or now - last_time < INDEX_RETRY_S):
             return
         self._region_checked = (columns.seq, now)
-        if current is not None and self._region_behind(columns, current.seq) <= max(
+        if current is not None and self._written_since(columns, current.seq) <= max(
             self._planner.tail_min, STALE_FRACTION * columns.size
         ):
             return
@@ -553,11 +554,6 @@ class EmbeddedBackend:
             self._region_thread.start()
         else:
             self._refresh_region_index(columns, self.path, dims)
-
-    @staticmethod
-    def _region_behind(columns: Columns, seq: int) -> int:
-        """Maps written since change ``seq`` (the region index's exact tail)."""
-        return int(np.count_nonzero(columns.row_seq[: columns.size] > seq))
 
     def _refresh_region_index(self, columns: Columns, database: Path, dims: int) -> None:
         """Load the region index file when it is current enough, else build one by streaming the
@@ -573,7 +569,7 @@ class EmbeddedBackend:
             finally:
                 conn.execute("COMMIT")
             limit = max(self._planner.tail_min, STALE_FRACTION * columns.size)
-            if loaded is not None and self._region_behind(columns, loaded.seq) <= limit:
+            if loaded is not None and self._written_since(columns, loaded.seq) <= limit:
                 self._install_region_index(loaded, database)
                 return
             with build_lock(database, region_index.SUFFIX) as ours:
