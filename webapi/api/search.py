@@ -66,7 +66,9 @@ def parse_post(req: Request) -> tuple[SearchParams, Image.Image | None]:
                 "The request body must be a JSON object of search fields.",
                 slug="malformed-json",
             )
-        return SearchParams.model_validate(body), None
+        # strict: JSON has real booleans and numbers, so 0.0 is not `false` and "5" not 5
+        # (forms and query strings are all text and keep the lax reading below)
+        return SearchParams.model_validate(body, strict=True), None
     if mimetype in (
         "multipart/form-data",
         "application/x-www-form-urlencoded",

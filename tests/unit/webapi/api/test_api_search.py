@@ -135,6 +135,23 @@ def test_post_json_and_multipart_image(client: FlaskClient) -> None:
     }
 
 
+def test_a_json_body_is_read_strictly_and_a_form_as_text(client: FlaskClient) -> None:
+    for wrong in ({"has_image": 0.0}, {"explain": 1}, {"size": "5"}):
+        response = client.post("/api/search", json={"q": "red", **wrong})
+        assert response.status_code == 400, (wrong, response.json)
+        assert response.mimetype == "application/problem+json"
+        assert next(iter(wrong)) in str(response.json)
+    # the same values as form text are what a form can only send: read leniently
+    form = client.post(
+        "/api/search",
+        data="q=red&has_image=true&size=5",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert form.status_code == 200 and len(form.json["hits"]) == 5
+    good = client.post("/api/search", json={"q": "red", "has_image": True, "size": 5, "mix": 0})
+    assert good.status_code == 200 and len(good.json["hits"]) == 5
+
+
 def test_upload_token_is_a_permalink(client: FlaskClient) -> None:
     response = client.post(
         "/api/uploads",
