@@ -135,7 +135,9 @@ class MapRecord(BaseModel):
         description="Words read from the image (the pipeline's ocr stage), not catalogue text.",
     )
     map_text_engine: str | None = Field(
-        default=None, description="The OCR engine that read ``map_text`` (None: never read)."
+        default=None,
+        description="The OCR engine and reader version that read ``map_text`` (None: never "
+        "read); a reindex re-reads a map whose value differs from the current one.",
     )
     raw: dict[str, Any] = Field(
         default_factory=dict, description="Source record, stored not indexed."

@@ -14,7 +14,7 @@ from PIL import Image
 from indexer.error_samples import keep_sample
 from indexer.ocr.engine import OcrEngine, load_engine
 from indexer.ocr.isolated import IsolatedEngine
-from indexer.ocr.reader import ReaderSettings, read_map_text
+from indexer.ocr.reader import ReaderSettings, read_map_text, reader_id
 from indexer.records import IndexDocument
 from indexer.settings import Settings
 
@@ -68,7 +68,7 @@ def add_map_text(
         if not record.has_image or record.image is None:
             report.without_image += 1
             continue
-        if record.map_text_engine == engine.name and not redo:
+        if record.map_text_engine == reader_id(engine.name) and not redo:
             report.already_read += 1
             continue
         try:
@@ -83,7 +83,7 @@ def add_map_text(
         if outcome.warning is not None:
             report.warn(record.id, outcome.warning)
         record.map_text = outcome.words
-        record.map_text_engine = engine.name
+        record.map_text_engine = reader_id(engine.name)
         record.revision += 1
         report.read += 1
         report.words += len(outcome.words)

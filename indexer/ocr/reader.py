@@ -18,6 +18,17 @@ from indexer.records import MapWord
 
 log = logging.getLogger(__name__)
 
+# What this module does with an engine's lines (tiling, mends, splitting, box fitting): raise it
+# when a change makes it read different words, so a staff reindex re-reads maps read before.
+# 2: symbol/I-l mends, letter-spaced names, boxes fitted to the ink (session 3).
+READER_VERSION = 2
+
+
+def reader_id(engine_name: str) -> str:
+    """What a record's ``map_text_engine`` stores: the engine and this reader's version."""
+    return f"{engine_name}+reader{READER_VERSION}"
+
+
 _TOKEN = re.compile(r"\S+")
 # A town's circle symbol read into its name: "oQuinnor" → "Quinnor", "olsham" → "lsham" (an
 # "I" read as "l", mended below).

@@ -13,6 +13,7 @@ from celery_tasks.runner import start_job
 from indexer.backends import open_backend
 from indexer.evaluation.map_text import iou
 from indexer.ocr import OcrUnavailable, load_engine
+from indexer.ocr.reader import READER_VERSION
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
 from indexer.synthetic.lettering import font
@@ -89,8 +90,25 @@ def test_a_map_text_reindex_reads_words_without_re_embedding(tmp_path: Path) -> 
     assert again.state == "succeeded", again
     assert backend.fetch(["m:0"])["m:0"].record.revision == 4
 
+    # Read by an older reader (an id without this reader's version): the next reindex reads it
+    # again, since the reader's mends and box fitting would give other words and boxes.
+    stale = backend.fetch(["m:0"])["m:0"]
+    current = stale.record.map_text_engine
+    assert current is not None and current.endswith(f"+reader{READER_VERSION}")
+    stale.record.map_text_engine = current.rsplit("+reader", 1)[0]
+    stale.record.map_text = []
+    stale.record.revision = 5
+    backend.write([stale])
+    reread = start_job(
+        app, parse_job_spec({"source": "index", "full": True, "map_text": True}), inline=True
+    )
+    assert reread.state == "succeeded", reread
+    fresh = backend.fetch(["m:0"])["m:0"].record
+    assert fresh.map_text_engine == current and fresh.revision == 6
+    assert [w.text for w in fresh.map_text] == ["Chesapeake"]
+
     # The catalogue record harvested again (a newer revision) keeps the words of its image.
-    revised = records[0].model_copy(update={"title": "Chart 0, revised", "revision": 5})
+    revised = records[0].model_copy(update={"title": "Chart 0, revised", "revision": 7})
     records_file.write_text(revised.model_dump_json())
     assert start_job(
         app, parse_job_spec({"source": "records", "path": str(records_file)}), inline=True
