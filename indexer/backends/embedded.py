@@ -471,9 +471,7 @@ class EmbeddedBackend:
         ):
             return
         self._index_checked = (columns.seq, now)
-        if vector_index is not None and self._written_since(columns, vector_index.seq) <= max(
-            self._planner.tail_min, STALE_FRACTION * columns.size
-        ):
+        if self._current_enough(columns, vector_index):
             return
         if self._index_in_background:
             self._index_thread = threading.Thread(
@@ -483,11 +481,15 @@ class EmbeddedBackend:
         else:
             self._refresh_index(columns, self.path)
 
-    @staticmethod
-    def _written_since(columns: Columns, seq: int) -> int:
-        """Rows written since change ``seq``: an index built at ``seq`` serves them from its
-        exact tail (the whole-map and the region index alike)."""
-        return int(np.count_nonzero(columns.row_seq[: columns.size] > seq))
+    def _current_enough(
+        self, columns: Columns, built: VectorIndex | region_index.RegionIndex | None
+    ) -> bool:
+        """Whether an index built at ``built.seq`` may serve: the rows written since (its exact
+        tail) are few enough (the whole-map and the region index alike; None: no index)."""
+        if built is None:
+            return False
+        behind = int(np.count_nonzero(columns.row_seq[: columns.size] > built.seq))
+        return behind <= max(self._planner.tail_min, STALE_FRACTION * columns.size)
 
     def _refresh_index(self, columns: Columns, database: Path) -> None:
         """Load the index file when it is current enough, else build one (one process at a time,
@@ -502,9 +504,7 @@ class EmbeddedBackend:
                 loaded = read_index(conn, database)
             finally:
                 conn.execute("COMMIT")
-            if loaded is not None and self._written_since(columns, loaded.seq) <= max(
-                self._planner.tail_min, STALE_FRACTION * columns.size
-            ):
+            if loaded is not None and self._current_enough(columns, loaded):
                 self._install_index(loaded, database)
                 return
             with build_lock(database) as ours:
@@ -542,9 +542,7 @@ class EmbeddedBackend:
         if last_seq == columns.seq and (current is not None or now - last_time < INDEX_RETRY_S):
             return
         self._region_checked = (columns.seq, now)
-        if current is not None and self._written_since(columns, current.seq) <= max(
-            self._planner.tail_min, STALE_FRACTION * columns.size
-        ):
+        if self._current_enough(columns, current):
             return
         dims = int(columns.vectors.shape[1])
         if self._index_in_background:
@@ -568,8 +566,7 @@ class EmbeddedBackend:
                 loaded = region_index.read_index(conn, database)
             finally:
                 conn.execute("COMMIT")
-            limit = max(self._planner.tail_min, STALE_FRACTION * columns.size)
-            if loaded is not None and self._written_since(columns, loaded.seq) <= limit:
+            if loaded is not None and self._current_enough(columns, loaded):
                 self._install_region_index(loaded, database)
                 return
             with build_lock(database, region_index.SUFFIX) as ours:

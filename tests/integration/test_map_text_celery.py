@@ -17,13 +17,12 @@ from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.runner import start_job
 from celery_tasks.runtime import pipeline_context
 from indexer.backends import open_backend
-from indexer.ocr import OcrUnavailable, load_engine
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
 from indexer.synthetic.lettering import font
 from tests.support.http_server import ScriptedServer
 from tests.support.pipeline import Worker, claim_redis_db, redis_available, serve_images
-from tests.support.services import require_service
+from tests.support.services import require_ocr_engine, require_service
 from webapi.app import create_app
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(300)]
@@ -44,10 +43,7 @@ def _png(word: str | None) -> bytes:
 def broker_url() -> Iterator[str]:
     base = os.environ.get("MAPSEARCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     require_service("Redis", redis_available(base), "bash scripts/services/redis.sh start")
-    try:
-        load_engine("rapidocr")
-    except OcrUnavailable as exc:
-        require_service("the rapidocr OCR engine", False, f"scripts/install-ocr.sh ({exc})")
+    require_ocr_engine()
     with claim_redis_db(base) as url:
         yield url
 

@@ -9,12 +9,11 @@ from pathlib import Path
 from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.runner import start_job
 from indexer.backends import open_backend
-from indexer.ocr import OcrUnavailable, load_engine
 from indexer.ocr.documents import process_engine
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
 from tests.support.crashing_ocr import sheet
-from tests.support.services import require_service
+from tests.support.services import require_ocr_engine
 from webapi.app import create_app
 
 CRASHING = "tests.support.crashing_ocr:CrashingEngine"
@@ -23,10 +22,7 @@ SHEETS = [("Chesapeake", None), ("Elmouth", "abort"), ("Norber", None), ("Quinno
 
 
 def test_an_engine_crash_costs_one_image_its_words_and_the_batch_goes_on(tmp_path: Path) -> None:
-    try:
-        load_engine("rapidocr")
-    except OcrUnavailable as exc:
-        require_service("the rapidocr OCR engine", False, f"scripts/install-ocr.sh ({exc})")
+    require_ocr_engine()
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True)
     records = []

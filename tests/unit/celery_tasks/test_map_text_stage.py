@@ -12,12 +12,11 @@ from celery_tasks.job_specs import parse_job_spec
 from celery_tasks.runner import start_job
 from indexer.backends import open_backend
 from indexer.evaluation.map_text import iou
-from indexer.ocr import OcrUnavailable, load_engine
 from indexer.ocr.reader import READER_VERSION
 from indexer.records import ImageRef, MapRecord
 from indexer.settings import load_settings
 from indexer.synthetic.lettering import font
-from tests.support.services import require_service
+from tests.support.services import require_ocr_engine
 from webapi.app import create_app
 
 
@@ -35,10 +34,7 @@ def _sheet(path: Path, word: str | None) -> list[int] | None:
 
 
 def test_a_map_text_reindex_reads_words_without_re_embedding(tmp_path: Path) -> None:
-    try:
-        load_engine("rapidocr")
-    except OcrUnavailable as exc:
-        require_service("the rapidocr OCR engine", False, f"scripts/install-ocr.sh ({exc})")
+    require_ocr_engine()
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True)
     truth = _sheet(data / "images" / "0.png", "Chesapeake")

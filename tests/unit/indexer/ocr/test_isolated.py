@@ -8,20 +8,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.ocr import OcrUnavailable, ReaderSettings, load_engine, read_map_text
+from indexer.ocr import OcrUnavailable, ReaderSettings, read_map_text
 from indexer.ocr.isolated import EngineCrashed, EngineFailed, IsolatedEngine
 from tests.support.crashing_ocr import sheet
-from tests.support.services import require_service
+from tests.support.services import require_ocr_engine
 
 CRASHING = "tests.support.crashing_ocr:CrashingEngine"
 
 
 @pytest.fixture(scope="module")
 def isolated():
-    try:
-        load_engine("rapidocr")
-    except OcrUnavailable as exc:
-        require_service("the rapidocr OCR engine", False, f"scripts/install-ocr.sh ({exc})")
+    require_ocr_engine()
     engine = IsolatedEngine(CRASHING, tile_timeout=20)
     yield engine
     engine.close()

@@ -15,18 +15,14 @@ from indexer.ocr.engine import EngineLine
 from indexer.ocr.reader import fit_boxes_to_ink
 from indexer.records import MapWord
 from indexer.synthetic.lettering import font
-from tests.support.services import require_service
+from tests.support.services import require_ocr_engine
 
 # A word straddling the first tile's right edge (tiles of 1024 px start every 704 px).
 WORD, WORD_XY, WORD_SIZE = "Chesapeake", (880, 400), 34
 
 
 def _engine(name: str):
-    try:
-        return load_engine(name)
-    except OcrUnavailable as exc:
-        require_service(f"the {name} OCR engine", False, f"scripts/install-ocr.sh ({exc})")
-        raise
+    return require_ocr_engine(name)
 
 
 @pytest.fixture(scope="module")
