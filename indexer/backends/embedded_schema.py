@@ -17,7 +17,7 @@ import numpy as np
 from indexer.analysis import analyze
 from indexer.backends.embedded_map_terms import MAP_TERMS_DDL, fill_from_fts
 from indexer.backends.embedded_regions import REGIONS_DDL
-from indexer.map_text_match import map_word_terms
+from indexer.map_text_match import map_text_terms
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
 from indexer.search_surface import (
@@ -111,8 +111,11 @@ def _join(values: list[str]) -> str:
 def fts_text(record: MapRecord) -> tuple[str, ...]:
     """The analysed terms of each keyword field (``FTS_COLUMNS`` order), space-separated;
     deterministic, as deletes rely on it."""
-    fields = {**keyword_fields(record), MAP_TEXT_FIELD: map_word_terms(record)}
-    return tuple(" ".join(analyze(fields[c])) for c in FTS_COLUMNS)
+    catalogue = keyword_fields(record)
+    return tuple(
+        map_text_terms(record) if c == MAP_TEXT_FIELD else " ".join(analyze(catalogue[c]))
+        for c in FTS_COLUMNS
+    )
 
 
 def doc_to_row(doc: IndexDocument) -> DocRow:
