@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embedded_search import (  # noqa: E402  (the shared corpus generator)
+    DIMS,
     VectorTable,
     cluster_centres,
     clustered_vectors,
@@ -59,22 +60,32 @@ def vocabulary(seed: int = 17) -> list[str]:
     return [listed[i] for i in order.tolist()]
 
 
+def word_pool(words: list[str]) -> list[MapWord]:
+    """One MapWord per vocabulary word, each with its own box: MapWord is frozen, so documents
+    share these instances (constructing ~175 per document was most of the build's client time)."""
+    return [
+        MapWord.model_construct(text=word, box=(10 * (n % 400), 20 * (n % 300), 80, 20), score=0.9)
+        for n, word in enumerate(words)
+    ]
+
+
 def with_words(
     batches: Iterator[tuple[list[IndexDocument], float]], words: list[str]
 ) -> Iterator[list[IndexDocument]]:
     """The batches, each document given 50–300 map words (Zipf-like: common names recur)."""
     rng = np.random.default_rng(23)
     weights = 1 / np.arange(1, len(words) + 1)
-    weights /= weights.sum()
+    cumulative = np.cumsum(weights / weights.sum())
+    pool = word_pool(words)
     for batch, _ in batches:
-        for doc in batch:
-            count = int(rng.integers(50, 301))
-            picks = rng.choice(len(words), size=count, p=weights)
-            # model_construct: 175 validated MapWords a document were a third of the build
-            doc.record.map_text = [
-                MapWord.model_construct(text=words[i], box=(10 * n, 20, 80, 20), score=0.9)
-                for n, i in enumerate(picks.tolist())
-            ]
+        counts = rng.integers(50, 301, size=len(batch))
+        # one draw for the whole batch: inverse CDF of the Zipf-like weights
+        picks = np.searchsorted(cumulative, rng.random(int(counts.sum())), side="right")
+        picks = np.minimum(picks, len(words) - 1).tolist()
+        start = 0
+        for doc, count in zip(batch, counts.tolist(), strict=True):
+            doc.record.map_text = [pool[i] for i in picks[start : start + count]]
+            start += count
         yield batch
 
 
@@ -85,16 +96,45 @@ def typo(word: str, rng: np.random.Generator) -> str:
     return word[:position] + letter + word[position + 1 :]
 
 
-def build(backend: SearchBackend, size: int, map_text: bool, words: list[str]) -> float:
-    """Write ``size`` documents; returns seconds."""
+def build(backend: SearchBackend, size: int, map_text: bool, words: list[str]) -> dict[str, float]:
+    """Write ``size`` documents through the backend's writer (Elasticsearch: into a new index with
+    the product's bulk-load settings, restored at the end as ``es_lifecycle`` does for a
+    reindex); returns seconds and documents per second."""
     started = time.perf_counter()
+    client = getattr(backend, "client", None)
+    index = None
+    if client is not None:
+        from indexer.backends import es_lifecycle
+
+        prefix = backend.target.removesuffix("-maps")  # type: ignore[attr-defined]
+        index = es_lifecycle.create_index(client, prefix, dims=DIMS, bulk_load=True)
+        es_lifecycle.point_alias(client, prefix, index, None)
     batches = documents(sample_records(), size, cluster_centres())
     stream = with_words(batches, words) if map_text else (batch for batch, _ in batches)
+    written = 0
     for batch in stream:
         report = backend.write(batch)
         assert report.failed == 0, report.errors
+        written += report.written
+        if written % 50_000 < len(batch):
+            seconds = time.perf_counter() - started
+            print(
+                f"  {written:,} docs in {seconds:.0f} s ({written / seconds:.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    write_seconds = time.perf_counter() - started
+    if client is not None and index is not None:
+        from indexer.backends import es_lifecycle
+
+        es_lifecycle.restore_settings(client, index)
     backend.refresh()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    return {
+        "build_s": round(seconds, 1),
+        "write_s": round(write_seconds, 1),
+        "docs_per_s": round(written / seconds),
+    }
 
 
 def measure(backend: SearchBackend, count: int, words: list[str]) -> dict[str, Any]:
@@ -130,42 +170,114 @@ def measure(backend: SearchBackend, count: int, words: list[str]) -> dict[str, A
     return results
 
 
-Phase = Literal["build", "measure", "all"]
+Phase = Literal["build", "settle", "measure", "all"]
 
 
 def open_backends(
     args: argparse.Namespace, map_text: bool, fresh: bool
-) -> list[tuple[str, SearchBackend]]:
-    """The index of each asked backend for one variant (``fresh``: emptied first)."""
+) -> list[tuple[str, SearchBackend, bool]]:
+    """The index of each asked backend for one variant, and whether it is a baseline given on
+    the command line (searched, never written); others are emptied first when ``fresh``."""
     from indexer.backends.embedded import EmbeddedBackend
 
     variant = "with" if map_text else "without"
-    backends: list[tuple[str, SearchBackend]] = []
+    backends: list[tuple[str, SearchBackend, bool]] = []
     if not args.no_embedded:
-        directory = args.dir / str(args.size) / variant
-        if fresh:
+        baseline = not map_text and args.baseline_dir is not None
+        directory = args.baseline_dir if baseline else args.dir / str(args.size) / variant
+        if fresh and not baseline:
             shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True, exist_ok=True)
         # the vector index and columns snapshot are built inline at the first search (during the
         # build phase), never on a thread while queries are timed
-        backends.append(
-            ("embedded", EmbeddedBackend(directory / "index.sqlite", index_in_background=False))
-        )
+        embedded = EmbeddedBackend(directory / "index.sqlite", index_in_background=False)
+        backends.append(("embedded", embedded, baseline))
     if args.es_url:
         from indexer.backends.elasticsearch import ElasticsearchBackend
         from indexer.backends.es_client import make_client
 
-        client = make_client(args.es_url, timeout=300)
-        prefix = f"maptext-latency-{args.size}-{variant}"
-        if fresh:
+        client = make_client(args.es_url, timeout=3600)
+        baseline = not map_text and args.baseline_es_prefix is not None
+        prefix = args.baseline_es_prefix if baseline else f"maptext-latency-{args.size}-{variant}"
+        if fresh and not baseline:
             client.indices.delete(
                 index=f"{prefix}-*",
                 ignore_unavailable=True,
                 allow_no_indices=True,
                 expand_wildcards="all",
             )
-        backends.append(("elasticsearch", ElasticsearchBackend(client, prefix)))
+        backends.append(("elasticsearch", ElasticsearchBackend(client, prefix), baseline))
     return backends
+
+
+def index_shape(backend: SearchBackend) -> dict[str, Any]:
+    """What was timed: Elasticsearch segments and store size, or the embedded file's size."""
+    client = getattr(backend, "client", None)
+    if client is None:
+        path = Path(backend.path)  # type: ignore[attr-defined]
+        return {"index": str(path), "file_mb": round(path.stat().st_size / 2**20)}
+    target = backend.target  # type: ignore[attr-defined]
+    stats = client.indices.stats(index=target, metric="store,segments")["_all"]["primaries"]
+    return {
+        "index": next(iter(client.indices.get_alias(name=target))),
+        "segments": stats["segments"]["count"],
+        "store_mb": round(stats["store"]["size_in_bytes"] / 2**20),
+    }
+
+
+def collection_digest(database: Path, immutable: bool = False) -> str:
+    """SHA-256 of every document's docno, id and vector bytes, in docno order (what the whole-map
+    vector index is built from); ``immutable``: a file no one writes, read without locks or
+    ``-shm``/``-wal`` files."""
+    import hashlib
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{database}" + ("?immutable=1" if immutable else ""), uri=True)
+    digest = hashlib.sha256()
+    rows = conn.execute(
+        "SELECT d.docno, d.id, v.vector FROM docs d LEFT JOIN vectors v ON v.docno = d.docno "
+        "WHERE d.deleted = 0 ORDER BY d.docno"
+    )
+    while chunk := rows.fetchmany(10_000):
+        for docno, doc_id, vector in chunk:
+            digest.update(f"{docno}\x1f{doc_id}\x1f".encode())
+            digest.update(vector or b"")
+    conn.close()
+    return digest.hexdigest()
+
+
+def reuse_vector_index(backend: SearchBackend, source: Path) -> dict[str, Any]:
+    """Give a freshly built embedded index the whole-map vector index of ``source`` (an index of
+    the same documents without map text, e.g. ``--baseline-dir``) when both hold the same docnos,
+    ids and vectors: the product would build the same index from the same vectors (map text
+    plays no part in it), so its ~10 CPU-minutes at 562,842 maps are not spent twice."""
+    import sqlite3
+
+    from indexer.backends.embedded_schema import get_meta, set_meta
+    from indexer.backends.vector_index import META_KEY, index_path
+
+    database = Path(backend.path)  # type: ignore[attr-defined]
+    source_db = source / "index.sqlite"
+    started = time.perf_counter()
+    ours, theirs = collection_digest(database), collection_digest(source_db, immutable=True)
+    if ours != theirs:
+        raise SystemExit(f"{source_db} holds other documents or vectors: cannot reuse its index")
+    conn = sqlite3.connect(f"file:{source_db}?immutable=1", uri=True)
+    described = get_meta(conn, META_KEY)
+    conn.close()
+    assert described is not None, f"{source_db} has no vector index"
+    token = json.loads(described)["token"]
+    shutil.copyfile(index_path(source_db, token), index_path(database, token))
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    set_meta(writer, META_KEY, described)
+    writer.execute("COMMIT")
+    writer.close()
+    return {
+        "vector_index_from": str(source),
+        "collection_sha256": ours,
+        "reuse_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def settle(backend: SearchBackend) -> float:
@@ -177,9 +289,9 @@ def settle(backend: SearchBackend) -> float:
     client = getattr(backend, "client", None)
     if client is not None:
         client.indices.forcemerge(
-            index=backend.target,
+            index=backend.target,  # type: ignore[attr-defined]
             max_num_segments=1,
-            wait_for_completion=True,  # type: ignore[attr-defined]
+            wait_for_completion=True,
         )
         client.indices.refresh(index=backend.target)  # type: ignore[attr-defined]
     from indexer.settings import Settings
@@ -199,19 +311,50 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/maptext-latency"))
     parser.add_argument("--es-url")
     parser.add_argument("--no-embedded", action="store_true", help="Elasticsearch only")
-    parser.add_argument("--phase", choices=["build", "measure", "all"], default="all")
+    parser.add_argument(
+        "--phase",
+        choices=["build", "settle", "measure", "all"],
+        default="all",
+        help="settle: bring a built index to its serving state (a build that was stopped after "
+        "its last write)",
+    )
     parser.add_argument("--variant", choices=["with", "without", "both"], default="both")
+    parser.add_argument(
+        "--baseline-dir",
+        type=Path,
+        help="embedded index of the same collection without map text (bench/embedded_search.py "
+        "at --size): searched as 'without', never written",
+    )
+    parser.add_argument(
+        "--vector-index-from",
+        type=Path,
+        help="embedded index of the same documents and vectors (checked by digest) whose vector "
+        "index the new 'with' index reuses instead of building its own",
+    )
+    parser.add_argument(
+        "--baseline-es-prefix",
+        help="Elasticsearch prefix of the same collection without map text (bench/es_search.py's "
+        "'bench' at --size): searched as 'without', never written (force-merged to one segment)",
+    )
     args = parser.parse_args()
     phase: Phase = args.phase
     words = vocabulary()
     variants = [v for v in (False, True) if args.variant in ("both", "with" if v else "without")]
     for map_text in variants:
-        for name, backend in open_backends(args, map_text, fresh=phase != "measure"):
+        fresh = phase in ("build", "all")
+        for name, backend, baseline in open_backends(args, map_text, fresh=fresh):
             row: dict[str, Any] = {"backend": name, "map_text": map_text, "documents": args.size}
-            if phase != "measure":
-                row["build_s"] = round(build(backend, args.size, map_text, words), 1)
+            if phase in ("build", "all", "settle") and not baseline:
+                if phase != "settle":
+                    row.update(build(backend, args.size, map_text, words))
+                if name == "embedded" and args.vector_index_from is not None:
+                    row.update(reuse_vector_index(backend, args.vector_index_from))
                 row["settle_s"] = round(settle(backend), 1)
-            if phase != "build":
+            if baseline:
+                row["baseline"] = True
+                row["settle_s"] = round(settle(backend), 1)  # nothing left to do once settled
+            if phase in ("measure", "all"):
+                row.update(index_shape(backend))
                 row.update(measure(backend, args.queries, words))
             print(json.dumps(row), flush=True)
             backend.close()
