@@ -15,11 +15,13 @@ region is ever held, by the bench or by the backend."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexer.backends import region_index  # noqa: E402
+from indexer.backends import embedded_regions, region_index  # noqa: E402
 from indexer.backends.base import BackendQuery, Filters, SearchBackend  # noqa: E402
 from indexer.records import IndexDocument, MapRecord  # noqa: E402
 from indexer.region_set import RegionSet  # noqa: E402
@@ -132,6 +134,32 @@ def rss_mb() -> dict[str, float]:
     }
 
 
+class PeakMemory:
+    """The largest anonymous and file-backed resident memory of this process while the block
+    runs (sampled every 0.2 s: /proc has a peak only for the total)."""
+
+    def __init__(self) -> None:
+        self.peaks = {"rss_mb": 0.0, "rss_anon_mb": 0.0, "rss_file_mb": 0.0}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            now = rss_mb()
+            for key in self.peaks:
+                self.peaks[key] = max(self.peaks[key], now[key])
+            if self._done.wait(0.2):
+                return
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 # ---- embedded ---------------------------------------------------------------------------------
 
 
@@ -184,16 +212,22 @@ def build_embedded(args: argparse.Namespace) -> dict[str, Any]:
     directory = Path(args.dir)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "index.sqlite"
-    if path.exists():
-        raise SystemExit(f"Error: {path} exists; remove it or run --phase search")
-    backend = EmbeddedBackend(path, index_in_background=False, planner=planner(args))
-    started = time.perf_counter()
-    for batch in documents(args.maps, args.dims):
-        backend.write(batch)
-        if (batch_number := int(batch[-1].record.id.split(":")[1]) + 1) % 50_000 == 0:
-            print(f"  wrote {batch_number:,} maps", file=sys.stderr, flush=True)
-    write_s = time.perf_counter() - started
-    backend.close()
+    write_s: float | None = None
+    if args.resume:  # the maps are written (a build stopped later): build the indexes and truth
+        if not path.exists():
+            raise SystemExit(f"Error: --resume: {path} does not exist")
+    elif path.exists():
+        raise SystemExit(f"Error: {path} exists; remove it, --resume, or run --phase search")
+    else:
+        backend = EmbeddedBackend(path, index_in_background=False, planner=planner(args))
+        started = time.perf_counter()
+        for batch in documents(args.maps, args.dims):
+            backend.write(batch)
+            if (batch_number := int(batch[-1].record.id.split(":")[1]) + 1) % 50_000 == 0:
+                print(f"  wrote {batch_number:,} maps", file=sys.stderr, flush=True)
+        write_s = time.perf_counter() - started
+        print(f"  write done in {write_s:.1f} s", file=sys.stderr, flush=True)
+        backend.close()
     reader = EmbeddedBackend(path, index_in_background=False, planner=planner(args))
     started = time.perf_counter()
     columns = reader._sync()  # loads the whole-map columns (and writes their snapshot)
@@ -201,9 +235,12 @@ def build_embedded(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     reader._maintain_index(columns)
     whole_index_s = time.perf_counter() - started
+    print(f"  whole-map index in {whole_index_s:.1f} s", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    reader._maintain_region_index(columns)
+    with PeakMemory() as region_build_memory:
+        reader._maintain_region_index(columns)
     region_index_s = time.perf_counter() - started
+    print(f"  region index in {region_index_s:.1f} s", file=sys.stderr, flush=True)
     assert reader._region_index is not None, "the region index was not built"
     regions = reader._region_index.regions
     memory = rss_mb()
@@ -221,9 +258,9 @@ def build_embedded(args: argparse.Namespace) -> dict[str, Any]:
     report = {
         "maps": args.maps,
         "regions": regions,
-        "write_s": round(write_s, 1),
-        "write_maps_per_s": round(args.maps / write_s, 1),
-        "write_regions_per_s": round(regions / write_s),
+        "write_s": write_s and round(write_s, 1),
+        "write_maps_per_s": write_s and round(args.maps / write_s, 1),
+        "write_regions_per_s": write_s and round(regions / write_s),
         "first_open_s": round(open_s, 1),
         "whole_index_build_s": round(whole_index_s, 1),
         "region_index_build_s": round(region_index_s, 1),
@@ -231,6 +268,7 @@ def build_embedded(args: argparse.Namespace) -> dict[str, Any]:
         "exact_truth_s_per_query": round(truth_s / (2 * len(vectors)), 2),
         "files_mb": {name: round(size / 2**20, 1) for name, size in sorted(files.items())},
         "build_memory": memory,
+        "region_build_peak_mb": region_build_memory.peaks,
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
     (directory / "build.json").write_text(json.dumps(report, indent=1))
@@ -286,56 +324,138 @@ def rebuild_region_index(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
+class StageTimes:
+    """Wall time per query spent proposing maps from the region index and reading and scoring the
+    candidates' stored regions (the two region costs that grow with the collection); bench-only
+    timing wrappers around the backend's own code."""
+
+    def __init__(self) -> None:
+        from indexer.backends import embedded
+
+        self.propose: list[float] = []
+        self.stored: list[float] = []
+        self.candidates: list[int] = []
+        stage = self
+        propose = region_index.RegionIndex.candidate_maps
+        stored_class = embedded.StoredScores
+
+        def timed_propose(self: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return propose(self, *args, **kwargs)
+            finally:
+                stage.propose.append((time.perf_counter() - started) * 1000)
+
+        class TimedStoredScores(stored_class):  # type: ignore[misc, valid-type]
+            def __init__(self, conn: Any, docnos: Any, vector: Any, reader: Any = None) -> None:
+                started = time.perf_counter()
+                super().__init__(conn, docnos, vector, reader)
+                stage.stored.append((time.perf_counter() - started) * 1000)
+                stage.candidates.append(len(docnos))
+
+        region_index.RegionIndex.candidate_maps = timed_propose  # type: ignore[method-assign]
+        embedded.StoredScores = TimedStoredScores  # type: ignore[misc, assignment]
+
+    def take(self) -> dict[str, float]:
+        """Median stage times since the last take."""
+        found = {
+            "propose_p50_ms": round(statistics.median(self.propose), 1) if self.propose else 0.0,
+            "stored_read_p50_ms": round(statistics.median(self.stored), 1) if self.stored else 0.0,
+            "candidates_p50": int(statistics.median(self.candidates)) if self.candidates else 0,
+        }
+        self.propose, self.stored, self.candidates = [], [], []
+        return found
+
+
+def evict(directory: Path) -> None:
+    """Drop this collection's files (only these) from the page cache: a cold start."""
+    for path in directory.iterdir():
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def opened(directory: Path, args: argparse.Namespace, vector: np.ndarray) -> tuple[Any, float]:
+    """A backend that has answered one query with both indexes mapped, and the seconds it took."""
     from indexer.backends.embedded import EmbeddedBackend
 
-    directory = Path(args.dir)
-    vectors = np.load(directory / "queries.npy")
-    truth = json.loads((directory / "truth.json").read_text())
     started = time.perf_counter()
     backend = EmbeddedBackend(directory / "index.sqlite", planner=planner(args))
-    backend.search(BackendQuery(vector=vectors[0], num_candidates=200))  # opens, maps indexes
+    backend.search(BackendQuery(vector=vector, num_candidates=200))
     for thread in (backend._index_thread, backend._region_thread):
         if thread is not None:
             thread.join()
-    open_s = time.perf_counter() - started
+    return backend, time.perf_counter() - started
+
+
+def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
+    directory = Path(args.dir)
+    vectors = np.load(directory / "queries.npy")
+    truth = json.loads((directory / "truth.json").read_text())
+    stages = StageTimes()
+    opens: dict[str, float] = {}
+    if args.cold:
+        evict(directory)
+        backend, seconds = opened(directory, args, vectors[0])
+        opens["cold_s"] = round(seconds, 2)
+        backend.close()
+    backend, seconds = opened(directory, args, vectors[0])
+    opens["warm_s"] = round(seconds, 2)
     built = backend._region_index
     assert built is not None, "no region index: run --phase build first"
     backend.search(BackendQuery(vector=vectors[0], num_candidates=200))
     assert backend.last_semantic_path == "index"
+    stages.take()
     years = Filters(year_from=YEARS_10_PERCENT[0], year_to=YEARS_10_PERCENT[1])
     sweep: dict[str, Any] = {}
-    for nprobe in args.nprobe:
+    for nprobe, threads in itertools.product(args.nprobe, args.read_threads):
         region_index.NPROBE_MIN = nprobe
-        with_regions, found = timed_searches(backend, vectors)
-        filtered, found_years = timed_searches(backend, vectors, filters=years)
-        sweep[f"nprobe_{nprobe}"] = {
-            "semantic_with_regions": {**with_regions, "recall_at_10": recall(found, truth["all"])},
-            "semantic_with_regions_10pct_filter": {
-                **filtered,
-                "recall_at_10": recall(found_years, truth["years"]),
-            },
-        }
+        embedded_regions.READ_THREADS = threads
+        runs: dict[str, Any] = {}
+        for state in ("cold_file", "warm") if args.cold else ("warm",):
+            if state == "cold_file":
+                evict(directory)
+            with_regions, found = timed_searches(backend, vectors)
+            with_stages = stages.take()
+            if state == "cold_file":
+                evict(directory)
+            filtered, found_years = timed_searches(backend, vectors, filters=years)
+            runs[state] = {
+                "semantic_with_regions": {
+                    **with_regions,
+                    "recall_at_10": recall(found, truth["all"]),
+                    **with_stages,
+                },
+                "semantic_with_regions_10pct_filter": {
+                    **filtered,
+                    "recall_at_10": recall(found_years, truth["years"]),
+                    **stages.take(),
+                },
+            }
+        sweep[f"nprobe_{nprobe}_read_threads_{threads}"] = runs
     whole_only, _ = timed_searches(backend, vectors, regions=False)
     memory = rss_mb()
-    # the exact baseline: the same backend without its region index streams the stored regions
-    backend._maintain_region_index = lambda columns: None  # type: ignore[method-assign]
-    backend._region_index, backend._stale = None, True
-    exact, found_exact = timed_searches(backend, vectors[: args.exact_queries])
-    assert backend.last_semantic_path == "exact"
+    exact: dict[str, Any] = {}
+    if args.exact_queries:
+        # the exact baseline: the backend without its region index streams the stored regions
+        backend._maintain_region_index = lambda columns: None  # type: ignore[method-assign]
+        backend._region_index, backend._stale = None, True
+        times, found_exact = timed_searches(backend, vectors[: args.exact_queries])
+        assert backend.last_semantic_path == "exact"
+        exact = {
+            **times,
+            "queries": args.exact_queries,
+            "recall_at_10": recall(found_exact, truth["all"][: args.exact_queries]),
+        }
     backend.close()
     return {
-        "open_and_map_indexes_s": round(open_s, 2),
+        "open_and_map_indexes": opens,
         "region_lists": int(built.index.nlist),
         "regions_per_list": round(built.regions / int(built.index.nlist)),
         **sweep,
         "semantic_whole_only": whole_only,
         "memory_after_queries": memory,
-        "semantic_with_regions_exact_streaming": {
-            **exact,
-            "queries": args.exact_queries,
-            "recall_at_10": recall(found_exact, truth["all"][: args.exact_queries]),
-        },
+        "semantic_with_regions_exact_streaming": exact,
         "queries": len(vectors),
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
@@ -428,11 +548,24 @@ def main() -> None:
     )
     parser.add_argument("--region-lists", type=int, help="region-index phase: this many lists")
     parser.add_argument("--exact-queries", type=int, default=3, help="search phase: exact baseline")
+    parser.add_argument(
+        "--read-threads",
+        type=int,
+        nargs="+",
+        default=[embedded_regions.READ_THREADS],
+        help="search phase: sweep these stored-region read threads",
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="search phase: also from an evicted page cache"
+    )
     parser.add_argument("--maps", type=int, default=10_000)
     parser.add_argument("--dims", type=int, default=512)
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--dir", default="/tmp/region-scale")
     parser.add_argument("--min-rows", type=int, help="index from this many maps (tests)")
+    parser.add_argument(
+        "--resume", action="store_true", help="build phase: the maps are written, build the rest"
+    )
     parser.add_argument("--es-url")
     parser.add_argument("--es-maps", type=int, default=PAPER_SIZE)
     parser.add_argument(

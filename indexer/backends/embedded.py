@@ -17,7 +17,7 @@ import numpy as np
 from more_itertools import chunked
 
 from indexer.analysis import keyword_terms
-from indexer.backends import embedded_alias, region_index
+from indexer.backends import embedded_alias, embedded_regions, region_index
 from indexer.backends.base import (
     BackendError,
     BackendQuery,
@@ -34,6 +34,7 @@ from indexer.backends.embedded_found_in import FoundInSets, found_in_sets
 from indexer.backends.embedded_map_terms import listed, record_map_terms
 from indexer.backends.embedded_regions import (
     RegionColumns,
+    StoredRegionReader,
     StoredScores,
     read_regions,
     region_set,
@@ -147,6 +148,7 @@ class EmbeddedBackend:
         self._index_thread: threading.Thread | None = None
         self._region_index: region_index.RegionIndex | None = None
         self._region_thread: threading.Thread | None = None
+        self._region_reader: StoredRegionReader | None = None
         self._region_checked: tuple[int, float] = (-1, 0.0)
         self._index_checked: tuple[int, float] = (-1, 0.0)  # (seq, monotonic time) of the last look
         self.last_semantic_path = ""  # "exact" or "index": which path served the last semantic list
@@ -546,6 +548,13 @@ class EmbeddedBackend:
             return
         dims = int(columns.vectors.shape[1])
         if self._index_in_background:
+            # A published index is mapped here and now (milliseconds): until one is installed
+            # every query streams all the stored regions (minutes at 562,842 maps). Only a
+            # build goes to the thread.
+            loaded = self._published_region_index(columns, self.path)
+            if loaded is not None:
+                self._install_region_index(loaded, self.path)
+                return
             self._region_thread = threading.Thread(
                 target=self._refresh_region_index, args=(columns, self.path, dims), daemon=True
             )
@@ -577,10 +586,10 @@ class EmbeddedBackend:
                 conn.execute("BEGIN")  # one snapshot of the regions for the whole build
                 try:
                     seq = int(get_meta(conn, "seq") or 0)
-                    built = region_index.build(conn, seq, dims)
+                    built = region_index.build(conn, seq, dims, database)
                 finally:
                     conn.execute("COMMIT")
-                temporary, target, described = region_index.write_index(built, database)
+                temporary, target, described = region_index.publication(built, database)
                 if publish(conn, temporary, target, described, region_index.META_KEY):
                     region_index.drop_others(database, built.token)
                     self._install_region_index(
@@ -590,6 +599,21 @@ class EmbeddedBackend:
             return  # a cache: the next look retries; searches meanwhile read the stored regions
         finally:
             conn.close()
+
+    def _published_region_index(
+        self, columns: Columns, database: Path
+    ) -> region_index.RegionIndex | None:
+        """The region index the file's meta names, memory-mapped, when it is current enough."""
+        conn = self._conn
+        own = not conn.in_transaction  # inside ``writes_frozen`` the snapshot is already ours
+        if own:
+            conn.execute("BEGIN")
+        try:
+            loaded = region_index.read_index(conn, database)
+        finally:
+            if own:
+                conn.execute("COMMIT")
+        return loaded if self._current_enough(columns, loaded) else None
 
     def _install_region_index(self, built: region_index.RegionIndex, database: Path) -> None:
         with self._lock:
@@ -702,6 +726,8 @@ class EmbeddedBackend:
                 columns = self._sync()
                 self._maintain_index(columns)
                 self._maintain_region_index(columns)
+                if self._stale:  # a region index was installed: load the exact tail after it
+                    columns = self._sync()
                 return self._search(columns, query)
             except sqlite3.Error as exc:
                 raise BackendError(f"embedded index unreadable: {exc}") from exc
@@ -870,7 +896,7 @@ class EmbeddedBackend:
             tail_best[~allowed] = -np.inf
             tail_rows = top_positions(tail_best, k)
             candidates = np.unique(np.concatenate([whole_rows, region_rows, tail_rows]))
-            stored = StoredScores(self._conn, candidates.tolist(), vector)
+            stored = StoredScores(self._conn, candidates.tolist(), vector, self._stored_reader())
             best = np.array([stored.best(d) for d in candidates.tolist()], np.float32)
         whole = gathered_scores(columns.vectors, candidates, vector)
 
@@ -879,6 +905,20 @@ class EmbeddedBackend:
             return {docno: found.matches(docno, REGIONS_PER_HIT) for docno in docnos}
 
         return self._combined(columns, query, candidates, whole, best, matches_of)
+
+    def _stored_reader(self) -> StoredRegionReader | None:
+        """The parallel reader of this file's stored regions (None: read on the query's own
+        connection), opened on first use and again when the alias moves to another file."""
+        threads = embedded_regions.READ_THREADS
+        if threads <= 1:
+            return None
+        reader = self._region_reader
+        if reader is None or reader.path != self.path or reader.threads != threads:
+            if reader is not None:
+                reader.close()
+            reader = StoredRegionReader(self.path, threads, self._busy_timeout)
+            self._region_reader = reader
+        return reader
 
     def _vector_count(self, columns: Columns) -> int:
         """Rows with a vector (cached until the next change)."""
@@ -1242,6 +1282,9 @@ class EmbeddedBackend:
             self._sync()
 
     def close(self) -> None:
-        """Close the SQLite connection."""
+        """Close the SQLite connections."""
         with self._lock:
+            if self._region_reader is not None:
+                self._region_reader.close()
+                self._region_reader = None
             self._conn.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +26,10 @@ CREATE TABLE IF NOT EXISTS regions (
 """
 # A region matrix with more dead rows than live ones is compacted on the next load.
 COMPACT_FRACTION = 0.5
+# Candidate maps whose stored regions are read on several connections at once (fewer: on the
+# query's own): READ_THREADS of them, each reading a run of the sorted docnos.
+READ_THREADS = 8
+PARALLEL_READ_MIN = 64
 
 
 def region_row(docno: int, regions: RegionSet) -> tuple[int, str, int, bytes, bytes, bytes]:
@@ -215,20 +221,80 @@ def ranked_matches(
     ]
 
 
-class StoredScores:
-    """The stored regions of some maps scored exactly against one query (one SQL read, one
-    matrix product): each map's best cosine, and its best regions on demand."""
+StoredRow = tuple[int, int, bytes, bytes, bytes]  # docno, count, boxes, levels, vectors
 
-    def __init__(self, conn: sqlite3.Connection, docnos: Sequence[int], vector: np.ndarray) -> None:
-        rows: list[tuple[int, int, bytes, bytes, bytes]] = []
-        for start in range(0, len(docnos), 500):
-            part = list(docnos[start : start + 500])
-            marks = ",".join("?" * len(part))
-            rows += conn.execute(
-                "SELECT docno, count, boxes, levels, vectors FROM regions "
-                f"WHERE count > 0 AND docno IN ({marks})",
-                part,
-            ).fetchall()
+
+def stored_rows(conn: sqlite3.Connection, docnos: Sequence[int]) -> list[StoredRow]:
+    """The stored ``regions`` rows of these maps (those with regions), in docno order when
+    ``docnos`` is sorted."""
+    rows: list[StoredRow] = []
+    for start in range(0, len(docnos), 500):
+        part = list(docnos[start : start + 500])
+        marks = ",".join("?" * len(part))
+        rows += conn.execute(
+            "SELECT docno, count, boxes, levels, vectors FROM regions "
+            f"WHERE count > 0 AND docno IN ({marks})",
+            part,
+        ).fetchall()
+    return rows
+
+
+class StoredRegionReader:
+    """Reads many maps' stored regions at once, a slice each on ``threads`` connections of its
+    own. A candidate list's regions (about 13 MB for 360 maps) lie spread over a file that need
+    not fit the page cache (21 GB at 562,842 maps); read from disk, each map costs a seek, and
+    reading in parallel overlaps them (docs/benchmarks.md "Regions")."""
+
+    def __init__(self, path: Path, threads: int, busy_timeout: float = 30.0) -> None:
+        self.path = path
+        self.threads = threads
+        self._busy_timeout = busy_timeout
+        self._conns: list[sqlite3.Connection] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    def rows(self, docnos: Sequence[int]) -> list[StoredRow]:
+        """The stored rows of these maps (sorted docnos: each connection reads a run of them)."""
+        if not self._conns:
+            self._conns = [
+                sqlite3.connect(
+                    str(self.path),
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=self._busy_timeout,
+                )
+                for _ in range(self.threads)
+            ]
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="region-read")
+        assert self._pool is not None
+        size = -(-len(docnos) // self.threads)
+        parts = [list(docnos[start : start + size]) for start in range(0, len(docnos), size)]
+        found = self._pool.map(stored_rows, self._conns[: len(parts)], parts)
+        return [row for part in found for row in part]
+
+    def close(self) -> None:
+        """Close its connections and threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
+        for conn in self._conns:
+            conn.close()
+        self._conns, self._pool = [], None
+
+
+class StoredScores:
+    """The stored regions of some maps scored exactly against one query (one read of their rows,
+    one matrix product): each map's best cosine, and its best regions on demand."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        docnos: Sequence[int],
+        vector: np.ndarray,
+        reader: StoredRegionReader | None = None,
+    ) -> None:
+        if reader is not None and len(docnos) >= PARALLEL_READ_MIN:
+            rows = reader.rows(docnos)
+        else:
+            rows = stored_rows(conn, docnos)
         counts = np.array([row[1] for row in rows], np.int64)
         self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.row_of = {int(row[0]): i for i, row in enumerate(rows)}

@@ -12,6 +12,7 @@ import json
 import math
 import secrets
 import sqlite3
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,26 @@ def _matrix(rows: list[tuple[int, bytes]], dims: int) -> tuple[np.ndarray, np.nd
     return np.ascontiguousarray(np.concatenate(blocks), np.float32), np.concatenate(owners)
 
 
-def build(conn: sqlite3.Connection, seq: int, dims: int, seed: int = 0) -> RegionIndex:
-    """Train and fill an IVF-SQ8 index (inner product) over every live map's regions as of
-    ``seq`` (the caller holds one read transaction), reading ``ADD_BATCH_MAPS`` maps at a time."""
+@dataclass
+class Built:
+    """A region index written to its temporary file (its owner array already in place)."""
+
+    token: str
+    seq: int
+    maps: int
+    regions: int
+    temporary: Path
+
+
+def build(conn: sqlite3.Connection, seq: int, dims: int, database: Path, seed: int = 0) -> Built:
+    """Train an IVF-SQ8 index (inner product) on the regions of sampled maps, then write it over
+    every live map's regions as of ``seq`` (the caller holds one read transaction) to its
+    temporary file beside ``database``, with its owner array; returns what to publish.
+
+    The codes are never held in memory: a first streaming pass assigns and encodes
+    ``ADD_BATCH_MAPS`` maps at a time into a scratch file, a second lays them out list by list in
+    the index file (faiss's own layout, so the file maps like one it wrote). Filling faiss's
+    in-memory lists instead grew each list by doubling: ~1.8x the 5 GB of codes at 562,842 maps."""
     import faiss
 
     counted = conn.execute(
@@ -155,53 +173,118 @@ def build(conn: sqlite3.Connection, seq: int, dims: int, seed: int = 0) -> Regio
     index = faiss.IndexIVFScalarQuantizer(
         quantizer, dims, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
-    owner = np.zeros(total, np.int32)
     if total == 0:
         index.train(np.zeros((max(1, nlist), dims), np.float32))
-        return RegionIndex(token=secrets.token_hex(16), seq=seq, index=index, owner=owner, maps=0)
-    # train on the regions of randomly chosen maps (whole maps: read once, no float32 matrix)
-    rng = np.random.default_rng(seed)
-    wanted = min(total, TRAIN_MAX, TRAIN_PER_LIST * nlist)
-    order = rng.permutation(len(docnos))
-    picked = order[: np.searchsorted(np.cumsum(counts[order]), wanted) + 1]
-    sample, _ = _matrix(list(_stream(conn, seq, np.sort(docnos[picked]))), dims)
-    index.train(sample)
-    del sample
-    added = 0
-    batch: list[tuple[int, bytes]] = []
-
-    def add(rows: list[tuple[int, bytes]]) -> int:
-        vectors, owners = _matrix(rows, dims)
-        ids = np.arange(added, added + len(vectors), dtype=np.int64)
-        index.add_with_ids(vectors, ids)
-        owner[added : added + len(vectors)] = owners
-        return len(vectors)
-
-    for row in _stream(conn, seq, docnos):
-        batch.append(row)
-        if len(batch) >= ADD_BATCH_MAPS:
-            added += add(batch)
-            batch = []
-    added += add(batch)
-    return RegionIndex(
-        token=secrets.token_hex(16), seq=seq, index=index, owner=owner[:added], maps=len(docnos)
-    )
+    else:  # train on the regions of randomly chosen maps (whole maps: read once)
+        rng = np.random.default_rng(seed)
+        wanted = min(total, TRAIN_MAX, TRAIN_PER_LIST * nlist)
+        order = rng.permutation(len(docnos))
+        picked = order[: np.searchsorted(np.cumsum(counts[order]), wanted) + 1]
+        sample, _ = _matrix(list(_stream(conn, seq, np.sort(docnos[picked]))), dims)
+        index.train(sample)
+        del sample
+    token = secrets.token_hex(16)
+    target = index_path(database, token)
+    scratch = target.with_name(f"{target.name}.codes.tmp")
+    owner = np.zeros(total, np.int32)
+    list_of = np.zeros(total, np.int32)
+    try:
+        added = _encode_to(scratch, index, conn, seq, docnos, dims, owner, list_of)
+        owner, list_of = owner[:added], list_of[:added]
+        temporary = target.with_name(f"{target.name}.tmp")
+        _write_lists(temporary, index, scratch, list_of)
+    finally:
+        scratch.unlink(missing_ok=True)
+    np.save(owner_path(database, token), owner)
+    return Built(token=token, seq=seq, maps=len(docnos), regions=added, temporary=temporary)
 
 
-def write_index(region_index: RegionIndex, database: Path) -> tuple[str, Path, str]:
-    """Write the index (and its owner array, under its final token-named path) beside
-    ``database``; returns (temporary index path, the path to publish it at, the meta value naming
-    it) for ``embedded_snapshot.publish``."""
+def _encode_to(
+    scratch: Path,
+    index: Any,
+    conn: sqlite3.Connection,
+    seq: int,
+    docnos: np.ndarray,
+    dims: int,
+    owner: np.ndarray,
+    list_of: np.ndarray,
+) -> int:
+    """Stream the maps' regions: each one's list (nearest centroid) and owner into the arrays, its
+    8-bit code (relative to that centroid) appended to ``scratch``; returns how many."""
     import faiss
 
-    target = index_path(database, region_index.token)
-    temporary = target.with_name(f"{target.name}.tmp")
-    np.save(owner_path(database, region_index.token), region_index.owner)
-    faiss.write_index(region_index.index, str(temporary))
-    described = json.dumps(
-        {"token": region_index.token, "seq": region_index.seq, "maps": region_index.maps}
+    added = 0
+    with scratch.open("wb") as out:
+
+        def encode(rows: list[tuple[int, bytes]]) -> int:
+            vectors, owners = _matrix(rows, dims)
+            _, nearest = index.quantizer.search(vectors, 1)
+            lists = np.ascontiguousarray(nearest[:, 0], np.int64)
+            codes = np.empty((len(vectors), index.code_size), np.uint8)
+            index.encode_vectors(
+                len(vectors), faiss.swig_ptr(vectors), faiss.swig_ptr(lists),
+                faiss.swig_ptr(codes), False,
+            )  # fmt: skip
+            out.write(codes.tobytes())
+            owner[added : added + len(vectors)] = owners
+            list_of[added : added + len(vectors)] = lists
+            return len(vectors)
+
+        batch: list[tuple[int, bytes]] = []
+        for row in _stream(conn, seq, docnos):
+            batch.append(row)
+            if len(batch) >= ADD_BATCH_MAPS:
+                added += encode(batch)
+                batch = []
+        if batch:
+            added += encode(batch)
+    return added
+
+
+# faiss ends an index with its inverted lists; an empty ArrayInvertedLists is written as these
+# fields (fourcc, nlist, code size, "sprs" and an empty list of sizes)
+_LISTS_FOURCC = b"ilar"
+
+
+def _write_lists(path: Path, index: Any, scratch: Path, list_of: np.ndarray) -> None:
+    """Write ``index`` (trained, no vectors yet) holding the scratch file's codes: its header as
+    faiss serialises it, then the lists in faiss's "full" layout (every list's size, then each
+    list's codes followed by its ids, the region row numbers)."""
+    import faiss
+
+    code_size, nlist, total = int(index.code_size), int(index.nlist), len(list_of)
+    index.ntotal = total
+    serialised = faiss.serialize_index(index).tobytes()
+    index.ntotal = 0
+    empty = _LISTS_FOURCC + struct.pack("<QQ", nlist, code_size) + b"sprs" + struct.pack("<Q", 0)
+    if not serialised.endswith(empty):
+        raise RuntimeError("faiss wrote the index's lists in a layout this build does not know")
+    sizes = np.bincount(list_of, minlength=nlist).astype("<u8")
+    rows = np.argsort(list_of, kind="stable")  # row numbers list by list, ascending within one
+    codes = (
+        np.memmap(scratch, np.uint8, "r", shape=(total, code_size))
+        if total
+        else np.zeros((0, code_size), np.uint8)
     )
-    return str(temporary), target, described
+    with path.open("wb") as out:
+        out.write(serialised[: -len(empty)])
+        out.write(_LISTS_FOURCC + struct.pack("<QQ", nlist, code_size) + b"full")
+        out.write(struct.pack("<Q", nlist) + sizes.tobytes())
+        start = 0
+        for size in sizes.tolist():
+            if size:
+                part = rows[start : start + size]
+                out.write(codes[part].tobytes())
+                out.write(part.astype("<i8").tobytes())
+                start += size
+    del codes
+
+
+def publication(built: Built, database: Path) -> tuple[str, Path, str]:
+    """(temporary index path, the path to publish it at, the meta value naming it), for
+    ``embedded_snapshot.publish``."""
+    described = json.dumps({"token": built.token, "seq": built.seq, "maps": built.maps})
+    return str(built.temporary), index_path(database, built.token), described
 
 
 def drop_others(database: Path, keep: str) -> None:
@@ -211,9 +294,8 @@ def drop_others(database: Path, keep: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def read_index_file(built: RegionIndex, database: Path) -> RegionIndex:
-    """A freshly built index again, memory-mapped from the file it was published at (so the
-    building process, too, holds its codes in the page cache rather than in its own memory)."""
+def read_index_file(built: Built, database: Path) -> RegionIndex:
+    """A freshly built index, memory-mapped from the file it was published at."""
     path = index_path(database, built.token)
     index = open_mapped(path)
     owner = np.load(owner_path(database, built.token), mmap_mode="r")

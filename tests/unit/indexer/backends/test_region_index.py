@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from indexer.backends import region_index
+from indexer.backends import embedded_regions, region_index
 from indexer.backends.base import BackendQuery
 from indexer.backends.embedded import EmbeddedBackend
+from indexer.backends.embedded_regions import stored_rows
 from indexer.backends.vector_index import PlannerLimits, build_lock
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
@@ -113,3 +115,81 @@ def test_an_index_file_of_another_history_is_not_used(tmp_path: Path) -> None:
     assert region_index.read_index(conn, second) is None
     for handle in (backend, other):
         handle.close()
+
+
+def test_a_new_process_serves_its_first_query_from_the_published_index_and_its_tail(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "index.sqlite"
+    writer = indexed(path)
+    writer.write(documents())
+    top(writer, QUERY)  # builds and publishes the region index
+    built = writer._region_index
+    assert built is not None
+    # written after the index: found only through the exact tail (its whole map points away)
+    late = IndexDocument(
+        record=MapRecord(id="m:late", source="m", title="Late map"),
+        vector=-QUERY,
+        model_id="region-index-8d",
+        regions=RegionSet.build("2,4@0.25", [(0, 0, 10, 10)], [4], QUERY.reshape(1, -1)),
+    )
+    writer.write([late])
+    reader = indexed(path, background=True)
+    query = BackendQuery(vector=QUERY, num_candidates=10, region_combine="max")
+    hits = [(hit.id, round(hit.score, 5)) for hit in reader.search(query).semantic]
+    # the first query: mapped in place, not left to a thread while every region is streamed
+    assert reader.last_semantic_path == "index" and reader._region_thread is None
+    assert reader._region_index is not None and reader._region_index.token == built.token
+    assert hits[0] == ("m:late", 1.0)
+    exact = EmbeddedBackend(path)
+    assert hits == [(hit.id, round(hit.score, 5)) for hit in exact.search(query).semantic]
+    for backend in (writer, reader, exact):
+        backend.close()
+
+
+def test_the_streamed_build_writes_the_file_faiss_would_write(tmp_path: Path) -> None:
+    import faiss
+
+    path = tmp_path / "index.sqlite"
+    backend = indexed(path)
+    backend.write(documents())
+    top(backend, QUERY)
+    built = backend._region_index
+    assert built is not None and built.regions == 5 * MAPS
+    written = region_index.index_path(path, built.token).read_bytes()
+    # the same trained index filled by faiss itself, every region in docno order, ids = rows
+    reference = faiss.read_index(str(region_index.index_path(path, built.token)))
+    reference.reset()
+    stored = sorted(backend._conn.execute("SELECT docno, vectors FROM regions"))
+    vectors = np.frombuffer(b"".join(blob for _, blob in stored), "<f4").reshape(-1, DIMS)
+    reference.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
+    assert written == faiss.serialize_index(reference).tobytes()
+    assert np.array_equal(built.owner, np.repeat([docno for docno, _ in stored], 5))
+    assert not list(tmp_path.glob("*.tmp"))  # the scratch codes and the temporary file are gone
+    backend.close()
+
+
+def test_candidates_read_on_several_connections_score_as_on_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "index.sqlite"
+    backend = indexed(path)
+    backend.write(documents())
+    query = BackendQuery(vector=QUERY, num_candidates=40)
+
+    def listed() -> list[tuple[str, float, float | None, list]]:
+        hits = backend.search(query).semantic
+        return [(h.id, h.score, h.region_score, list(h.regions)) for h in hits]
+
+    monkeypatch.setattr(embedded_regions, "READ_THREADS", 1)
+    one = listed()
+    assert backend._region_reader is None
+    monkeypatch.setattr(embedded_regions, "READ_THREADS", 4)
+    monkeypatch.setattr(embedded_regions, "PARALLEL_READ_MIN", 1)
+    assert listed() == one and backend.last_semantic_path == "index"
+    reader = backend._region_reader
+    assert reader is not None and len(reader._conns) == 4
+    docnos = [int(d) for (d,) in backend._conn.execute("SELECT docno FROM regions ORDER BY docno")]
+    assert reader.rows(docnos) == stored_rows(backend._conn, docnos)
+    backend.close()
+    assert backend._region_reader is None
