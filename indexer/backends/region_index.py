@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,32 @@ class RegionIndex:
     owner: np.ndarray  # (rows,) int32 docno of each indexed region
     maps: int  # maps with at least one indexed region
 
+    _runs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
     @property
     def regions(self) -> int:
         """How many region vectors the index holds."""
         return int(self.index.ntotal)
+
+    def passing_rows(self, allowed: np.ndarray) -> np.ndarray:
+        """(regions,) bool: the rows whose owner ``allowed`` (a mask over docnos) lets through.
+
+        A map's regions are consecutive rows (the build adds maps in docno order), so this
+        repeats one flag per map: ~10 ms at 9.9 M rows, where looking up every row's owner took
+        200-300 ms per filtered query (measured at 562,842 maps)."""
+        if self._runs is None:
+            self._runs = _owner_runs(np.asarray(self.owner))
+        run_docnos, run_lengths = self._runs
+        if len(run_lengths) == 0 and len(self.owner):  # rows not grouped by map: look each up
+            owners = np.asarray(self.owner)
+            passing = np.zeros(len(owners), bool)
+            inside = owners < len(allowed)
+            passing[inside] = allowed[owners[inside]]
+            return passing
+        flags = np.zeros(len(run_docnos), bool)
+        inside = run_docnos < len(allowed)
+        flags[inside] = allowed[run_docnos[inside]]
+        return np.repeat(flags, run_lengths)
 
     def candidate_maps(
         self, query: np.ndarray, maps: int, allowed: np.ndarray | None, selectivity: float
@@ -100,10 +122,7 @@ class RegionIndex:
             params.nprobe = min(nlist, max(PROBE_FLOOR, math.ceil(NPROBE_MIN * scale)))
         bits = None
         if allowed is not None:
-            owners = self.owner
-            passing = np.zeros(len(owners), bool)
-            inside = owners < len(allowed)
-            passing[inside] = allowed[owners[inside]]
+            passing = self.passing_rows(allowed)
             bits = np.packbits(passing, bitorder="little")
             params.sel = faiss.IDSelectorBitmap(len(passing), faiss.swig_ptr(bits))
         scores, labels = self.index.search(query.reshape(1, -1), depth, params=params)
@@ -116,11 +135,25 @@ class RegionIndex:
         return docnos[order], region_scores[first[order]].astype(np.float32)
 
 
+def _owner_runs(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(docno, row count) of each run of equal owners when every map's rows form one run (owners
+    ascending); empty arrays otherwise."""
+    if len(owner) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    steps = np.diff(owner)
+    if (steps < 0).any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.concatenate([[0], np.flatnonzero(steps) + 1])
+    lengths = np.diff(np.concatenate([starts, [len(owner)]]))
+    return owner[starts].astype(np.int64), lengths
+
+
 def _stream(conn: sqlite3.Connection, seq: int, docnos: np.ndarray) -> Iterator[tuple[int, bytes]]:
     """(docno, float32 vectors blob) of these maps' stored regions, unchanged since ``seq``."""
     sql = (
         "SELECT r.docno, r.vectors FROM regions r JOIN docs d ON d.docno = r.docno "
-        "WHERE d.deleted = 0 AND d.seq <= ? AND r.count > 0 AND r.docno IN ({})"
+        "WHERE d.deleted = 0 AND d.seq <= ? AND r.count > 0 AND r.docno IN ({}) "
+        "ORDER BY r.docno"
     )
     for start in range(0, len(docnos), ADD_BATCH_MAPS):
         part = docnos[start : start + ADD_BATCH_MAPS].tolist()

@@ -193,3 +193,24 @@ def test_candidates_read_on_several_connections_score_as_on_one(
     assert reader.rows(docnos) == stored_rows(backend._conn, docnos)
     backend.close()
     assert backend._region_reader is None
+
+
+def test_the_filter_bitmap_lets_through_exactly_the_allowed_maps_regions(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    backend = indexed(path)
+    backend.write(documents())
+    top(backend, QUERY)
+    built = backend._region_index
+    assert built is not None
+    owner = np.asarray(built.owner)
+    rng = np.random.default_rng(3)
+    for size in (int(owner.max()) + 1, int(owner.max()) - 10):  # the mask may end before a map
+        allowed = rng.random(size) < 0.3
+        expected = np.array([d < size and bool(allowed[d]) for d in owner.tolist()])
+        assert np.array_equal(built.passing_rows(allowed), expected)
+        # rows not grouped by map (an index built in another order) are looked up one by one
+        shuffled = region_index.RegionIndex(
+            token="t", seq=0, index=built.index, owner=owner[::-1].copy(), maps=built.maps
+        )
+        assert np.array_equal(shuffled.passing_rows(allowed), expected[::-1])
+    backend.close()
