@@ -15,6 +15,7 @@ region is ever held, by the bench or by the backend."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -42,6 +43,8 @@ MODEL_ID = "bench-synthetic-regions"
 BATCH = 1000
 GRID = "2,4@0.25"
 WEIGHT = 0.4  # the default blend
+PAGE = 20  # hits on a result page
+SEARCH_MS: list[float] = []  # the backend search alone, of the last ``paged`` call
 YEARS_10_PERCENT = (1500, 1545)  # year_start = 1500 + n % 460: ≈ 10% of the maps
 
 
@@ -468,13 +471,18 @@ def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
 # ---- Elasticsearch ----------------------------------------------------------------------------
 
 
-def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
+def es_cpu_ms(client: Any) -> float:
+    """CPU time the Elasticsearch node(s) have used so far, in ms (load-independent cost)."""
+    nodes = client.nodes.stats(metric="process")["nodes"].values()
+    return float(sum(node["process"]["cpu"]["total_in_millis"] for node in nodes))
+
+
+def es_load(args: argparse.Namespace, client: Any, prefix: str) -> dict[str, Any]:
+    """Create a bulk-load index (refresh off, no replicas, async translog), write maps through
+    the product writer until ``--es-maps`` or ``--es-seconds``, restore the settings and merge."""
     from indexer.backends import es_lifecycle
     from indexer.backends.elasticsearch import ElasticsearchBackend
-    from indexer.backends.es_client import make_client
 
-    client = make_client(args.es_url, 600.0)
-    prefix = f"regionscale{os.getpid()}"
     definition = es_lifecycle.index_definition
     if args.es_region_options:  # a variant of the shipped mapping, for the options study
 
@@ -487,46 +495,37 @@ def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
         es_lifecycle.index_definition = variant  # type: ignore[assignment]
     try:
         index = es_lifecycle.create_index(client, prefix, dims=args.dims, bulk_load=True)
-        es_lifecycle.point_alias(client, prefix, index, None)
-        mapping = client.indices.get_mapping(index=index)[index]["mappings"]
-        options = mapping["properties"]["regions"]["properties"]["vector"].get("index_options")
-        backend = ElasticsearchBackend(client, prefix)
-        started, written = time.perf_counter(), 0
-        deadline = started + args.es_seconds
-        for batch in documents(args.es_maps, args.dims):
-            report = backend.write(batch)
-            assert report.failed == 0, report.errors
-            written += report.written
-            if time.perf_counter() > deadline:
-                break
-        write_s = time.perf_counter() - started
-        regions = sum(regions_of(n) for n in range(written))
-        started = time.perf_counter()
-        es_lifecycle.restore_settings(client, index)
-        refresh_s = time.perf_counter() - started
-        started = time.perf_counter()
-        client.options(request_timeout=3600).indices.forcemerge(index=index, max_num_segments=1)
-        merge_s = time.perf_counter() - started
-        stats = client.indices.stats(index=index)["_all"]["primaries"]
-        vectors = queries(args.queries + 1, written, args.dims)
-        backend.search(BackendQuery(text="map", vector=vectors[0], num_candidates=200))
-        times: list[float] = []
-        for vector in vectors[1:]:
-            started = time.perf_counter()
-            backend.search(BackendQuery(text="survey", vector=vector, num_candidates=200))
-            times.append((time.perf_counter() - started) * 1000)
-        whole_times: list[float] = []
-        for vector in vectors[1:]:
-            started = time.perf_counter()
-            backend.search(
-                BackendQuery(text="survey", vector=vector, num_candidates=200, regions=False)
-            )
-            whole_times.append((time.perf_counter() - started) * 1000)
     finally:
         es_lifecycle.index_definition = definition  # type: ignore[assignment]
-        for name in client.indices.get(index=f"{prefix}-*"):
-            client.indices.delete(index=name)
+    es_lifecycle.point_alias(client, prefix, index, None)
+    mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+    options = mapping["properties"]["regions"]["properties"]["vector"].get("index_options")
+    backend = ElasticsearchBackend(client, prefix)
+    cpu_before, client_before = es_cpu_ms(client), time.process_time()
+    started, written = time.perf_counter(), 0
+    deadline = started + args.es_seconds
+    for batch in documents(args.es_maps, args.dims):
+        report = backend.write(batch)
+        assert report.failed == 0, report.errors
+        written += report.written
+        if time.perf_counter() > deadline:
+            break
+    write_s = time.perf_counter() - started
+    es_cpu = es_cpu_ms(client) - cpu_before
+    client_cpu = (time.process_time() - client_before) * 1000
+    regions = sum(regions_of(n) for n in range(written))
+    started = time.perf_counter()
+    es_lifecycle.restore_settings(client, index)
+    refresh_s = time.perf_counter() - started
+    started = time.perf_counter()
+    cpu_before = es_cpu_ms(client)
+    if not args.es_no_merge:
+        client.options(request_timeout=7200).indices.forcemerge(index=index, max_num_segments=1)
+    merge_s = time.perf_counter() - started
+    merge_cpu = es_cpu_ms(client) - cpu_before
+    stats = client.indices.stats(index=index)["_all"]["primaries"]
     return {
+        "index": index,
         "region_vector_options": options,
         "maps": written,
         "regions": regions,
@@ -534,14 +533,160 @@ def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
         "write_s": round(write_s, 1),
         "docs_per_s": round(written / write_s, 1),
         "nested_vectors_per_s": round(regions / write_s),
+        "es_cpu_ms_per_map": round(es_cpu / max(written, 1), 2),
+        "client_cpu_ms_per_map": round(client_cpu / max(written, 1), 2),
         "refresh_s": round(refresh_s, 1),
         "forcemerge_s": round(merge_s, 1),
+        "forcemerge_es_cpu_s": round(merge_cpu / 1000, 1),
         "docs_per_s_incl_merge": round(written / (write_s + refresh_s + merge_s), 1),
+        "segments": stats["segments"]["count"],
         "store_mb": round(stats["store"]["size_in_bytes"] / 2**20, 1),
-        "hybrid_with_regions": percentiles(times),
-        "hybrid_whole_only": percentiles(whole_times),
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
+
+
+def es_queries_timed(args: argparse.Namespace, client: Any, prefix: str) -> dict[str, Any]:
+    """Hybrid queries on the loaded index, interleaved query by query: with regions (the
+    product's path: lists without inner hits, then the shown page's regions), the same with
+    inner hits in the region list (the path before, ``inner_hits_search``) and ``regions=false``;
+    and how often the page's best region agrees between the two region paths."""
+    from indexer.backends.elasticsearch import ElasticsearchBackend
+
+    backend = ElasticsearchBackend(client, prefix)
+    maps = int(client.count(index=es_alias(prefix))["count"])
+    vectors = queries(args.queries + 1, maps, args.dims)
+    variants = {
+        "hybrid_with_regions": lambda q: paged(backend, q),
+        "hybrid_with_regions_inner_hits_before": lambda q: paged(
+            backend, q, search=inner_hits_search
+        ),
+        "hybrid_whole_only": lambda q: paged(backend, dataclasses.replace(q, regions=False)),
+    }
+    for vector in vectors[:1]:  # warm caches once per path
+        for run in variants.values():
+            run(BackendQuery(text="map", vector=vector, num_candidates=args.es_window))
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    search_times: dict[str, list[float]] = {name: [] for name in variants}
+    pages: dict[str, list[list[tuple[str, Any]]]] = {name: [] for name in variants}
+    for number, vector in enumerate(vectors[1:]):
+        query = BackendQuery(text="survey", vector=vector, num_candidates=args.es_window)
+        names = list(variants)
+        names = names[number % len(names) :] + names[: number % len(names)]
+        for name in names:
+            started = time.perf_counter()
+            page = variants[name](query)
+            times[name].append((time.perf_counter() - started) * 1000)
+            search_times[name].append(SEARCH_MS[-1])
+            pages[name].append(page)
+    agree = same = 0
+    for now, before in zip(
+        pages["hybrid_with_regions"], pages["hybrid_with_regions_inner_hits_before"], strict=True
+    ):
+        same += [i for i, _ in now] == [i for i, _ in before]
+        agree += sum(a == b for a, b in zip(now, before, strict=False))
+    shown = sum(len(p) for p in pages["hybrid_with_regions"])
+    return {
+        "maps": maps,
+        "window": args.es_window,
+        "queries": args.queries,
+        "page_of_20_incl_fetch": {name: percentiles(values) for name, values in times.items()},
+        "backend_search_only": {name: percentiles(v) for name, v in search_times.items()},
+        "same_page_ids": f"{same}/{args.queries}",
+        "same_best_box": f"{agree}/{shown}",
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def es_alias(prefix: str) -> str:
+    from indexer.backends import es_lifecycle
+
+    return es_lifecycle.alias_name(prefix)
+
+
+def paged(backend: Any, query: BackendQuery, search: Any = None) -> list[tuple[str, Any]]:
+    """What the service does for one query's first page: the lists, the first ``PAGE`` hits of
+    their RRF fusion, the shown maps' documents, and each semantic hit's best regions (scored
+    from those documents when the lists left them out); returns (id, best box) of those hits."""
+    from indexer.backends.region_matches import with_regions
+    from webapi.search.fusion import fuse_rrf
+
+    started = time.perf_counter()
+    result = (search or type(backend).search)(backend, query)
+    SEARCH_MS.append((time.perf_counter() - started) * 1000)
+    page = fuse_rrf(result.keyword, result.semantic, 60)[:PAGE]
+    documents = backend.fetch([hit.id for hit in page])
+    hits = [hit.semantic_hit for hit in page if hit.semantic_hit is not None]
+    hits = with_regions(result, hits, documents)
+    return [(hit.id, hit.regions[0].box if hit.regions else None) for hit in hits]
+
+
+INNER_HIT_FIELDS = ("x", "y", "w", "h", "level")
+
+
+def inner_hit_regions(hit: dict[str, Any], path: str) -> tuple[Any, ...]:
+    """A region-list hit's inner hits as RegionMatches, best first (the parser before)."""
+    from indexer.backends.base import RegionMatch
+    from indexer.backends.es_documents import cosine_from_score
+
+    matches = []
+    for entry in hit.get("inner_hits", {}).get(path, {}).get("hits", {}).get("hits", []):
+        values = [int(entry["fields"][f"{path}.{name}"][0]) for name in INNER_HIT_FIELDS]
+        offset = int(entry.get("_nested", {}).get("offset", 0))
+        score = cosine_from_score(float(entry["_score"]))
+        matches.append((RegionMatch(tuple(values[:4]), values[4], score), offset))  # type: ignore[arg-type]
+    matches.sort(key=lambda pair: (-pair[0].score, pair[0].level, pair[1]))
+    return tuple(match for match, _ in matches)
+
+
+def inner_hits_search(backend: Any, query: BackendQuery) -> Any:
+    """The region-aware search as it was before boxes were scored for the shown page only: the
+    region list carries every map's best 3 regions as inner hits (doc-valued boxes)."""
+    from indexer.backends import es_queries
+    from indexer.backends.base import BackendResult
+    from indexer.backends.es_documents import parse_keyword, parse_semantic, to_list_hit
+    from indexer.backends.es_regions import combine_lists, parse_region_list
+
+    fields = backend.fields()
+    path = fields.region_vector.rsplit(".", 1)[0]
+    plan = es_queries.region_search_plan(query, fields)
+    for name, body in plan:
+        if name == "regions":
+            body["knn"]["inner_hits"] = {
+                "size": 3,
+                "_source": False,
+                "docvalue_fields": [f"{path}.{n}" for n in INNER_HIT_FIELDS],
+            }
+    responses = backend._msearch([body for _, body in plan])
+    lists = {name: r["hits"]["hits"] for (name, _), r in zip(plan, responses, strict=True)}
+    result = BackendResult()
+    if "keyword" in lists:
+        result.keyword = parse_keyword(lists["keyword"], fields)
+    by_id = {
+        to_list_hit(hit, fields, 0.0).id: inner_hit_regions(hit, path) for hit in lists["regions"]
+    }
+    regions = parse_region_list(lists["regions"], fields)
+    combined = combine_lists(parse_semantic(lists["whole"], fields), regions, query)
+    result.semantic = [dataclasses.replace(hit, regions=by_id.get(hit.id, ())) for hit in combined]
+    backend._count_named(result, query, fields)
+    return result
+
+
+def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
+    from indexer.backends.es_client import make_client
+
+    client = make_client(args.es_url, 600.0)
+    prefix = args.es_prefix or f"regionscale{os.getpid()}"
+    report: dict[str, Any] = {"prefix": prefix}
+    try:
+        if not args.es_reuse:
+            report["load"] = es_load(args, client, prefix)
+        if not args.es_load_only:
+            report["search"] = es_queries_timed(args, client, prefix)
+    finally:
+        if not (args.es_keep or args.es_load_only):
+            for name in client.indices.get(index=f"{prefix}-*"):
+                client.indices.delete(index=name)
+    return report
 
 
 def main() -> None:
@@ -578,6 +723,12 @@ def main() -> None:
     parser.add_argument(
         "--es-region-options", help='regions.vector index_options JSON, e.g. {"type":"bbq_flat"}'
     )
+    parser.add_argument("--es-prefix", help="index prefix (default: one per process)")
+    parser.add_argument("--es-load-only", action="store_true", help="load, keep, no queries")
+    parser.add_argument("--es-reuse", action="store_true", help="query the --es-prefix index")
+    parser.add_argument("--es-keep", action="store_true", help="keep the index afterwards")
+    parser.add_argument("--es-no-merge", action="store_true", help="skip the force-merge")
+    parser.add_argument("--es-window", type=int, default=200, help="kNN depth k (fusion window)")
     args = parser.parse_args()
     if args.phase == "build":
         report = build_embedded(args)

@@ -118,6 +118,11 @@ class BackendResult:
     browse: list[ListHit] = field(default_factory=list)  # the requested page of a browse
     total: int = 0  # |keyword matches ∪ semantic top-k| after filters; browse: all matching
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # count desc, value asc
+    # Set when the semantic hits carry their scores but not their best regions (Elasticsearch:
+    # the boxes of a whole window of maps cost more than the ranked lists): the regions of the
+    # hits a page shows are scored against this query vector from their fetched documents
+    # (``region_matches.with_regions``). None: every semantic hit carries its regions.
+    region_query: np.ndarray | None = None
 
 
 @dataclass

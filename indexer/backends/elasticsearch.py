@@ -241,7 +241,8 @@ class ElasticsearchBackend:
 
     def _search_with_regions(self, query: BackendQuery, fields: FieldMap) -> BackendResult:
         """Keyword, whole-map and region lists in one ``_msearch``; the semantic list combined
-        here (``es_regions``); total and facets over the result set in a second one."""
+        here (``es_regions``); total and facets over the result set in a second one. The hits
+        carry no boxes: the caller scores the shown maps' regions (``result.region_query``)."""
         assert fields.region_vector is not None
         plan = es_queries.region_search_plan(query, fields)
         responses = self._msearch([body for _, body in plan])
@@ -249,13 +250,12 @@ class ElasticsearchBackend:
             name: response["hits"]["hits"]
             for (name, _), response in zip(plan, responses, strict=True)
         }
-        path = fields.region_vector.rsplit(".", 1)[0]
-        result = BackendResult()
+        result = BackendResult(region_query=query.vector)
         if "keyword" in lists:
             result.keyword = parse_keyword(lists["keyword"], fields)
         result.semantic = combine_lists(
             parse_semantic(lists["whole"], fields),
-            parse_region_list(lists["regions"], fields, path),
+            parse_region_list(lists["regions"], fields),
             query,
         )
         self._count_named(result, query, fields)

@@ -54,6 +54,7 @@ from indexer.backends.embedded_schema import (
     set_meta,
 )
 from indexer.backends.embedded_snapshot import open_snapshot, publish, snapshot_path, write_snapshot
+from indexer.backends.region_matches import REGIONS_PER_HIT
 from indexer.backends.vector_index import META_KEY as INDEX_META_KEY
 from indexer.backends.vector_index import (
     RERANK_MIN,
@@ -75,7 +76,7 @@ from indexer.search_surface import FOUND_IN, MAP_TEXT_FIELD
 from indexer.settings import Settings
 
 WRITE_BATCH = 1000
-REGIONS_PER_HIT = 3  # best regions a semantic hit carries
+
 LOAD_CHUNK = 20_000
 KEYWORD_CHUNK = 50_000  # scored matches converted to numpy at a time
 # The quantised scan keeps this many times the first rescoring's codes, so rescoring more of them

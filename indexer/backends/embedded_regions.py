@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.backends.base import RegionMatch
+from indexer.backends.region_matches import ranked_matches
 from indexer.region_set import RegionSet
 
 REGIONS_DDL = """
@@ -206,19 +207,6 @@ class RegionColumns:
         start, count = rows
         end = start + count
         return ranked_matches(self.boxes[start:end], self.levels[start:end], scores[start:end], k)
-
-
-def ranked_matches(
-    boxes: np.ndarray, levels: np.ndarray, scores: np.ndarray, k: int
-) -> list[RegionMatch]:
-    """One map's best ``k`` regions, best first (ties: larger first, then stored order)."""
-    order = np.lexsort((np.arange(len(scores)), levels, -scores))[:k]
-    return [
-        RegionMatch((x, y, w, h), level, score)
-        for (x, y, w, h), level, score in zip(
-            boxes[order].tolist(), levels[order].tolist(), scores[order].tolist(), strict=True
-        )
-    ]
 
 
 StoredRow = tuple[int, int, bytes, bytes, bytes]  # docno, count, boxes, levels, vectors

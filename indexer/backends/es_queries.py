@@ -292,8 +292,6 @@ def knn_clause(
 
 # ---- regions (docs/regions.md): two kNN lists combined above ES, one result-set pass after ----
 
-REGIONS_PER_HIT = 3
-
 
 def uses_regions(query: BackendQuery, fields: FieldMap) -> bool:
     """Whether a query's semantic list also ranks maps by their best region."""
@@ -318,8 +316,9 @@ def whole_list_body(query: BackendQuery, fields: FieldMap) -> Body:
 
 
 def region_list_body(query: BackendQuery, fields: FieldMap) -> Body:
-    """Maps ranked by their best region (nested kNN, score mode max), each with its best
-    ``REGIONS_PER_HIT`` regions as inner hits (box and level)."""
+    """Maps ranked by their best region (nested kNN, score mode max). No inner hits: boxes for
+    the whole window cost 4x the list (docs/benchmarks.md "Regions"); the shown page's best
+    regions are scored from its fetched documents instead (``region_matches.with_regions``)."""
     assert query.vector is not None and fields.region_vector is not None
     knn = knn_clause(
         query.vector,
@@ -328,13 +327,6 @@ def region_list_body(query: BackendQuery, fields: FieldMap) -> Body:
         field=fields.region_vector,
         with_bar=region_bar_applies(query),
     )
-    path = fields.region_vector.rsplit(".", 1)[0]
-    # doc values, not _source: a hit's _source holds every region vector and the record
-    knn["inner_hits"] = {
-        "size": REGIONS_PER_HIT,
-        "_source": False,
-        "docvalue_fields": [f"{path}.{name}" for name in ("x", "y", "w", "h", "level")],
-    }
     return {
         "knn": knn,
         "size": query.num_candidates,

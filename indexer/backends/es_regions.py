@@ -1,47 +1,19 @@
-"""Elasticsearch hits with regions: the best regions of a nested kNN hit (its inner hits), and
-the whole-map and region lists combined into one semantic list the way the embedded backend
-scores maps (docs/regions.md), so both backends rank alike."""
+"""Elasticsearch hits with regions: the whole-map and region kNN lists combined into one semantic
+list the way the embedded backend scores maps (docs/regions.md), so both backends rank alike."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from indexer.backends.base import BackendQuery, ListHit, RegionMatch
+from indexer.backends.base import BackendQuery, ListHit
 from indexer.backends.es_documents import cosine_from_score, to_list_hit
 from indexer.backends.es_fields import FieldMap
 
 
-def region_matches(hit: dict[str, Any], path: str) -> tuple[RegionMatch, ...]:
-    """A region-list hit's inner hits as RegionMatches, best first (ties: coarser level, then
-    the region's position)."""
-    inner = hit.get("inner_hits", {}).get(path, {}).get("hits", {}).get("hits", [])
-    matches = []
-    for entry in inner:
-        fields = entry.get("fields", {})
-
-        def value(name: str, fields: dict[str, Any] = fields) -> int:
-            found = fields.get(f"{path}.{name}") or [0]
-            return int(found[0])
-
-        box = [value("x"), value("y"), value("w"), value("h")]
-        level = value("level")
-        offset = int(entry.get("_nested", {}).get("offset", 0))
-        score = cosine_from_score(float(entry["_score"]))
-        matches.append((RegionMatch(tuple(int(v) for v in box), int(level), score), offset))  # type: ignore[arg-type]
-    matches.sort(key=lambda pair: (-pair[0].score, pair[0].level, pair[1]))
-    return tuple(match for match, _ in matches)
-
-
-def parse_region_list(hits: list[dict[str, Any]], fields: FieldMap, path: str) -> list[ListHit]:
-    """The region list: maps scored by their best region, each with its best regions."""
-    parsed = [
-        dataclasses.replace(
-            to_list_hit(hit, fields, cosine_from_score(float(hit["_score"]))),
-            regions=region_matches(hit, path),
-        )
-        for hit in hits
-    ]
+def parse_region_list(hits: list[dict[str, Any]], fields: FieldMap) -> list[ListHit]:
+    """The region list: maps scored by their best region (boxes are not in it)."""
+    parsed = [to_list_hit(hit, fields, cosine_from_score(float(hit["_score"]))) for hit in hits]
     return sorted(parsed, key=lambda h: (-h.score, h.id))
 
 
@@ -82,7 +54,6 @@ def combine_lists(
                 whole_score=w,
                 region_score=r,
                 region_rank=region_rank.get(doc_id),
-                regions=r_hit.regions if r_hit is not None else (),
             )
         )
     combined.sort(key=lambda hit: (-hit.score, hit.id))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from indexer.backends.base import BackendQuery, Filters, SearchBackend
+from indexer.backends.region_matches import with_regions
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
 from indexer.settings import Settings
@@ -154,7 +155,10 @@ def search(
             region_weight=WEIGHT,
         )
     )
-    return [(hit.id, hit.regions[0].box if hit.regions else None) for hit in result.semantic[:10]]
+    top = result.semantic[:10]
+    # the hits a page shows carry their best regions (scored from their documents if left out)
+    shown = with_regions(result, top, backend.fetch([hit.id for hit in top]))
+    return [(hit.id, hit.regions[0].box if hit.regions else None) for hit in shown]
 
 
 def assert_top(backend: SearchBackend, found: list, expected: list) -> None:

@@ -111,6 +111,32 @@ def test_explain_says_whether_the_whole_map_or_a_region_won(
     assert by_id["c:01"].explain is not None and by_id["c:01"].explain.regions is None
 
 
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_every_page_shows_its_hits_best_regions(regions_service: SearchService, mode: str) -> None:
+    # Elasticsearch ranks without boxes and scores the regions of the shown page only: a hit
+    # on a later page carries the same best regions (and explain box) as on one long page
+    params = SearchParams(q="sea", mode=mode, size=10, explain=True)
+    whole_page = {hit.id: hit for hit in regions_service.search(params).hits}
+    assert [r.box for r in whole_page["c:03"].regions][:1] == [list(MONSTER_BOX)]
+    seen = set()
+    for page in range(1, len(whole_page) + 1):
+        (hit,) = regions_service.search(params.model_copy(update={"size": 1, "page": page})).hits
+        seen.add(hit.id)
+        one = whole_page[hit.id]
+        assert [(r.box, r.level) for r in hit.regions] == [(r.box, r.level) for r in one.regions]
+        assert [r.score for r in hit.regions] == pytest.approx([r.score for r in one.regions])
+        explained = hit.explain.regions if hit.explain else None
+        if explained is not None and hit.regions:
+            assert explained.region_box == hit.regions[0].box
+    assert {"c:03", "c:09"} <= seen
+    # the harbour of London (c:09) on its own page: its only region, scored exactly
+    harbour = whole_page["c:09"].regions
+    assert [r.box for r in harbour] == [[10, 10, 40, 40]]
+    assert harbour[0].score == pytest.approx(
+        float(_unit(0.7, 0.7, 0.14, 0) @ _unit(1, 0, 0, 0)), abs=2e-3
+    )
+
+
 def test_regions_false_ranks_whole_maps_only(regions_service: SearchService) -> None:
     response = regions_service.search(
         SearchParams(q="sea", mode="semantic", size=100, regions=False)

@@ -15,6 +15,7 @@ from indexer.backends import es_lifecycle
 from indexer.backends.base import BackendQuery
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.elasticsearch_lifecycle import ElasticsearchLifecycle
+from indexer.backends.region_matches import with_regions
 from indexer.records import IndexDocument, MapRecord
 from indexer.region_set import RegionSet
 from tests.support.es import ES_URL, fresh_prefix, remove_prefix
@@ -86,7 +87,8 @@ def test_reindex_moves_a_v3_index_to_v4_with_its_regions(client: Elasticsearch) 
         assert np.allclose(stored.vectors, original.vectors, atol=1e-6)
         # a query equal to one region of sheet 7 finds sheet 7 by that region, box and all
         query = BackendQuery(vector=original.vectors[2], num_candidates=20, region_combine="max")
-        hits = after.search(query).semantic
+        found = after.search(query)
+        hits = with_regions(found, found.semantic[:1], after.fetch([found.semantic[0].id]))
         assert hits[0].id == "v4:07" and hits[0].regions[0].box == (200, 7, 100, 100)
     finally:
         remove_prefix(client, prefix)

@@ -21,6 +21,7 @@ from indexer.backends.base import (
     ModelMismatchError,
     SearchBackend,
 )
+from indexer.backends.region_matches import with_regions
 from indexer.calibration import calibration_for
 from indexer.embedder import Embedder
 from indexer.map_text_match import found_in, matched_map_words
@@ -362,6 +363,7 @@ class SearchService:
             params.explain,
             raw_scores=one_list,
             keyword_text=keyword_text,
+            result=result,
         )
         total = result.total - (
             1 if exclude_id is not None and any(h.id == exclude_id for h in result.semantic) else 0
@@ -533,8 +535,13 @@ class SearchService:
         explain: bool,
         raw_scores: bool,
         keyword_text: str | None = None,
+        result: BackendResult | None = None,
     ) -> list[Hit]:
         documents = self.backend.fetch([hit.id for hit in fused])
+        if result is not None:  # the shown semantic hits with their best regions
+            semantic = [hit.semantic_hit for hit in fused if hit.semantic_hit is not None]
+            boxed = {hit.id: hit for hit in with_regions(result, semantic, documents)}
+            fused = [dataclasses.replace(hit, semantic_hit=boxed.get(hit.id)) for hit in fused]
         hits = []
         for hit in fused:
             doc = documents.get(hit.id)

@@ -264,3 +264,19 @@ def test_at_least_100_and_1_5_times_k_quantized_candidates_are_rescored() -> Non
     assert knn(200)["rescore_vector"] == {"oversample": 1.5} and knn(200)["num_candidates"] == 300
     assert knn(10)["rescore_vector"] == {"oversample": 10.0} and knn(10)["num_candidates"] == 100
     assert knn(1)["rescore_vector"] == {"oversample": 10.0}  # ES refuses more than 10
+
+
+def test_the_region_list_ranks_maps_without_fetching_their_regions() -> None:
+    fields = maps_fields(4, ANALYSIS)
+    query = BackendQuery(vector=VECTOR, num_candidates=200, min_similarity=0.2)
+    body = es_queries.region_list_body(query, fields)
+    assert body["knn"]["field"] == "regions.vector" and body["size"] == 200
+    # inner hits for a window of 200 maps cost 4x the list: the shown page's regions are
+    # scored from its fetched documents instead
+    assert "inner_hits" not in body["knn"]
+    assert body["_source"] is False
+    assert "similarity" not in body["knn"]  # a blend is barred after combining
+    barred = es_queries.region_list_body(
+        BackendQuery(vector=VECTOR, min_similarity=0.2, region_combine="max"), fields
+    )
+    assert barred["knn"]["similarity"] == 0.2
