@@ -274,6 +274,10 @@ def _encode_to(
     return added
 
 
+# Codes gathered in memory at a time when laying the lists out (one sequential read of the
+# scratch file per group: 10 reads of 5 GB at 562,842 maps), read LAYOUT_READ_ROWS rows at a time.
+LAYOUT_BYTES = 512 << 20
+LAYOUT_READ_ROWS = 65_536
 # faiss ends an index with its inverted lists; an empty ArrayInvertedLists is written as these
 # fields (fourcc, nlist, code size, "sprs" and an empty list of sizes)
 _LISTS_FOURCC = b"ilar"
@@ -282,7 +286,11 @@ _LISTS_FOURCC = b"ilar"
 def _write_lists(path: Path, index: Any, scratch: Path, list_of: np.ndarray) -> None:
     """Write ``index`` (trained, no vectors yet) holding the scratch file's codes: its header as
     faiss serialises it, then the lists in faiss's "full" layout (every list's size, then each
-    list's codes followed by its ids, the region row numbers)."""
+    list's codes followed by its ids, the region row numbers).
+
+    The lists are gathered a group at a time (``LAYOUT_BYTES`` of codes) by reading the scratch
+    file sequentially once per group: a list's codes lie spread over the whole file, and picking
+    them out row by row would read it at random, a seek a code once the file is not cached."""
     import faiss
 
     code_size, nlist, total = int(index.code_size), int(index.nlist), len(list_of)
@@ -294,23 +302,34 @@ def _write_lists(path: Path, index: Any, scratch: Path, list_of: np.ndarray) -> 
         raise RuntimeError("faiss wrote the index's lists in a layout this build does not know")
     sizes = np.bincount(list_of, minlength=nlist).astype("<u8")
     rows = np.argsort(list_of, kind="stable")  # row numbers list by list, ascending within one
-    codes = (
-        np.memmap(scratch, np.uint8, "r", shape=(total, code_size))
-        if total
-        else np.zeros((0, code_size), np.uint8)
-    )
-    with path.open("wb") as out:
+    place = np.empty(total, np.int64)  # each row's position in that order
+    place[rows] = np.arange(total)
+    ends = np.cumsum(sizes.astype(np.int64))
+    with path.open("wb") as out, scratch.open("rb") as codes:
         out.write(serialised[: -len(empty)])
         out.write(_LISTS_FOURCC + struct.pack("<QQ", nlist, code_size) + b"full")
         out.write(struct.pack("<Q", nlist) + sizes.tobytes())
-        start = 0
-        for size in sizes.tolist():
-            if size:
-                part = rows[start : start + size]
-                out.write(codes[part].tobytes())
-                out.write(part.astype("<i8").tobytes())
-                start += size
-    del codes
+        first = 0  # the group's first list
+        while first < nlist:
+            low = int(ends[first - 1]) if first else 0
+            last = int(np.searchsorted(ends, low + LAYOUT_BYTES // code_size, side="right"))
+            last = max(first + 1, last)
+            last = min(last, nlist)
+            high = int(ends[last - 1])
+            group = np.empty((high - low, code_size), np.uint8)
+            codes.seek(0)
+            for start in range(0, total, LAYOUT_READ_ROWS):
+                block = np.frombuffer(codes.read(LAYOUT_READ_ROWS * code_size), np.uint8)
+                block = block.reshape(-1, code_size)
+                target = place[start : start + len(block)]
+                inside = (target >= low) & (target < high)
+                group[target[inside] - low] = block[inside]
+            for number in range(first, last):
+                begin, finish = (int(ends[number - 1]) if number else 0), int(ends[number])
+                if finish > begin:
+                    out.write(group[begin - low : finish - low].tobytes())
+                    out.write(rows[begin:finish].astype("<i8").tobytes())
+            first = last
 
 
 def publication(built: Built, database: Path) -> tuple[str, Path, str]:

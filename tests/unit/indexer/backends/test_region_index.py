@@ -147,9 +147,15 @@ def test_a_new_process_serves_its_first_query_from_the_published_index_and_its_t
         backend.close()
 
 
-def test_the_streamed_build_writes_the_file_faiss_would_write(tmp_path: Path) -> None:
+@pytest.mark.parametrize("group_bytes", [512 << 20, 3 * DIMS], ids=["one-group", "many-groups"])
+def test_the_streamed_build_writes_the_file_faiss_would_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_bytes: int
+) -> None:
     import faiss
 
+    # many groups: a list gathered in several reads, lists longer than a group, 7-row reads
+    monkeypatch.setattr(region_index, "LAYOUT_BYTES", group_bytes)
+    monkeypatch.setattr(region_index, "LAYOUT_READ_ROWS", 7)
     path = tmp_path / "index.sqlite"
     backend = indexed(path)
     backend.write(documents())
