@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -36,6 +36,27 @@ class OcrEngine(Protocol):
     def read(self, tile: np.ndarray) -> list[EngineLine]:
         """Text lines of one RGB tile (uint8, height × width × 3)."""
         ...
+
+
+@runtime_checkable
+class TwoStepEngine(OcrEngine, Protocol):
+    """An engine that finds lines and reads them in separate steps. Overlapping tiles find most
+    labels twice; the reader then recognises each line once (recognition is most of the cost)."""
+
+    def detect(self, tile: np.ndarray) -> list[Quad]:
+        """Corners of the text lines in one RGB tile (tile pixels), nothing read yet."""
+        ...
+
+    def recognize(self, tile: np.ndarray, quads: list[Quad]) -> list[EngineLine]:
+        """The lines at ``quads`` of ``tile``, read (one per quad, in order; an empty text with
+        score 0 where nothing legible is there)."""
+        ...
+
+
+def reads_in_two_steps(engine: OcrEngine) -> TypeGuard[TwoStepEngine]:
+    """Whether ``engine`` can detect and recognise separately (an engine in a child process says
+    so for the engine it runs)."""
+    return isinstance(engine, TwoStepEngine) and bool(getattr(engine, "two_step", True))
 
 
 ENGINES: dict[str, str] = {

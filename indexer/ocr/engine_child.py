@@ -1,5 +1,6 @@
-"""The child process of ``indexer.ocr.isolated``: load one engine, then read tiles from stdin
-and answer on stdout until stdin ends. Frames are an 8-byte length and a pickle, in both
+"""The child process of ``indexer.ocr.isolated``: load one engine, then answer requests (read a
+tile; or detect lines in a tile, recognise lines of a tile, for a ``TwoStepEngine``) from stdin
+on stdout until stdin ends. Frames are an 8-byte length and a pickle, in both
 directions (parent and child are the same program: nothing untrusted is unpickled)."""
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def _read_frame(stream: BinaryIO) -> Any | None:
 
 
 def serve(spec: str, threads: int) -> None:
-    """Load the engine and answer tiles until the input ends."""
-    from indexer.ocr.engine import OcrUnavailable, load_engine
+    """Load the engine and answer requests until the input ends."""
+    from indexer.ocr.engine import OcrUnavailable, load_engine, reads_in_two_steps
 
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # engines' stray prints go to stderr
@@ -57,14 +58,21 @@ def serve(spec: str, threads: int) -> None:
     except OcrUnavailable as exc:
         reply("unavailable", str(exc))
         return
-    reply("ready", engine.name)
-    while (tile := _read_frame(requests)) is not None:
+    reply("ready", (engine.name, reads_in_two_steps(engine)))
+    while (request := _read_frame(requests)) is not None:
+        step, tile, quads = request
         try:
-            lines = engine.read(tile)
+            answer: Any
+            if step == "read" or not reads_in_two_steps(engine):
+                answer = engine.read(tile)
+            elif step == "detect":
+                answer = engine.detect(tile)
+            else:
+                answer = engine.recognize(tile, quads)
         except Exception as exc:  # noqa: BLE001 - the parent decides what a failure costs
             reply("error", f"{type(exc).__name__}: {exc}")
         else:
-            reply("ok", lines)
+            reply("ok", answer)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.ocr.engine import EngineLine, OcrUnavailable
+from indexer.ocr.engine import EngineLine, OcrUnavailable, Quad
 from indexer.ocr.engine_child import decode_frame, encode_frame, frame_length
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ class EngineFailed(RuntimeError):
 
 
 class IsolatedEngine:
-    """``OcrEngine`` whose ``read`` runs ``load_engine(spec, threads)`` in a child process."""
+    """``OcrEngine`` whose ``read`` runs ``load_engine(spec, threads)`` in a child process; a
+    ``TwoStepEngine`` (``two_step``) when the engine there is one."""
 
     def __init__(self, spec: str, threads: int = 1, tile_timeout: float = TILE_TIMEOUT_S) -> None:
         """Start the child and load the engine (``OcrUnavailable`` when it cannot run here)."""
@@ -49,11 +50,27 @@ class IsolatedEngine:
         self.crashes = 0  # children lost so far (each cost one image its words)
         self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self.two_step = False
         self.name = self._start()
         atexit.register(self.close)
 
     def read(self, tile: np.ndarray) -> list[EngineLine]:
         """Text lines of one RGB tile, read by the child (restarted first if the last one died)."""
+        lines: list[EngineLine] = self._ask("read", tile, [])
+        return lines
+
+    def detect(self, tile: np.ndarray) -> list[Quad]:
+        """Corners of the text lines in one RGB tile, found by the child (``two_step`` only)."""
+        quads: list[Quad] = self._ask("detect", tile, [])
+        return quads
+
+    def recognize(self, tile: np.ndarray, quads: list[Quad]) -> list[EngineLine]:
+        """The lines at ``quads`` of ``tile``, read by the child (``two_step`` only)."""
+        lines: list[EngineLine] = self._ask("recognize", tile, quads)
+        return lines
+
+    def _ask(self, step: str, tile: np.ndarray, quads: list[Quad]) -> Any:
+        """The child's answer to one request (restarted first if the last one died)."""
         with self._lock:
             if self._child is None:
                 name = self._start()
@@ -62,15 +79,14 @@ class IsolatedEngine:
             child = self._child
             assert child is not None and child.stdin is not None and child.stdout is not None
             try:
-                child.stdin.write(encode_frame(np.ascontiguousarray(tile)))
+                child.stdin.write(encode_frame((step, np.ascontiguousarray(tile), quads)))
                 child.stdin.flush()
                 kind, payload = self._receive(child, self.tile_timeout)
             except (OSError, EOFError, TimeoutError) as exc:
                 raise EngineCrashed(self._bury(child, exc)) from None
         if kind == "error":
             raise EngineFailed(str(payload))
-        lines: list[EngineLine] = payload
-        return lines
+        return payload
 
     def close(self) -> None:
         """Stop the child (it also exits by itself when this process goes away)."""
@@ -104,7 +120,8 @@ class IsolatedEngine:
             child.wait()
             raise OcrUnavailable(str(payload))
         self._child = child
-        return str(payload)
+        name, self.two_step = payload
+        return str(name)
 
     @staticmethod
     def _receive(child: subprocess.Popen[bytes], timeout: float) -> tuple[str, Any]:

@@ -13,7 +13,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-from indexer.ocr.engine import EngineLine, load_engine
+from indexer.ocr.engine import EngineLine, Quad, TwoStepEngine, load_engine
 from indexer.synthetic.lettering import font
 
 # The top-left MARK_SIZE × MARK_SIZE pixels of an image (so of its first tile) in one of these
@@ -38,11 +38,28 @@ class CrashingEngine:
 
     def read(self, tile: np.ndarray) -> list[EngineLine]:
         """The inner engine's lines, unless the tile carries a mark."""
-        corner = tile[:MARK_SIZE, :MARK_SIZE].reshape(-1, 3)
-        for how, colour in MARKS.items():
-            if corner.shape[0] == MARK_SIZE * MARK_SIZE and (corner == colour).all():
-                _fail(how)
+        _fail_if_marked(tile)
         return self._inner.read(tile)
+
+    def detect(self, tile: np.ndarray) -> list[Quad]:
+        """The inner engine's line corners, unless the tile carries a mark (the reader's first
+        step: RapidOCR reads in two)."""
+        _fail_if_marked(tile)
+        assert isinstance(self._inner, TwoStepEngine)
+        return self._inner.detect(tile)
+
+    def recognize(self, tile: np.ndarray, quads: list[Quad]) -> list[EngineLine]:
+        """The inner engine's lines at ``quads``, unless the tile carries a mark."""
+        _fail_if_marked(tile)
+        assert isinstance(self._inner, TwoStepEngine)
+        return self._inner.recognize(tile, quads)
+
+
+def _fail_if_marked(tile: np.ndarray) -> None:
+    corner = tile[:MARK_SIZE, :MARK_SIZE].reshape(-1, 3)
+    for how, colour in MARKS.items():
+        if corner.shape[0] == MARK_SIZE * MARK_SIZE and (corner == colour).all():
+            _fail(how)
 
 
 def _fail(how: str) -> None:

@@ -43,7 +43,22 @@ def test_the_child_reads_like_the_engine_and_is_reused(isolated: IsolatedEngine)
     assert _texts(isolated, "Chesapeake") == ["Chesapeake"]
     assert _texts(isolated, "Elmouth") == ["Elmouth"]
     assert isolated.read(_tile(None)) == []
+    # RapidOCR detects and recognises in two steps, through the child as well
+    assert isolated.two_step
+    tile = _tile("Chesapeake")
+    quads = isolated.detect(tile)
+    assert [line.text for line in isolated.recognize(tile, quads)] == ["Chesapeake"]
     assert _child_pid(isolated) == pid  # one child, one engine load, for every tile
+
+
+def test_an_engine_that_reads_whole_tiles_only_is_read_that_way_through_the_child() -> None:
+    engine = IsolatedEngine("tests.unit.indexer.ocr.test_reader:PluginEngine")
+    try:
+        assert not engine.two_step
+        words = read_map_text(sheet("Chesapeake"), engine, ReaderSettings()).words
+        assert [word.text for word in words] == ["Plugged"]
+    finally:
+        engine.close()
 
 
 @pytest.mark.parametrize(("mark", "signal_name"), [("abort", "SIGABRT"), ("segfault", "SIGSEGV")])

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from indexer.evaluation.map_text import iou
 from indexer.ocr import OcrUnavailable, ReaderSettings, load_engine, read_map_text
-from indexer.ocr.engine import EngineLine
+from indexer.ocr.engine import EngineLine, OcrEngine, Quad, TwoStepEngine
 from indexer.ocr.reader import fit_boxes_to_ink
 from indexer.records import MapWord
 from indexer.synthetic.lettering import font
@@ -62,6 +62,93 @@ def test_a_label_across_a_tile_edge_is_read_once_with_its_box(engine_name, reque
     assert len(found) == 1, outcome.words
     assert iou(found[0].box, truth) >= 0.5
     assert 0.6 <= found[0].score <= 1
+
+
+class ReadOnly:
+    """An engine that only reads whole tiles (no separate steps)."""
+
+    def __init__(self, inner: OcrEngine) -> None:
+        self.inner, self.name = inner, inner.name
+
+    def read(self, tile: np.ndarray) -> list[EngineLine]:
+        return self.inner.read(tile)
+
+
+class CountingSteps:
+    """RapidOCR in two steps, counting the lines it finds and the lines it is asked to read."""
+
+    def __init__(self, inner: TwoStepEngine) -> None:
+        self.inner, self.name = inner, inner.name
+        self.found = self.recognised = 0
+
+    def read(self, tile: np.ndarray) -> list[EngineLine]:
+        raise AssertionError("a two-step engine is asked to detect, then recognise")
+
+    def detect(self, tile: np.ndarray) -> list[Quad]:
+        quads = self.inner.detect(tile)
+        self.found += len(quads)
+        return quads
+
+    def recognize(self, tile: np.ndarray, quads: list[Quad]) -> list[EngineLine]:
+        self.recognised += len(quads)
+        return self.inner.recognize(tile, quads)
+
+
+def test_a_label_found_in_two_overlapping_tiles_is_recognised_once(rapidocr):
+    """The label lies whole in the first two tiles' overlap: both find it, it is read once."""
+    image, truth = _map_with_word()
+    draw = ImageDraw.Draw(image)
+    draw.text((760, 200), "Elmouth", fill=(60, 50, 40), font=font(30))  # in tiles 1 and 2
+    counting = CountingSteps(rapidocr)
+    outcome = read_map_text(image, counting)
+    texts = [word.text.casefold() for word in outcome.words]
+    assert texts.count("elmouth") == 1 and texts.count(WORD.casefold()) == 1, outcome.words
+    assert counting.found > counting.recognised == len(outcome.words)
+    # the same words as reading every tile whole (an engine without the two steps)
+    tile_by_tile = read_map_text(image, ReadOnly(rapidocr))
+    assert sorted(w.text for w in tile_by_tile.words) == sorted(w.text for w in outcome.words)
+    found = next(w for w in outcome.words if w.text.casefold() == WORD.casefold())
+    assert iou(found.box, truth) >= 0.5
+
+
+def test_two_names_run_into_a_line_wider_than_the_tile_overlap_are_read(rapidocr):
+    """Two town names close together are one line to the detector, 380 px wide (more than the
+    320-px overlap) across the first tile's right edge and the second's left edge: whole in no
+    tile, its pieces are joined and read."""
+    image = _small_sheet().resize((2400, 1200))
+    draw = ImageDraw.Draw(image)
+    ink = (60, 50, 40)
+    for symbol_x, name_x, name in ((660, 680, "Villemor"), (850, 870, "Berdunar")):
+        draw.ellipse([symbol_x, 318, symbol_x + 12, 330], outline=ink, width=2)
+        draw.text((name_x, 300), name, fill=ink, font=font(40))
+    assert draw.textbbox((870, 300), "Berdunar", font=font(40))[2] > 1024  # crosses the edge
+    texts = [word.text for word in read_map_text(image, rapidocr).words]
+    assert "Villemor" in texts and "Berdunar" in texts, texts
+
+
+def test_steep_labels_among_houses_are_found_on_turned_copies(rapidocr):
+    """PP-OCR's detector misses names turned 40–50° across a town's houses; the turned copies
+    find them (without them, neither is read)."""
+    rng = np.random.default_rng(0)
+    image = Image.new("RGB", (1000, 1000), (150, 195, 120))
+    draw = ImageDraw.Draw(image)
+    for row in range(0, 1000, 70):
+        for col in range(-20, 1000, 55):
+            x, y = col + int(rng.integers(0, 12)), row + int(rng.integers(0, 10))
+            wall = [(200, 170, 140), (235, 225, 200)][int(rng.integers(0, 2))]
+            draw.rectangle([x, y + 18, x + 38, y + 55], fill=wall)
+            draw.polygon([(x - 3, y + 18), (x + 19, y), (x + 41, y + 18)], fill=(200, 40, 30))
+    for name, angle, xy in (("Mormouth", 45, (120, 100)), ("Fentor", -38, (600, 600))):
+        stamp = Image.new("L", (330, 60), 0)
+        ImageDraw.Draw(stamp).text((6, 8), name, fill=255, font=font(30))
+        stamp = stamp.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+        image.paste((40, 35, 30), xy, stamp)
+    level_only = read_map_text(image, rapidocr, ReaderSettings(turned_scale=0)).words
+    words = read_map_text(image, rapidocr).words
+    assert not {"Mormouth", "Fentor"} & {word.text for word in level_only}, level_only
+    assert {"Mormouth", "Fentor"} <= {word.text for word in words}, words
+    mormouth = next(word for word in words if word.text == "Mormouth")
+    assert iou(mormouth.box, (139, 235, 112, 120)) >= 0.5  # where the stamp's ink is
 
 
 def test_boxes_are_in_full_resolution_pixels_when_the_image_was_fetched_smaller(rapidocr):
@@ -129,6 +216,26 @@ def test_a_town_symbol_and_an_i_read_as_l_are_mended():
     # the symbol's character is not part of the word's box: "olsham" (from the 10th of 15
     # characters) starts after its "o"
     assert words[1].box[0] == int(10 + 100 * 10 / 15)
+
+
+def test_two_names_read_as_one_word_are_cut_at_the_second_town_symbol():
+    class RunTogether:
+        name = "run-together"
+
+        def read(self, tile: np.ndarray) -> list[EngineLine]:
+            quad = ((10.0, 10.0), (150.0, 10.0), (150.0, 30.0), (10.0, 30.0))
+            low = ((10.0, 50.0), (190.0, 50.0), (190.0, 70.0), (10.0, 70.0))
+            return [
+                EngineLine("PortvenOTorlan", quad, 0.9),
+                EngineLine("YarrosvilleBelport gQuinyar MacDonald", low, 0.9),
+            ]
+
+    words = read_map_text(_small_sheet(), RunTogether()).words
+    texts = [word.text for word in words]
+    assert texts == ["Portven", "Torlan", "Yarrosville", "Belport", "Quinyar", "MacDonald"]
+    # each name boxed by its own letters: "Torlan" is the last 6 of 14 characters
+    assert words[1].box[0] == int(10 + 140 * 8 / 14) and words[1].box[0] + words[1].box[2] == 150
+    assert words[0].box[0] + words[0].box[2] <= words[1].box[0]
 
 
 def test_word_boxes_shrink_to_their_lettering():
