@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
-from indexer.ocr.engine import EngineLine, OcrEngine, TwoStepEngine, reads_in_two_steps
+from indexer.ocr.engine import EngineLine, OcrEngine, Quad, TwoStepEngine, reads_in_two_steps
 from indexer.ocr.turned import TURNS, quad_angle, turn_image
 from indexer.records import MapWord
 
@@ -46,6 +47,10 @@ _SYMBOL_PREFIX = re.compile(
 _I_READ_AS_L = re.compile(r"^l(?=[b-df-hj-km-np-tv-xz])")
 _SYMBOLS = "oO0°•·"  # how a town's circle symbol reads
 _RUN_MIN = 4  # letters of a name before the next one (run together) starts
+# A steep line found on a turned copy must be this many times longer than high: names of 4+
+# letters are; near-square boxes (soundings, symbols, clutter) have no reading direction and were
+# 95% of what the copies found on a dense development chart (1,681 lines for 26 steep labels).
+_STEEP_ELONGATION = 2.0
 _LEVEL = 3.0  # degrees: a line turned less is level (its quad is its box)
 _SPACED_LETTERS = 3  # a line of at least this many single capitals is one letter-spaced name
 _EDGE_PUNCTUATION = "\"'.,;:!?()[]{}<>«»“”‘’-—_|/\\*~`"
@@ -276,6 +281,8 @@ def _detect_steep(
             if inside[y0 : y0 + size, x0 : x0 + size].any()  # not only the filled corners
         ]
         for placed in _detect(turned, engine, tiles, size):
+            if _elongation(placed.line.quad) < _STEEP_ELONGATION:
+                continue
             x0, y0 = placed.origin
             quad = back(tuple((x + x0, y + y0) for x, y in placed.line.quad))  # type: ignore[arg-type]
             angle = quad_angle(quad)
@@ -283,6 +290,11 @@ def _detect_steep(
             if settings.steep <= abs(angle) <= 90 and angle * turn < 0:
                 steep.append(_Placed(EngineLine("", quad, 0.0), _bounds(quad), (0, 0)))
     return steep
+
+
+def _elongation(quad: Quad) -> float:
+    """How many times longer a line is along its reading direction than across it."""
+    return math.dist(quad[0], quad[1]) / max(math.dist(quad[1], quad[2]), 1e-6)
 
 
 def _home(
