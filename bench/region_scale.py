@@ -374,10 +374,11 @@ class StageTimes:
         return found
 
 
-def evict(directory: Path) -> None:
-    """Drop this collection's files (only these) from the page cache: a cold start."""
+def evict(directory: Path, only: str | None = None) -> None:
+    """Drop this collection's files (only these; or only the one named ``only``) from the page
+    cache: a cold start. A build's temporary files are left alone."""
     for path in directory.iterdir():
-        if path.is_file():
+        if path.is_file() and not path.name.endswith(".tmp") and only in (None, path.name):
             with path.open("rb") as handle:
                 os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
@@ -464,6 +465,72 @@ def search_embedded(args: argparse.Namespace) -> dict[str, Any]:
         "memory_after_queries": memory,
         "semantic_with_regions_exact_streaming": exact,
         "queries": len(vectors),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def region_reads(args: argparse.Namespace) -> dict[str, Any]:
+    """The two region costs that grow with the collection, measured on a written file without
+    needing its region index: reading ``--candidates`` random maps' stored regions (what one
+    query rescores) on 1 and on ``--read-threads`` connections, from an evicted page cache and
+    again warm; and the filter bitmap over every region row (per-row owner lookup, as before,
+    against one flag per map's run of rows)."""
+    import sqlite3
+
+    path = Path(args.dir) / "index.sqlite"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    size = int(conn.execute("SELECT max(docno) FROM docs").fetchone()[0]) + 1
+    rng = np.random.default_rng(17)
+    vector = unit(rng.standard_normal(args.dims))
+    configs = sorted({1, *args.read_threads})
+    readers = {t: embedded_regions.StoredRegionReader(path, t) if t > 1 else None for t in configs}
+    cold: dict[int, list[float]] = {t: [] for t in configs}
+    warm: dict[int, list[float]] = {t: [] for t in configs}
+    for _ in range(args.read_sets):  # the same maps for every thread count, each from cold
+        docnos = np.sort(rng.choice(np.arange(1, size), args.candidates, replace=False)).tolist()
+        for threads in configs:
+            evict(Path(args.dir), "index.sqlite")
+            for times in (cold[threads], warm[threads]):
+                started = time.perf_counter()
+                embedded_regions.StoredScores(conn, docnos, vector, readers[threads])
+                times.append((time.perf_counter() - started) * 1000)
+    for reader in readers.values():
+        if reader is not None:
+            reader.close()
+    reads = {
+        f"read_threads_{t}": {
+            "cold_p50_ms": round(statistics.median(cold[t]), 1),
+            "cold_p90_ms": percentiles(cold[t])["p90_ms"],
+            "warm_p50_ms": round(statistics.median(warm[t]), 1),
+        }
+        for t in configs
+    }
+    # the filter bitmap: the index's owner array as the build lays it out (one run per map)
+    counts = np.array([regions_of(n) for n in range(size)], np.int64)
+    owner = np.repeat(np.arange(size, dtype=np.int32), counts)
+    built = region_index.RegionIndex(token="", seq=0, index=None, owner=owner, maps=size)
+    built.passing_rows(np.ones(size, bool))  # the runs, found once per index
+    per_row, per_run = [], []
+    for _ in range(args.read_sets):
+        allowed = rng.random(size) < 0.1
+        started = time.perf_counter()
+        passing = np.zeros(len(owner), bool)
+        inside = owner < len(allowed)
+        passing[inside] = allowed[owner[inside]]
+        np.packbits(passing, bitorder="little")
+        per_row.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        np.packbits(built.passing_rows(allowed), bitorder="little")
+        per_run.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return {
+        "maps": size - 1,
+        "candidates": args.candidates,
+        "sets": args.read_sets,
+        "stored_region_reads": reads,
+        "filter_bitmap_rows": len(owner),
+        "filter_bitmap_per_row_lookup_p50_ms": round(statistics.median(per_row), 1),
+        "filter_bitmap_per_map_run_p50_ms": round(statistics.median(per_run), 1),
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
 
@@ -691,7 +758,11 @@ def elasticsearch(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phase", choices=["build", "search", "region-index", "es"], required=True)
+    parser.add_argument(
+        "--phase", choices=["build", "search", "region-index", "reads", "es"], required=True
+    )
+    parser.add_argument("--candidates", type=int, default=363, help="reads phase: maps a query")
+    parser.add_argument("--read-sets", type=int, default=10, help="reads phase: repetitions")
     parser.add_argument(
         "--nprobe", type=int, nargs="+", default=[region_index.NPROBE_MIN], help="sweep these"
     )
@@ -734,6 +805,8 @@ def main() -> None:
         report = build_embedded(args)
     elif args.phase == "search":
         report = search_embedded(args)
+    elif args.phase == "reads":
+        report = region_reads(args)
     elif args.phase == "region-index":
         report = rebuild_region_index(args)
     else:

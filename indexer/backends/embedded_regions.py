@@ -28,8 +28,10 @@ CREATE TABLE IF NOT EXISTS regions (
 # A region matrix with more dead rows than live ones is compacted on the next load.
 COMPACT_FRACTION = 0.5
 # Candidate maps whose stored regions are read on several connections at once (fewer: on the
-# query's own): READ_THREADS of them, each reading a run of the sorted docnos.
-READ_THREADS = 8
+# query's own): READ_THREADS of them, each reading a run of the sorted docnos. At 562,842 maps,
+# 363 maps from an evicted 21 GB file: 172 ms on 1 connection, 111 on 2, 85 on 4, 85 on 8 (warm:
+# 14, 12, 14, 18 ms; docs/benchmarks.md "Regions").
+READ_THREADS = 4
 PARALLEL_READ_MIN = 64
 
 
