@@ -40,6 +40,7 @@ from indexer.training.tiles import (
     cached_tile_pair_set,
 )
 from indexer.training.trainer import EpochLog, TrainConfig, Trainer
+from indexer.training.vit_resize import load_resized
 
 #: Seeds of the worlds the demo model trains and validates on. The demo collection
 #: (``mapsearch demo``) and the gold sets use other seeds, so evaluation is held out.
@@ -51,16 +52,19 @@ IMAGE_SIZE = 128
 MODEL_ID_PREFIX = "demo-clip"  # the embedder treats ids starting with "demo" as the demo model
 
 
-def demo_model_cfg(image_size: int = IMAGE_SIZE) -> dict[str, Any]:
-    """open_clip config of the demo CLIP: ViT 3 layers × 128 wide with 4×4 patches (32 px at
-    128 px: cheap enough to train on 2 shared cores), text 3 × 128 over 24 tokens."""
+def demo_model_cfg(image_size: int = IMAGE_SIZE, patch_size: int | None = None) -> dict[str, Any]:
+    """open_clip config of the demo CLIP: ViT 3 layers × 128 wide, by default with 4×4 patches
+    (32 px at 128 px: cheap enough to train on 2 shared cores), text 3 × 128 over 24 tokens."""
+    patch = patch_size or image_size // 4
+    if image_size % patch:
+        raise ValueError(f"image size {image_size} is not a whole number of {patch} px patches")
     return {
         "embed_dim": 128,
         "vision_cfg": {
             "image_size": image_size,
             "layers": 3,
             "width": 128,
-            "patch_size": image_size // 4,
+            "patch_size": patch,
             "head_width": 32,
         },
         "text_cfg": {
@@ -128,7 +132,8 @@ def train_demo_model(
     minutes: float = 5.0,
     train_size: int = 8000,
     val_size: int = 500,
-    image_size: int = IMAGE_SIZE,
+    image_size: int | None = None,
+    patch_size: int | None = None,
     cache_dir: str | Path | None = None,
     work_dir: str | Path | None = None,
     config: TrainConfig | None = None,
@@ -142,12 +147,45 @@ def train_demo_model(
     """Train the demo CLIP from scratch, or go on training the checkpoint folder ``base``, and
     write checkpoint + model card to ``out_dir``.
 
+    ``image_size`` and ``patch_size`` set the vision tower's input and patch size (default: the
+    base's, else 128 px with 32 px patches); a base of another geometry is carried over with its
+    patch embedding resampled and its positional grid interpolated (``vit_resize``).
     ``tile_sheets`` > 0 mixes region pairs into the whole-map pairs: the ``tile_grid`` tiles and
     ornament crops of that many large-format sheets (``indexer.training.tiles``), validated with
     the tiles of ``tile_val_sheets`` other sheets. Returns the summary written to
     ``metrics.json``. Same seed and sizes → same data and initialisation; the wall-clock budget
     decides how many steps run."""
     torch.manual_seed(seed)
+    if base is None:
+        image_size = image_size or IMAGE_SIZE
+        model_cfg = demo_model_cfg(image_size, patch_size)
+        model = build_model(model_cfg)
+        pre = default_preprocess_cfg(image_size)
+        base_note = "Trained from scratch (no pretrained weights exist offline)"
+    else:
+        base_dir = DEMO_MODEL_DIR if str(base) == "demo" else Path(base)
+        model, pre, base_id = load_demo_checkpoint(base_dir)
+        model_cfg = read_config(base_dir)["model_cfg"]
+        base_note = f"Trained on from {base_id} ({base_dir})"
+        vision = model_cfg["vision_cfg"]
+        was = (int(vision["image_size"]), int(vision["patch_size"]))
+        image_size = image_size or was[0]
+        patch = patch_size or was[1]
+        if image_size % patch:
+            raise ValueError(f"image size {image_size} is not a whole number of {patch} px patches")
+        if (image_size, patch) != was:
+            model_cfg = {
+                **model_cfg,
+                "vision_cfg": {**vision, "image_size": image_size, "patch_size": patch},
+            }
+            resized = build_model(model_cfg)
+            load_resized(resized, model.state_dict())
+            model, pre = resized, {**pre, "size": image_size}
+            base_note += (
+                f", its vision tower carried from {was[0]} px input / {was[1]} px patches to"
+                f" {image_size} px / {patch} px (patch embedding resampled, positional grid"
+                " interpolated)"
+            )
     cache = Path(cache_dir) if cache_dir else None
     train = world_pairs(train_size, TRAIN_WORLD_SEED + 10 * seed, image_size, cache, TRAIN_START)
     val = world_pairs(val_size, VAL_WORLD_SEED + 10 * seed, image_size, cache, VAL_START)
@@ -184,17 +222,6 @@ def train_demo_model(
         patience=1000,
         seed=seed,
     )
-    if base is None:
-        model_cfg = demo_model_cfg(image_size)
-        model = build_model(model_cfg)
-        pre = default_preprocess_cfg(image_size)
-        base_note = "Trained from scratch (no pretrained weights exist offline)"
-    else:
-        base_dir = DEMO_MODEL_DIR if str(base) == "demo" else Path(base)
-        model, pre, base_id = load_demo_checkpoint(base_dir)
-        model_cfg = read_config(base_dir)["model_cfg"]
-        image_size = int(model_cfg["vision_cfg"]["image_size"])
-        base_note = f"Trained on from {base_id} ({base_dir})"
     trainer = Trainer(
         model,
         train,
@@ -212,6 +239,18 @@ def train_demo_model(
         f"{MODEL_ID_PREFIX}/{weights_digest(model)}"  # "name/digest", as the embedder expects
     )
     save_checkpoint(model, model_cfg, pre, model_id, out_dir)
+    vision = model_cfg["vision_cfg"]
+    run_args = [
+        *([f"--base {base}"] if base is not None else []),
+        *([f"--image-size {vision['image_size']}"] if image_size != IMAGE_SIZE else []),
+        *([f"--patch-size {vision['patch_size']}"] if patch_size else []),
+        *(
+            [f"--tile-sheets {tile_sheets} --tile-val-sheets {tile_val_sheets}"]
+            if tile_sheets
+            else []
+        ),
+        *([f"--train-size {train_size}"] if base is not None or tile_sheets else []),
+    ]
     write_model_card(
         out_dir,
         model_id=model_id,
@@ -264,14 +303,7 @@ def train_demo_model(
             "Augmentation: random crops keeping ≥ 80 % of each side, brightness/contrast ±10 %; "
             "no flips, no hue jitter.",
             "Reproduce: `mapsearch train-demo-model --seed 0 --minutes N` (the budget decides the "
-            "step count)"
-            + (
-                f"; this run: `--base {base} --tile-sheets {tile_sheets}"
-                f" --tile-val-sheets {tile_val_sheets} --train-size {train_size}`"
-                if base is not None or tile_sheets
-                else ""
-            )
-            + ".",
+            "step count)" + (f"; this run: `{' '.join(run_args)}`" if run_args else "") + ".",
         ],
     )
     return {"model_id": model_id, "before": before, **result.summary()}

@@ -68,6 +68,27 @@ def _echo_epoch(log: Any) -> None:
     )
 
 
+def _check_geometry(base: str | None, image_size: int | None, patch_size: int | None) -> None:
+    """--image-size and --patch-size (or the base's) must tile the input with whole patches."""
+    from indexer.training.checkpoint import DEMO_MODEL_DIR, read_config
+    from indexer.training.demo import IMAGE_SIZE
+
+    size, patch = image_size or IMAGE_SIZE, patch_size or (image_size or IMAGE_SIZE) // 4
+    if base is not None:
+        try:
+            config = read_config(DEMO_MODEL_DIR if base == "demo" else Path(base))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--base") from exc
+        vision = config["model_cfg"]["vision_cfg"]
+        size = image_size or int(vision["image_size"])
+        patch = patch_size or int(vision["patch_size"])
+    if size % patch:
+        raise click.BadParameter(
+            f"a {size} px input is not a whole number of {patch} px patches",
+            param_hint="--patch-size" if patch_size else "--image-size",
+        )
+
+
 def export_beside(checkpoint_dir: Path) -> Path:
     """Write the ONNX export a torch-free server reads into ``checkpoint_dir/onnx``."""
     from indexer.model_export import export_onnx
@@ -498,6 +519,19 @@ def register(cli: click.Group) -> None:
         show_default=True,
         help="Region grid the tiles are cut on (as MAPSEARCH_REGION_GRID).",
     )
+    @click.option(
+        "--image-size",
+        type=click.IntRange(16),
+        default=None,
+        help="Vision input size in px (default: the base's, else 128).",
+    )
+    @click.option(
+        "--patch-size",
+        type=click.IntRange(1),
+        default=None,
+        help="ViT patch size in px (default: the base's, else a quarter of the input). With "
+        "--base of another geometry, its patch embedding is resampled (docs/regions.md).",
+    )
     @threads_option
     @friendly_errors
     def train_demo_command(
@@ -512,6 +546,8 @@ def register(cli: click.Group) -> None:
         tile_sheets: int,
         tile_val_sheets: int,
         tile_grid: str,
+        image_size: int | None,
+        patch_size: int | None,
         threads: int | None,
     ) -> None:
         """Reproduce the shipped demo CLIP: render the
@@ -524,6 +560,8 @@ def register(cli: click.Group) -> None:
                 parse_grid(tile_grid)
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--tile-grid") from exc
+        if image_size or patch_size:
+            _check_geometry(base, image_size, patch_size)
         from indexer.training.checkpoint import DEMO_MODEL_DIR
         from indexer.training.demo import train_demo_model
 
@@ -541,6 +579,8 @@ def register(cli: click.Group) -> None:
             tile_sheets=tile_sheets,
             tile_val_sheets=tile_val_sheets,
             tile_grid=tile_grid,
+            image_size=image_size,
+            patch_size=patch_size,
         )
         onnx_dir = export_beside(out_dir or DEMO_MODEL_DIR)
         click.echo(
