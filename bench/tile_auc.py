@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             tiles = sets[name, px]
             aucs = ornament_aucs(model, preprocess, tiles)
             mean = round(float(np.nanmean(list(aucs.values()))), 3)
+            positives = {k: sum(k in z for z in tiles[1]) for k in ATTRIBUTE_WORDS["ornaments"]}
             row = {
                 "model": spec,
                 "model_id": model_id,
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 "input": px,
                 "tiles": len(tiles[0]),
                 "auc": aucs,
+                "positives": positives,
                 "mean": mean,
             }
             report.append(row)
