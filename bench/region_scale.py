@@ -634,7 +634,7 @@ def es_queries_timed(args: argparse.Namespace, client: Any, prefix: str) -> dict
             run(BackendQuery(text="map", vector=vector, num_candidates=args.es_window))
     times: dict[str, list[float]] = {name: [] for name in variants}
     search_times: dict[str, list[float]] = {name: [] for name in variants}
-    pages: dict[str, list[list[tuple[str, Any]]]] = {name: [] for name in variants}
+    pages: dict[str, list[list[tuple[str, Any, Any]]]] = {name: [] for name in variants}
     for number, vector in enumerate(vectors[1:]):
         query = BackendQuery(text="survey", vector=vector, num_candidates=args.es_window)
         names = list(variants)
@@ -646,11 +646,15 @@ def es_queries_timed(args: argparse.Namespace, client: Any, prefix: str) -> dict
             search_times[name].append(SEARCH_MS[-1])
             pages[name].append(page)
     agree = same = 0
+    score_gap = 0.0  # the inner hits' (quantised) best-region score against the exact one
     for now, before in zip(
         pages["hybrid_with_regions"], pages["hybrid_with_regions_inner_hits_before"], strict=True
     ):
-        same += [i for i, _ in now] == [i for i, _ in before]
-        agree += sum(a == b for a, b in zip(now, before, strict=False))
+        same += [hit[0] for hit in now] == [hit[0] for hit in before]
+        agree += sum(a[:2] == b[:2] for a, b in zip(now, before, strict=False))
+        exact = {hit[0]: hit[2] for hit in now if hit[2] is not None}
+        gaps = [abs(exact[i] - s) for i, _, s in before if s is not None and i in exact]
+        score_gap = max([score_gap, *gaps])
     shown = sum(len(p) for p in pages["hybrid_with_regions"])
     return {
         "maps": maps,
@@ -660,6 +664,7 @@ def es_queries_timed(args: argparse.Namespace, client: Any, prefix: str) -> dict
         "backend_search_only": {name: percentiles(v) for name, v in search_times.items()},
         "same_page_ids": f"{same}/{args.queries}",
         "same_best_box": f"{agree}/{shown}",
+        "before_best_score_max_error": round(score_gap, 4),
         "load_average": [round(v, 2) for v in os.getloadavg()],
     }
 
@@ -670,10 +675,10 @@ def es_alias(prefix: str) -> str:
     return es_lifecycle.alias_name(prefix)
 
 
-def paged(backend: Any, query: BackendQuery, search: Any = None) -> list[tuple[str, Any]]:
+def paged(backend: Any, query: BackendQuery, search: Any = None) -> list[tuple[str, Any, Any]]:
     """What the service does for one query's first page: the lists, the first ``PAGE`` hits of
     their RRF fusion, the shown maps' documents, and each semantic hit's best regions (scored
-    from those documents when the lists left them out); returns (id, best box) of those hits."""
+    from those documents when the lists left them out); returns (id, best box, its score)."""
     from indexer.backends.region_matches import with_regions
     from webapi.search.fusion import fuse_rrf
 
@@ -684,7 +689,10 @@ def paged(backend: Any, query: BackendQuery, search: Any = None) -> list[tuple[s
     documents = backend.fetch([hit.id for hit in page])
     hits = [hit.semantic_hit for hit in page if hit.semantic_hit is not None]
     hits = with_regions(result, hits, documents)
-    return [(hit.id, hit.regions[0].box if hit.regions else None) for hit in hits]
+    return [
+        (hit.id, hit.regions[0].box, hit.regions[0].score) if hit.regions else (hit.id, None, None)
+        for hit in hits
+    ]
 
 
 INNER_HIT_FIELDS = ("x", "y", "w", "h", "level")

@@ -317,7 +317,7 @@ def whole_list_body(query: BackendQuery, fields: FieldMap) -> Body:
 
 def region_list_body(query: BackendQuery, fields: FieldMap) -> Body:
     """Maps ranked by their best region (nested kNN, score mode max). No inner hits: boxes for
-    the whole window cost 4x the list (docs/benchmarks.md "Regions"); the shown page's best
+    the whole window cost 2.5-4x the list (docs/benchmarks.md "Regions"); the shown page's best
     regions are scored from its fetched documents instead (``region_matches.with_regions``)."""
     assert query.vector is not None and fields.region_vector is not None
     knn = knn_clause(

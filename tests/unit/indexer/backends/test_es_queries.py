@@ -271,7 +271,7 @@ def test_the_region_list_ranks_maps_without_fetching_their_regions() -> None:
     query = BackendQuery(vector=VECTOR, num_candidates=200, min_similarity=0.2)
     body = es_queries.region_list_body(query, fields)
     assert body["knn"]["field"] == "regions.vector" and body["size"] == 200
-    # inner hits for a window of 200 maps cost 4x the list: the shown page's regions are
+    # inner hits for a window of 200 maps cost 2.5-4x the list: the shown page's regions are
     # scored from its fetched documents instead
     assert "inner_hits" not in body["knn"]
     assert body["_source"] is False
