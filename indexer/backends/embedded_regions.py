@@ -4,6 +4,7 @@ owned by a docno, so a map's semantic score can take its best region (docs/regio
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -241,9 +242,17 @@ class StoredRegionReader:
         self._busy_timeout = busy_timeout
         self._conns: list[sqlite3.Connection] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._pid = os.getpid()
+        self._inherited: list[tuple[list[sqlite3.Connection], ThreadPoolExecutor | None]] = []
 
     def rows(self, docnos: Sequence[int]) -> list[StoredRow]:
         """The stored rows of these maps (sorted docnos: each connection reads a run of them)."""
+        if self._pid != os.getpid():
+            # a forked child (a pre-forking server or worker): SQLite connections opened before
+            # fork() must not be used (nor closed) in the child, so open its own; the parent's
+            # are kept referenced, never touched
+            self._inherited.append((self._conns, self._pool))
+            self._conns, self._pool, self._pid = [], None, os.getpid()
         if not self._conns:
             self._conns = [
                 sqlite3.connect(

@@ -4,7 +4,9 @@ regions while no index exists yet."""
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -219,4 +221,35 @@ def test_the_filter_bitmap_lets_through_exactly_the_allowed_maps_regions(tmp_pat
             token="t", seq=0, index=built.index, owner=owner[::-1].copy(), maps=built.maps
         )
         assert np.array_equal(shuffled.passing_rows(allowed), expected[::-1])
+    backend.close()
+
+
+def _rows_in_child(
+    reader: embedded_regions.StoredRegionReader, docnos: list[int], out: Any
+) -> None:
+    out.put((len(reader.rows(docnos)), [id(conn) for conn in reader._conns]))
+
+
+def test_a_forked_process_reads_stored_regions_on_its_own_connections(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite"
+    backend = indexed(path)
+    backend.write(documents())
+    docnos = [int(d) for (d,) in backend._conn.execute("SELECT docno FROM regions")]
+    reader = embedded_regions.StoredRegionReader(path, 3)
+    assert len(reader.rows(docnos)) == MAPS  # the parent's threads and connections exist now
+    parents = {id(conn) for conn in reader._conns}
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_rows_in_child, args=(reader, docnos, out))
+    child.start()
+    child.join(30)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+    assert not hung, "the forked child waited forever on its parent's reader threads"
+    read, used = out.get(timeout=5)
+    assert read == MAPS
+    # SQLite: a connection opened before fork() must not be used in the child
+    assert len(used) == 3 and not parents & set(used)
+    reader.close()
     backend.close()
