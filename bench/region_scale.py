@@ -7,7 +7,9 @@ combination, index size, build rate and memory.
 Phases, so the build can run at low priority outside the bench lock and the timing inside it:
 ``--phase build`` writes the embedded index under ``--dir`` and builds its whole-map and region
 indexes, then computes the exact answers by one streaming pass over the stored regions;
-``--phase search`` times queries on it in a fresh process; ``--phase es`` loads Elasticsearch
+(``--resume``: of a file already written); ``--phase search`` times queries on it in a fresh
+process (``--cold``: also from an evicted page cache); ``--phase reads`` times the candidates'
+stored-region reads and the filter bitmap on a written file; ``--phase es`` loads Elasticsearch
 (``--es-url``, ``--es-maps``, ``--es-region-options``) and times hybrid queries.
 Region vectors are generated a batch at a time (seeded per batch): no float32 matrix of every
 region is ever held, by the bench or by the backend."""
