@@ -4,6 +4,8 @@ full-resolution pixels, and images that cannot be read giving no words and a war
 from __future__ import annotations
 
 import io
+import itertools
+import math
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from PIL import Image, ImageDraw
 from indexer.evaluation.map_text import iou
 from indexer.ocr import OcrUnavailable, ReaderSettings, load_engine, read_map_text
 from indexer.ocr.engine import EngineLine, OcrEngine, Quad, TwoStepEngine
-from indexer.ocr.reader import fit_boxes_to_ink
+from indexer.ocr.reader import _even_tile, _tile_origins, fit_boxes_to_ink
 from indexer.records import MapWord
 from indexer.synthetic.lettering import font
 from tests.support.services import require_ocr_engine
@@ -216,6 +218,15 @@ def test_a_town_symbol_and_an_i_read_as_l_are_mended():
     # the symbol's character is not part of the word's box: "olsham" (from the 10th of 15
     # characters) starts after its "o"
     assert words[1].box[0] == int(10 + 100 * 10 / 15)
+
+
+@pytest.mark.parametrize("extent", [707, 2048, 2049, 2516, 3000, 4200, 6000])
+def test_turned_copies_are_cut_into_the_fewest_evenly_overlapping_tiles(extent):
+    size = _even_tile(extent, 2048, 160)
+    starts = sorted({x for x, _ in _tile_origins(extent, extent, size, 160)})
+    assert size <= 2048 and starts[0] == 0 and starts[-1] + size == max(extent, size)
+    assert len(starts) == max(1, math.ceil((extent - 160) / (2048 - 160)))  # as few as cover it
+    assert all(160 <= a + size - b <= 162 for a, b in itertools.pairwise(starts))  # no more overlap
 
 
 def test_two_names_read_as_one_word_are_cut_at_the_second_town_symbol():
