@@ -364,7 +364,7 @@ def main() -> None:
                 row["settle_s"] = round(settle(backend, not args.no_force_merge), 1)
             if baseline:
                 row["baseline"] = True
-                row["settle_s"] = round(settle(backend), 1)  # nothing left to do once settled
+                row["settle_s"] = round(settle(backend, not args.no_force_merge), 1)
             if phase in ("measure", "all"):
                 row.update(index_shape(backend))
                 row.update(measure(backend, args.queries, words))
