@@ -31,6 +31,7 @@ from indexer.training.demo import validation_captions
 from indexer.training.losses import MultiPositiveClipLoss, positive_mask
 from indexer.training.trainer import TrainConfig, Trainer
 from indexer.training.wise_ft import interpolate_state_dicts
+from tests.support.training import one_torch_thread  # noqa: F401 (a fixture)
 
 TINY_CFG = {
     "embed_dim": 32,
@@ -39,13 +40,7 @@ TINY_CFG = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> object:
-    """One torch thread: on a busy 2-core machine extra threads only spin (see --threads)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 COLOURS = {"grayscale": (128, 128, 128), "blueprint": (30, 60, 200), "sepia": (160, 120, 60)}

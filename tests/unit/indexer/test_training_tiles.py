@@ -17,7 +17,6 @@ from indexer.synthetic.world import synthetic_map
 from indexer.training.captions import attribute_facts, region_caption
 from indexer.training.checkpoint import DEMO_MODEL_DIR, load_demo_checkpoint, read_config
 from indexer.training.data import PairSet
-from indexer.training.demo import train_demo_model
 from indexer.training.tiles import (
     CACHE_BLOCK,
     TILE_TRAIN_WORLD_SEED,
@@ -28,20 +27,14 @@ from indexer.training.tiles import (
     tile_ornaments,
     tile_pair_set,
 )
-from indexer.training.trainer import TrainConfig
+from tests.support.training import one_torch_thread, train_two_steps  # noqa: F401 (a fixture)
 from webapi.cli import cli
 
 GRID = parse_grid("2,4@0.25")
 SMALL_RENDER = 600  # drawing sheets this small keeps the tests fast; geometry is the same
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> object:
-    """One torch thread: on a busy 2-core machine extra threads only spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_an_ornament_belongs_to_a_tile_holding_most_of_it() -> None:
@@ -147,14 +140,8 @@ def test_tile_caches_are_reused_block_by_block(tmp_path: Path) -> None:
 def test_training_on_from_a_checkpoint_with_region_pairs(tmp_path: Path) -> None:
     """The demo model goes on training with whole maps and region tiles mixed, and says so."""
     out = tmp_path / "out"
-    summary = train_demo_model(
-        out_dir=out,
-        train_size=32,
-        val_size=8,
-        cache_dir=tmp_path / "cache",
-        work_dir=tmp_path / "work",
-        config=TrainConfig(epochs=1, batch_size=16, lr=1e-4, warmup_steps=1, max_steps=2),
-        progress=False,
+    summary = train_two_steps(
+        tmp_path,
         base="demo",
         tile_sheets=1,
         tile_val_sheets=1,

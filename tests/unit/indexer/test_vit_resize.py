@@ -18,19 +18,12 @@ from indexer.training.checkpoint import (
     load_demo_checkpoint,
     read_config,
 )
-from indexer.training.demo import demo_model_cfg, train_demo_model
-from indexer.training.trainer import TrainConfig
+from indexer.training.demo import demo_model_cfg
 from indexer.training.vit_resize import load_resized, resize_patch_embedding
+from tests.support.training import one_torch_thread, train_two_steps  # noqa: F401 (a fixture)
 from webapi.cli import cli
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> object:
-    """One torch thread: on a busy 2-core machine extra threads only spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_cfg(image_size: int, patch_size: int) -> dict[str, Any]:
@@ -98,14 +91,8 @@ def test_a_checkpoint_loads_into_finer_patches_with_every_other_weight_kept() ->
 
 def test_training_on_from_the_shipped_model_with_finer_patches(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    summary = train_demo_model(
-        out_dir=out,
-        train_size=32,
-        val_size=8,
-        cache_dir=tmp_path / "cache",
-        work_dir=tmp_path / "work",
-        config=TrainConfig(epochs=1, batch_size=16, lr=1e-4, warmup_steps=1, max_steps=2),
-        progress=False,
+    summary = train_two_steps(
+        tmp_path,
         base="demo",
         patch_size=16,
     )
