@@ -22,15 +22,9 @@ def map_word_terms(record: MapRecord) -> str:
 def map_text_terms(record: MapRecord) -> str:
     """The map-text field as both backends index it: the analysed terms of every word read from
     the image, space-separated; equal to ``" ".join(analyze(map_word_terms(record)))``, but each
-    distinct word is analysed once per process (~175 words a map, mostly recurring place names:
-    analysing the joined text was a third of a write's client time in bulk loads)."""
-    return " ".join(filter(None, map(_analysed, [word.text for word in record.map_text])))
-
-
-@functools.lru_cache(maxsize=65_536)
-def _analysed(text: str) -> str:
-    """The analysed terms of one map word, space-separated (cached, as ``_terms_of``)."""
-    return " ".join(_terms_of(text))
+    distinct word is analysed once per process (``_terms_of``; ~175 words a map, mostly recurring
+    place names: analysing the joined text was a third of a write's client time in bulk loads)."""
+    return " ".join(term for word in record.map_text for term in _terms_of(word.text))
 
 
 def matched_map_words(

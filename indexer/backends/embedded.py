@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from more_itertools import chunked
@@ -119,6 +120,26 @@ def _token_expression(token: str, map_variants: Callable[[str], list[str]] | Non
         return f'"{token}"'
     either = " OR ".join(f'"{variant}"' for variant in variants)
     return f'("{token}" OR {MAP_TEXT_FIELD} : ({either}))'
+
+
+_Read = TypeVar("_Read")
+
+
+def _in_snapshot(
+    conn: sqlite3.Connection,
+    read: Callable[[sqlite3.Connection, Path], _Read],
+    database: Path,
+) -> _Read:
+    """``read(conn, database)`` in one read snapshot of the file: its own transaction, or the
+    caller's when ``conn`` is already in one (inside ``writes_frozen``)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        return read(conn, database)
+    finally:
+        if own:
+            conn.execute("COMMIT")
 
 
 class EmbeddedBackend:
@@ -502,11 +523,7 @@ class EmbeddedBackend:
         except sqlite3.Error:
             return
         try:
-            conn.execute("BEGIN")
-            try:
-                loaded = read_index(conn, database)
-            finally:
-                conn.execute("COMMIT")
+            loaded = _in_snapshot(conn, read_index, database)
             if loaded is not None and self._current_enough(columns, loaded):
                 self._install_index(loaded, database)
                 return
@@ -571,11 +588,7 @@ class EmbeddedBackend:
         except sqlite3.Error:
             return
         try:
-            conn.execute("BEGIN")
-            try:
-                loaded = region_index.read_index(conn, database)
-            finally:
-                conn.execute("COMMIT")
+            loaded = _in_snapshot(conn, region_index.read_index, database)
             if loaded is not None and self._current_enough(columns, loaded):
                 self._install_region_index(loaded, database)
                 return
@@ -605,15 +618,7 @@ class EmbeddedBackend:
         self, columns: Columns, database: Path
     ) -> region_index.RegionIndex | None:
         """The region index the file's meta names, memory-mapped, when it is current enough."""
-        conn = self._conn
-        own = not conn.in_transaction  # inside ``writes_frozen`` the snapshot is already ours
-        if own:
-            conn.execute("BEGIN")
-        try:
-            loaded = region_index.read_index(conn, database)
-        finally:
-            if own:
-                conn.execute("COMMIT")
+        loaded = _in_snapshot(self._conn, region_index.read_index, database)
         return loaded if self._current_enough(columns, loaded) else None
 
     def _install_region_index(self, built: region_index.RegionIndex, database: Path) -> None:

@@ -34,6 +34,11 @@ LEGACY_WEIGHTS_FILE = "model.pt"
 DEMO_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "demo"
 
 
+def checkpoint_dir(spec: str | Path) -> Path:
+    """A checkpoint folder given by path, ``"demo"`` naming the shipped demo model's."""
+    return DEMO_MODEL_DIR if str(spec) == "demo" else Path(spec)
+
+
 def is_checkpoint_dir(path: str | Path) -> bool:
     """True when ``path`` is a folder with a ``config.json`` this module can load."""
     return (Path(path) / CONFIG_FILE).is_file()

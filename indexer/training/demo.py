@@ -25,6 +25,7 @@ from indexer.training.captions import (
 from indexer.training.checkpoint import (
     DEMO_MODEL_DIR,
     build_model,
+    checkpoint_dir,
     default_preprocess_cfg,
     load_demo_checkpoint,
     read_config,
@@ -52,12 +53,28 @@ IMAGE_SIZE = 128
 MODEL_ID_PREFIX = "demo-clip"  # the embedder treats ids starting with "demo" as the demo model
 
 
+def vision_geometry(
+    image_size: int | None = None,
+    patch_size: int | None = None,
+    base: dict[str, Any] | None = None,
+) -> tuple[int, int]:
+    """The vision tower's (input px, patch px): as asked, else the ``base`` checkpoint's (its
+    ``vision_cfg``), else 128 px in 4×4 patches; ValueError unless whole patches tile the input."""
+    if base is not None:
+        size = image_size or int(base["image_size"])
+        patch = patch_size or int(base["patch_size"])
+    else:
+        size = image_size or IMAGE_SIZE
+        patch = patch_size or size // 4
+    if size % patch:
+        raise ValueError(f"a {size} px input is not a whole number of {patch} px patches")
+    return size, patch
+
+
 def demo_model_cfg(image_size: int = IMAGE_SIZE, patch_size: int | None = None) -> dict[str, Any]:
     """open_clip config of the demo CLIP: ViT 3 layers × 128 wide, by default with 4×4 patches
     (32 px at 128 px: cheap enough to train on 2 shared cores), text 3 × 128 over 24 tokens."""
-    patch = patch_size or image_size // 4
-    if image_size % patch:
-        raise ValueError(f"image size {image_size} is not a whole number of {patch} px patches")
+    image_size, patch = vision_geometry(image_size, patch_size)
     return {
         "embed_dim": 128,
         "vision_cfg": {
@@ -163,16 +180,13 @@ def train_demo_model(
         pre = default_preprocess_cfg(image_size)
         base_note = "Trained from scratch (no pretrained weights exist offline)"
     else:
-        base_dir = DEMO_MODEL_DIR if str(base) == "demo" else Path(base)
+        base_dir = checkpoint_dir(base)
         model, pre, base_id = load_demo_checkpoint(base_dir)
         model_cfg = read_config(base_dir)["model_cfg"]
         base_note = f"Trained on from {base_id} ({base_dir})"
         vision = model_cfg["vision_cfg"]
         was = (int(vision["image_size"]), int(vision["patch_size"]))
-        image_size = image_size or was[0]
-        patch = patch_size or was[1]
-        if image_size % patch:
-            raise ValueError(f"image size {image_size} is not a whole number of {patch} px patches")
+        image_size, patch = vision_geometry(image_size, patch_size, vision)
         if (image_size, patch) != was:
             model_cfg = {
                 **model_cfg,

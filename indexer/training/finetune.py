@@ -20,8 +20,8 @@ from indexer.images import load_image
 from indexer.settings import Settings
 from indexer.training.captions import Caption, build_caption
 from indexer.training.checkpoint import (
-    DEMO_MODEL_DIR,
     build_model,
+    checkpoint_dir,
     default_preprocess_cfg,
     is_checkpoint_dir,
     load_demo_checkpoint,
@@ -38,7 +38,7 @@ from indexer.training.wise_ft import interpolate_state_dicts
 def load_base(spec: str | Path) -> tuple[CLIP, dict[str, Any], dict[str, Any], str]:
     """(model, model cfg, preprocess cfg, model id) from a checkpoint folder, ``"demo"``, or an
     open_clip ``NAME:PRETRAINED`` tag (which needs the weights available locally)."""
-    path = DEMO_MODEL_DIR if str(spec) == "demo" else Path(spec)
+    path = checkpoint_dir(spec)
     if is_checkpoint_dir(path):
         model, pre, model_id = load_demo_checkpoint(path)
         return model, read_config(path)["model_cfg"], pre, model_id

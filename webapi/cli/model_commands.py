@@ -69,24 +69,23 @@ def _echo_epoch(log: Any) -> None:
 
 
 def _check_geometry(base: str | None, image_size: int | None, patch_size: int | None) -> None:
-    """--image-size and --patch-size (or the base's) must tile the input with whole patches."""
-    from indexer.training.checkpoint import DEMO_MODEL_DIR, read_config
-    from indexer.training.demo import IMAGE_SIZE
+    """--image-size and --patch-size (or the base's) must tile the input with whole patches:
+    refused here, before any training data is drawn."""
+    from indexer.training.checkpoint import checkpoint_dir, read_config
+    from indexer.training.demo import vision_geometry
 
-    size, patch = image_size or IMAGE_SIZE, patch_size or (image_size or IMAGE_SIZE) // 4
+    vision = None
     if base is not None:
         try:
-            config = read_config(DEMO_MODEL_DIR if base == "demo" else Path(base))
+            vision = read_config(checkpoint_dir(base))["model_cfg"]["vision_cfg"]
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--base") from exc
-        vision = config["model_cfg"]["vision_cfg"]
-        size = image_size or int(vision["image_size"])
-        patch = patch_size or int(vision["patch_size"])
-    if size % patch:
+    try:
+        vision_geometry(image_size, patch_size, vision)
+    except ValueError as exc:
         raise click.BadParameter(
-            f"a {size} px input is not a whole number of {patch} px patches",
-            param_hint="--patch-size" if patch_size else "--image-size",
-        )
+            str(exc), param_hint="--patch-size" if patch_size else "--image-size"
+        ) from exc
 
 
 def export_beside(checkpoint_dir: Path) -> Path:
